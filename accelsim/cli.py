@@ -1,0 +1,106 @@
+"""Command-line interface: ``accelsim run|validate|schema``.
+
+The only place that turns exceptions into exit codes: bad input
+(:class:`InputError`) prints its problems and exits 2, without a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from accelsim import __version__
+from accelsim.errors import InputError, fail
+
+
+def _add_run(sub) -> None:
+    p = sub.add_parser("run", help="simulate a workload on an architecture, write OUTDIR/report.json")
+    p.add_argument("arch", help="architecture YAML")
+    p.add_argument("workload", help="workload JSON")
+    p.add_argument("-o", "--out", required=True, help="output folder (report.json is written there)")
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a dotted arch key (pim.adc_bits=4) or workload.timesteps; repeatable")
+    p.add_argument("--samples", type=int, default=None, metavar="N", help="simulate only the first N samples")
+    p.add_argument("--inputs", default=None, metavar="FILE.npz",
+                   help="inputs replacing the workload's samples: x [N, *input] or [N, T, *input], y optional")
+    p.add_argument("--backend", choices=("numba", "numpy"), default="numba",
+                   help="numba event-driven kernels (default) or the numpy reference")
+    p.add_argument("-q", "--quiet", action="store_true", help="no summary, no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="accelsim", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"accelsim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_run(sub)
+    v = sub.add_parser("validate", help="check architecture (.yaml) and workload (.json) files")
+    v.add_argument("files", nargs="+")
+    s = sub.add_parser("schema", help="print the JSON Schema of a file format")
+    s.add_argument("which", choices=("arch", "workload"))
+    return parser
+
+
+def cmd_run(args) -> int:
+    from accelsim.simulate import run_simulation
+    from accelsim.report.summary import summary
+    from accelsim.util.io import atomic_write_json
+
+    if args.samples is not None and args.samples < 1:
+        raise fail("--samples", "", "must be a positive integer", args.samples)
+    report = run_simulation(args.arch, args.workload, sets=args.sets, samples=args.samples, inputs=args.inputs,
+                            backend=args.backend, progress=not args.quiet and sys.stderr.isatty())
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise fail(str(out), "", "output path exists and is not a folder")
+    atomic_write_json(out / "report.json", report)
+    if not args.quiet:
+        print(summary(report))
+        print(f"\nwrote {out / 'report.json'}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from accelsim.config.loader import load_arch
+    from accelsim.workload.loader import load_workload
+
+    bad = 0
+    for f in args.files:
+        try:
+            suffix = Path(f).suffix.lower()
+            if suffix in (".yaml", ".yml"):
+                load_arch(f)
+            elif suffix == ".json":
+                load_workload(f)
+            else:
+                raise fail(f, "", "unknown file type; expected an architecture .yaml/.yml or a workload .json")
+            print(f"ok: {f}")
+        except InputError as exc:
+            bad += 1
+            print(exc.format(), file=sys.stderr)
+    return 2 if bad else 0
+
+
+def cmd_schema(args) -> int:
+    from accelsim.schema import arch_schema, workload_schema
+
+    schema = arch_schema() if args.which == "arch" else workload_schema()
+    print(json.dumps(schema, indent=2))
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema}[args.command](args)
+    except InputError as exc:
+        print(exc.format(), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,106 @@
+"""Architecture description (``arch.yaml``): typed, validated, frozen.
+
+Sections ``tech``, ``pim``, ``core``, ``noc``, ``memory``. Every field carries its
+unit in its name or description. Load with :func:`accelsim.config.load_arch`.
+Cross-field rules live in :mod:`accelsim.config.rules`, one named check each.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class TechConfig(_Section):
+    node: str = Field("45nm", description="technology table in accelsim/tech/<node>.yaml")
+    clock_mhz: float = Field(200.0, gt=0, le=10_000, description="digital clock of cores, NoC and PIM periphery (MHz)")
+    overrides: dict[str, Any] = Field(default_factory=dict, description="dotted tech-table keys to override, e.g. arith_pj.int8_add")
+
+
+class PimConfig(_Section):
+    """Analog processing-in-memory crossbar macro that runs the first layer."""
+
+    enabled: bool = Field(True, description="run the analog-input first layer on PIM macros (false: on the digital core)")
+    macros: int = Field(4, ge=1, le=4096, description="number of crossbar macros")
+    rows: int = Field(128, ge=1, le=8192, description="word lines per crossbar")
+    cols: int = Field(128, ge=1, le=8192, description="bit lines per crossbar")
+    cell_bits: int = Field(2, ge=1, le=8, description="bits stored per memory cell")
+    weight_bits: int = Field(6, ge=1, le=16, description="weight precision incl. sign (bits)")
+    input_bits: int = Field(8, ge=1, le=16, description="input (activation) precision (bits)")
+    dac_bits: int = Field(1, ge=1, le=8, description="DAC resolution per input slice (bits)")
+    adc_bits: int = Field(6, ge=1, le=16, description="ADC resolution (bits)")
+    adc_share: int = Field(8, ge=1, le=1024, description="bit-line columns sharing one ADC (conversions serialise)")
+    adc_model: Literal["survey", "sar", "walden"] = Field("survey", description="ADC energy model")
+    adc_range: Literal["full_scale", "calibrated"] = Field("full_scale", description="ADC input range")
+    signed_weights: Literal["differential", "offset"] = Field("differential", description="signed-weight encoding")
+    read_pulse_ns: float = Field(10.0, gt=0, description="word-line read pulse per input slice (ns)")
+    static_input: Literal["auto", "recompute", "hold"] = Field(
+        "auto", description="direct input: recompute the first layer every step, or compute once and hold")
+    conductance_sigma: float = Field(0.0, ge=0, le=1, description="relative conductance variation (sigma / level)")
+    adc_offset_lsb: float = Field(0.0, ge=0, description="ADC offset sigma (LSB)")
+    adc_noise_lsb: float = Field(0.0, ge=0, description="ADC noise sigma per conversion (LSB)")
+    seed: int = Field(0, ge=0, description="seed of the non-idealities")
+
+    @property
+    def weight_slices(self) -> int:
+        """Columns per weight magnitude: ceil(magnitude_bits / cell_bits)."""
+        return math.ceil(max(self.weight_bits - 1, 1) / self.cell_bits)
+
+    @property
+    def input_slices(self) -> int:
+        return math.ceil(self.input_bits / self.dac_bits)
+
+
+class CoreConfig(_Section):
+    """Event-driven digital spike core (all later layers)."""
+
+    count: int = Field(4, ge=1, le=65536, description="number of spike cores")
+    lanes: int = Field(16, ge=1, le=4096, description="accumulate units per core")
+    weight_bits: int = Field(8, ge=1, le=32, description="stored weight precision (bits)")
+    vmem_bits: int = Field(16, ge=1, le=32, description="membrane potential precision (bits)")
+    input_bits: int = Field(8, ge=1, le=32, description="first-layer input precision when it runs here (bits)")
+    weight_sram_kib: float = Field(64.0, gt=0, description="weight SRAM per core (KiB)")
+    vmem_sram_kib: float = Field(16.0, gt=0, description="membrane SRAM per core (KiB)")
+    sram_word_bits: int = Field(64, ge=8, le=1024, description="SRAM word width (bits)")
+    sram_ports: int = Field(1, ge=1, le=16, description="ports per SRAM")
+    fifo_depth: int = Field(256, ge=1, description="spike FIFO depth (events)")
+    fifo_word_bits: int = Field(32, ge=1, le=256, description="spike FIFO word (AER address) width (bits)")
+    neuron_update_cycles: int = Field(1, ge=1, description="cycles per neuron update per lane")
+    task_overhead_cycles: int = Field(16, ge=0, description="fixed cycles per (layer, step) task")
+    on_overflow: Literal["error", "dram"] = Field("error", description="weights that do not fit SRAM: error, or stream from DRAM")
+
+
+class NocConfig(_Section):
+    """2-D mesh network-on-chip carrying AER spike packets."""
+
+    mesh_x: int = Field(2, ge=1, le=1024, description="mesh columns")
+    mesh_y: int = Field(2, ge=1, le=1024, description="mesh rows")
+    flit_bits: int = Field(32, ge=1, le=1024, description="flit width (bits)")
+    router_latency_cycles: int = Field(1, ge=0, description="router pipeline latency per hop (cycles)")
+    link_bits_per_cycle: int = Field(32, ge=1, description="link bandwidth (bits per cycle)")
+    hop_energy_pj_per_bit: float = Field(
+        0.1, ge=0, description="router + link energy per bit per hop (pJ); assumption, not from the tech table")
+
+
+class MemoryConfig(_Section):
+    dram_bandwidth_gbps: float = Field(12.8, gt=0, description="off-chip DRAM bandwidth (GB/s)")
+
+
+class Arch(_Section):
+    """A whole accelerator: technology, PIM macro, spike cores, NoC, memory."""
+
+    name: str = Field("arch", description="name shown in reports")
+    tech: TechConfig = TechConfig()
+    pim: PimConfig = PimConfig()
+    core: CoreConfig = CoreConfig()
+    noc: NocConfig = NocConfig()
+    memory: MemoryConfig = MemoryConfig()
+
+    @property
+    def clock_ns(self) -> float:
+        return 1e3 / self.tech.clock_mhz

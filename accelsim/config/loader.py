@@ -1,0 +1,109 @@
+"""Load → validate → build for architecture files.
+
+``load_arch(path, sets)`` reads YAML, applies dotted ``--set`` overrides, validates
+into a frozen :class:`Arch` (all problems at once), runs the cross-field rules and
+loads the technology table. Errors are :class:`accelsim.errors.InputError`.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import pydantic
+import yaml
+
+from accelsim.config.arch import Arch
+from accelsim.config.pydantic_errors import problems_from
+from accelsim.config.rules import ARCH_RULES
+from accelsim.config.tech import TechTable, load_tech
+from accelsim.errors import InputError, Problem, fail
+
+
+@dataclass(frozen=True)
+class ArchSpec:
+    """A validated architecture with its technology table."""
+
+    arch: Arch
+    tech: TechTable
+    source: str
+
+
+def read_yaml(path: str | Path) -> Any:
+    path = Path(path)
+    if not path.exists():
+        raise fail(str(path), "", "file not found")
+    if path.is_dir():
+        raise fail(str(path), "", "is a directory, expected a YAML file")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise fail(str(path), where, f"invalid YAML: {problem}") from None
+    except UnicodeDecodeError:
+        raise fail(str(path), "", "not a UTF-8 text file") from None
+
+
+def parse_set(item: str) -> tuple[str, Any]:
+    """``"pim.adc_bits=4"`` → ``("pim.adc_bits", 4)`` (value parsed as YAML)."""
+    if "=" not in item:
+        raise fail("--set", item, "expected KEY=VALUE with a dotted key, e.g. pim.adc_bits=4")
+    key, text = item.split("=", 1)
+    key = key.strip()
+    if not key or any(not part for part in key.split(".")):
+        raise fail("--set", key, "expected a dotted key such as pim.adc_bits")
+    try:
+        value = yaml.safe_load(text) if text.strip() else ""
+    except yaml.YAMLError:
+        value = text
+    return key, value
+
+
+def apply_sets(raw: dict, sets: Iterable[tuple[str, Any]], file: str) -> dict:
+    """Set dotted keys in a copy of ``raw``; paths through non-mappings fail."""
+    out = copy.deepcopy(raw)
+    for key, value in sets:
+        parts = key.split(".")
+        node = out
+        for i, part in enumerate(parts[:-1]):
+            nxt = node.get(part)
+            if nxt is None:
+                nxt = node[part] = {}
+            if not isinstance(nxt, dict):
+                raise fail(file, ".".join(parts[: i + 1]), "is not a section; cannot set a key inside it", nxt)
+            node = nxt
+        node[parts[-1]] = value
+    return out
+
+
+def validate_arch_dict(raw: Any, file: str) -> Arch:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise fail(file, "", "expected a mapping of sections (tech, pim, core, noc, memory)", raw)
+    try:
+        arch = Arch.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        raise InputError(problems_from(exc, Arch, file)) from None
+    problems = [Problem(file, path, msg, value) for rule in ARCH_RULES for path, value, msg in rule(arch)]
+    if problems:
+        raise InputError(problems)
+    return arch
+
+
+def load_arch(path: str | Path, sets: Iterable[str | tuple[str, Any]] = ()) -> ArchSpec:
+    file = str(path)
+    raw = read_yaml(path)
+    pairs = [parse_set(s) if isinstance(s, str) else s for s in sets]
+    pairs = [(k, v) for k, v in pairs if not k.startswith("workload.")]
+    if pairs:
+        if raw is not None and not isinstance(raw, dict):
+            raise fail(file, "", "expected a mapping of sections", raw)
+        raw = apply_sets(raw or {}, pairs, file)
+    arch = validate_arch_dict(raw, file)
+    tech = load_tech(arch.tech.node, arch.tech.overrides, file=file)
+    return ArchSpec(arch=arch, tech=tech, source=file)

@@ -1,0 +1,43 @@
+"""Cross-field rules of the architecture, one named check per rule.
+
+Each rule takes the validated :class:`Arch` and yields ``(dotted_path, value,
+message)`` for every violation. Add a rule by writing a function and listing it
+in :data:`ARCH_RULES`.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+from accelsim.config.arch import Arch
+
+Violation = tuple[str, object, str]
+
+
+def mesh_holds_all_cores(arch: Arch) -> Iterator[Violation]:
+    nodes = arch.noc.mesh_x * arch.noc.mesh_y
+    if arch.core.count > nodes:
+        yield ("core.count", arch.core.count,
+               f"must be at most noc.mesh_x * noc.mesh_y = {nodes} (one core per mesh node)")
+
+
+def dac_not_wider_than_input(arch: Arch) -> Iterator[Violation]:
+    if arch.pim.dac_bits > arch.pim.input_bits:
+        yield ("pim.dac_bits", arch.pim.dac_bits, f"must be at most pim.input_bits = {arch.pim.input_bits}")
+
+
+def signed_weights_need_two_bits(arch: Arch) -> Iterator[Violation]:
+    if arch.pim.weight_bits < 2:
+        yield ("pim.weight_bits", arch.pim.weight_bits, "must be at least 2 (sign + magnitude)")
+
+
+def differential_needs_even_columns(arch: Arch) -> Iterator[Violation]:
+    if arch.pim.signed_weights == "differential" and arch.pim.cols < 2:
+        yield ("pim.cols", arch.pim.cols, "must be at least 2 for differential column pairs")
+
+
+ARCH_RULES = (
+    mesh_holds_all_cores,
+    dac_not_wider_than_input,
+    signed_weights_need_two_bits,
+    differential_needs_even_columns,
+)

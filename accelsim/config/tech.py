@@ -1,0 +1,168 @@
+"""Technology tables: per-action energies of one process node.
+
+The numbers live in ``accelsim/tech/<node>.yaml`` with their sources; this module
+validates them and derives energies at other bit widths and sizes:
+
+* integer add/mult at ``b`` bits: power law ``E(b) = E(8) * (b/8)**k`` with ``k``
+  fitted through the table's 8-bit and 32-bit points (Horowitz: add k~0.87,
+  mult k~1.98, i.e. add ~linear, mult ~quadratic in width);
+* SRAM access of ``w`` bits from an array of ``S`` KiB: the 64-bit read energy
+  interpolated log-log between the table's sizes (clamped outside), times w/64.
+"""
+from __future__ import annotations
+
+import math
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator
+
+from accelsim.errors import InputError, Problem
+
+TECH_DIR = Path(__file__).resolve().parent.parent / "tech"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ArithPJ(_Strict):
+    int8_add: PositiveFloat
+    int32_add: PositiveFloat
+    int8_mult: PositiveFloat
+    int32_mult: PositiveFloat
+    fp16_add: PositiveFloat
+    fp16_mult: PositiveFloat
+    fp32_add: PositiveFloat
+    fp32_mult: PositiveFloat
+
+
+class AdcTable(_Strict):
+    survey_pj_8b: PositiveFloat
+    survey_pj_4b: PositiveFloat
+    isaac_pj_8b: PositiveFloat
+    sar_uw_per_bit: PositiveFloat
+    sar_uw_offset: PositiveFloat
+    sar_ns_per_cycle: PositiveFloat
+    walden_fom_fj: PositiveFloat
+
+
+class DacTable(_Strict):
+    cap_ff: PositiveFloat
+
+
+class RramTable(_Strict):
+    r_on_kohm: PositiveFloat
+    r_off_kohm: PositiveFloat
+    read_v: PositiveFloat
+    read_pulse_ns: PositiveFloat
+
+
+class TechTable(_Strict):
+    """Per-action energies of one technology node (see the YAML for sources)."""
+
+    node_nm: PositiveFloat
+    vdd_v: PositiveFloat
+    arith_pj: ArithPJ
+    sram_read_64b_pj: dict[float, PositiveFloat] = Field(description="64-bit read energy (pJ) by array size (KiB)")
+    sram_write_over_read: PositiveFloat
+    dram_pj_per_bit: PositiveFloat
+    sram_leakage_uw_per_kib: float = Field(ge=0)
+    adc: AdcTable
+    dac: DacTable
+    rram: RramTable
+    spikesim_lif_pj_65nm: PositiveFloat
+
+    @field_validator("sram_read_64b_pj")
+    @classmethod
+    def _two_sizes(cls, v: dict) -> dict:
+        if len(v) < 2:
+            raise ValueError("needs at least two sizes to interpolate")
+        return v
+
+    # -- derived energies -------------------------------------------------
+    @staticmethod
+    def _power_law(e8: float, e32: float, bits: float) -> float:
+        k = math.log(e32 / e8) / math.log(4.0)
+        return e8 * (bits / 8.0) ** k
+
+    def int_add_pj(self, bits: float) -> float:
+        """Energy of one ``bits``-wide integer addition (pJ)."""
+        return self._power_law(self.arith_pj.int8_add, self.arith_pj.int32_add, bits)
+
+    def int_mult_pj(self, bits: float) -> float:
+        """Energy of one ``bits`` x ``bits`` integer multiplication (pJ)."""
+        return self._power_law(self.arith_pj.int8_mult, self.arith_pj.int32_mult, bits)
+
+    def mac_pj(self, bits: int | str, acc_bits: int | None = None) -> float:
+        """One multiply-accumulate: ``bits`` multiply + accumulator-width add.
+
+        ``bits`` may be ``"fp32"``/``"fp16"``; integer MACs accumulate in
+        ``acc_bits`` (default ``2*bits + 8``, capped at 32).
+        """
+        if bits == "fp32":
+            return self.arith_pj.fp32_mult + self.arith_pj.fp32_add
+        if bits == "fp16":
+            return self.arith_pj.fp16_mult + self.arith_pj.fp16_add
+        b = int(bits)
+        acc = acc_bits if acc_bits is not None else min(2 * b + 8, 32)
+        return self.int_mult_pj(b) + self.int_add_pj(acc)
+
+    @cached_property
+    def _sram_points(self) -> tuple[list[float], list[float]]:
+        sizes = sorted(self.sram_read_64b_pj)
+        return [math.log(s) for s in sizes], [math.log(self.sram_read_64b_pj[s]) for s in sizes]
+
+    def sram_access_pj(self, size_kib: float, bits: float, write: bool = False) -> float:
+        """Energy of accessing ``bits`` bits of a ``size_kib`` SRAM (pJ)."""
+        xs, ys = self._sram_points
+        x = math.log(max(size_kib, 1e-3))
+        if x <= xs[0]:
+            y = ys[0]
+        elif x >= xs[-1]:
+            y = ys[-1]
+        else:
+            i = next(i for i in range(1, len(xs)) if x <= xs[i])
+            f = (x - xs[i - 1]) / (xs[i] - xs[i - 1])
+            y = ys[i - 1] + f * (ys[i] - ys[i - 1])
+        e = math.exp(y) * bits / 64.0
+        return e * (self.sram_write_over_read if write else 1.0)
+
+    def sram_leakage_pj_per_ns(self, size_kib: float) -> float:
+        """Leakage of a ``size_kib`` SRAM in pJ/ns (= mW)."""
+        return self.sram_leakage_uw_per_kib * size_kib * 1e-3
+
+
+def _set_dotted(tree: dict, dotted_key: str, value: Any) -> None:
+    parts = dotted_key.split(".")
+    node = tree
+    for p in parts[:-1]:
+        if not isinstance(node.get(p), dict):
+            node[p] = {}
+        node = node[p]
+    node[parts[-1]] = value
+
+
+def available_nodes() -> list[str]:
+    return sorted(p.stem for p in TECH_DIR.glob("*.yaml"))
+
+
+def load_tech(node: str, overrides: dict[str, Any] | None = None, *, file: str = "", path: str = "tech") -> TechTable:
+    """Load the table for ``node`` (e.g. ``"45nm"``) and apply dotted overrides."""
+    from accelsim.config.pydantic_errors import problems_from
+    import pydantic
+
+    src = TECH_DIR / f"{node}.yaml"
+    if not src.is_file():
+        raise InputError([Problem(file, f"{path}.node", f"unknown technology node; available: {', '.join(available_nodes())}", node)])
+    with open(src, encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh)
+    for key, value in (overrides or {}).items():
+        _set_dotted(raw, key, value)
+    try:
+        return TechTable.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        probs = problems_from(exc, TechTable, file, prefix=f"{path}.overrides" if overrides else path)
+        raise InputError(probs) from None

@@ -1,0 +1,41 @@
+"""What a cost model returns: per-layer energy by component and latency."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class LayerCost:
+    name: str
+    engine: str                                 # "pim" or "core"
+    energy_pj: dict[str, float]                 # "<engine>.<component>" -> pJ per inference
+    latency_ns: float                           # per inference
+    info: dict = field(default_factory=dict)    # model-specific figures (tiles, evaluations, ...)
+
+    @property
+    def total_pj(self) -> float:
+        return float(sum(self.energy_pj.values()))
+
+
+@dataclass
+class CostResult:
+    model: str
+    note: str
+    layers: list[LayerCost]
+    info: dict = field(default_factory=dict)
+
+    @property
+    def energy_pj(self) -> float:
+        return float(sum(l.total_pj for l in self.layers))
+
+    @property
+    def latency_ns(self) -> float:
+        return float(sum(l.latency_ns for l in self.layers))
+
+    def breakdown(self) -> dict[str, float]:
+        """Energy per component over all layers (sums to :attr:`energy_pj`)."""
+        out: dict[str, float] = {}
+        for layer in self.layers:
+            for k, v in layer.energy_pj.items():
+                out[k] = out.get(k, 0.0) + v
+        return dict(sorted(out.items()))

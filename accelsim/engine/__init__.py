@@ -1,0 +1,1 @@
+"""The functional SNN engine (spikes, exact counts) and hardware lowering."""

@@ -1,0 +1,146 @@
+"""Evaluators of graph nodes on a batch: one small class per operator.
+
+Each executor is built once per node (weights laid out for its kernel), reset
+per batch (stateful neurons), and called once per time step with the node's
+inputs (batched graph values, or tensors). ``backend`` picks the numba
+event-driven kernels or the numpy references.
+"""
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from accelsim.engine.lower import conv_window, pool_window
+from accelsim.kernels import conv, dense, neuron, pool
+from accelsim.workload.graph import Graph, Node
+
+EXECUTORS: dict[str, type["Executor"]] = {}
+
+
+def executor(*ops: str):
+    def deco(cls):
+        for op in ops:
+            EXECUTORS[op] = cls
+        return cls
+    return deco
+
+
+class Executor:
+    stateful: ClassVar[bool] = False
+
+    def __init__(self, graph: Graph, node: Node, backend: str):
+        self.graph, self.node, self.backend = graph, node, backend
+        self.out_shape = graph.shapes[node.output]
+
+    def reset(self, batch: int) -> None:
+        """Start a new batch of samples (clears state)."""
+
+    def __call__(self, ins: list[np.ndarray]) -> np.ndarray:
+        raise NotImplementedError
+
+
+@executor("Conv")
+class ConvExec(Executor):
+    def __init__(self, graph, node, backend):
+        super().__init__(graph, node, backend)
+        self.w = graph.tensors[node.inputs[1]].astype(np.float64)
+        self.b = graph.tensors[node.inputs[2]].astype(np.float64) if len(node.inputs) > 2 else None
+        self.win = conv_window(graph, node)
+        self.group = node.attrs.group
+        self.wt = conv.scatter_weights(self.w, self.group) if backend == "numba" else None
+
+    def __call__(self, ins):
+        if self.backend == "numba":
+            return conv.conv_events(ins[0], self.w, self.b, self.win, self.group, self.wt)
+        return conv.conv_reference(ins[0], self.w, self.b, self.win, self.group)
+
+
+@executor("Gemm", "MatMul")
+class DenseExec(Executor):
+    def __init__(self, graph, node, backend):
+        super().__init__(graph, node, backend)
+        w = graph.tensors[node.inputs[1]].astype(np.float64)
+        alpha, beta = (node.attrs.alpha, node.attrs.beta) if node.op == "Gemm" else (1.0, 1.0)
+        if node.op == "Gemm" and node.attrs.transB:
+            w = w.T
+        self.wt = np.ascontiguousarray(alpha * w)
+        b = graph.tensors[node.inputs[2]].astype(np.float64).reshape(-1) if len(node.inputs) > 2 else None
+        self.b = None if b is None else beta * b
+
+    def __call__(self, ins):
+        a = ins[0].reshape(ins[0].shape[0], -1)
+        if self.backend == "numba":
+            return dense.dense_events(a, self.wt, self.b)
+        return dense.dense_reference(a, self.wt, self.b)
+
+
+@executor("AveragePool", "MaxPool")
+class PoolExec(Executor):
+    def __init__(self, graph, node, backend):
+        super().__init__(graph, node, backend)
+        self.win = pool_window(graph, node)
+
+    def __call__(self, ins):
+        if self.node.op == "MaxPool":
+            return pool.max_pool(ins[0], self.win)
+        return pool.avg_pool(ins[0], self.win, bool(self.node.attrs.count_include_pad))
+
+
+@executor("Flatten", "Reshape")
+class ReshapeExec(Executor):
+    def __call__(self, ins):
+        return ins[0].reshape((ins[0].shape[0],) + self.out_shape)
+
+
+@executor("Add")
+class AddExec(Executor):
+    def __call__(self, ins):
+        return np.add(ins[0], ins[1])
+
+
+@executor("Concat")
+class ConcatExec(Executor):
+    def __call__(self, ins):
+        rank = len(self.out_shape)
+        ax = self.node.attrs.axis if self.node.attrs.axis > 0 else rank + 1 + self.node.attrs.axis
+        return np.concatenate(ins, axis=ax)
+
+
+def _per_neuron(graph: Graph, ref, shape: tuple[int, ...]) -> np.ndarray:
+    """A neuron parameter (number or tensor name) expanded to [prod(shape)]."""
+    arr = np.asarray(graph.tensors[ref] if isinstance(ref, str) else ref, dtype=np.float64)
+    if arr.ndim == 1 and arr.shape[0] == shape[0] and len(shape) > 1:
+        arr = arr.reshape((shape[0],) + (1,) * (len(shape) - 1))
+    return np.ascontiguousarray(np.broadcast_to(arr, shape).reshape(-1))
+
+
+@executor("LIF", "IF")
+class NeuronExec(Executor):
+    """LIF/IF neurons; the membrane ``v`` is the state. See :mod:`accelsim.kernels.neuron`."""
+
+    stateful = True
+
+    def __init__(self, graph, node, backend):
+        super().__init__(graph, node, backend)
+        shape = self.out_shape
+        self.m = int(np.prod(shape))
+        a = node.attrs
+        self.thr = _per_neuron(graph, a.threshold, shape)
+        self.leak = _per_neuron(graph, getattr(a, "leak", 1.0), shape)
+        self.reset_mode = neuron.RESET_SUBTRACT if a.reset == "subtract" else neuron.RESET_ZERO
+        self.v_reset, self.v_init = float(a.v_reset), float(a.v_init)
+        self.v = np.zeros((0, self.m))
+
+    def reset(self, batch):
+        self.v = np.full((batch, self.m), self.v_init)
+
+    def __call__(self, ins):
+        i = ins[0].reshape(ins[0].shape[0], -1)
+        step = neuron.lif_step if self.backend == "numba" else neuron.lif_step_reference
+        s = step(self.v, i, self.leak, self.thr, self.reset_mode, self.v_reset)
+        return s.reshape((s.shape[0],) + self.out_shape)
+
+
+def make_executor(graph: Graph, node: Node, backend: str) -> Executor:
+    return EXECUTORS[node.op](graph, node, backend)

@@ -1,0 +1,164 @@
+"""Lower a workload graph to hardware layers.
+
+A hardware layer is one synaptic node (Conv/Gemm/MatMul: weights, fan-out) plus
+the neuron node it drives (found downstream through element-wise, shape and
+pooling nodes), or none for a non-spiking readout layer. A layer whose data
+input comes straight from the graph input (through stateless nodes only) is the
+*input layer*: it receives analog values and is a dense multiply layer, run on
+the PIM macro when the architecture has one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from accelsim.kernels.window import Window
+from accelsim.workload.graph import Graph, Node
+from accelsim.workload.ops import window_params
+
+
+@dataclass(frozen=True)
+class Layer:
+    index: int
+    name: str
+    synapse: Node
+    neuron: Optional[Node]
+    data_input: str           # the graph value the synaptic node reads
+    input_layer: bool         # fed by the analog graph input (first layer)
+    kind: str                 # "conv" or "dense"
+    in_shape: tuple[int, ...]
+    out_shape: tuple[int, ...]
+    fan_in: int               # weights per output neuron
+    macs: int                 # dense MACs per sample per evaluation
+    weights: int              # weight parameters
+    window: Optional[Window]  # conv geometry
+    group: int
+    fanout: np.ndarray        # per input element (flattened [C*D*H*W]): outputs it reaches
+    neuron_shape: tuple[int, ...]  # shape of the neuron node (= out_shape for a readout layer)
+    aux: tuple[Node, ...] = ()     # pooling/shape/element-wise nodes done by this layer's engine
+
+    @property
+    def spiking(self) -> bool:
+        return self.neuron is not None
+
+    @property
+    def neurons(self) -> int:
+        """Neurons per sample (output units for a non-spiking readout layer)."""
+        return int(np.prod(self.neuron_shape))
+
+
+def conv_window(graph: Graph, node: Node) -> Window:
+    x = graph.shapes[node.inputs[0]]
+    w = graph.tensors[node.inputs[1]].shape
+    strides, pads, dil = window_params(node.attrs, len(x) - 1)
+    return Window.make(tuple(x[1:]), tuple(w[2:]), strides, pads, dil)
+
+
+def pool_window(graph: Graph, node: Node) -> Window:
+    x = graph.shapes[node.inputs[0]]
+    strides, pads, _ = window_params(node.attrs, len(x) - 1)
+    return Window.make(tuple(x[1:]), tuple(node.attrs.kernel_shape), strides, pads, None)
+
+
+def static_values(graph: Graph) -> set[str]:
+    """Values that do not change over time steps: derived from a direct-encoded
+    input through stateless nodes only."""
+    static: set[str] = set()
+    if graph.input.encoding == "direct":
+        static.add(graph.input.name)
+    for n in graph.nodes:
+        if n.kind == "neuron":
+            continue
+        vins = graph.value_inputs(n)
+        if vins and all(v in static for v in vins):
+            static.add(n.output)
+    return static
+
+
+def _input_fed(graph: Graph) -> set[str]:
+    """Values computed from the graph input without crossing a synaptic or neuron node."""
+    fed = {graph.input.name}
+    for n in graph.nodes:
+        if n.kind in ("synaptic", "neuron"):
+            continue
+        if any(v in fed for v in graph.value_inputs(n)):
+            fed.add(n.output)
+    return fed
+
+
+def _find_neuron(graph: Graph, node: Node) -> Optional[Node]:
+    frontier, seen = [node.output], set()
+    while frontier:
+        v = frontier.pop(0)
+        for c in graph.consumers(v):
+            if c.name in seen:
+                continue
+            seen.add(c.name)
+            if c.kind == "neuron":
+                return c
+            if c.kind != "synaptic":
+                frontier.append(c.output)
+    return None
+
+
+def _aux_nodes(graph: Graph, node: Node, neuron: Optional[Node]) -> tuple[Node, ...]:
+    """Stateless nodes between the previous neurons and this synapse, and between
+    this synapse and its neuron: the work the layer's engine does besides MACs."""
+    out: list[Node] = []
+    stack = [node.inputs[0]]
+    while stack:
+        p = graph.producer(stack.pop())
+        if p is None or p.kind in ("synaptic", "neuron") or p in out:
+            continue
+        out.append(p)
+        stack.extend(graph.value_inputs(p))
+    if neuron is not None:
+        frontier = [node.output]
+        while frontier:
+            for c in graph.consumers(frontier.pop()):
+                if c.kind in ("synaptic", "neuron") or c in out:
+                    continue
+                out.append(c)
+                frontier.append(c.output)
+    order = {n.name: i for i, n in enumerate(graph.nodes)}
+    return tuple(sorted(out, key=lambda n: order[n.name]))
+
+
+def lower(graph: Graph) -> list[Layer]:
+    fed = _input_fed(graph)
+    layers: list[Layer] = []
+    for node in graph.nodes:
+        if node.kind != "synaptic":
+            continue
+        data = node.inputs[0]
+        in_shape = graph.shapes[data]
+        out_shape = graph.shapes[node.output]
+        w = graph.tensors[node.inputs[1]]
+        if node.op == "Conv":
+            win = conv_window(graph, node)
+            group = node.attrs.group
+            out_ch = w.shape[0]
+            fan_in = int(np.prod(w.shape[1:]))
+            spatial = win.spatial_fanout().reshape(-1)
+            fanout = np.tile(spatial * (out_ch // group), in_shape[0])
+            macs = win.out_positions * out_ch * fan_in
+            kind = "conv"
+        else:
+            win, group = None, 1
+            m = out_shape[0]
+            fan_in = in_shape[0]
+            fanout = np.full(in_shape[0], m, dtype=np.int64)
+            macs = fan_in * m
+            kind = "dense"
+        neuron = _find_neuron(graph, node)
+        layer = Layer(
+            index=len(layers), name=node.name, synapse=node, neuron=neuron, data_input=data,
+            input_layer=data in fed, kind=kind, in_shape=in_shape, out_shape=out_shape, fan_in=fan_in,
+            macs=int(macs), weights=int(w.size), window=win, group=group, fanout=fanout.astype(np.int64),
+            neuron_shape=graph.shapes[neuron.output] if neuron is not None else out_shape,
+            aux=_aux_nodes(graph, node, neuron),
+        )
+        layers.append(layer)
+    return layers

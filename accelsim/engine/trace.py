@@ -1,0 +1,57 @@
+"""The functional trace: what the network did, independent of any hardware cost.
+
+Counts are exact integers summed over all simulated samples, one entry per time
+step. The cost models turn a trace into energy and latency; a sweep over
+cost-only parameters reuses one trace.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from accelsim.engine.lower import Layer
+
+
+@dataclass
+class LayerCounts:
+    """Per time step, summed over samples."""
+
+    events_in: np.ndarray      # non-zero inputs to the synaptic op (spikes, or analog values)
+    synaptic_ops: np.ndarray   # sum over non-zero inputs of their fan-out
+    spikes_out: np.ndarray     # spikes emitted by the layer's neurons (0 for readout)
+    nonzero_out: np.ndarray    # non-zero outputs of the layer (spikes, or readout values)
+    aux_ops: np.ndarray        # pooling / residual-add operations done on events
+
+    @classmethod
+    def zeros(cls, T: int) -> "LayerCounts":
+        z = lambda: np.zeros(T, dtype=np.int64)  # noqa: E731
+        return cls(z(), z(), z(), z(), z())
+
+
+@dataclass
+class Trace:
+    workload: str
+    samples: int
+    timesteps: int
+    layers: list[Layer]
+    counts: list[LayerCounts]
+    static_layers: frozenset[str]        # layers whose output is the same at every step (direct input)
+    scores: np.ndarray                   # [N, classes] accumulated readout
+    predictions: np.ndarray              # [N]
+    labels: Optional[np.ndarray]
+    correct_by_step: Optional[np.ndarray] = None  # [T]: correct predictions using steps 0..t
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def accuracy(self) -> Optional[float]:
+        if self.labels is None:
+            return None
+        return float(np.mean(self.predictions == self.labels))
+
+    @property
+    def accuracy_by_step(self) -> Optional[list[float]]:
+        if self.correct_by_step is None:
+            return None
+        return [float(c) / self.samples for c in self.correct_by_step]

@@ -1,0 +1,75 @@
+"""Errors raised for bad user input.
+
+Every problem names the file, the dotted path inside it, the offending value and
+what is allowed. Loaders gather all problems of a file and raise one
+:class:`InputError`; only ``cli.py`` turns it into exit code 2.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+_MISSING = object()
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file."""
+
+    file: str
+    path: str
+    message: str
+    value: Any = _MISSING
+
+    def __str__(self) -> str:
+        where = f"{self.file}: " if self.file else ""
+        loc = self.path or "<top>"
+        if self.value is _MISSING:
+            return f"{where}{loc}: {self.message}"
+        return f"{where}{loc} = {_short(self.value)}: {self.message}"
+
+
+class InputError(Exception):
+    """Bad input: one or more :class:`Problem` s, reported all at once."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = list(problems)
+        super().__init__(self.format())
+
+    def format(self) -> str:
+        if len(self.problems) == 1:
+            return f"error: {self.problems[0]}"
+        lines = [f"error: {len(self.problems)} problems:"]
+        lines += [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+def fail(file: str, path: str, message: str, value: Any = _MISSING) -> InputError:
+    """Shorthand for a one-problem :class:`InputError` (to be raised)."""
+    return InputError([Problem(file, path, message, value)])
+
+
+class ProblemList:
+    """Collects problems while checking; raises them together."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.items: list[Problem] = []
+
+    def add(self, path: str, message: str, value: Any = _MISSING) -> None:
+        self.items.append(Problem(self.file, path, message, value))
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        self.items.extend(problems)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise InputError(self.items)

@@ -1,0 +1,1 @@
+"""Reports: report.json, baselines and the terminal summary."""

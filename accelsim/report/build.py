@@ -1,0 +1,77 @@
+"""Assemble report.json (DESIGN.md §4.2) from a trace and a cost result."""
+from __future__ import annotations
+
+from typing import Any
+
+from accelsim import __version__
+from accelsim.config.loader import ArchSpec
+from accelsim.cost.result import CostResult
+from accelsim.engine.trace import Trace
+from accelsim.report.baselines import cnn_baselines
+from accelsim.workload.graph import Graph
+
+
+def _f(x: float) -> float:
+    return float(x)
+
+
+def build_report(graph: Graph, spec: ArchSpec, trace: Trace, cost: CostResult, *, arch_file: str,
+                 workload_file: str, inputs: str) -> dict[str, Any]:
+    N, T = trace.samples, trace.timesteps
+    energy = cost.energy_pj
+    latency = cost.latency_ns
+    layers = []
+    for layer, counts, lc in zip(trace.layers, trace.counts, cost.layers):
+        neurons = layer.neurons
+        spikes_out = int(counts.spikes_out.sum())
+        if layer.spiking:
+            rate = spikes_out / (neurons * T * N)
+            sparsity = 1.0 - rate
+        else:
+            rate = None
+            sparsity = 1.0 - int(counts.nonzero_out.sum()) / (neurons * T * N)
+        layers.append({
+            "name": layer.name,
+            "op": layer.synapse.op,
+            "engine": lc.engine,
+            "neuron": layer.neuron.op if layer.neuron is not None else None,
+            "spiking": layer.spiking,
+            "input_shape": list(layer.in_shape),
+            "output_shape": list(layer.out_shape),
+            "neurons": neurons,
+            "fan_in": layer.fan_in,
+            "weights": layer.weights,
+            "dense_macs": layer.macs,
+            "synaptic_ops": _f(counts.synaptic_ops.sum() / N),
+            "spikes_in": _f(counts.events_in.sum() / N),
+            "spikes_out": _f(spikes_out / N),
+            "input_density": _f(counts.events_in.sum() / (N * T * max(1, int(layer.fanout.size)))),
+            "spike_rate": rate,
+            "sparsity": _f(sparsity),
+            "energy_pj": _f(lc.total_pj),
+            "latency_ns": _f(lc.latency_ns),
+            "energy_breakdown_pj": {k: _f(v) for k, v in sorted(lc.energy_pj.items())},
+            "cost_details": lc.info,
+        })
+    return {
+        "accelsim_version": __version__,
+        "arch": spec.arch.name,
+        "arch_file": arch_file,
+        "workload": graph.name,
+        "workload_file": workload_file,
+        "inputs": inputs,
+        "samples": N,
+        "timesteps": T,
+        "cost_model": {"name": cost.model, "note": cost.note},
+        "static_input": cost.info.get("static_input"),
+        "per_inference": {
+            "energy_pj": _f(energy),
+            "latency_ns": _f(latency),
+            "edp_pj_ns": _f(energy * latency),
+        },
+        "energy_breakdown_pj": {k: _f(v) for k, v in cost.breakdown().items()},
+        "layers": layers,
+        "accuracy": trace.accuracy,
+        "accuracy_by_timestep": trace.accuracy_by_step,
+        "baselines": cnn_baselines(trace.layers, spec.tech, energy, graph.weight_bits or spec.arch.core.weight_bits),
+    }

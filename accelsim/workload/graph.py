@@ -1,0 +1,84 @@
+"""The validated, typed workload graph that the engine runs."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import numpy as np
+
+from accelsim.workload.ops import OpSpec, Shape
+from accelsim.workload.spec import InputSpec, ReadoutSpec, WorkloadSpec
+
+
+@dataclass(frozen=True)
+class Node:
+    """One node: ``inputs`` name graph values or tensors; one ``output`` value."""
+
+    name: str
+    op: str
+    spec: type[OpSpec]
+    inputs: tuple[str, ...]
+    output: str
+    attrs: Any
+    index: int  # position in the workload file's node list (for messages)
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Inputs ``x`` [N, *input] (direct) or [N, T, *input] (sequence), labels ``y`` [N] or None."""
+
+    x: np.ndarray
+    y: Optional[np.ndarray]
+    source: str
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+    def head(self, n: int) -> "Samples":
+        return Samples(self.x[:n], None if self.y is None else self.y[:n], self.source)
+
+
+@dataclass(frozen=True)
+class Graph:
+    name: str
+    source: str
+    timesteps: int
+    input: InputSpec
+    nodes: tuple[Node, ...]  # topological order
+    outputs: tuple[str, ...]
+    readout: ReadoutSpec
+    tensors: dict[str, np.ndarray]
+    shapes: dict[str, Shape]  # per-sample shape of every graph value
+    samples: Optional[Samples]
+    weight_bits: Optional[int]
+    spec: WorkloadSpec
+    _consumers: dict[str, tuple[Node, ...]] = field(default_factory=dict, repr=False)
+
+    def is_value(self, name: str) -> bool:
+        return name in self.shapes
+
+    def producer(self, value: str) -> Optional[Node]:
+        for n in self.nodes:
+            if n.output == value:
+                return n
+        return None
+
+    def consumers(self, value: str) -> tuple[Node, ...]:
+        return self._consumers.get(value, ())
+
+    def value_inputs(self, node: Node) -> list[str]:
+        return [i for i in node.inputs if i in self.shapes]
+
+    def node(self, name: str) -> Node:
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise KeyError(name)
+
+    @property
+    def num_classes(self) -> int:
+        return int(np.prod(self.shapes[self.readout.output]))

@@ -1,0 +1,304 @@
+"""Load → validate → build for workloads (``workload.json`` + tensors ``.npz``).
+
+All problems of a file are gathered and raised together as one
+:class:`accelsim.errors.InputError`: structure (JSON Schema), names, operator
+attributes, tensors and every shape through the graph, then the samples.
+Tensor files are loaded with ``allow_pickle=False`` and must lie inside the
+workload's folder.
+"""
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+import numpy as np
+import pydantic
+
+from accelsim.config.pydantic_errors import problems_from
+from accelsim.errors import InputError, ProblemList, fail
+from accelsim.workload.graph import Graph, Node, Samples
+from accelsim.workload.ops import OPS, ShapeError
+from accelsim.workload.spec import WorkloadSpec
+
+
+def read_json(path: Path) -> Any:
+    if not path.exists():
+        raise fail(str(path), "", "file not found")
+    if path.is_dir():
+        raise fail(str(path), "", "is a directory, expected a workload .json file")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except json.JSONDecodeError as exc:
+        raise fail(str(path), f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}") from None
+    except UnicodeDecodeError:
+        raise fail(str(path), "", "not a UTF-8 text file") from None
+
+
+def confined_path(folder: Path, rel: str, file: str, path: str) -> Path:
+    """``folder / rel``, refusing absolute paths and anything outside ``folder``."""
+    candidate = Path(rel)
+    if candidate.is_absolute():
+        raise fail(file, path, "must be a path relative to the workload's folder", rel)
+    full = (folder / candidate).resolve()
+    root = folder.resolve()
+    if full != root and root not in full.parents:
+        raise fail(file, path, "must stay inside the workload's folder", rel)
+    return full
+
+
+def load_npz(full: Path, file: str, path: str, rel: str) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz``, loaded without pickle."""
+    if not full.is_file():
+        raise fail(file, path, f"tensor file not found ({full})", rel)
+    try:
+        with np.load(full, allow_pickle=False) as data:
+            out = {}
+            for key in data.files:
+                out[key] = data[key]
+            return out
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise fail(file, path, "contains pickled (object) arrays, which are not allowed; save numeric arrays only", rel) from None
+        raise fail(file, path, f"cannot read .npz: {exc}", rel) from None
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise fail(file, path, f"not a valid .npz file: {exc}", rel) from None
+
+
+def load_workload(path: str | Path, sets: Iterable[tuple[str, Any]] = ()) -> Graph:
+    """Load and validate a workload; ``sets`` are ``("workload.<key>", value)`` overrides
+    (e.g. ``workload.timesteps``) applied before validation."""
+    path = Path(path)
+    file = str(path)
+    raw = read_json(path)
+    if not isinstance(raw, dict):
+        raise fail(file, "", "expected a JSON object (the workload)", raw)
+    for key, value in sets:
+        parts = key.split(".")[1:] if key.startswith("workload.") else key.split(".")
+        if len(parts) != 1 or parts[0] not in ("timesteps", "name", "description"):
+            raise fail(file, key, "only workload.timesteps, workload.name and workload.description can be set", value)
+        raw[parts[0]] = value
+    try:
+        spec = WorkloadSpec.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        raise InputError(problems_from(exc, WorkloadSpec, file)) from None
+    folder = path.parent
+    tensors = load_npz(confined_path(folder, spec.tensors, file, "tensors"), file, "tensors", spec.tensors)
+    tensors = {k: (v.astype(np.float64) if v.dtype.kind == "f" else v) for k, v in tensors.items()}
+    graph = build_graph(spec, tensors, file)
+    samples = None
+    if spec.samples is not None:
+        full = confined_path(folder, spec.samples, file, "samples")
+        samples = check_samples(load_npz(full, file, "samples", spec.samples), graph, file, "samples", labels_required=False)
+    return Graph(**{**graph.__dict__, "samples": samples})
+
+
+def build_graph(spec: WorkloadSpec, tensors: dict[str, np.ndarray], file: str) -> Graph:
+    pl = ProblemList(file)
+    inp = spec.inputs[0]
+    if any(d < 1 for d in inp.shape):
+        pl.add("inputs[0].shape", "every dimension must be a positive integer", inp.shape)
+    values: set[str] = {inp.name}
+    if inp.name in tensors:
+        pl.add("inputs[0].name", "is also the name of a tensor in the .npz; names must be unique", inp.name)
+
+    # names, ops, attributes
+    seen_nodes: dict[str, int] = {}
+    producers: dict[str, int] = {}
+    attrs_of: dict[int, Any] = {}
+    for i, nd in enumerate(spec.nodes):
+        p = f"nodes[{i}]"
+        if nd.name in seen_nodes:
+            pl.add(f"{p}.name", f"duplicate node name (also nodes[{seen_nodes[nd.name]}])", nd.name)
+        seen_nodes.setdefault(nd.name, i)
+        out = nd.outputs[0]
+        if out in producers or out == inp.name:
+            pl.add(f"{p}.outputs[0]", "value is produced twice", out)
+        elif out in tensors:
+            pl.add(f"{p}.outputs[0]", "is also the name of a tensor in the .npz; names must be unique", out)
+        producers.setdefault(out, i)
+        op = OPS.get(nd.op)
+        if op is None:
+            pl.add(f"{p}.op", f"unknown operator; supported: {', '.join(sorted(OPS))}", nd.op)
+            continue
+        try:
+            attrs_of[i] = op.Attrs.model_validate(nd.attrs)
+        except pydantic.ValidationError as exc:
+            pl.extend(problems_from(exc, op.Attrs, file, prefix=f"{p}.attrs"))
+    values |= set(producers)
+
+    # input references and roles
+    for i, nd in enumerate(spec.nodes):
+        op = OPS.get(nd.op)
+        if op is None:
+            continue
+        p = f"nodes[{i}]"
+        roles = op.roles
+        variadic = roles[-1].endswith("*")
+        required = sum(1 for r in roles if not r.endswith("?") and not r.endswith("*"))
+        if len(nd.inputs) < max(required, 1) or (not variadic and len(nd.inputs) > len(roles)):
+            allowed = f"{required}" + ("+" if variadic else f"..{len(roles)}" if len(roles) != required else "")
+            pl.add(f"{p}.inputs", f"{nd.op} takes {allowed} inputs ({', '.join(roles)})", nd.inputs)
+            continue
+        for j, name in enumerate(nd.inputs):
+            role = roles[min(j, len(roles) - 1)].rstrip("?*")
+            is_val, is_ten = name in values, name in tensors
+            if not is_val and not is_ten:
+                pl.add(f"{p}.inputs[{j}]", "not a graph input, a node output or a tensor in the .npz", name)
+            elif role == "value" and not is_val:
+                pl.add(f"{p}.inputs[{j}]", f"{nd.op} input {j} must be a graph value, not a tensor", name)
+            elif role == "tensor" and not is_ten:
+                pl.add(f"{p}.inputs[{j}]", f"{nd.op} input {j} must be a tensor from the .npz (weights), not a graph value", name)
+        if op.kind == "neuron" and i in attrs_of:
+            for key in ("threshold", "leak"):
+                ref = getattr(attrs_of[i], key, None)
+                if isinstance(ref, str) and ref not in tensors:
+                    pl.add(f"{p}.attrs.{key}", "tensor not found in the .npz", ref)
+    for k, name in enumerate(spec.outputs):
+        if name not in values:
+            pl.add(f"outputs[{k}]", "not a graph value", name)
+    if spec.readout.output not in values:
+        pl.add("readout.output", "not a graph value", spec.readout.output)
+    pl.raise_if_any()
+
+    order = topo_order(spec, inp.name, file)
+
+    # shapes through the graph
+    shapes: dict[str, tuple[int, ...]] = {inp.name: tuple(inp.shape)}
+    nodes: list[Node] = []
+    for i in order:
+        nd = spec.nodes[i]
+        op = OPS[nd.op]
+        p = f"nodes[{i}]"
+        ins = list(nd.inputs)
+        if any(n in values and n not in shapes for n in ins):
+            continue  # an upstream node failed; its problem is already listed
+        in_shapes = [shapes[n] if n in shapes else tuple(tensors[n].shape) for n in ins]
+        consts = [None if n in shapes else tensors[n] for n in ins]
+        try:
+            out_shape = op.infer(attrs_of[i], in_shapes, consts)
+            if op.kind == "neuron":
+                check_neuron_params(attrs_of[i], out_shape, tensors)
+            if op.kind == "synaptic":
+                check_numeric(consts)
+        except ShapeError as exc:
+            sub = f"{p}.{exc.path}" if exc.path else p
+            msg = f"{nd.op} '{nd.name}': {exc}"
+            if exc.value is None:
+                pl.add(sub, msg)
+            else:
+                pl.add(sub, msg, exc.value)
+            continue
+        shapes[nd.outputs[0]] = tuple(int(d) for d in out_shape)
+        nodes.append(Node(nd.name, nd.op, op, tuple(ins), nd.outputs[0], attrs_of[i], i))
+    pl.raise_if_any()
+
+    if spec.readout.mode == "spike_count":
+        prod = next((n for n in nodes if n.output == spec.readout.output), None)
+        if prod is None or prod.kind != "neuron":
+            pl.add("readout.mode", "spike_count needs readout.output to be the output of a neuron node", spec.readout.mode)
+    pl.raise_if_any()
+    consumers: dict[str, list[Node]] = {}
+    for n in nodes:
+        for v in n.inputs:
+            if v in shapes:
+                consumers.setdefault(v, []).append(n)
+    return Graph(
+        name=spec.name, source=file, timesteps=spec.timesteps, input=inp, nodes=tuple(nodes),
+        outputs=tuple(spec.outputs), readout=spec.readout, tensors=tensors, shapes=shapes, samples=None,
+        weight_bits=spec.weight_bits, spec=spec, _consumers={k: tuple(v) for k, v in consumers.items()},
+    )
+
+
+def check_numeric(consts: list[Optional[np.ndarray]]) -> None:
+    for j, c in enumerate(consts):
+        if c is not None:
+            if c.dtype.kind not in "fiu":
+                raise ShapeError(f"tensor must be numeric, got dtype {c.dtype}", f"inputs[{j}]")
+            if c.dtype.kind == "f" and not np.all(np.isfinite(c)):
+                raise ShapeError("tensor contains NaN or infinite values", f"inputs[{j}]")
+
+
+def check_neuron_params(attrs: Any, shape: tuple[int, ...], tensors: dict[str, np.ndarray]) -> None:
+    for key, lo, hi in (("threshold", 0.0, None), ("leak", 0.0, 1.0)):
+        if not hasattr(attrs, key):
+            continue
+        ref = getattr(attrs, key)
+        arr = np.asarray(tensors[ref] if isinstance(ref, str) else ref, dtype=np.float64)
+        if arr.ndim and tuple(arr.shape) not in ((shape[0],), tuple(shape), (1,)):
+            raise ShapeError(f"{key} tensor of shape {list(arr.shape)} must be a scalar, per channel [{shape[0]}] "
+                             f"or per neuron {list(shape)}", f"attrs.{key}", ref)
+        if key == "threshold" and not np.all(arr > lo):
+            raise ShapeError("threshold must be > 0", f"attrs.{key}", ref if isinstance(ref, str) else float(arr))
+        if key == "leak" and not (np.all(arr >= lo) and np.all(arr <= hi)):
+            raise ShapeError("leak must be in [0, 1]", f"attrs.{key}", ref if isinstance(ref, str) else float(arr))
+
+
+def topo_order(spec: WorkloadSpec, input_name: str, file: str) -> list[int]:
+    """Kahn's algorithm, stable in file order; a cycle is an error naming its nodes."""
+    producer = {nd.outputs[0]: i for i, nd in enumerate(spec.nodes)}
+    deps = [{producer[x] for x in nd.inputs if x in producer} for nd in spec.nodes]
+    done: list[int] = []
+    placed: set[int] = set()
+    remaining = list(range(len(spec.nodes)))
+    while remaining:
+        ready = [i for i in remaining if deps[i] <= placed]
+        if not ready:
+            names = ", ".join(spec.nodes[i].name for i in remaining)
+            raise fail(file, "nodes", f"the graph has a cycle through: {names}")
+        i = ready[0]
+        done.append(i)
+        placed.add(i)
+        remaining.remove(i)
+    return done
+
+
+def check_samples(data: dict[str, np.ndarray], graph: Graph, file: str, path: str,
+                  labels_required: bool = False) -> Samples:
+    """Samples/inputs ``.npz``: ``x`` [N, *input] or [N, T, *input], optional ``y`` [N]."""
+    pl = ProblemList(file)
+    path = f"{path}." if path else ""
+    if "x" not in data:
+        raise fail(file, f"{path}x", f"array 'x' missing; the file has: {', '.join(sorted(data)) or 'nothing'}")
+    x = data["x"]
+    shp = tuple(graph.input.shape)
+    T = graph.timesteps
+    if x.dtype.kind not in "fiub":
+        pl.add(f"{path}x", f"must be numeric, got dtype {x.dtype}")
+    elif graph.input.encoding == "direct":
+        if tuple(x.shape[1:]) == (T,) + shp and x.ndim == len(shp) + 2:
+            pass  # a per-step sequence is also accepted for direct-encoded inputs
+        elif tuple(x.shape[1:]) != shp:
+            pl.add(f"{path}x", f"shape {list(x.shape)} must be [N, {', '.join(map(str, shp))}] (or [N, T={T}, ...])")
+    else:
+        if tuple(x.shape[1:]) != (T,) + shp:
+            pl.add(f"{path}x", f"shape {list(x.shape)} must be [N, T={T}, {', '.join(map(str, shp))}] for sequence input")
+    if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
+        pl.add(f"{path}x", "contains NaN or infinite values")
+    if x.ndim == 0 or x.shape[0] < 1:
+        pl.add(f"{path}x", "needs at least one sample")
+    y = data.get("y")
+    if y is None and labels_required:
+        pl.add(f"{path}y", "labels missing")
+    if y is not None:
+        ncls = graph.num_classes
+        if y.dtype.kind not in "iu":
+            pl.add(f"{path}y", f"labels must be integers, got dtype {y.dtype}")
+        elif y.shape != (x.shape[0],):
+            pl.add(f"{path}y", f"shape {list(y.shape)} must be [N] = [{x.shape[0]}]")
+        elif y.size and (y.min() < 0 or y.max() >= ncls):
+            pl.add(f"{path}y", f"labels must be in [0, {ncls - 1}] (the readout has {ncls} classes)",
+                   [int(y.min()), int(y.max())])
+    pl.raise_if_any()
+    return Samples(np.asarray(x, dtype=np.float64), None if y is None else y.astype(np.int64), file)
+
+
+def load_inputs(path: str | Path, graph: Graph) -> Samples:
+    """``--inputs FILE.npz``: replaces the workload's own samples."""
+    path = Path(path)
+    file = str(path)
+    if not path.exists():
+        raise fail(file, "", "file not found")
+    return check_samples(load_npz(path, file, "", file), graph, file, "")

@@ -1,4 +1,4 @@
-"""Command-line interface: ``accelsim run|validate|schema``.
+"""Command-line interface: ``accelsim run|validate|schema|...``.
 
 The only place that turns exceptions into exit codes: bad input
 (:class:`InputError`) prints its problems and exits 2, without a traceback.
@@ -6,10 +6,11 @@ The only place that turns exceptions into exit codes: bad input
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from accelsim import __version__
 from accelsim.errors import InputError, fail
@@ -30,15 +31,43 @@ def _add_run(sub) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no summary, no progress bar")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="accelsim", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"accelsim {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    _add_run(sub)
+def _add_validate(sub) -> None:
     v = sub.add_parser("validate", help="check architecture (.yaml) and workload (.json) files")
     v.add_argument("files", nargs="+")
+
+
+def _add_schema(sub) -> None:
     s = sub.add_parser("schema", help="print the JSON Schema of a file format")
     s.add_argument("which", choices=("arch", "workload"))
+
+
+def _builtin_commands() -> list[tuple[str, Callable, Callable]]:
+    return [("run", _add_run, cmd_run), ("validate", _add_validate, cmd_validate),
+            ("schema", _add_schema, cmd_schema)]
+
+
+# Further subcommands live in their own modules under accelsim/commands/, each with
+# ``add_parser(sub)`` and ``run(args) -> int``; list the module names here.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def _commands() -> list[tuple[str, Callable, Callable]]:
+    cmds = _builtin_commands()
+    for name in COMMAND_MODULES:
+        mod = importlib.import_module(f"accelsim.commands.{name}")
+        cmds.append((name, mod.add_parser, mod.run))
+    return cmds
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import accelsim
+
+    parser = argparse.ArgumentParser(prog="accelsim", description=accelsim.__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"accelsim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, add, func in _commands():
+        add(sub)
+        sub.choices[name].set_defaults(func=func)
     return parser
 
 
@@ -93,7 +122,7 @@ def cmd_schema(args) -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema}[args.command](args)
+        return args.func(args)
     except InputError as exc:
         print(exc.format(), file=sys.stderr)
         return 2

@@ -1,19 +1,40 @@
-"""One simulation: load and validate, run the functional engine, cost it, report."""
+"""One simulation in three stages: load and validate, functional trace, cost and report.
+
+The stages are separate so that a sweep can reuse one functional trace for every
+design point that differs only in cost parameters (see
+:mod:`accelsim.config.numerics` for which parameters change the numerics).
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable, Optional
 
-from accelsim.config.loader import load_arch, parse_set
+from accelsim.config.loader import ArchSpec, load_arch, parse_set
 from accelsim.cost import first_order
 from accelsim.engine.functional import simulate
+from accelsim.engine.trace import Trace
 from accelsim.errors import fail
 from accelsim.report.build import build_report
+from accelsim.workload.graph import Graph, Samples
 from accelsim.workload.loader import load_inputs, load_workload
 
 
-def run_simulation(arch_file: str, workload_file: str, sets: Iterable[str] = (), samples: Optional[int] = None,
-                   inputs: Optional[str] = None, backend: str = "numba", progress: bool = False) -> dict:
-    pairs = [parse_set(s) for s in sets]
+@dataclass(frozen=True)
+class Job:
+    """Everything one simulation needs, loaded and validated."""
+
+    spec: ArchSpec
+    graph: Graph
+    data: Samples
+    arch_file: str
+    workload_file: str
+    inputs_label: str
+
+
+def prepare(arch_file: str, workload_file: str, sets: Iterable[str | tuple] = (), samples: Optional[int] = None,
+            inputs: Optional[str] = None) -> Job:
+    """Load and validate the architecture (with ``--set`` overrides), the workload and its inputs."""
+    pairs = [parse_set(s) if isinstance(s, str) else tuple(s) for s in sets]
     spec = load_arch(arch_file, [(k, v) for k, v in pairs if not k.startswith("workload.")])
     graph = load_workload(workload_file, [(k, v) for k, v in pairs if k.startswith("workload.")])
     if inputs is not None:
@@ -24,15 +45,31 @@ def run_simulation(arch_file: str, workload_file: str, sets: Iterable[str] = (),
         raise fail(workload_file, "samples", "the workload has no samples; pass --inputs FILE.npz")
     if samples is not None:
         data = data.head(samples)
+    label = str(inputs) if inputs else (graph.samples.source if graph.samples else "")
+    return Job(spec, graph, data, str(arch_file), str(workload_file), label)
+
+
+def functional_trace(job: Job, backend: str = "numba", progress: bool = False) -> Trace:
+    """Run the functional SNN simulation (depends only on numerics-changing parameters)."""
     bar = None
     if progress:
         from tqdm import tqdm
-        bar = tqdm(total=len(data), unit="sample", desc="simulating", leave=False)
+        bar = tqdm(total=len(job.data), unit="sample", desc="simulating", leave=False)
     try:
-        trace = simulate(graph, data, backend=backend, progress=bar.update if bar else None)
+        return simulate(job.graph, job.data, backend=backend, progress=bar.update if bar else None)
     finally:
         if bar is not None:
             bar.close()
-    cost = first_order.evaluate(trace, spec)
-    return build_report(graph, spec, trace, cost, arch_file=str(arch_file), workload_file=str(workload_file),
-                        inputs=str(inputs) if inputs else (graph.samples.source if graph.samples else ""))
+
+
+def cost_and_report(job: Job, trace: Trace) -> dict:
+    """Energy and latency of ``trace`` on ``job.spec``, as a report.json dict."""
+    cost = first_order.evaluate(trace, job.spec)
+    return build_report(job.graph, job.spec, trace, cost, arch_file=job.arch_file,
+                        workload_file=job.workload_file, inputs=job.inputs_label)
+
+
+def run_simulation(arch_file: str, workload_file: str, sets: Iterable[str] = (), samples: Optional[int] = None,
+                   inputs: Optional[str] = None, backend: str = "numba", progress: bool = False) -> dict:
+    job = prepare(arch_file, workload_file, sets, samples, inputs)
+    return cost_and_report(job, functional_trace(job, backend, progress))

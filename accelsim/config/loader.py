@@ -74,7 +74,7 @@ def apply_sets(raw: dict, sets: Iterable[tuple[str, Any]], file: str) -> dict:
             if nxt is None:
                 nxt = node[part] = {}
             if not isinstance(nxt, dict):
-                raise fail(file, ".".join(parts[: i + 1]), "is not a section; cannot set a key inside it", nxt)
+                raise fail(file, ".".join(parts[: i + 1]), f"is not a section; cannot set {key} inside it", nxt)
             node = nxt
         node[parts[-1]] = value
     return out

@@ -84,14 +84,16 @@ def problems_from(exc: pydantic.ValidationError, model: type, file: str, prefix:
         elif kind == "missing":
             msg = "required key is missing"
             value = _MISSING
+        elif kind == "model_type":
+            keys = allowed_keys(model, loc)
+            msg = "must be a mapping" + (f" with keys among: {', '.join(keys)}" if keys else "")
         else:
             msg = err["msg"]
             if msg.startswith("Value error, "):
                 msg = msg[len("Value error, "):]
-            if kind == "literal_error":
-                msg = msg.replace("Input should be", "must be")
-            else:
-                msg = msg.replace("Input should be", "must be")
+            for subject in ("Input", "List", "String", "Dictionary", "Tuple"):
+                msg = msg.replace(f"{subject} should ", "must ")
+            msg = msg.replace(" after validation", "")
         if isinstance(value, dict) and kind != "extra_forbidden":
             value = _MISSING if kind != "model_type" else value
         if value is _MISSING:

@@ -25,7 +25,7 @@ TECH_DIR = Path(__file__).resolve().parent.parent / "tech"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ArithPJ(_Strict):
@@ -135,14 +135,29 @@ class TechTable(_Strict):
         return self.sram_leakage_uw_per_kib * size_kib * 1e-3
 
 
-def _set_dotted(tree: dict, dotted_key: str, value: Any) -> None:
+def _flatten(overrides: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """``{"arith_pj": {"int8_add": 0.05}}`` → ``[("arith_pj.int8_add", 0.05)]`` (nested = dotted)."""
+    out: list[tuple[str, Any]] = []
+    for key, value in overrides.items():
+        if isinstance(value, dict) and value:
+            out += _flatten(value, f"{prefix}{key}.")
+        else:
+            out.append((f"{prefix}{key}", value))
+    return out
+
+
+def _set_dotted(tree: dict, dotted_key: str, value: Any) -> str | None:
+    """Set ``dotted_key`` in ``tree``; a problem message if a prefix is a value, not a section."""
     parts = dotted_key.split(".")
     node = tree
-    for p in parts[:-1]:
-        if not isinstance(node.get(p), dict):
+    for i, p in enumerate(parts[:-1]):
+        if node.get(p) is None:
             node[p] = {}
+        if not isinstance(node[p], dict):
+            return f"{'.'.join(parts[:i + 1])} is a value, not a section; cannot set a key inside it"
         node = node[p]
     node[parts[-1]] = value
+    return None
 
 
 def available_nodes() -> list[str]:
@@ -154,13 +169,17 @@ def load_tech(node: str, overrides: dict[str, Any] | None = None, *, file: str =
     from accelsim.config.pydantic_errors import problems_from
     import pydantic
 
-    src = TECH_DIR / f"{node}.yaml"
-    if not src.is_file():
+    if node not in available_nodes():  # a name, never a path out of TECH_DIR
         raise InputError([Problem(file, f"{path}.node", f"unknown technology node; available: {', '.join(available_nodes())}", node)])
-    with open(src, encoding="utf-8") as fh:
+    with open(TECH_DIR / f"{node}.yaml", encoding="utf-8") as fh:
         raw = yaml.safe_load(fh)
-    for key, value in (overrides or {}).items():
-        _set_dotted(raw, key, value)
+    bad = []
+    for key, value in _flatten(overrides or {}):
+        msg = _set_dotted(raw, key, value)
+        if msg:
+            bad.append(Problem(file, f"{path}.overrides.{key}", msg, value))
+    if bad:
+        raise InputError(bad)
     try:
         return TechTable.model_validate(raw)
     except pydantic.ValidationError as exc:

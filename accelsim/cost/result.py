@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Optional
 
 
 @dataclass
@@ -11,6 +12,8 @@ class LayerCost:
     energy_pj: dict[str, float]                 # "<engine>.<component>" -> pJ per inference
     latency_ns: float                           # per inference
     info: dict = field(default_factory=dict)    # model-specific figures (tiles, evaluations, ...)
+    step_ns: Optional[list[float]] = None       # duration of the layer's task at each time step (ns);
+                                                # what a timing model schedules; sums to latency_ns
 
     @property
     def total_pj(self) -> float:

@@ -99,19 +99,20 @@ def window_slices(win: Window):
 
 
 def conv_reference(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, win: Window, group: int) -> np.ndarray:
-    """Plain numpy gather convolution (the ONNX Conv definition), for tests."""
-    N, C = x.shape[:2]
+    """Plain numpy gather convolution (the ONNX Conv definition) by im2col + matmul."""
+    N = x.shape[0]
     O, cin_g = w.shape[:2]
     out_g = O // group
     xp = _padded(win.reshape_in(x).astype(np.float64), win)
-    w5 = w.reshape((O, cin_g) + win.kernel).astype(np.float64)
-    y = np.zeros((N, O) + win.out_sp)
-    for (kd, kh, kw), sl in window_slices(win):
-        xs = xp[sl]
-        for g in range(group):
-            xg = xs[:, g * cin_g:(g + 1) * cin_g]
-            wg = w5[g * out_g:(g + 1) * out_g, :, kd, kh, kw]
-            y[:, g * out_g:(g + 1) * out_g] += np.einsum("ncdhw,oc->nodhw", xg, wg)
+    # columns [N, C, taps, OD, OH, OW]: the input each kernel tap sees at each output position
+    cols = np.stack([xp[sl] for _, sl in window_slices(win)], axis=2)
+    P = win.out_positions
+    w2 = w.reshape(O, cin_g * win.taps).astype(np.float64)
+    y = np.empty((N, O, P))
+    for g in range(group):
+        cg = cols[:, g * cin_g:(g + 1) * cin_g].reshape(N, cin_g * win.taps, P)
+        y[:, g * out_g:(g + 1) * out_g] = np.matmul(w2[g * out_g:(g + 1) * out_g], cg)
+    y = y.reshape((N, O) + win.out_sp)
     if b is not None:
         y += b.reshape((1, O, 1, 1, 1))
     return win.reshape_out(y)

@@ -35,8 +35,8 @@ def atomic_write_json(path: str | os.PathLike, data: Any) -> None:
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n")
 
 
-def atomic_save_npz(path: str | os.PathLike, **arrays: Any) -> None:
-    """``numpy.savez`` through a temporary file and an atomic rename."""
+def atomic_save_npz(path: str | os.PathLike, compressed: bool = False, **arrays: Any) -> None:
+    """``numpy.savez`` (or ``savez_compressed``) through a temporary file and an atomic rename."""
     import numpy as np
 
     path = Path(path)
@@ -44,7 +44,7 @@ def atomic_save_npz(path: str | os.PathLike, **arrays: Any) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.npz", dir=path.parent)
     os.close(fd)
     try:
-        np.savez(tmp, **arrays)
+        (np.savez_compressed if compressed else np.savez)(tmp, **arrays)
         os.replace(tmp, path)
     except BaseException:
         try:

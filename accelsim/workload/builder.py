@@ -95,7 +95,30 @@ class WorkloadBuilder:
     def spec(self) -> dict:
         return json.loads(json.dumps(self.doc))
 
-    def write(self, folder, samples: Optional[tuple[np.ndarray, Optional[np.ndarray]]] = None, **extra) -> Path:
+    def graph(self):
+        """The validated in-memory :class:`~accelsim.workload.graph.Graph` (no files written)."""
+        from accelsim.workload.loader import build_graph
+        from accelsim.workload.spec import WorkloadSpec
+
+        tensors = {k: (v.astype(np.float64) if v.dtype.kind == "f" else v) for k, v in self.tensors.items()}
+        return build_graph(WorkloadSpec.model_validate(self.spec()), tensors, f"<{self.doc['name']}>")
+
+    def apply_balance(self, balance) -> None:
+        """Write thresholds and bias scales of a :class:`accelsim.convert.balance.Balance`."""
+        for nd in self.doc["nodes"]:
+            if nd["name"] in balance.thresholds:
+                thr = balance.thresholds[nd["name"]]
+                ref = nd["attrs"].get("threshold")
+                if isinstance(ref, str):
+                    self.tensors[ref] = np.full_like(self.tensors[ref], thr, dtype=np.float64)
+                else:
+                    nd["attrs"]["threshold"] = float(thr)
+            if nd["name"] in balance.bias_scale and len(nd["inputs"]) > 2:
+                bname = nd["inputs"][2]
+                self.tensors[bname] = self.tensors[bname] * balance.bias_scale[nd["name"]]
+
+    def write(self, folder, samples: Optional[tuple[np.ndarray, Optional[np.ndarray]]] = None,
+              compressed: bool = False, **extra) -> Path:
         """Write ``workload.json``, ``tensors.npz`` (and ``samples.npz``) into ``folder``."""
         folder = Path(folder)
         doc = dict(self.doc)
@@ -106,7 +129,7 @@ class WorkloadBuilder:
             arrays = {"x": np.asarray(x)}
             if y is not None:
                 arrays["y"] = np.asarray(y, dtype=np.int64)
-            atomic_save_npz(folder / "samples.npz", **arrays)
-        atomic_save_npz(folder / "tensors.npz", **self.tensors)
+            atomic_save_npz(folder / "samples.npz", compressed=compressed, **arrays)
+        atomic_save_npz(folder / "tensors.npz", compressed=compressed, **self.tensors)
         atomic_write_text(folder / "workload.json", json.dumps(doc, indent=2) + "\n")
         return folder / "workload.json"

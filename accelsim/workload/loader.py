@@ -53,11 +53,15 @@ def load_npz(full: Path, file: str, path: str, rel: str) -> dict[str, np.ndarray
     """Every array of an ``.npz``, loaded without pickle."""
     if not full.is_file():
         raise fail(file, path, f"tensor file not found ({full})", rel)
+    if not zipfile.is_zipfile(full):  # np.load would try to unpickle it
+        raise fail(file, path, "not a valid .npz file (not a zip archive); write it with numpy.savez", rel)
     try:
         with np.load(full, allow_pickle=False) as data:
             out = {}
             for key in data.files:
                 out[key] = data[key]
+                if not isinstance(out[key], np.ndarray):  # numpy returns a non-.npy member as raw bytes
+                    raise fail(file, path, f"member {key!r} is not a numpy array (.npy); write the file with numpy.savez", rel)
             return out
     except ValueError as exc:
         if "pickle" in str(exc).lower():
@@ -186,10 +190,13 @@ def build_graph(spec: WorkloadSpec, tensors: dict[str, np.ndarray], file: str) -
         except ShapeError as exc:
             sub = f"{p}.{exc.path}" if exc.path else p
             msg = f"{nd.op} '{nd.name}': {exc}"
-            if exc.value is None:
+            value, j = exc.value, exc.path[len("inputs["):-1] if exc.path.startswith("inputs[") else ""
+            if value is None and j.isdigit() and int(j) < len(ins):
+                value = ins[int(j)]  # name the offending tensor or value
+            if value is None:
                 pl.add(sub, msg)
             else:
-                pl.add(sub, msg, exc.value)
+                pl.add(sub, msg, value)
             continue
         shapes[nd.outputs[0]] = tuple(int(d) for d in out_shape)
         nodes.append(Node(nd.name, nd.op, op, tuple(ins), nd.outputs[0], attrs_of[i], i))
@@ -226,7 +233,10 @@ def check_neuron_params(attrs: Any, shape: tuple[int, ...], tensors: dict[str, n
         if not hasattr(attrs, key):
             continue
         ref = getattr(attrs, key)
-        arr = np.asarray(tensors[ref] if isinstance(ref, str) else ref, dtype=np.float64)
+        arr = np.asarray(tensors[ref] if isinstance(ref, str) else ref)
+        if arr.dtype.kind not in "fiu":
+            raise ShapeError(f"{key} tensor must be numeric, got dtype {arr.dtype}", f"attrs.{key}", ref)
+        arr = arr.astype(np.float64)
         if arr.ndim and tuple(arr.shape) not in ((shape[0],), tuple(shape), (1,)):
             raise ShapeError(f"{key} tensor of shape {list(arr.shape)} must be a scalar, per channel [{shape[0]}] "
                              f"or per neuron {list(shape)}", f"attrs.{key}", ref)

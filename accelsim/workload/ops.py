@@ -16,10 +16,10 @@ functional engine adds its evaluator in :mod:`accelsim.engine.execute`.
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar, Literal, Optional, Union
+from typing import Annotated, Any, ClassVar, Literal, Optional, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 Shape = tuple[int, ...]
 
@@ -41,7 +41,7 @@ def register(cls: type["OpSpec"]) -> type["OpSpec"]:
 
 
 class _Attrs(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class OpSpec:
@@ -275,6 +275,8 @@ class Reshape(OpSpec):
     @classmethod
     def target(cls, attrs, consts) -> list[int]:
         if len(consts) > 1 and consts[1] is not None:
+            if np.asarray(consts[1]).dtype.kind not in "iu":
+                raise ShapeError(f"shape tensor must hold integers, got dtype {np.asarray(consts[1]).dtype}", "inputs[1]")
             return [int(v) for v in np.asarray(consts[1]).reshape(-1)]
         if attrs.shape is None:
             raise ShapeError("needs a shape: a second input (int tensor) or attrs.shape", "attrs.shape")
@@ -353,7 +355,16 @@ class Concat(OpSpec):
 # --------------------------------------------------------------------------
 # neurons
 
-Param = Union[float, int, str]
+def _number_or_name(value: Any) -> Any:
+    """One clear message instead of one per union member (float, int, str)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError("must be a number or the name of a tensor in the .npz")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+Param = Annotated[Union[float, int, str], BeforeValidator(_number_or_name)]
 
 
 class NeuronAttrs(_Attrs):

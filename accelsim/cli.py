@@ -47,15 +47,16 @@ def _builtin_commands() -> list[tuple[str, Callable, Callable]]:
 
 
 # Further subcommands live in their own modules under accelsim/commands/, each with
-# ``add_parser(sub)`` and ``run(args) -> int``; list the module names here.
+# ``NAME`` (the subcommand), ``add_parser(sub)`` and ``run(args) -> int``; list the
+# module names here.
 COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def _commands() -> list[tuple[str, Callable, Callable]]:
     cmds = _builtin_commands()
-    for name in COMMAND_MODULES:
-        mod = importlib.import_module(f"accelsim.commands.{name}")
-        cmds.append((name, mod.add_parser, mod.run))
+    for module in COMMAND_MODULES:
+        mod = importlib.import_module(f"accelsim.commands.{module}")
+        cmds.append((mod.NAME, mod.add_parser, mod.run))
     return cmds
 
 

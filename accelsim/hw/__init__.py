@@ -1,0 +1,1 @@
+"""Hardware component models: pim/, core/, noc, memory."""

@@ -8,6 +8,16 @@ from pathlib import Path
 from typing import Any
 
 
+def _temp_beside(path: Path, suffix: str) -> tuple[int, str]:
+    """A temporary file next to ``path`` with the permissions a plain ``open`` would give
+    (mkstemp makes it 0600; the renamed result must honour the umask like any new file)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)
+    return fd, tmp
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file and an atomic rename.
 
@@ -15,7 +25,7 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _temp_beside(path, ".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -41,7 +51,7 @@ def atomic_save_npz(path: str | os.PathLike, compressed: bool = False, **arrays:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.npz", dir=path.parent)
+    fd, tmp = _temp_beside(path, ".tmp.npz")
     os.close(fd)
     try:
         (np.savez_compressed if compressed else np.savez)(tmp, **arrays)

@@ -317,3 +317,35 @@ def test_pool_between_layers(tmp_path, backend):
     assert c2.spikes_out.tolist() == [3, 4]
     assert tr.scores.tolist() == [[0.0, 1.0, 1.0, 1.0, 2.0, 2.0]]
     assert tr.predictions.tolist() == [4]
+
+
+# --------------------------------------------------------------------------
+# 5. a residual join: two synaptic nodes feed one neuron node through Add
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_residual_join_counts_the_shared_neurons_once(tmp_path, backend):
+    """Sequence input [1, 4], T = 2.
+
+    conv_a: 1x1, weight 1;  conv_b (the shortcut): 1x1, weight 2;  add = conv_a + conv_b = 3 x;
+    if1: IF threshold 3 -> fires exactly where x = 1.  x: t0 [1, 0, 1, 1], t1 [0, 1, 0, 0]
+    The neuron node belongs to conv_a only; conv_b merges into it, so the 4 neurons and
+    their 3 + 1 spikes are counted once, and the add work (2 operands) once.
+    """
+    b = WorkloadBuilder("res", (1, 4), timesteps=2, encoding="sequence")
+    a = b.conv("conv_a", b.input, np.ones((1, 1, 1)))
+    s = b.conv("conv_b", b.input, 2 * np.ones((1, 1, 1)))
+    h = b.node("add", "Add", [a, s])
+    h = b.neuron("if1", h, "IF", threshold=3.0)
+    b.readout(b.gemm("fc", b.flatten("flat", h), np.ones((1, 4)), trans_b=True))
+    g = _load(b, tmp_path, np.array([[[[1, 0, 1, 1]], [[0, 1, 0, 0]]]]))
+    layers = lower(g)
+    assert [(l.name, l.neuron.name if l.neuron else None, l.merges_into) for l in layers] == [
+        ("conv_a", "if1", None), ("conv_b", None, "conv_a"), ("fc", None, None)]
+    tr = simulate(g, g.samples, backend=backend)
+    ca, cb, cf = tr.counts
+    assert ca.spikes_out.tolist() == [3, 1] and cb.spikes_out.tolist() == [0, 0]
+    assert sum(int(c.spikes_out.sum()) for c in tr.counts) == 4  # each spike once
+    assert cf.events_in.tolist() == [3, 1]  # spikes sent = spikes received by the next layer
+    # Add: both operands' non-zero elements, t0 3 + 3, t1 1 + 1; charged to the owner only
+    assert ca.aux_ops.tolist() == [6, 2] and cb.aux_ops.tolist() == [0, 0]
+    assert layers[0].neurons == 4

@@ -38,6 +38,8 @@ class Layer:
     fanout: np.ndarray        # per input element (flattened [C*D*H*W]): outputs it reaches
     neuron_shape: tuple[int, ...]  # shape of the neuron node (= out_shape for a readout layer)
     aux: tuple[Node, ...] = ()     # pooling/shape/element-wise nodes done by this layer's engine
+    merges_into: Optional[str] = None  # another layer whose neurons this layer's output also feeds
+                                       # (e.g. a residual shortcut conv summed into a block's membrane)
 
     @property
     def spiking(self) -> bool:
@@ -127,8 +129,12 @@ def _aux_nodes(graph: Graph, node: Node, neuron: Optional[Node]) -> tuple[Node, 
 
 
 def lower(graph: Graph) -> list[Layer]:
+    """Hardware layers in topological order. A neuron node belongs to exactly one layer:
+    when several synaptic nodes feed it (through an ``Add``), the first in topological
+    order owns it and the others are non-spiking layers that ``merges_into`` it."""
     fed = _input_fed(graph)
     layers: list[Layer] = []
+    owner: dict[str, str] = {}  # neuron node -> the layer that owns it
     for node in graph.nodes:
         if node.kind != "synaptic":
             continue
@@ -153,12 +159,17 @@ def lower(graph: Graph) -> list[Layer]:
             macs = fan_in * m
             kind = "dense"
         neuron = _find_neuron(graph, node)
+        merges_into = None
+        if neuron is not None and neuron.name in owner:
+            merges_into, neuron = owner[neuron.name], None
+        elif neuron is not None:
+            owner[neuron.name] = node.name
         layer = Layer(
             index=len(layers), name=node.name, synapse=node, neuron=neuron, data_input=data,
             input_layer=data in fed, kind=kind, in_shape=in_shape, out_shape=out_shape, fan_in=fan_in,
             macs=int(macs), weights=int(w.size), window=win, group=group, fanout=fanout.astype(np.int64),
             neuron_shape=graph.shapes[neuron.output] if neuron is not None else out_shape,
-            aux=_aux_nodes(graph, node, neuron),
+            aux=_aux_nodes(graph, node, neuron), merges_into=merges_into,
         )
         layers.append(layer)
     return layers

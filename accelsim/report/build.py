@@ -36,6 +36,7 @@ def build_report(graph: Graph, spec: ArchSpec, trace: Trace, cost: CostResult, *
             "engine": lc.engine,
             "neuron": layer.neuron.op if layer.neuron is not None else None,
             "spiking": layer.spiking,
+            "merges_into": layer.merges_into,
             "input_shape": list(layer.in_shape),
             "output_shape": list(layer.out_shape),
             "neurons": neurons,

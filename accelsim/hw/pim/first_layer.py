@@ -132,6 +132,18 @@ class _QuantExec(Executor):
         self.samples_before += self.batch
         self.batch, self.calls = batch, 0
 
+    def __call__(self, ins):
+        x = ins[0]
+        n = x.shape[0]
+        xq, xs = self._inputs(x)
+        y = self.integer(xq)
+        self.calls += 1
+        return self.geo.finish(y, xs * self.w_scale, n)
+
+    def integer(self, xq: np.ndarray) -> np.ndarray:
+        """Integer-domain output ([N, O, P] for a Conv, [N, M] for a Gemm) of integer inputs."""
+        raise NotImplementedError
+
     def _inputs(self, x: np.ndarray) -> tuple[np.ndarray, float]:
         xq, xs, clipped = quantise_inputs(x, self.nm.input_bits, self.nm.input_full_scale)
         a = self.activity
@@ -151,10 +163,8 @@ class DigitalExec(_QuantExec):
         self.wqf = self.wq.astype(np.float64)
         self.wt = conv.scatter_weights(self.wqf, self.geo.group) if (self.geo.win is not None and backend == "numba") else None
 
-    def __call__(self, ins):
-        x = ins[0]
-        n = x.shape[0]
-        xq, xs = self._inputs(x)
+    def integer(self, xq):
+        n = xq.shape[0]
         xf = xq.astype(np.float64)
         if self.geo.win is not None:
             if self.backend == "numba":
@@ -167,8 +177,7 @@ class DigitalExec(_QuantExec):
             xf = xf.reshape(n, -1)
             y = dense.dense_events(xf, self.wqf, None) if self.backend == "numba" else dense.dense_reference(xf, self.wqf, None)
             self.activity.vectors += n
-        self.calls += 1
-        return self.geo.finish(y, xs * self.w_scale, n)
+        return y
 
 
 class PimExec(_QuantExec):
@@ -179,10 +188,8 @@ class PimExec(_QuantExec):
         self.macro = ProgrammedLayer(self.geo.matrices(self.wq), numerics.pim, key)
         self.activity = self.macro.new_activity()
 
-    def __call__(self, ins):
-        x = ins[0]
-        n = x.shape[0]
-        xq, xs = self._inputs(x)
+    def integer(self, xq):
+        n = xq.shape[0]
         p, m = self.nm.pim, self.macro
         if self.geo.win is None:
             y = self._run(0, xq.reshape(n, -1), 0, n)
@@ -197,8 +204,7 @@ class PimExec(_QuantExec):
                     cols = self.geo.im2col(xq[s0:s1], g)
                     yg = self._run(g, cols, s0, s1)                   # [(s1-s0) * P, Og]
                     y[s0:s1, g * m.Og:(g + 1) * m.Og] = yg.reshape(s1 - s0, P, m.Og).transpose(0, 2, 1)
-        self.calls += 1
-        return self.geo.finish(y, xs * self.w_scale, n)
+        return y
 
     def _run(self, group: int, cols: np.ndarray, s0: int, s1: int) -> np.ndarray:
         keys = [(self.samples_before + i, self.calls) for i in range(s0, s1)]

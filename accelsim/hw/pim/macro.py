@@ -23,8 +23,9 @@ For one group with integer weights ``W`` [R, O] and integer inputs ``x`` [V, R]
 * shift-and-add: ``y_o = sum_{t,s,j->o} sign_j 2^(s dac_bits + k_j cell_bits) LSB code``
   (k_j: the weight slice of column j), digital, exact.
 
-Whole layers at once: bit-line sums of a block of vectors are one BLAS matrix
-product per (row tile), the ADC and shift-and-add one numba kernel.
+Whole layers at once: one parallel numba kernel per row tile computes, for every
+vector, the bit-line sums of all input slices (skipping zero input codes), the
+ADC conversions and the shift-and-add, and records the drive statistics.
 """
 from __future__ import annotations
 
@@ -92,35 +93,69 @@ def adc_lsb(value_range: float, adc_bits: int) -> float:
 
 
 @numba.njit(cache=True, parallel=True)
-def adc_shift_add(sums, out, col_out, col_weight, slice_weight, lsb, top, offset, noise):
-    """Digitise bit-line sums and shift-add them into ``out``.
+def crossbar_tile(x, r0, r1, g, dac_bits, n_slices, lsb, top, offset, noise, col_out, col_weight,
+                  out, driven, drive_sq, sat, chunk):
+    """One row tile of the crossbar for every vector: bit-line sums, ADC, shift-and-add.
 
-    sums [S, V, C] bit-line sums (input slice, vector, column); out [V, O] accumulates;
-    col_out [C] output of each column; col_weight [C] = sign * 2^(k cell_bits);
-    slice_weight [S] = 2^(s dac_bits); offset [C] (LSB); noise [S, V, C] (LSB) or
-    shape (0, 0, 0) for none. Returns saturated conversions per vector.
+    x [V, R] integer inputs; rows r0..r1 form the tile; g [R, C] programmed levels;
+    lsb, top: ADC step and top code; offset [C] (LSB); noise [S, V, C] (LSB) or
+    shape (0, 0, 0); col_out [C] output of each bit line; col_weight [C] =
+    sign * 2^(k cell_bits). Accumulates into out [V, O]; per block of ``chunk``
+    vectors b: driven[b, i] (+= slices with a non-zero code on row r0+i),
+    drive_sq[b, i] (+= (code / code_max)^2), sat[b] (+= saturated conversions).
+    A zero input slice drives nothing and adds nothing (the sum is skipped, not
+    the conversion: every bit line is still converted).
     """
-    S, V, C = sums.shape
+    V = x.shape[0]
+    C = g.shape[1]
+    amask = (1 << dac_bits) - 1
+    inv_amax2 = 1.0 / (amask * amask)
     with_noise = noise.shape[0] > 0
     inv = 1.0 / lsb
-    sat = np.zeros(V, dtype=np.int64)
-    for v in numba.prange(V):
+    n_blocks = (V + chunk - 1) // chunk
+    weight = np.empty((n_slices, C))        # shift-and-add weight of each conversion
+    for s in range(n_slices):
+        for j in range(C):
+            weight[s, j] = float(1 << (s * dac_bits)) * lsb * col_weight[j]
+    for b in numba.prange(n_blocks):
+        acc = np.zeros((n_slices, C), dtype=g.dtype)
         n_sat = 0
-        for s in range(S):
-            sw = slice_weight[s] * lsb
-            for j in range(C):
-                u = sums[s, v, j] * inv + 0.5 + offset[j]
-                if with_noise:
-                    u += noise[s, v, j]
-                code = math.floor(u)
-                if code > top:
-                    code = top
-                    n_sat += 1
-                elif code < 0:
-                    code = 0
-                out[v, col_out[j]] += code * sw * col_weight[j]
-        sat[v] = n_sat
-    return sat
+        for v in range(b * chunk, min(V, (b + 1) * chunk)):
+            acc[:, :] = 0
+            for i in range(r0, r1):
+                xi = x[v, i]
+                if xi == 0:
+                    continue
+                gi = g[i]
+                for s in range(n_slices):
+                    a = (xi >> (s * dac_bits)) & amask
+                    if a == 0:
+                        continue
+                    driven[b, i - r0] += 1
+                    drive_sq[b, i - r0] += a * a * inv_amax2
+                    acc_s = acc[s]
+                    if a == 1:
+                        for j in range(C):
+                            acc_s[j] += gi[j]
+                    else:
+                        for j in range(C):
+                            acc_s[j] += a * gi[j]
+            out_v = out[v]
+            for s in range(n_slices):
+                acc_s = acc[s]
+                w_s = weight[s]
+                for j in range(C):
+                    u = acc_s[j] * inv + 0.5 + offset[j]
+                    if with_noise:
+                        u += noise[s, v, j]
+                    code = math.floor(u)
+                    if code > top:
+                        code = top
+                        n_sat += 1
+                    elif code < 0:
+                        code = 0
+                    out_v[col_out[j]] += code * w_s[j]
+        sat[b] += n_sat
 
 
 class ProgrammedLayer:
@@ -203,33 +238,30 @@ class ProgrammedLayer:
         p = self.p
         V = xq.shape[0]
         S = p.input_slices
-        amask = 2 ** p.dac_bits - 1
         out = np.zeros((V, self.Og), dtype=np.float64)
         g = self.g[group]
         rows = slice(group * self.R, (group + 1) * self.R)
         driven = act.row_driven[rows]
         drive_sq = act.row_drive_sq[rows]
+        chunk = 256
+        n_blocks = (V + chunk - 1) // chunk
+        xq = np.ascontiguousarray(xq, dtype=np.int32)
         for t in range(self.row_tiles):
             r0, r1 = t * p.rows, min(self.R, (t + 1) * p.rows)
-            xt = xq[:, r0:r1]
-            planes = np.empty((S, V, r1 - r0), dtype=self.dtype)
-            for s in range(S):
-                np.bitwise_and(np.right_shift(xt, s * p.dac_bits), amask, out=planes[s], casting="unsafe")
-            driven[r0:r1] += np.count_nonzero(planes, axis=(0, 1))
-            if amask == 1:
-                drive_sq[r0:r1] += planes.sum(axis=(0, 1), dtype=np.float64)
-            else:
-                drive_sq[r0:r1] += np.einsum("svr,svr->r", planes, planes, dtype=np.float64) / amask ** 2
-            sums = (planes.reshape(S * V, r1 - r0) @ g[r0:r1]).reshape(S, V, self.C)
-            noise = np.zeros((0, 0, 0), dtype=sums.dtype)
+            noise = np.zeros((0, 0, 0), dtype=g.dtype)
             if p.adc_noise_lsb > 0:
                 keys = noise_keys or [(0,)]
                 per = V // len(keys)
                 noise = np.concatenate([
                     np.random.default_rng([p.seed, 1, group, t, *k]).standard_normal((S, per, self.C))
-                    for k in keys], axis=1).astype(sums.dtype) * p.adc_noise_lsb
-            sat = adc_shift_add(sums, out, self.col_out, self.col_weight, self.slice_weight, self.lsb[group][t],
-                                self.adc_top, self.offsets[group][t], noise)
+                    for k in keys], axis=1).astype(g.dtype) * p.adc_noise_lsb
+            drv = np.zeros((n_blocks, r1 - r0), dtype=np.int64)
+            dsq = np.zeros((n_blocks, r1 - r0), dtype=np.float64)
+            sat = np.zeros(n_blocks, dtype=np.int64)
+            crossbar_tile(xq, r0, r1, g, p.dac_bits, S, self.lsb[group][t], self.adc_top, self.offsets[group][t],
+                          noise, self.col_out, self.col_weight, out, drv, dsq, sat, chunk)
+            driven[r0:r1] += drv.sum(axis=0)
+            drive_sq[r0:r1] += dsq.sum(axis=0)
             act.adc_saturated += int(sat.sum())
             act.conversions += S * V * self.C
         if self.offset_code:

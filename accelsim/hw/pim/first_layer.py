@@ -30,7 +30,7 @@ from accelsim.kernels import conv, dense
 from accelsim.kernels.window import Window
 from accelsim.workload.graph import Graph, Node
 
-VECTOR_BUDGET = 1 << 22   # bit-line sums per block (S * V * C floats), bounds memory
+BLOCK_ELEMENTS = 1 << 24  # im2col (+ ADC noise) elements per block of samples: bounds memory
 
 
 @dataclass(frozen=True)
@@ -196,8 +196,8 @@ class PimExec(_QuantExec):
         else:
             P = self.geo.win.out_positions
             y = np.empty((n, m.Og * m.groups, P))
-            per_sample = max(1, p.input_slices * P * m.C)
-            step = max(1, VECTOR_BUDGET // per_sample)
+            per_sample = P * m.R + (p.input_slices * P * m.C if p.adc_noise_lsb > 0 else 0)
+            step = max(1, BLOCK_ELEMENTS // per_sample)
             for s0 in range(0, n, step):
                 s1 = min(n, s0 + step)
                 for g in range(m.groups):

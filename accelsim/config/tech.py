@@ -64,6 +64,14 @@ class RramTable(_Strict):
     read_v: PositiveFloat
     read_pulse_ns: PositiveFloat
 
+    @field_validator("r_off_kohm")
+    @classmethod
+    def _off_above_on(cls, v: float, info) -> float:
+        on = info.data.get("r_on_kohm")
+        if on is not None and v <= on:
+            raise ValueError(f"must be greater than r_on_kohm = {on} (the off state conducts less)")
+        return v
+
 
 class TechTable(_Strict):
     """Per-action energies of one technology node (see the YAML for sources)."""

@@ -14,6 +14,7 @@ from accelsim.cost import first_order
 from accelsim.engine.functional import simulate
 from accelsim.engine.trace import Trace
 from accelsim.errors import fail
+from accelsim.hw.pim.first_layer import FirstLayerModel
 from accelsim.report.build import build_report
 from accelsim.workload.graph import Graph, Samples
 from accelsim.workload.loader import load_inputs, load_workload
@@ -50,13 +51,15 @@ def prepare(arch_file: str, workload_file: str, sets: Iterable[str | tuple] = ()
 
 
 def functional_trace(job: Job, backend: str = "numba", progress: bool = False) -> Trace:
-    """Run the functional SNN simulation (depends only on numerics-changing parameters)."""
+    """Run the functional SNN simulation (depends only on numerics-changing parameters); the
+    input layer runs through the PIM model (``pim.enabled``) or the quantised digital model."""
     bar = None
     if progress:
         from tqdm import tqdm
         bar = tqdm(total=len(job.data), unit="sample", desc="simulating", leave=False)
     try:
-        return simulate(job.graph, job.data, backend=backend, progress=bar.update if bar else None)
+        return simulate(job.graph, job.data, backend=backend, progress=bar.update if bar else None,
+                        first_layer=FirstLayerModel.from_arch(job.spec.arch))
     finally:
         if bar is not None:
             bar.close()

@@ -23,7 +23,11 @@ class TechConfig(_Section):
 
 
 class PimConfig(_Section):
-    """Analog processing-in-memory crossbar macro that runs the first layer."""
+    """Analog processing-in-memory crossbar macro that runs the first layer.
+
+    Functional model and mapping: :mod:`accelsim.hw.pim`; cost:
+    :mod:`accelsim.cost.input_layer`; equations in docs/pim.md.
+    """
 
     enabled: bool = Field(True, description="run the analog-input first layer on PIM macros (false: on the digital core)")
     macros: int = Field(4, ge=1, le=4096, description="number of crossbar macros")
@@ -32,28 +36,51 @@ class PimConfig(_Section):
     cell_bits: int = Field(2, ge=1, le=8, description="bits stored per memory cell")
     weight_bits: int = Field(6, ge=1, le=16, description="weight precision incl. sign (bits)")
     input_bits: int = Field(8, ge=1, le=16, description="input (activation) precision (bits)")
+    input_full_scale: float = Field(
+        1.0, gt=0, description="analog input value mapped to the largest input code; inputs are clipped to "
+                               "[0, input_full_scale] (also the digital first layer's input range)")
     dac_bits: int = Field(1, ge=1, le=8, description="DAC resolution per input slice (bits)")
     adc_bits: int = Field(6, ge=1, le=16, description="ADC resolution (bits)")
     adc_share: int = Field(8, ge=1, le=1024, description="bit-line columns sharing one ADC (conversions serialise)")
     adc_model: Literal["survey", "sar", "walden"] = Field("survey", description="ADC energy model")
-    adc_range: Literal["full_scale", "calibrated"] = Field("full_scale", description="ADC input range")
+    adc_range: Literal["full_scale", "calibrated"] = Field(
+        "full_scale", description="ADC input range: the array's full scale, or calibrated to the programmed weights")
+    adc_clip_ratio: float = Field(
+        1.0, gt=0, le=1, description="calibrated range only: clip at this fraction of the largest reachable bit-line sum")
     signed_weights: Literal["differential", "offset"] = Field("differential", description="signed-weight encoding")
     read_pulse_ns: float = Field(10.0, gt=0, description="word-line read pulse per input slice (ns)")
+    replicate_weights: bool = Field(
+        True, description="copy the layer's weights into idle macros to process output positions in parallel")
     static_input: Literal["auto", "recompute", "hold"] = Field(
-        "auto", description="direct input: recompute the first layer every step, or compute once and hold")
+        "auto", description="direct input: recompute the first layer every step, or compute once and hold "
+                            "(auto: the cheaper)")
     conductance_sigma: float = Field(0.0, ge=0, le=1, description="relative conductance variation (sigma / level)")
-    adc_offset_lsb: float = Field(0.0, ge=0, description="ADC offset sigma (LSB)")
+    adc_offset_lsb: float = Field(0.0, ge=0, description="ADC offset sigma, fixed per bit line (LSB)")
     adc_noise_lsb: float = Field(0.0, ge=0, description="ADC noise sigma per conversion (LSB)")
     seed: int = Field(0, ge=0, description="seed of the non-idealities")
 
     @property
+    def stored_weight_bits(self) -> int:
+        """Bits stored per weight column group: the magnitude (weight_bits - 1) for differential
+        pairs, the whole offset code (weight_bits) for offset encoding."""
+        return self.weight_bits - 1 if self.signed_weights == "differential" else self.weight_bits
+
+    @property
     def weight_slices(self) -> int:
-        """Columns per weight magnitude: ceil(magnitude_bits / cell_bits)."""
-        return math.ceil(max(self.weight_bits - 1, 1) / self.cell_bits)
+        """Columns per stored weight: ceil(stored_weight_bits / cell_bits)."""
+        return math.ceil(max(self.stored_weight_bits, 1) / self.cell_bits)
 
     @property
     def input_slices(self) -> int:
+        """Input slices applied one after another: ceil(input_bits / dac_bits)."""
         return math.ceil(self.input_bits / self.dac_bits)
+
+    @property
+    def lossless_adc_bits(self) -> int:
+        """ADC bits that resolve every bit-line sum exactly:
+        ceil(log2(rows * (2^dac_bits - 1) * (2^cell_bits - 1) + 1))."""
+        full = self.rows * (2 ** self.dac_bits - 1) * (2 ** self.cell_bits - 1)
+        return max(1, math.ceil(math.log2(full + 1)))
 
 
 class CoreConfig(_Section):

@@ -13,17 +13,21 @@ from __future__ import annotations
 
 from typing import Iterable
 
-# Keep in step with what the functional engine reads from the architecture.
+# Exactly what the functional engine reads from the architecture: the first
+# layer's model, accelsim.hw.pim.first_layer.FirstLayerNumerics.from_arch
+# (tests/test_pim_cost.py checks the two agree).
 NUMERICS_KEYS: tuple[str, ...] = (
     "workload.",              # time steps and anything else of the workload
-    "pim.enabled",            # which engine computes the first layer (analog or exact digital)
-    "pim.rows",               # row tiling: partial sums are digitised per row tile
+    "pim.enabled",            # which model computes the first layer (analog PIM or quantised digital)
+    "pim.input_full_scale",   # input quantiser range (both models)
+    "pim.rows",               # row tiling: partial sums are digitised per row tile; ADC full scale
     "pim.cell_bits",
     "pim.weight_bits",
     "pim.input_bits",
     "pim.dac_bits",
     "pim.adc_bits",
     "pim.adc_range",
+    "pim.adc_clip_ratio",
     "pim.signed_weights",
     "pim.conductance_sigma",
     "pim.adc_offset_lsb",

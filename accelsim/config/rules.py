@@ -35,9 +35,18 @@ def differential_needs_even_columns(arch: Arch) -> Iterator[Violation]:
         yield ("pim.cols", arch.pim.cols, "must be at least 2 for differential column pairs")
 
 
+def clip_ratio_needs_calibrated_range(arch: Arch) -> Iterator[Violation]:
+    # adc_bits below the lossless bound is a legitimate design point (reported as
+    # cost_details.adc_lossy), not an error; a setting that would be ignored is.
+    if arch.pim.adc_clip_ratio != 1.0 and arch.pim.adc_range != "calibrated":
+        yield ("pim.adc_clip_ratio", arch.pim.adc_clip_ratio,
+               "only applies with pim.adc_range: calibrated (the full-scale range does not clip)")
+
+
 ARCH_RULES = (
     mesh_holds_all_cores,
     dac_not_wider_than_input,
     signed_weights_need_two_bits,
     differential_needs_even_columns,
+    clip_ratio_needs_calibrated_range,
 )

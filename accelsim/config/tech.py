@@ -40,8 +40,11 @@ class ArithPJ(_Strict):
 
 
 class AdcTable(_Strict):
+    """ADC energy/time models' constants (see accelsim/cost/components.py)."""
+
     survey_pj_8b: PositiveFloat
     survey_pj_4b: PositiveFloat
+    survey_rate_mhz: PositiveFloat
     isaac_pj_8b: PositiveFloat
     sar_uw_per_bit: PositiveFloat
     sar_uw_offset: PositiveFloat
@@ -50,14 +53,24 @@ class AdcTable(_Strict):
 
 
 class DacTable(_Strict):
-    cap_ff: PositiveFloat
+    cap_ff: PositiveFloat  # DAC capacitance per bit (fF)
 
 
 class RramTable(_Strict):
+    """Memory cell of the crossbar: on/off resistance (kOhm), read voltage (V), pulse (ns)."""
+
     r_on_kohm: PositiveFloat
     r_off_kohm: PositiveFloat
     read_v: PositiveFloat
     read_pulse_ns: PositiveFloat
+
+    @field_validator("r_off_kohm")
+    @classmethod
+    def _off_above_on(cls, v: float, info) -> float:
+        on = info.data.get("r_on_kohm")
+        if on is not None and v <= on:
+            raise ValueError(f"must be greater than r_on_kohm = {on} (the off state conducts less)")
+        return v
 
 
 class TechTable(_Strict):

@@ -52,8 +52,8 @@ def evaluate(trace: Trace, spec: ArchSpec) -> CostResult:
     for layer, counts in zip(trace.layers, trace.counts):
         if layer.input_layer:
             static = layer.name in trace.static_layers
-            policy_used = static_policy(spec, static)
             cost = input_layer_cost(spec, layer, counts, N, T, static)
+            policy_used = cost.info.get("static_input", static_policy(spec, static))
             # neurons of the input layer are updated on the spike core
             zero = np.zeros(T, np.int64)
             neuron_part = spike_layer_cost(spec, layer, LayerCounts(

@@ -18,7 +18,7 @@ import numpy as np
 
 from accelsim.engine.execute import make_executor
 from accelsim.engine.lower import Layer, lower, pool_window, static_values
-from accelsim.engine.trace import LayerCounts, Trace
+from accelsim.engine.trace import InputLayerCounts, LayerCounts, Trace
 from accelsim.workload.graph import Graph, Samples
 
 # probe(layer, t, sample_offset, inputs, outputs): sees every layer's batch each step
@@ -47,15 +47,23 @@ def _aux_fanout(graph: Graph, layer: Layer) -> list[tuple[str, str, Optional[np.
 
 
 def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size: Optional[int] = None,
-             probes: Iterable[Probe] = (), progress: Optional[Callable[[int], None]] = None) -> Trace:
-    """Run ``samples`` through ``graph`` for ``graph.timesteps`` steps; return the trace."""
+             probes: Iterable[Probe] = (), progress: Optional[Callable[[int], None]] = None,
+             first_layer: Optional[Callable] = None) -> Trace:
+    """Run ``samples`` through ``graph`` for ``graph.timesteps`` steps; return the trace.
+
+    ``first_layer(graph, node, backend) -> executor``: builds the executors of the input
+    layers' synaptic nodes (the hardware numerics of the analog first layer, e.g.
+    :class:`accelsim.hw.pim.first_layer.FirstLayerModel`); an executor with an
+    ``activity`` attribute has it stored in the layer's counts. Default: exact float64.
+    """
     T = graph.timesteps
     N = len(samples)
     layers = lower(graph)
     per_step_input = samples.x.ndim == len(graph.input.shape) + 2
     static = static_values(graph) if not per_step_input else set()
-    execs = {n.name: make_executor(graph, n, backend) for n in graph.nodes}
-    counts = [LayerCounts.zeros(T) for _ in layers]
+    firsts = {l.synapse.name for l in layers if l.input_layer} if first_layer is not None else set()
+    execs = {n.name: (first_layer if n.name in firsts else make_executor)(graph, n, backend) for n in graph.nodes}
+    counts = [(InputLayerCounts if l.synapse.name in firsts else LayerCounts).zeros(T) for l in layers]
     aux = [_aux_fanout(graph, layer) for layer in layers]
     probes = list(probes)
     ncls = graph.num_classes
@@ -104,6 +112,9 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
         if progress is not None:
             progress(nb)
 
+    for layer, cnt in zip(layers, counts):
+        if layer.synapse.name in firsts:
+            cnt.first_layer = getattr(execs[layer.synapse.name], "activity", None)
     static_layers = frozenset(l.name for l in layers if l.synapse.output in static)
     return Trace(
         workload=graph.name, samples=N, timesteps=T, layers=layers, counts=counts, static_layers=static_layers,

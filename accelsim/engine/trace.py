@@ -7,11 +7,14 @@ cost-only parameters reuses one trace.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
 from accelsim.engine.lower import Layer
+
+if TYPE_CHECKING:
+    from accelsim.hw.pim.activity import FirstLayerActivity
 
 
 @dataclass
@@ -28,6 +31,13 @@ class LayerCounts:
     def zeros(cls, T: int) -> "LayerCounts":
         z = lambda: np.zeros(T, dtype=np.int64)  # noqa: E731
         return cls(z(), z(), z(), z(), z())
+
+
+@dataclass
+class InputLayerCounts(LayerCounts):
+    """Counts of an input (analog) layer, plus what its hardware numerics model did."""
+
+    first_layer: Optional["FirstLayerActivity"] = None
 
 
 @dataclass

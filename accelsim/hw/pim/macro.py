@@ -1,0 +1,271 @@
+"""The programmed crossbar: functional model of one layer on PIM macros.
+
+For one group with integer weights ``W`` [R, O] and integer inputs ``x`` [V, R]
+(V vectors: output positions x samples):
+
+* weights -> cells. Differential: ``W = P - N``, ``P, N >= 0``, each written in
+  base ``2^cell_bits`` over ``weight_slices`` columns; offset: ``U = W + 2^(wb-1)``
+  (``U >= 1``) written the same way, and ``2^(wb-1) * sum_i x_i`` subtracted
+  digitally. A cell's level ``d`` (0 .. 2^cell_bits - 1) stands for conductance
+  ``G_off + d (G_on - G_off) / (2^cell_bits - 1)``; the G_off part is taken as
+  cancelled by a reference (the functional value is the level). Variation:
+  ``d' = max(0, d (1 + sigma * eps))``, eps ~ N(0, 1), fixed per cell (seeded).
+* inputs -> slices: ``x = sum_s a_s 2^(s dac_bits)``, ``a_s`` in 0 .. 2^dac_bits - 1,
+  applied one slice per read.
+* per (row tile t, input slice s, bit line j): ``v = sum_{i in t} a_s,i d'_ij``, the
+  bit-line sum, digitised by an ADC of ``b = adc_bits``:
+  ``code = clip(floor(v / LSB + 1/2 + offset_j + noise), 0, 2^b - 1)``,
+  ``LSB = 2^max(0, ceil(log2(range + 1)) - b)``, with ``range`` the array's full
+  scale ``rows (2^dac_bits - 1)(2^cell_bits - 1)`` or, calibrated, the largest sum
+  the programmed tile can reach times ``adc_clip_ratio``. A power-of-two LSB keeps
+  the recombination a shift; ``b >= ceil(log2(full scale + 1))`` gives LSB 1 and no
+  clipping: lossless.
+* shift-and-add: ``y_o = sum_{t,s,j->o} sign_j 2^(s dac_bits + k_j cell_bits) LSB code``
+  (k_j: the weight slice of column j), digital, exact.
+
+Whole layers at once: one parallel numba kernel per row tile computes, for every
+vector, the bit-line sums of all input slices (skipping zero input codes), the
+ADC conversions and the shift-and-add, and records the drive statistics.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from accelsim.hw.pim.activity import FirstLayerActivity
+
+
+@dataclass(frozen=True)
+class MacroParams:
+    """The numerics-changing PIM parameters (see accelsim.config.numerics)."""
+
+    rows: int
+    cell_bits: int
+    weight_bits: int
+    input_bits: int
+    dac_bits: int
+    adc_bits: int
+    adc_range: str            # "full_scale" | "calibrated"
+    adc_clip_ratio: float
+    signed_weights: str       # "differential" | "offset"
+    conductance_sigma: float
+    adc_offset_lsb: float
+    adc_noise_lsb: float
+    seed: int
+
+    @classmethod
+    def from_config(cls, pim) -> "MacroParams":
+        return cls(rows=pim.rows, cell_bits=pim.cell_bits, weight_bits=pim.weight_bits, input_bits=pim.input_bits,
+                   dac_bits=pim.dac_bits, adc_bits=pim.adc_bits, adc_range=pim.adc_range,
+                   adc_clip_ratio=pim.adc_clip_ratio, signed_weights=pim.signed_weights,
+                   conductance_sigma=pim.conductance_sigma, adc_offset_lsb=pim.adc_offset_lsb,
+                   adc_noise_lsb=pim.adc_noise_lsb, seed=pim.seed)
+
+    @property
+    def stored_bits(self) -> int:
+        return self.weight_bits - 1 if self.signed_weights == "differential" else self.weight_bits
+
+    @property
+    def weight_slices(self) -> int:
+        return math.ceil(max(self.stored_bits, 1) / self.cell_bits)
+
+    @property
+    def input_slices(self) -> int:
+        return math.ceil(self.input_bits / self.dac_bits)
+
+    @property
+    def full_scale(self) -> int:
+        """Largest bit-line sum of a full array: rows (2^dac - 1)(2^cell - 1)."""
+        return self.rows * (2 ** self.dac_bits - 1) * (2 ** self.cell_bits - 1)
+
+    @property
+    def lossless_adc_bits(self) -> int:
+        return max(1, math.ceil(math.log2(self.full_scale + 1)))
+
+
+def adc_lsb(value_range: float, adc_bits: int) -> float:
+    """Power-of-two LSB whose ``2^adc_bits`` codes cover ``value_range`` (at least 1)."""
+    need = math.ceil(math.log2(max(value_range, 0.0) + 1.0))
+    return float(2 ** max(0, need - adc_bits))
+
+
+@numba.njit(cache=True, parallel=True)
+def crossbar_tile(x, r0, r1, g, dac_bits, n_slices, lsb, top, offset, noise, col_out, col_weight,
+                  out, driven, drive_sq, sat, chunk):
+    """One row tile of the crossbar for every vector: bit-line sums, ADC, shift-and-add.
+
+    x [V, R] integer inputs; rows r0..r1 form the tile; g [R, C] programmed levels;
+    lsb, top: ADC step and top code; offset [C] (LSB); noise [S, V, C] (LSB) or
+    shape (0, 0, 0); col_out [C] output of each bit line; col_weight [C] =
+    sign * 2^(k cell_bits). Accumulates into out [V, O]; per block of ``chunk``
+    vectors b: driven[b, i] (+= slices with a non-zero code on row r0+i),
+    drive_sq[b, i] (+= (code / code_max)^2), sat[b] (+= saturated conversions).
+    A zero input slice drives nothing and adds nothing (the sum is skipped, not
+    the conversion: every bit line is still converted).
+    """
+    V = x.shape[0]
+    C = g.shape[1]
+    amask = (1 << dac_bits) - 1
+    inv_amax2 = 1.0 / (amask * amask)
+    with_noise = noise.shape[0] > 0
+    inv = 1.0 / lsb
+    n_blocks = (V + chunk - 1) // chunk
+    weight = np.empty((n_slices, C))        # shift-and-add weight of each conversion
+    for s in range(n_slices):
+        for j in range(C):
+            weight[s, j] = float(1 << (s * dac_bits)) * lsb * col_weight[j]
+    for b in numba.prange(n_blocks):
+        acc = np.zeros((n_slices, C), dtype=g.dtype)
+        n_sat = 0
+        for v in range(b * chunk, min(V, (b + 1) * chunk)):
+            acc[:, :] = 0
+            for i in range(r0, r1):
+                xi = x[v, i]
+                if xi == 0:
+                    continue
+                gi = g[i]
+                for s in range(n_slices):
+                    a = (xi >> (s * dac_bits)) & amask
+                    if a == 0:
+                        continue
+                    driven[b, i - r0] += 1
+                    drive_sq[b, i - r0] += a * a * inv_amax2
+                    acc_s = acc[s]
+                    if a == 1:
+                        for j in range(C):
+                            acc_s[j] += gi[j]
+                    else:
+                        for j in range(C):
+                            acc_s[j] += a * gi[j]
+            out_v = out[v]
+            for s in range(n_slices):
+                acc_s = acc[s]
+                w_s = weight[s]
+                for j in range(C):
+                    u = acc_s[j] * inv + 0.5 + offset[j]
+                    if with_noise:
+                        u += noise[s, v, j]
+                    code = math.floor(u)
+                    if code > top:
+                        code = top
+                        n_sat += 1
+                    elif code < 0:
+                        code = 0
+                    out_v[col_out[j]] += code * w_s[j]
+        sat[b] += n_sat
+
+
+class ProgrammedLayer:
+    """A layer's integer weights programmed into crossbar cells (all groups).
+
+    ``weights``: list over groups of integer matrices [R, O_g]. Call :meth:`mvm`
+    with integer inputs [V, R] per group.
+    """
+
+    def __init__(self, weights: list[np.ndarray], p: MacroParams, key: int = 0):
+        self.p = p
+        self.groups = len(weights)
+        self.R, self.Og = weights[0].shape
+        K = p.weight_slices
+        base = 2 ** p.cell_bits
+        diff = p.signed_weights == "differential"
+        pol = 2 if diff else 1
+        self.C = self.Og * K * pol
+        # column j = (o * K + k) * pol + polarity
+        o_idx = np.repeat(np.arange(self.Og), K * pol)
+        k_idx = np.tile(np.repeat(np.arange(K), pol), self.Og)
+        sign = np.tile(np.array([1.0, -1.0][:pol]), self.Og * K)
+        self.col_out = o_idx.astype(np.int64)
+        self.col_weight = (sign * (2.0 ** (k_idx * p.cell_bits))).astype(np.float64)
+        self.slice_weight = 2.0 ** (np.arange(p.input_slices) * p.dac_bits)
+        self.offset_code = 2 ** (p.weight_bits - 1) if not diff else 0
+        self.row_tiles = math.ceil(self.R / p.rows)
+        # float32 sums are exact integers below 2^24; with variation they are not integers anyway
+        self.dtype = np.float32 if p.full_scale < 2 ** 24 or p.conductance_sigma > 0 else np.float64
+        rng = np.random.default_rng([p.seed, key, 0])
+        self.levels = []      # per group [R, C] ideal levels
+        self.g = []           # per group [R, C] programmed levels (variation), matmul dtype
+        self.lsb = []         # per group [row_tiles]
+        self.offsets = []     # per group [row_tiles, C] (LSB)
+        adc_top = (2 ** p.adc_bits - 1)
+        amax = 2 ** p.dac_bits - 1
+        for wq in weights:
+            wq = np.asarray(wq, dtype=np.int64)
+            mags = [np.maximum(wq, 0), np.maximum(-wq, 0)] if diff else [wq + self.offset_code]
+            lev = np.zeros((self.R, self.Og, K, pol), dtype=np.int64)
+            for q, m in enumerate(mags):
+                for k in range(K):
+                    lev[:, :, k, q] = (m >> (k * p.cell_bits)) & (base - 1)
+            lev = lev.reshape(self.R, self.C)
+            g = lev.astype(np.float64)
+            if p.conductance_sigma > 0:
+                g = np.maximum(0.0, g * (1.0 + p.conductance_sigma * rng.standard_normal(g.shape)))
+            self.levels.append(lev)
+            self.g.append(np.ascontiguousarray(g, dtype=self.dtype))
+            lsbs = []
+            for t in range(self.row_tiles):
+                r0, r1 = t * p.rows, min(self.R, (t + 1) * p.rows)
+                if p.adc_range == "full_scale":
+                    rng_v = float(p.full_scale)
+                else:
+                    reach = float((g[r0:r1].sum(axis=0) * amax).max()) if r1 > r0 else 0.0
+                    rng_v = p.adc_clip_ratio * reach
+                lsbs.append(adc_lsb(rng_v, p.adc_bits))
+            self.lsb.append(lsbs)
+            if p.adc_offset_lsb > 0:
+                self.offsets.append(p.adc_offset_lsb * rng.standard_normal((self.row_tiles, self.C)))
+            else:
+                self.offsets.append(np.zeros((self.row_tiles, self.C)))
+        self.adc_top = adc_top
+        self.row_level_sum = np.concatenate([g.astype(np.float64).sum(axis=1) / (base - 1) for g in self.g])
+        self.row_cells = np.full(self.groups * self.R, self.C, dtype=np.int64)
+
+    def new_activity(self) -> FirstLayerActivity:
+        n = self.groups * self.R
+        return FirstLayerActivity("pim", row_driven=np.zeros(n, np.int64), row_drive_sq=np.zeros(n),
+                                  row_level_sum=self.row_level_sum.copy(), row_cells=self.row_cells.copy())
+
+    def mvm(self, group: int, xq: np.ndarray, act: FirstLayerActivity,
+            noise_keys: list[tuple[int, ...]] | None = None) -> np.ndarray:
+        """Integer-domain outputs [V, O_g] (float64) for integer inputs ``xq`` [V, R].
+
+        ``noise_keys``: one seed key per block of V / len(keys) vectors (a sample's
+        vectors), so ADC noise does not depend on how samples are batched.
+        """
+        p = self.p
+        V = xq.shape[0]
+        S = p.input_slices
+        out = np.zeros((V, self.Og), dtype=np.float64)
+        g = self.g[group]
+        rows = slice(group * self.R, (group + 1) * self.R)
+        driven = act.row_driven[rows]
+        drive_sq = act.row_drive_sq[rows]
+        chunk = 256
+        n_blocks = (V + chunk - 1) // chunk
+        xq = np.ascontiguousarray(xq, dtype=np.int32)
+        for t in range(self.row_tiles):
+            r0, r1 = t * p.rows, min(self.R, (t + 1) * p.rows)
+            noise = np.zeros((0, 0, 0), dtype=g.dtype)
+            if p.adc_noise_lsb > 0:
+                keys = noise_keys or [(0,)]
+                per = V // len(keys)
+                noise = np.concatenate([
+                    np.random.default_rng([p.seed, 1, group, t, *k]).standard_normal((S, per, self.C))
+                    for k in keys], axis=1).astype(g.dtype) * p.adc_noise_lsb
+            drv = np.zeros((n_blocks, r1 - r0), dtype=np.int64)
+            dsq = np.zeros((n_blocks, r1 - r0), dtype=np.float64)
+            sat = np.zeros(n_blocks, dtype=np.int64)
+            crossbar_tile(xq, r0, r1, g, p.dac_bits, S, self.lsb[group][t], self.adc_top, self.offsets[group][t],
+                          noise, self.col_out, self.col_weight, out, drv, dsq, sat, chunk)
+            driven[r0:r1] += drv.sum(axis=0)
+            drive_sq[r0:r1] += dsq.sum(axis=0)
+            act.adc_saturated += int(sat.sum())
+            act.conversions += S * V * self.C
+        if self.offset_code:
+            out -= self.offset_code * xq.sum(axis=1, dtype=np.int64)[:, None].astype(np.float64)
+            act.offset_correction_adds += int(V * (self.R + self.Og))  # input sum + one subtract per output
+        act.vectors += V
+        return out

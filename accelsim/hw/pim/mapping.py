@@ -1,0 +1,81 @@
+"""Mapping of the first layer onto crossbar macros.
+
+A Conv (1-D/2-D/3-D) is lowered by im2col: per group, the weight matrix has
+``R = C_in/g * kernel volume`` rows and ``O/g`` outputs; a Gemm/MatMul has
+``R = in_features`` and one group. Each output needs ``cols_per_weight`` bit
+lines: ``weight_slices = ceil(stored_bits / cell_bits)`` slices, times 2 for
+differential pairs (stored_bits = weight_bits - 1) or 1 for offset encoding
+(stored_bits = weight_bits). The matrix is cut into ``row_tiles x col_tiles``
+tiles of at most ``rows x cols``, one macro each; every input vector (an output
+position) is applied to all tiles of its group at once. Idle macros may hold
+copies of the whole layer (``replicate_weights``), each copy taking a share of the
+output positions.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from accelsim.config.arch import PimConfig
+from accelsim.engine.lower import Layer
+
+
+@dataclass(frozen=True)
+class PimMapping:
+    groups: int
+    rows_per_group: int          # R: im2col rows (kernel volume x input channels per group)
+    outputs_per_group: int       # O/g
+    vectors: int                 # input vectors per evaluation of one sample (output positions)
+    weight_slices: int
+    cols_per_weight: int
+    input_slices: int
+    row_tiles: int
+    col_tiles: int
+    rows: int                    # crossbar size
+    cols: int
+
+    @property
+    def cols_per_group(self) -> int:
+        return self.outputs_per_group * self.cols_per_weight
+
+    @property
+    def tiles(self) -> int:
+        """Macros one copy of the layer occupies."""
+        return self.row_tiles * self.col_tiles * self.groups
+
+    @property
+    def cells_used(self) -> int:
+        return self.groups * self.rows_per_group * self.cols_per_group
+
+    @property
+    def utilization(self) -> float:
+        """Programmed cells / cells of the macros one copy occupies."""
+        return self.cells_used / (self.tiles * self.rows * self.cols)
+
+    def row_range(self, tile: int) -> tuple[int, int]:
+        return tile * self.rows, min(self.rows_per_group, (tile + 1) * self.rows)
+
+    def max_cols_in_tile(self) -> int:
+        """Bit lines in use in the fullest column tile."""
+        return min(self.cols, self.cols_per_group)
+
+    def copies(self, macros: int, replicate: bool) -> int:
+        """Copies of the layer that fit in ``macros`` (0: it does not fit)."""
+        fit = macros // self.tiles
+        return min(fit, 1) if not replicate else fit
+
+
+def map_matrix(groups: int, rows_per_group: int, outputs_per_group: int, vectors: int, pim: PimConfig) -> PimMapping:
+    per_weight = pim.weight_slices * (2 if pim.signed_weights == "differential" else 1)
+    return PimMapping(
+        groups=groups, rows_per_group=rows_per_group, outputs_per_group=outputs_per_group, vectors=vectors,
+        weight_slices=pim.weight_slices, cols_per_weight=per_weight, input_slices=pim.input_slices,
+        row_tiles=math.ceil(rows_per_group / pim.rows), col_tiles=math.ceil(outputs_per_group * per_weight / pim.cols),
+        rows=pim.rows, cols=pim.cols,
+    )
+
+
+def map_layer(layer: Layer, pim: PimConfig) -> PimMapping:
+    """Mapping of a lowered layer (Conv: im2col; Gemm/MatMul: one vector per sample)."""
+    vectors = layer.window.out_positions if layer.window is not None else 1
+    return map_matrix(layer.group, layer.fan_in, layer.out_shape[0] // layer.group, vectors, pim)

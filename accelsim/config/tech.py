@@ -70,6 +70,8 @@ class TechTable(_Strict):
     sram_write_over_read: PositiveFloat
     dram_pj_per_bit: PositiveFloat
     sram_leakage_uw_per_kib: float = Field(ge=0)
+    noc_router_pj_per_bit: float = Field(ge=0, description="router traversal energy per bit (pJ)")
+    noc_link_pj_per_bit_mm: float = Field(ge=0, description="link energy per bit per mm (pJ)")
     adc: AdcTable
     dac: DacTable
     rram: RramTable

@@ -45,7 +45,7 @@ class Mesh:
         node, d = divmod(link, 4)
         cx, cy = self.coord(node)
         dx, dy = _DIRS[d]
-        return f"link({cx},{cy})->({cx + dx},{cy + dy})"
+        return f"link:x{cx}y{cy}->x{cx + dx}y{cy + dy}"
 
     def path(self, src: int, dst: int) -> list[int]:
         """Directed links of the XY route from ``src`` to ``dst`` (empty when equal)."""

@@ -75,10 +75,11 @@ def place(layers: list[Layer], maps: dict[str, LayerMap], wpw: int, word_bits: i
             streamed.add(layer.name)
             continue
         d = int(np.argmax(used + need - capacity_kib))
+        hint = ", use core.partition: channel" if any(m.policy == "spatial" for m in maps.values()) else ""
         placed = ", ".join(l.name for l in layers if l.name in on_chip) or "none"
         raise fail(arch_file, "core.weight_sram_kib",
                    f"layer {layer.name!r} needs {need[d]:.2f} KiB of weight SRAM on core {d}, but only "
                    f"{capacity_kib - used[d]:.2f} KiB of {capacity_kib:g} KiB are available there (already placed: "
-                   f"{placed}); raise core.weight_sram_kib or core.count, use core.partition: channel, "
-                   f"or set core.on_overflow: dram", capacity_kib)
+                   f"{placed}); raise core.weight_sram_kib or core.count{hint}, or set core.on_overflow: dram",
+                   capacity_kib)
     return Placement(words, frozenset(on_chip), frozenset(streamed), used, capacity_kib)

@@ -12,6 +12,7 @@ from typing import Iterable, Optional
 from accelsim.config.loader import ArchSpec, load_arch, parse_set
 from accelsim.cost import model as cost_model
 from accelsim.engine.functional import simulate
+from accelsim.engine.lower import lower
 from accelsim.engine.trace import Trace
 from accelsim.errors import fail
 from accelsim.report.build import build_report
@@ -78,4 +79,5 @@ def run_simulation(arch_file: str, workload_file: str, sets: Iterable[str] = (),
                    inputs: Optional[str] = None, backend: str = "numba", progress: bool = False,
                    timeline: Optional[str] = None) -> dict:
     job = prepare(arch_file, workload_file, sets, samples, inputs)
+    cost_model.check_placement(lower(job.graph), job.spec, job.arch_file)  # fail before the long part
     return cost_and_report(job, functional_trace(job, backend, progress), timeline)

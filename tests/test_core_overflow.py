@@ -73,10 +73,10 @@ def test_spatial_partition_replicates_weights(big, tmp_path, capsys):
     b.readout(b.gemm("fc", b.flatten("f", h), rng.normal(size=(2, 64 * 64))))
     wl = b.write(tmp_path / "conv", samples=(rng.random((1, 1, 8, 8)), None))
     arch, _ = big
-    # c2 channel-split: 16 x 9 rows x ceil(32 / 8) words = 576 words = 4.5 KiB per core; fc: 4096 x 1 word = 32 KiB
+    # c2 channel-split: 16 input channels x ceil(9 taps x 32 / 8) words = 576 words = 4.5 KiB per core; fc: 4096 x 1 word = 32 KiB
     sets = ["--set", "core.weight_sram_kib=40", "--set", "core.on_overflow=error"]
     assert main(["run", str(arch), str(wl), "-o", str(tmp_path / "o1"), "-q", *sets]) == 0
-    # replicated: 16 x 9 x ceil(64 / 8) = 1152 words = 9 KiB per core, plus fc 32 KiB > 40 KiB
+    # replicated: 16 x ceil(9 x 64 / 8) = 1152 words = 9 KiB per core, plus fc 32 KiB > 40 KiB
     code = main(["run", str(arch), str(wl), "-o", str(tmp_path / "o2"), "-q", *sets, "--set", "core.partition=spatial"])
     err = capsys.readouterr().err
     assert code == 2 and "layer 'fc' needs 32.00 KiB" in err and "use core.partition: channel" in err

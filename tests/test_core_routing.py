@@ -71,6 +71,7 @@ def test_routed_counts_match_brute_force(tmp_path, seed, group, policy, cores, m
         recv = np.zeros((T, cores), np.int64)
         sent = np.zeros((T, cores), np.int64)
         vw = np.zeros((T, cores), np.int64)
+        ww = np.zeros((T, cores), np.int64)
         links = np.zeros((T, m.links), np.int64)
         for e in range(adr.by_input.shape[1]):
             k = adr.by_input[:, e].astype(np.int64)
@@ -89,6 +90,7 @@ def test_routed_counts_match_brute_force(tmp_path, seed, group, policy, cores, m
                 outs_sp = outs % maps[layer.name].positions
                 taps = len(np.unique(outs_sp))
                 vw += k[:, None] * (taps * -(-(per_core // max(taps, 1)) // vpw))[None, :]
+                ww += k[:, None] * (-(-per_core // wpw))[None, :]  # one packed burst of taps x n weights
         # spikes sent == events in the trace, spikes received == sum over events of their destination cores
         assert np.array_equal(act.sent, sent)
         assert np.array_equal(act.sent.sum(axis=1), cnt.events_in)
@@ -98,5 +100,6 @@ def test_routed_counts_match_brute_force(tmp_path, seed, group, policy, cores, m
         assert np.array_equal(act.link_flits, links)
         if layer.kind == "conv" and policy == "channel":
             assert np.array_equal(act.vmem_words, vw)
+            assert np.array_equal(act.weight_words, ww)
         fired += int(cnt.events_in.sum())
     assert fired > 0

@@ -99,11 +99,14 @@ def _sources(trace: Trace, layer: Layer) -> tuple[int, ...]:
     return tuple(int(s) for s in src)
 
 
-def check_placement(trace: Trace, spec: ArchSpec, arch_file: str = "") -> Placement:
-    """Place the weights of the layers that run on the cores; raises InputError on overflow (``error``)."""
+def check_placement(layers: list[Layer], spec: ArchSpec, arch_file: str = "",
+                    maps: Optional[dict[str, LayerMap]] = None) -> Placement:
+    """Place the weights of the layers that run on the cores; raises InputError on overflow (``error``).
+    Needs only the lowered layers, so a run can check it before the functional simulation."""
     core = spec.arch.core
-    maps = _maps(trace, core.count, core.partition)
-    on_cores = [l for l in trace.layers if not (l.input_layer and spec.arch.pim.enabled)]
+    if maps is None:
+        maps = {l.name: map_layer(l, core.count, core.partition) for l in layers}
+    on_cores = [l for l in layers if not (l.input_layer and spec.arch.pim.enabled)]
     return place(on_cores, maps, core.sram_word_bits // core.weight_bits, core.sram_word_bits,
                  core.weight_sram_kib, core.on_overflow, arch_file or spec.source)
 
@@ -117,7 +120,7 @@ def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "") ->
     mesh = Mesh(noc.mesh_x, noc.mesh_y)
     flits = -(-core.fifo_word_bits // noc.flit_bits)
     maps = _maps(trace, core.count, core.partition)
-    placement = check_placement(trace, spec, arch_file)
+    placement = check_placement(trace.layers, spec, arch_file, maps)
     acts = _activities(trace, graph, spec, maps, mesh, flits)
     dram = Dram(arch.memory.dram_bandwidth_gbps, arch.memory.dram_latency_ns, spec.tech.dram_pj_per_bit)
 
@@ -154,10 +157,21 @@ def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "") ->
     info = {
         "static_input": policy_used,
         "mapping": {"partition": core.partition, "cores": core.count, "mesh": [noc.mesh_x, noc.mesh_y],
-                    **placement.info()},
+                    **placement.info(), **vmem_occupancy(trace, spec, maps)},
         "timing": timing_info(sched),
     }
     return CostResult(NAME, NOTE, costs, info, makespan_ns=sched.makespan_ns, schedule=sched)
+
+
+def vmem_occupancy(trace: Trace, spec: ArchSpec, maps: dict[str, LayerMap]) -> dict:
+    """Membrane SRAM each core needs (``ceil(n_d / vpw)`` words per layer, all layers resident because
+    layers pipeline across steps); reported, not enforced."""
+    core = spec.arch.core
+    vpw = core.sram_word_bits // core.vmem_bits
+    words = sum(-(-np.bincount(maps[l.name].owner if not l.spiking else maps[l.name].neuron_owner,
+                                minlength=core.count) // vpw) for l in trace.layers)
+    kib = float(np.max(words) * core.sram_word_bits / 8 / 1024)
+    return {"vmem_used_kib_max": kib, "vmem_capacity_kib": core.vmem_sram_kib, "vmem_fits": kib <= core.vmem_sram_kib}
 
 
 def _leakage(spec: ArchSpec, costs: list[LayerCost], sched: Schedule) -> None:

@@ -2,9 +2,9 @@
 
 Storage (word-aligned rows, see :mod:`.routes`), in SRAM words per core ``d``:
 
-* channel policy, conv: ``sum_g cin_g * taps * ceil(ch[g, d] / wpw)``;
+* channel policy, conv: ``sum_g cin_g * ceil(taps * ch[g, d] / wpw)``;
 * spatial policy, conv: every core that owns positions holds all weights:
-  ``C_in * taps * ceil(out_g / wpw)``;
+  ``C_in * ceil(taps * out_g / wpw)``;
 * dense: ``inputs * ceil(n_d / wpw)``.
 
 Layers are placed in network order; a layer goes on chip when its words fit the
@@ -35,10 +35,10 @@ def weight_words(layer: Layer, lmap: LayerMap, wpw: int) -> np.ndarray:
     cin_g, out_g, taps = C // G, lmap.channels // G, layer.window.taps
     if lmap.policy == "spatial":
         has = np.bincount(blocks(lmap.positions, k), minlength=k) > 0
-        return np.where(has, C * taps * -(-out_g // wpw), 0).astype(np.int64)
+        return np.where(has, C * -(-(taps * out_g) // wpw), 0).astype(np.int64)
     ch = np.zeros((G, k), dtype=np.int64)
     np.add.at(ch, (np.arange(lmap.channels) // out_g, blocks(lmap.channels, k)), 1)
-    return (cin_g * taps * -(-ch // wpw)).sum(axis=0)
+    return (cin_g * -(-(taps * ch) // wpw)).sum(axis=0)
 
 
 @dataclass(frozen=True)

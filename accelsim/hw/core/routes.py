@@ -14,17 +14,19 @@ figure is then ``h @ table``: exact counts from the real spikes, independent of
 the number of samples.
 
 Word-accurate SRAM traffic (``wpw`` weights and ``vpw`` membranes per word of
-``core.sram_word_bits``): a core stores, for each (input channel, kernel tap),
-the weights to its own output channels of that group as one word-aligned row,
-and its membranes position-major, channel-minor. So one event reaching ``n``
-channels of a core through one tap reads ``ceil(n / wpw)`` weight words and
-read-modify-writes ``ceil(n / vpw)`` Vmem words:
+``core.sram_word_bits``). A core stores, per input channel, one word-aligned
+block with the weights of all kernel taps to its own output channels of that
+channel's group (tap-major, packed), and its membranes position-major,
+channel-minor. So an event whose ``taps`` valid taps reach ``n`` channels of a
+core each reads ``ceil(taps * n / wpw)`` weight words (one burst over its
+block) and read-modify-writes ``taps * ceil(n / vpw)`` Vmem words (one run of
+``n`` membranes per output position):
 
-* channel policy, conv: per valid tap ``n = ch[g, d]`` (channels of the event's
-  group ``g`` on core ``d``);
-* spatial policy, conv: ``taps_d`` valid taps land on core ``d``'s positions,
-  each reaching all ``out_g`` channels of the group;
-* dense: ``n = outputs on core d``, one "tap".
+* channel policy, conv: ``n = ch[g, d]`` (channels of the event's group ``g``
+  on core ``d``), ``taps`` = valid taps of the event's position;
+* spatial policy, conv: ``taps = taps_d``, the valid taps landing on core
+  ``d``'s positions, ``n = out_g``;
+* dense: ``taps = 1``, ``n`` = outputs on core ``d`` (one word-aligned row per input).
 """
 from __future__ import annotations
 
@@ -112,14 +114,14 @@ def profiles(layer: Layer, lmap: LayerMap, wpw: int, vpw: int) -> Profiles:
         key = (np.arange(C)[:, None] // cin_g) * (K + 1) + taps[None, :]
         uniq, inv = np.unique(key.reshape(-1), return_inverse=True)
         g, t = uniq // (K + 1), (uniq % (K + 1))[:, None]
-        return Profiles(inv.astype(np.int64), t * ch[g], t * _ceil_div(ch[g], wpw), t * _ceil_div(ch[g], vpw))
+        return Profiles(inv.astype(np.int64), t * ch[g], _ceil_div(t * ch[g], wpw), t * _ceil_div(ch[g], vpw))
     pos_owner = blocks(lmap.positions, k)
     taps_d = spatial_taps_per_core(np.array(win.in_sp), np.array(win.out_sp), np.array(win.kernel),
                                    np.array(win.strides), np.array(win.dilations), np.array(win.pads_begin),
                                    pos_owner, k)
     uniq, inv = np.unique(taps_d, axis=0, return_inverse=True)
     inv = np.tile(inv.reshape(-1), C)
-    return Profiles(inv.astype(np.int64), uniq * out_g, uniq * -(-out_g // wpw), uniq * -(-out_g // vpw))
+    return Profiles(inv.astype(np.int64), uniq * out_g, _ceil_div(uniq * out_g, wpw), uniq * -(-out_g // vpw))
 
 
 @dataclass(frozen=True)

@@ -88,15 +88,20 @@ def _activities(trace: Trace, graph: Graph, spec: ArchSpec, maps: dict[str, Laye
 
 
 def _sources(trace: Trace, layer: Layer) -> tuple[int, ...]:
+    """The layers whose neurons feed ``layer`` (memoised: it depends on the graph only)."""
     if layer.input_layer:
         return ()
-    gids, offsets = _memo(trace)["producers"]
-    g = gids[layer.index]
-    g = g[g >= 0]
-    if g.size == 0:
-        return (layer.index - 1,) if layer.index > 0 else ()
-    src = np.unique(np.searchsorted(offsets, g, side="right") - 1)
-    return tuple(int(s) for s in src)
+    memo = _memo(trace)
+    key = ("sources", layer.index)
+    if key not in memo:
+        gids, offsets = memo["producers"]
+        g = gids[layer.index]
+        g = g[g >= 0]
+        if g.size == 0:
+            memo[key] = (layer.index - 1,) if layer.index > 0 else ()
+        else:
+            memo[key] = tuple(int(s) for s in np.unique(np.searchsorted(offsets, g, side="right") - 1))
+    return memo[key]
 
 
 def check_placement(layers: list[Layer], spec: ArchSpec, arch_file: str = "",
@@ -167,11 +172,17 @@ def vmem_occupancy(trace: Trace, spec: ArchSpec, maps: dict[str, LayerMap]) -> d
     """Membrane SRAM each core needs (``ceil(n_d / vpw)`` words per layer, all layers resident because
     layers pipeline across steps); reported, not enforced."""
     core = spec.arch.core
+    memo = _memo(trace)
+    key = ("vmem", core.count, core.partition, core.sram_word_bits, core.vmem_bits, core.vmem_sram_kib)
+    if key in memo:
+        return memo[key]
     vpw = core.sram_word_bits // core.vmem_bits
     words = sum(-(-np.bincount(maps[l.name].owner if not l.spiking else maps[l.name].neuron_owner,
                                 minlength=core.count) // vpw) for l in trace.layers)
     kib = float(np.max(words) * core.sram_word_bits / 8 / 1024)
-    return {"vmem_used_kib_max": kib, "vmem_capacity_kib": core.vmem_sram_kib, "vmem_fits": kib <= core.vmem_sram_kib}
+    memo[key] = {"vmem_used_kib_max": kib, "vmem_capacity_kib": core.vmem_sram_kib,
+                 "vmem_fits": kib <= core.vmem_sram_kib}
+    return memo[key]
 
 
 def _leakage(spec: ArchSpec, costs: list[LayerCost], sched: Schedule) -> None:

@@ -11,10 +11,11 @@ Per layer ``L`` and step ``t``, in this order:
 2. *front* (first layer only): its synaptic task, ``step_ns[t]`` from
    :func:`accelsim.cost.input_layer.input_layer_cost`, on the PIM macro
    resource, or on all cores at once when the first layer runs digitally;
-3. *NoC*: the step's packets occupy every link they cross for
-   ``ceil(flits * flit_bits / link_bits_per_cycle)`` cycles (links are shared
-   resources, so layers and steps contend), then the deepest packet's router
-   pipeline latency elapses;
+3. *NoC*: the step's packets use every link they cross for
+   ``ceil(flits * flit_bits / link_bits_per_cycle)`` cycles; the transfer
+   acquires all its links (shared resources, so layers and steps contend),
+   streams for the busiest link's time and releases them, then the deepest
+   packet's router pipeline latency elapses;
 4. *cores*: each core with work runs its task (requesting the core; a task of a
    streamed layer also holds the shared DRAM port for its weight transfer,
    overlapped with its compute). A core runs its step-``t`` task of ``L`` after
@@ -108,6 +109,24 @@ class _Run:
             c.release(r)
             self._record(f"core{d}", layer, t, start, "input")
 
+    def _transfer(self, lt: LayerTasks, t: int, prio: int, used: np.ndarray):
+        """The step's packets: acquire every link they use (in link order, so two transfers can never
+        wait on each other), stream for the busiest link's time, release. Each link is busy for its own
+        share ``ceil(flits * flit_bits / link_bits_per_cycle)`` cycles; the transfer ends with the last."""
+        reqs = []
+        for l in used:
+            r = self.link[int(l)].request(priority=prio)
+            reqs.append(r)
+            yield r
+        start = self.env.now
+        durs = [float(lt.link_cycles[t, l]) * self.clock for l in used]
+        yield self.env.timeout(max(durs))
+        for l, r, dur in zip(used, reqs, durs):
+            self.link[int(l)].release(r)
+            name = self.mesh.link_name(int(l))
+            self.rows.append((name, lt.name, t, start, start + dur, "noc"))
+            self.busy[name] = self.busy.get(name, 0.0) + dur
+
     def gate(self, i: int):
         """Per layer: wait for inputs, run the front task, move packets, release the cores' tasks."""
         lt, env = self.layers[i], self.env
@@ -121,11 +140,9 @@ class _Run:
                     yield env.process(self._hold(self.pim, prio, lt.front_ns[t], "pim", lt.name, t, "pim"))
                 else:
                     yield env.process(self._front_on_cores(prio, lt.front_ns[t], lt.name, t))
-            hops = [env.process(self._hold(self.link[int(l)], prio, float(lt.link_cycles[t, l]) * self.clock,
-                                           self.mesh.link_name(int(l)), lt.name, t, "noc"))
-                    for l in np.nonzero(lt.link_cycles[t])[0]]
-            if hops:
-                yield env.all_of(hops)
+            used = np.nonzero(lt.link_cycles[t])[0]
+            if used.size:
+                yield from self._transfer(lt, t, prio, used)
             if lt.noc_latency_cycles[t] > 0:
                 yield env.timeout(float(lt.noc_latency_cycles[t]) * self.clock)
             self.ready[i][t].succeed()
@@ -134,16 +151,18 @@ class _Run:
 
     def core_task(self, i: int, d: int):
         lt, env = self.layers[i], self.env
+        cycles = lt.core_cycles[:, d].tolist()
+        dram_bits = lt.dram_bits[:, d].tolist()
         for t in range(self.T):
             yield self.ready[i][t]
-            cyc = int(lt.core_cycles[t, d])
+            cyc = cycles[t]
             if cyc == 0:
                 continue
             dur = cyc * self.clock
             with self.core[d].request(priority=t * self.nl + i) as req:
                 yield req
                 start = env.now
-                bits = float(lt.dram_bits[t, d])
+                bits = dram_bits[t]
                 if bits > 0:
                     with self.dram.request(priority=t * self.nl + i) as dreq:
                         yield dreq

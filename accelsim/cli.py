@@ -28,6 +28,8 @@ def _add_run(sub) -> None:
                    help="inputs replacing the workload's samples: x [N, *input] or [N, T, *input], y optional")
     p.add_argument("--backend", choices=("numba", "numpy"), default="numba",
                    help="numba event-driven kernels (default) or the numpy reference")
+    p.add_argument("--timeline", default=None, metavar="FILE.csv",
+                   help="write the schedule: one row per task (resource,layer,step,start_ns,end_ns,kind)")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary, no progress bar")
 
 
@@ -80,7 +82,8 @@ def cmd_run(args) -> int:
     if args.samples is not None and args.samples < 1:
         raise fail("--samples", "", "must be a positive integer", args.samples)
     report = run_simulation(args.arch, args.workload, sets=args.sets, samples=args.samples, inputs=args.inputs,
-                            backend=args.backend, progress=not args.quiet and sys.stderr.isatty())
+                            backend=args.backend, progress=not args.quiet and sys.stderr.isatty(),
+                            timeline=args.timeline)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise fail(str(out), "", "output path exists and is not a folder")

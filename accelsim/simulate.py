@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 from accelsim.config.loader import ArchSpec, load_arch, parse_set
-from accelsim.cost import first_order
+from accelsim.cost import model as cost_model
 from accelsim.engine.functional import simulate
+from accelsim.engine.lower import lower
 from accelsim.engine.trace import Trace
 from accelsim.errors import fail
 from accelsim.hw.pim.first_layer import FirstLayerModel
@@ -65,14 +66,21 @@ def functional_trace(job: Job, backend: str = "numba", progress: bool = False) -
             bar.close()
 
 
-def cost_and_report(job: Job, trace: Trace) -> dict:
-    """Energy and latency of ``trace`` on ``job.spec``, as a report.json dict."""
-    cost = first_order.evaluate(trace, job.spec)
+def cost_and_report(job: Job, trace: Trace, timeline: Optional[str] = None) -> dict:
+    """Energy and latency of ``trace`` on ``job.spec``, as a report.json dict.
+    ``timeline``: also write the schedule there as CSV (see :mod:`accelsim.engine.timing`)."""
+    cost = cost_model.evaluate(trace, job.spec, job.graph, job.arch_file)
+    if timeline is not None:
+        from accelsim.engine.timing import timeline_csv
+        from accelsim.util.io import atomic_write_text
+        atomic_write_text(timeline, timeline_csv(cost.schedule))
     return build_report(job.graph, job.spec, trace, cost, arch_file=job.arch_file,
                         workload_file=job.workload_file, inputs=job.inputs_label)
 
 
 def run_simulation(arch_file: str, workload_file: str, sets: Iterable[str] = (), samples: Optional[int] = None,
-                   inputs: Optional[str] = None, backend: str = "numba", progress: bool = False) -> dict:
+                   inputs: Optional[str] = None, backend: str = "numba", progress: bool = False,
+                   timeline: Optional[str] = None) -> dict:
     job = prepare(arch_file, workload_file, sets, samples, inputs)
-    return cost_and_report(job, functional_trace(job, backend, progress))
+    cost_model.check_placement(lower(job.graph), job.spec, job.arch_file)  # fail before the long part
+    return cost_and_report(job, functional_trace(job, backend, progress), timeline)

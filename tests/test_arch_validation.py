@@ -243,6 +243,10 @@ RULE_CASES = {
     "differential_needs_even_columns": (
         {("pim", "cols"): 1}, "pim.cols", "must be at least 2 for differential column pairs",
         {("pim", "cols"): 1, ("pim", "signed_weights"): "offset"}),
+    "sram_word_holds_a_weight_and_a_membrane": (
+        {("core", "sram_word_bits"): 15, ("core", "vmem_bits"): 16}, "core.sram_word_bits",
+        "must be at least max(core.weight_bits, core.vmem_bits) = 16",
+        {("core", "sram_word_bits"): 16, ("core", "vmem_bits"): 16}),
 }
 
 

@@ -98,8 +98,12 @@ class CoreConfig(_Section):
     fifo_depth: int = Field(256, ge=1, description="spike FIFO depth (events)")
     fifo_word_bits: int = Field(32, ge=1, le=256, description="spike FIFO word (AER address) width (bits)")
     neuron_update_cycles: int = Field(1, ge=1, description="cycles per neuron update per lane")
-    task_overhead_cycles: int = Field(16, ge=0, description="fixed cycles per (layer, step) task")
-    on_overflow: Literal["error", "dram"] = Field("error", description="weights that do not fit SRAM: error, or stream from DRAM")
+    task_overhead_cycles: int = Field(16, ge=0, description="fixed cycles per (layer, step, core) task")
+    on_overflow: Literal["error", "dram"] = Field(
+        "error", description="weights that do not fit SRAM: error (naming the layer and KiB), or stream them from DRAM")
+    partition: Literal["channel", "spatial"] = Field(
+        "channel", description="how a layer's neurons are split over cores: contiguous output-channel blocks "
+        "(weights split, default) or contiguous blocks of output positions (weights replicated); see docs/spike-core.md")
 
 
 class NocConfig(_Section):
@@ -110,12 +114,16 @@ class NocConfig(_Section):
     flit_bits: int = Field(32, ge=1, le=1024, description="flit width (bits)")
     router_latency_cycles: int = Field(1, ge=0, description="router pipeline latency per hop (cycles)")
     link_bits_per_cycle: int = Field(32, ge=1, description="link bandwidth (bits per cycle)")
-    hop_energy_pj_per_bit: float = Field(
-        0.1, ge=0, description="router + link energy per bit per hop (pJ); assumption, not from the tech table")
+    link_mm: float = Field(1.0, gt=0, le=100, description="length of one mesh link (mm); sets link energy "
+                           "with the tech table's noc_link_pj_per_bit_mm")
 
 
 class MemoryConfig(_Section):
-    dram_bandwidth_gbps: float = Field(12.8, gt=0, description="off-chip DRAM bandwidth (GB/s)")
+    """Off-chip DRAM: where weights that do not fit core SRAM stream from (core.on_overflow: dram)."""
+
+    dram_bandwidth_gbps: float = Field(12.8, gt=0, description="off-chip DRAM bandwidth (GB/s), one shared port")
+    dram_latency_ns: float = Field(50.0, ge=0, description="access latency added once per DRAM transfer (ns); "
+                                   "assumption, order of a DDR row access")
 
 
 class Arch(_Section):

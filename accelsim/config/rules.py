@@ -43,8 +43,18 @@ def clip_ratio_needs_calibrated_range(arch: Arch) -> Iterator[Violation]:
                "only applies with pim.adc_range: calibrated (the full-scale range does not clip)")
 
 
+def sram_word_holds_a_weight_and_a_membrane(arch: Arch) -> Iterator[Violation]:
+    """The spike core packs whole weights and membrane potentials into SRAM words."""
+    c = arch.core
+    need = max(c.weight_bits, c.vmem_bits)
+    if c.sram_word_bits < need:
+        yield ("core.sram_word_bits", c.sram_word_bits,
+               f"must be at least max(core.weight_bits, core.vmem_bits) = {need} (whole values per SRAM word)")
+
+
 ARCH_RULES = (
     mesh_holds_all_cores,
+    sram_word_holds_a_weight_and_a_membrane,
     dac_not_wider_than_input,
     signed_weights_need_two_bits,
     differential_needs_even_columns,

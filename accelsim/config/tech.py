@@ -11,6 +11,8 @@ validates them and derives energies at other bit widths and sizes:
 """
 from __future__ import annotations
 
+import copy
+import functools
 import math
 from functools import cached_property
 from pathlib import Path
@@ -83,6 +85,8 @@ class TechTable(_Strict):
     sram_write_over_read: PositiveFloat
     dram_pj_per_bit: PositiveFloat
     sram_leakage_uw_per_kib: float = Field(ge=0)
+    noc_router_pj_per_bit: float = Field(ge=0, description="router traversal energy per bit (pJ)")
+    noc_link_pj_per_bit_mm: float = Field(ge=0, description="link energy per bit per mm (pJ)")
     adc: AdcTable
     dac: DacTable
     rram: RramTable
@@ -173,6 +177,13 @@ def _set_dotted(tree: dict, dotted_key: str, value: Any) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=8)
+def _read_table(node: str) -> dict:
+    """The parsed YAML of a node's table (parsed once per process; callers copy it)."""
+    with open(TECH_DIR / f"{node}.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
 def available_nodes() -> list[str]:
     return sorted(p.stem for p in TECH_DIR.glob("*.yaml"))
 
@@ -184,8 +195,7 @@ def load_tech(node: str, overrides: dict[str, Any] | None = None, *, file: str =
 
     if node not in available_nodes():  # a name, never a path out of TECH_DIR
         raise InputError([Problem(file, f"{path}.node", f"unknown technology node; available: {', '.join(available_nodes())}", node)])
-    with open(TECH_DIR / f"{node}.yaml", encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh)
+    raw = copy.deepcopy(_read_table(node))
     bad = []
     for key, value in _flatten(overrides or {}):
         msg = _set_dotted(raw, key, value)

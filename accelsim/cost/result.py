@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 
 @dataclass
@@ -26,6 +26,8 @@ class CostResult:
     note: str
     layers: list[LayerCost]
     info: dict = field(default_factory=dict)
+    makespan_ns: Optional[float] = None         # delay from a schedule; None: layers run one after another
+    schedule: Any = None                        # the timing model's schedule (timeline), if any
 
     @property
     def energy_pj(self) -> float:
@@ -33,6 +35,9 @@ class CostResult:
 
     @property
     def latency_ns(self) -> float:
+        """Delay per inference: the schedule's makespan, else the sum of the layers' latencies."""
+        if self.makespan_ns is not None:
+            return float(self.makespan_ns)
         return float(sum(l.latency_ns for l in self.layers))
 
     def breakdown(self) -> dict[str, float]:

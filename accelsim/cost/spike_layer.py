@@ -1,49 +1,175 @@
-"""Cost of a layer on the event-driven digital spike core (first-order model).
+"""Cost of one layer on the event-driven digital spike cores: counts per core, energy, task cycles.
 
-The interface the whole-run cost model relies on is :func:`spike_layer_cost`.
+:func:`route_layer` turns the trace's per-address spike counts into exact
+per-core, per-step action counts (summed over samples) under a mapping;
+:func:`spike_layer_cost` prices them and sizes the per-(step, core) tasks the
+timing model schedules. All counts are integers summed over the ``N`` samples;
+energies are per inference (``/ N``), task cycles use the per-inference average
+rounded up (``ceil(count / (N * width))``).
+
+Per core ``d`` and step ``t`` (``lanes`` accumulators, ``ports`` per SRAM,
+``wpw``/``vpw`` weights/membranes per SRAM word):
+
+    synaptic cycles = max(ceil(ops / lanes), ceil(weight_words / ports),
+                          ceil(2 * vmem_words / ports), events_received)
+    pooling/add cycles = ceil(aux_ops / (lanes * cores owning neurons))
+    neuron cycles   = max(ceil(n_d / lanes) * neuron_update_cycles,
+                          ceil(2 * ceil(n_d / vpw) / ports))        (spiking layers)
+    task cycles     = synaptic + pooling + neuron + task_overhead_cycles
+                      (only for cores that own neurons or receive events)
+
+Energies (pJ): weight words x word read (or x word bits x DRAM pJ/bit when the
+layer is streamed); Vmem words x (read + write) for synaptic updates and
+``ceil(n_d / vpw)`` words per neuron update; ops (+ pooling/add ops) x a
+``vmem_bits`` add; per neuron update a compare (a ``vmem_bits`` add) plus a
+leak multiply for LIF (plus the add of the first layer's input current, which
+arrives as one value per neuron and step), a subtract per spike; one FIFO write + read per event
+received (input FIFO) and per packet sent (output FIFO); per packet of
+``ceil(fifo_word_bits / flit_bits)`` flits, flit bits x (router traversals x
+router pJ/bit + links x link_mm x link pJ/bit/mm).
 """
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass, field
+from typing import Optional
 
+import numpy as np
 
 from accelsim.config.loader import ArchSpec
 from accelsim.cost.components import fifo_kib
 from accelsim.cost.result import LayerCost
 from accelsim.engine.lower import Layer
-from accelsim.engine.trace import LayerCounts
+from accelsim.engine.trace import AddressCounts, LayerCounts
+from accelsim.hw.core.mapping import LayerMap
+from accelsim.hw.core.routes import EventClasses, class_histogram
+from accelsim.hw.memory import Dram, Sram
 
 
-def spike_layer_cost(spec: ArchSpec, layer: Layer, counts: LayerCounts, N: int, T: int) -> LayerCost:
-    arch, tech, core = spec.arch, spec.tech, spec.arch.core
-    syn = counts.synaptic_ops / N
-    ev = counts.events_in / N
-    aux = counts.aux_ops / N
-    spikes = counts.spikes_out / N
-    neurons = layer.neurons if layer.spiking else 0
-    add = tech.int_add_pj(core.vmem_bits)
-    vmem_rw = tech.sram_access_pj(core.vmem_sram_kib, core.vmem_bits) + \
-        tech.sram_access_pj(core.vmem_sram_kib, core.vmem_bits, write=True)
-    leaky = layer.neuron is not None and layer.neuron.op == "LIF"
-    per_update = add + (tech.int_mult_pj(core.vmem_bits) if leaky else 0.0)
+@dataclass(frozen=True)
+class CoreActivity:
+    """Exact action counts of one layer, summed over samples; arrays are [T, cores] unless noted."""
+
+    received: np.ndarray        # events delivered to the core (input FIFO pushes)
+    sent: np.ndarray            # packets injected by the core for this layer's inputs (output FIFO pushes)
+    ops: np.ndarray             # synaptic accumulations
+    weight_words: np.ndarray    # weight-SRAM words read
+    vmem_words: np.ndarray      # Vmem words read-modify-written by synaptic updates
+    spikes: np.ndarray          # spikes fired by the core's neurons of this layer
+    link_flits: np.ndarray      # [T, links] flits crossing each link
+    router_flits: np.ndarray    # [T] router traversals x flits
+    depth: np.ndarray           # [T] hops to the farthest destination of any packet at that step
+    neurons: np.ndarray         # [cores] neurons of the layer per core (per sample)
+    events: np.ndarray          # [T] events (input elements with a count), summed over samples
+
+
+def route_layer(layer: Layer, adr: AddressCounts, lmap: LayerMap, classes: Optional[EventClasses],
+                flits_per_packet: int, links: int) -> CoreActivity:
+    """Route ``layer``'s recorded events through its event classes (None: no routed input, the first layer)."""
+    T = adr.by_input.shape[0]
+    k = lmap.cores
+    if lmap.neuron_owner.size and adr.by_neuron is not None:
+        spikes = class_histogram(adr.by_neuron, lmap.neuron_owner, k)
+    else:
+        spikes = np.zeros((T, k), dtype=np.int64)
+    neurons = lmap.neurons_per_core if layer.spiking else np.zeros(k, dtype=np.int64)
+    if classes is None:
+        z = np.zeros((T, k), dtype=np.int64)
+        return CoreActivity(z, z, z, z, z, spikes, np.zeros((T, links), np.int64), np.zeros(T, np.int64),
+                            np.zeros(T, np.int64), neurons, np.zeros(T, np.int64))
+    h = class_histogram(adr.by_input, classes.of_element, classes.count)
+    onehot = np.zeros((classes.count, k), dtype=np.int64)
+    onehot[np.arange(classes.count), classes.src] = 1
+    depth = np.where(h > 0, classes.depth[None, :], 0).max(axis=1, initial=0)
+    return CoreActivity(
+        received=h @ classes.recv, sent=h @ onehot, ops=h @ classes.ops, weight_words=h @ classes.weight_words,
+        vmem_words=h @ classes.vmem_words, spikes=spikes, link_flits=(h @ classes.links) * flits_per_packet,
+        router_flits=(h @ classes.routers) * flits_per_packet, depth=depth, neurons=neurons, events=h.sum(axis=1))
+
+
+@dataclass
+class LayerTasks:
+    """What the timing model schedules for one layer (cycles per inference)."""
+
+    index: int
+    name: str
+    core_cycles: np.ndarray               # [T, cores] (0: no task)
+    dram_bits: np.ndarray                 # [T, cores] weight bits streamed by the task
+    link_cycles: np.ndarray               # [T, links] occupancy of each link by this layer's input packets
+    noc_latency_cycles: np.ndarray        # [T] router pipeline latency of the deepest packet
+    sources: tuple[int, ...]              # layers whose step-t tasks produce this layer's step-t input
+    front_ns: Optional[list[float]] = None  # input layer: its synaptic task per step (PIM macro or cores)
+    front_resource: str = "pim"           # "pim" or "cores"
+    info: dict = field(default_factory=dict)
+
+
+def _cdiv(a, b):
+    return -(-np.asarray(a, dtype=np.int64) // int(b))
+
+
+def spike_layer_cost(spec: ArchSpec, layer: Layer, counts: LayerCounts, act: CoreActivity, N: int, T: int,
+                     streamed: bool = False, integrate_input: bool = False) -> tuple[LayerCost, np.ndarray, np.ndarray]:
+    """Energy of ``layer`` on the cores per inference, plus task cycles [T, cores] and DRAM bits [T, cores].
+
+    ``integrate_input``: the synaptic input arrives as one value per neuron and step (the
+    first layer's PIM/digital result), added into the membrane during the neuron update.
+    """
+    arch, tech, core, noc = spec.arch, spec.tech, spec.arch.core, spec.arch.noc
+    word = core.sram_word_bits
+    vpw = word // core.vmem_bits
+    wsram = Sram(core.weight_sram_kib, word, core.sram_ports)
+    vsram = Sram(core.vmem_sram_kib, word, core.sram_ports)
     fk = fifo_kib(core.fifo_depth, core.fifo_word_bits)
     fifo_rw = tech.sram_access_pj(fk, core.fifo_word_bits) + tech.sram_access_pj(fk, core.fifo_word_bits, write=True)
+    add = tech.int_add_pj(core.vmem_bits)
+    leaky = layer.neuron is not None and layer.neuron.op == "LIF"
+    per_update = add + (tech.int_mult_pj(core.vmem_bits) if leaky else 0.0)
+    dram = Dram(arch.memory.dram_bandwidth_gbps, arch.memory.dram_latency_ns, tech.dram_pj_per_bit)
+
+    n_d = act.neurons
+    updates = int(n_d.sum()) * T                        # per inference
+    update_words = int(_cdiv(n_d, vpw).sum()) * T       # Vmem words per inference for neuron updates
+    wwords = int(act.weight_words.sum())
+    aux = int(counts.aux_ops.sum())
     energy = {
-        "core.weight_sram": float(syn.sum()) * tech.sram_access_pj(core.weight_sram_kib, core.weight_bits),
-        "core.accumulate": float(syn.sum() + aux.sum()) * add,
-        "core.vmem": float(syn.sum() + neurons * T) * vmem_rw,
-        "core.neuron": neurons * T * per_update + float(spikes.sum()) * add,
-        "core.fifo": float(ev.sum()) * fifo_rw,
+        "core.weight_sram": 0.0 if streamed else wwords * wsram.read_pj(tech) / N,
+        "core.vmem": (int(act.vmem_words.sum()) / N + update_words) * (vsram.read_pj(tech) + vsram.write_pj(tech)),
+        "core.accumulate": (int(act.ops.sum()) + aux) * add / N,
+        "core.neuron": updates * (per_update + (add if integrate_input else 0.0)) + int(act.spikes.sum()) * add / N,
+        "core.fifo": int(act.received.sum() + act.sent.sum()) * fifo_rw / N,
+        "noc.router": int(act.router_flits.sum()) * noc.flit_bits * tech.noc_router_pj_per_bit / N,
+        "noc.link": int(act.link_flits.sum()) * noc.flit_bits * noc.link_mm * tech.noc_link_pj_per_bit_mm / N,
     }
-    par = core.lanes * core.count
-    port_bits = core.sram_word_bits * core.sram_ports * core.count
-    step_cycles = []
-    for t in range(T):
-        compute = math.ceil((syn[t] + aux[t]) / par)
-        sram = math.ceil(syn[t] * core.weight_bits / port_bits)
-        step_cycles.append(max(compute, sram) + math.ceil(neurons / par) * core.neuron_update_cycles
-                           + core.task_overhead_cycles)
-    cycles = float(sum(step_cycles))
-    info = {"synaptic_ops": float(syn.sum()), "cycles": cycles}
-    return LayerCost(layer.name, "core", energy, cycles * arch.clock_ns, info,
-                     [c * arch.clock_ns for c in step_cycles])
+    if streamed:
+        energy["dram.weights"] = dram.energy_pj(wwords * word / N)
+
+    lanes, ports = core.lanes, core.sram_ports
+    syn = np.maximum.reduce([
+        _cdiv(act.ops, N * lanes),
+        np.zeros_like(act.ops) if streamed else _cdiv(act.weight_words, N * ports),
+        _cdiv(2 * act.vmem_words, N * ports),
+        _cdiv(act.received, N),
+    ])
+    owning = max(int(np.count_nonzero(n_d)), 1)
+    aux_cyc = _cdiv(counts.aux_ops, N * lanes * owning)[:, None]
+    if layer.spiking:
+        neu = np.maximum(_cdiv(n_d, lanes) * core.neuron_update_cycles, _cdiv(2 * _cdiv(n_d, vpw), ports))
+    else:
+        neu = np.zeros_like(n_d)
+    active = (n_d[None, :] > 0) | (act.received > 0)
+    cycles = np.where(active, syn + aux_cyc + neu[None, :] + core.task_overhead_cycles, 0)
+    dram_bits = act.weight_words * word / N if streamed else np.zeros(cycles.shape)
+    info = {
+        "synaptic_ops": float(act.ops.sum() / N),
+        "events_routed": float(act.events.sum() / N),
+        "events_received": float(act.received.sum() / N),
+        "packets_sent": float(act.sent.sum() / N),
+        "spikes_emitted": float(act.spikes.sum() / N),
+        "weight_words_read": float(wwords / N),
+        "vmem_words_rmw": float(act.vmem_words.sum() / N + update_words),
+        "neuron_updates": updates,
+        "noc_link_flits": float(act.link_flits.sum() / N),
+        "noc_router_flits": float(act.router_flits.sum() / N),
+        "core_cycles": float(cycles.sum()),
+        "weights_from": "dram" if streamed else "sram",
+    }
+    return LayerCost(layer.name, "core", energy, 0.0, info), cycles.astype(np.int64), dram_bits

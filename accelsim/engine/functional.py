@@ -18,7 +18,7 @@ import numpy as np
 
 from accelsim.engine.execute import make_executor
 from accelsim.engine.lower import Layer, lower, pool_window, static_values
-from accelsim.engine.trace import InputLayerCounts, LayerCounts, Trace
+from accelsim.engine.trace import AddressCounts, InputLayerCounts, LayerCounts, Trace, count_dtype
 from accelsim.workload.graph import Graph, Samples
 
 # probe(layer, t, sample_offset, inputs, outputs): sees every layer's batch each step
@@ -64,6 +64,9 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
     firsts = {l.synapse.name for l in layers if l.input_layer} if first_layer is not None else set()
     execs = {n.name: (first_layer if n.name in firsts else make_executor)(graph, n, backend) for n in graph.nodes}
     counts = [(InputLayerCounts if l.synapse.name in firsts else LayerCounts).zeros(T) for l in layers]
+    cdt = count_dtype(N)
+    addresses = [AddressCounts(np.zeros((T, int(np.prod(l.in_shape))), cdt),
+                               np.zeros((T, l.neurons), cdt) if l.spiking else None) for l in layers]
     aux = [_aux_fanout(graph, layer) for layer in layers]
     probes = list(probes)
     ncls = graph.num_classes
@@ -90,16 +93,19 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
                 vals[node.output] = out
                 if node.output in static:
                     cache[node.output] = out
-            for layer, cnt, ax in zip(layers, counts, aux):
+            for layer, cnt, ax, adr in zip(layers, counts, aux, addresses):
                 xin = vals[layer.data_input]
                 nz = (xin != 0).reshape(nb, -1)
+                per_input = nz.sum(axis=0, dtype=np.int64)
+                adr.by_input[t] += per_input.astype(cdt)
                 cnt.events_in[t] += int(np.count_nonzero(nz))
-                cnt.synaptic_ops[t] += int(nz.sum(axis=0, dtype=np.int64) @ layer.fanout)
+                cnt.synaptic_ops[t] += int(per_input @ layer.fanout)
                 yout = vals[layer.neuron.output if layer.neuron is not None else layer.synapse.output]
                 nzo = int(np.count_nonzero(yout))
                 cnt.nonzero_out[t] += nzo
                 if layer.spiking:
                     cnt.spikes_out[t] += nzo
+                    adr.by_neuron[t] += np.count_nonzero(yout.reshape(nb, -1), axis=0).astype(cdt)
                 for value, op, fan in ax:
                     m = (vals[value] != 0).reshape(nb, -1)
                     cnt.aux_ops[t] += int(m.sum(axis=0, dtype=np.int64) @ fan) if fan is not None else int(np.count_nonzero(m))
@@ -119,5 +125,6 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
     return Trace(
         workload=graph.name, samples=N, timesteps=T, layers=layers, counts=counts, static_layers=static_layers,
         scores=scores_all, predictions=np.argmax(scores_all, axis=1), labels=samples.y, correct_by_step=correct,
+        addresses=addresses,
         meta={"backend": backend, "per_step_input": per_step_input},
     )

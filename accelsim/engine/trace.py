@@ -41,6 +41,29 @@ class InputLayerCounts(LayerCounts):
 
 
 @dataclass
+class AddressCounts:
+    """Per-address spike counts of one layer, summed over samples: what the spike-core
+    model routes through any mapping (a compact, mapping-independent record).
+
+    ``by_input[t, e]``: non-zero values (events) at flattened input element ``e``
+    ([C*D*H*W] of the synaptic node's input) at step ``t``; ``by_neuron[t, n]``:
+    spikes of neuron ``n`` (None for a non-spiking layer). The dtype is the
+    smallest unsigned type that holds the sample count (:func:`count_dtype`).
+    """
+
+    by_input: np.ndarray
+    by_neuron: Optional[np.ndarray]
+
+
+def count_dtype(samples: int) -> np.dtype:
+    """Smallest unsigned integer dtype holding a count of up to ``samples``."""
+    for dt in (np.uint8, np.uint16, np.uint32):
+        if samples <= np.iinfo(dt).max:
+            return np.dtype(dt)
+    return np.dtype(np.uint64)
+
+
+@dataclass
 class Trace:
     workload: str
     samples: int
@@ -52,6 +75,7 @@ class Trace:
     predictions: np.ndarray              # [N]
     labels: Optional[np.ndarray]
     correct_by_step: Optional[np.ndarray] = None  # [T]: correct predictions using steps 0..t
+    addresses: list[AddressCounts] = field(default_factory=list)  # per layer (empty: not recorded)
     meta: dict = field(default_factory=dict)
 
     @property

@@ -65,6 +65,8 @@ def build_report(graph: Graph, spec: ArchSpec, trace: Trace, cost: CostResult, *
         "timesteps": T,
         "cost_model": {"name": cost.model, "note": cost.note},
         "static_input": cost.info.get("static_input"),
+        "mapping": cost.info.get("mapping"),
+        "timing": cost.info.get("timing"),
         "per_inference": {
             "energy_pj": _f(energy),
             "latency_ns": _f(latency),

@@ -1,0 +1,235 @@
+"""Discrete-event schedule of one inference (simpy): tasks on cores, PIM macro, NoC links, DRAM.
+
+Granularity is one task per (layer, time step, core), never per spike; the task
+durations come from exact event counts (:mod:`accelsim.cost.spike_layer`).
+
+Per layer ``L`` and step ``t``, in this order:
+
+1. *inputs*: every task of the layers feeding ``L`` at step ``t`` has finished
+   (the first layer has no feeding layer; with an analog direct input it only
+   waits for its own previous step);
+2. *front* (first layer only): its synaptic task, ``step_ns[t]`` from
+   :func:`accelsim.cost.input_layer.input_layer_cost`, on the PIM macro
+   resource, or on all cores at once when the first layer runs digitally;
+3. *NoC*: the step's packets use every link they cross for
+   ``ceil(flits * flit_bits / link_bits_per_cycle)`` cycles; the transfer
+   acquires all its links (shared resources, so layers and steps contend),
+   streams for the busiest link's time and releases them, then the deepest
+   packet's router pipeline latency elapses;
+4. *cores*: each core with work runs its task (requesting the core; a task of a
+   streamed layer also holds the shared DRAM port for its weight transfer,
+   overlapped with its compute). A core runs its step-``t`` task of ``L`` after
+   its step ``t-1`` task of ``L`` (membrane state).
+
+Layers therefore pipeline across time steps: layer ``L`` at step ``t`` overlaps
+layer ``L-1`` at step ``t+1``. Resources grant requests by priority
+``(t, L)``: earlier steps first, then earlier layers; equal priorities in
+request order (simpy's rule), so the schedule is deterministic. The delay of an
+inference is the makespan.
+
+Schedules are memoised on their inputs (a digest of the task arrays), so a
+sweep over energy-only parameters reuses them.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from accelsim.cost.spike_layer import LayerTasks
+from accelsim.hw.memory import Dram
+from accelsim.hw.noc import Mesh
+
+TIMELINE_HEADER = ("resource", "layer", "step", "start_ns", "end_ns", "kind")
+
+
+@dataclass
+class Schedule:
+    makespan_ns: float
+    layer_start_ns: dict[str, float]
+    layer_end_ns: dict[str, float]
+    busy_ns: dict[str, float]                 # per resource
+    layer_core_busy_ns: dict[str, float]      # per layer: core-task time summed over cores
+    rows: list[tuple] = field(default_factory=list)  # timeline rows (TIMELINE_HEADER)
+
+    def utilization(self) -> dict[str, float]:
+        span = self.makespan_ns or 1.0
+        return {r: b / span for r, b in sorted(self.busy_ns.items())}
+
+    def layer_latency_ns(self, name: str) -> float:
+        if name not in self.layer_start_ns:
+            return 0.0
+        return self.layer_end_ns[name] - self.layer_start_ns[name]
+
+
+class _Run:
+    """One simulation: owns the environment, resources and bookkeeping."""
+
+    def __init__(self, layers: list[LayerTasks], T: int, cores: int, mesh: Mesh, clock_ns: float, dram: Dram):
+        self.env = simpy.Environment()
+        self.layers, self.T, self.cores, self.mesh, self.clock, self.dram_model = layers, T, cores, mesh, clock_ns, dram
+        env = self.env
+        self.core = [simpy.PriorityResource(env, 1) for _ in range(cores)]
+        self.pim = simpy.PriorityResource(env, 1)
+        self.dram = simpy.PriorityResource(env, 1)
+        used = sorted({int(l) for lt in layers for l in np.nonzero(lt.link_cycles.sum(axis=0))[0]})
+        self.link = {l: simpy.PriorityResource(env, 1) for l in used}
+        self.ready = [[env.event() for _ in range(T)] for _ in layers]
+        self.done = [[env.event() for _ in range(T)] for _ in layers]
+        self.left = [[int(np.count_nonzero(lt.core_cycles[t])) for t in range(T)] for lt in layers]
+        self.rows: list[tuple] = []
+        self.busy: dict[str, float] = {}
+        self.core_busy = {lt.name: 0.0 for lt in layers}
+        self.nl = len(layers)
+
+    def _record(self, resource: str, layer: str, t: int, start: float, kind: str) -> None:
+        end = self.env.now
+        self.rows.append((resource, layer, t, start, end, kind))
+        self.busy[resource] = self.busy.get(resource, 0.0) + (end - start)
+
+    def _hold(self, res, prio: int, dur: float, name: str, layer: str, t: int, kind: str):
+        with res.request(priority=prio) as req:
+            yield req
+            start = self.env.now
+            yield self.env.timeout(dur)
+            self._record(name, layer, t, start, kind)
+
+    def _front_on_cores(self, prio: int, dur: float, layer: str, t: int):
+        reqs = []
+        for c in self.core:  # always in core order: no deadlock between such tasks
+            r = c.request(priority=prio)
+            reqs.append(r)
+            yield r
+        start = self.env.now
+        yield self.env.timeout(dur)
+        for d, (c, r) in enumerate(zip(self.core, reqs)):
+            c.release(r)
+            self._record(f"core{d}", layer, t, start, "input")
+
+    def _transfer(self, lt: LayerTasks, t: int, prio: int, used: np.ndarray):
+        """The step's packets: acquire every link they use (in link order, so two transfers can never
+        wait on each other), stream for the busiest link's time, release. Each link is busy for its own
+        share ``ceil(flits * flit_bits / link_bits_per_cycle)`` cycles; the transfer ends with the last."""
+        reqs = []
+        for l in used:
+            r = self.link[int(l)].request(priority=prio)
+            reqs.append(r)
+            yield r
+        start = self.env.now
+        durs = [float(lt.link_cycles[t, l]) * self.clock for l in used]
+        yield self.env.timeout(max(durs))
+        for l, r, dur in zip(used, reqs, durs):
+            self.link[int(l)].release(r)
+            name = self.mesh.link_name(int(l))
+            self.rows.append((name, lt.name, t, start, start + dur, "noc"))
+            self.busy[name] = self.busy.get(name, 0.0) + dur
+
+    def gate(self, i: int):
+        """Per layer: wait for inputs, run the front task, move packets, release the cores' tasks."""
+        lt, env = self.layers[i], self.env
+        for t in range(self.T):
+            prio = t * self.nl + i
+            deps = [self.done[s][t] for s in lt.sources]
+            if deps:
+                yield env.all_of(deps)
+            if lt.front_ns is not None and lt.front_ns[t] > 0:
+                if lt.front_resource == "pim":
+                    yield env.process(self._hold(self.pim, prio, lt.front_ns[t], "pim", lt.name, t, "pim"))
+                else:
+                    yield env.process(self._front_on_cores(prio, lt.front_ns[t], lt.name, t))
+            used = np.nonzero(lt.link_cycles[t])[0]
+            if used.size:
+                yield from self._transfer(lt, t, prio, used)
+            if lt.noc_latency_cycles[t] > 0:
+                yield env.timeout(float(lt.noc_latency_cycles[t]) * self.clock)
+            self.ready[i][t].succeed()
+            if self.left[i][t] == 0:
+                self.done[i][t].succeed()
+
+    def core_task(self, i: int, d: int):
+        lt, env = self.layers[i], self.env
+        cycles = lt.core_cycles[:, d].tolist()
+        dram_bits = lt.dram_bits[:, d].tolist()
+        for t in range(self.T):
+            yield self.ready[i][t]
+            cyc = cycles[t]
+            if cyc == 0:
+                continue
+            dur = cyc * self.clock
+            with self.core[d].request(priority=t * self.nl + i) as req:
+                yield req
+                start = env.now
+                bits = dram_bits[t]
+                if bits > 0:
+                    with self.dram.request(priority=t * self.nl + i) as dreq:
+                        yield dreq
+                        s2 = env.now
+                        yield env.timeout(self.dram_model.transfer_ns(bits))
+                        self._record("dram", lt.name, t, s2, "dram")
+                rest = dur - (env.now - start)
+                if rest > 0:
+                    yield env.timeout(rest)
+                self._record(f"core{d}", lt.name, t, start, "core")
+                self.core_busy[lt.name] += env.now - start
+            self.left[i][t] -= 1
+            if self.left[i][t] == 0:
+                self.done[i][t].succeed()
+
+    def run(self) -> Schedule:
+        for i, lt in enumerate(self.layers):
+            self.env.process(self.gate(i))
+            for d in np.nonzero(lt.core_cycles.sum(axis=0))[0]:
+                self.env.process(self.core_task(i, int(d)))
+        self.env.run()
+        missing = [(lt.name, t) for i, lt in enumerate(self.layers) for t in range(self.T) if not self.done[i][t].triggered]
+        if missing:
+            raise RuntimeError(f"schedule deadlocked at {missing[:3]}")
+        starts: dict[str, float] = {}
+        ends: dict[str, float] = {}
+        for _, layer, _, s, e, _ in self.rows:
+            starts[layer] = min(starts.get(layer, s), s)
+            ends[layer] = max(ends.get(layer, e), e)
+        rows = sorted(self.rows, key=lambda r: (r[3], r[4], r[0], r[1], r[2]))
+        return Schedule(float(self.env.now), starts, ends, dict(sorted(self.busy.items())), self.core_busy, rows)
+
+
+_CACHE: "OrderedDict[str, Schedule]" = OrderedDict()
+_CACHE_SIZE = 256
+
+
+def _digest(layers: list[LayerTasks], *params) -> str:
+    h = hashlib.sha1(repr(params).encode())
+    for lt in layers:
+        h.update(repr((lt.index, lt.name, lt.sources, lt.front_resource, lt.front_ns)).encode())
+        for a in (lt.core_cycles, lt.dram_bits, lt.link_cycles, lt.noc_latency_cycles):
+            h.update(np.ascontiguousarray(a).tobytes())
+            h.update(repr(a.shape).encode())
+    return h.hexdigest()
+
+
+def schedule(layers: list[LayerTasks], T: int, cores: int, mesh: Mesh, clock_ns: float, dram: Dram,
+             cache: bool = True) -> Schedule:
+    """The schedule of one inference; memoised on its inputs unless ``cache`` is False."""
+    key = _digest(layers, T, cores, mesh, clock_ns, dram) if cache else None
+    if key is not None and key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    result = _Run(layers, T, cores, mesh, clock_ns, dram).run()
+    if key is not None:
+        _CACHE[key] = result
+        if len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return result
+
+
+def timeline_csv(sched: Schedule) -> str:
+    """The timeline as CSV text (header :data:`TIMELINE_HEADER`), one row per scheduled task."""
+    lines = [",".join(TIMELINE_HEADER)]
+    for res, layer, t, s, e, kind in sched.rows:
+        lines.append(f"{res},{layer},{t},{s:.6f},{e:.6f},{kind}")
+    return "\n".join(lines) + "\n"
+
+

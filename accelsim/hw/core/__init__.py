@@ -1,0 +1,1 @@
+"""Digital spike cores: neuron mapping (mapping), event routing (routes), weight placement (placement)."""

@@ -1,0 +1,133 @@
+"""Mapping of spike-core layers onto cores: which core owns which neuron.
+
+Every layer is spread over all ``core.count`` cores (layers time-share the
+cores; each core holds a slice of every layer's weights and membranes). Items
+are dealt in contiguous, balanced blocks: item ``i`` of ``n`` goes to core
+``floor(i * k / n)`` for ``k`` cores.
+
+Policies (``core.partition``):
+
+* ``channel`` (default): a conv layer's output channels are split into blocks;
+  a core owns all positions of its channels. Weights are split between cores
+  (each holds the kernels of its channels); an input spike is multicast to every
+  core owning a channel of its group.
+* ``spatial``: a conv layer's output positions (flattened D*H*W) are split into
+  blocks; a core owns all channels at its positions. Every core holds all of the
+  layer's weights (replicated); an input spike goes only to the cores whose
+  positions its receptive field reaches (neighbours), so traffic stays local.
+
+Dense layers have no positions: both policies split their outputs into blocks.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from accelsim.engine.execute import make_executor
+from accelsim.engine.lower import Layer, pool_window
+from accelsim.kernels.pool import max_pool
+from accelsim.workload.graph import Graph
+
+POLICIES = ("channel", "spatial")
+
+
+def blocks(n: int, k: int) -> np.ndarray:
+    """Owner core of each of ``n`` items dealt in contiguous balanced blocks over ``k`` cores."""
+    return (np.arange(n, dtype=np.int64) * k) // max(n, 1)
+
+
+@dataclass(frozen=True)
+class LayerMap:
+    """Where one layer's neurons live. ``positions`` = 1 for dense layers."""
+
+    policy: str                 # the policy actually applied ("channel" for dense layers)
+    cores: int
+    channels: int               # output channels (outputs of a dense layer)
+    positions: int              # output positions per channel
+    owner: np.ndarray           # [channels * positions]: owning core of each synapse output (C-major)
+    neuron_owner: np.ndarray    # [neurons]: owning core of each neuron (== owner for same-shape neurons)
+
+    @property
+    def neurons_per_core(self) -> np.ndarray:
+        return np.bincount(self.neuron_owner, minlength=self.cores).astype(np.int64)
+
+
+def _owners(policy: str, channels: int, positions: int, k: int) -> np.ndarray:
+    if policy == "spatial":
+        return np.tile(blocks(positions, k), channels)
+    return np.repeat(blocks(channels, k), positions)
+
+
+def map_layer(layer: Layer, k: int, policy: str) -> LayerMap:
+    """Owners of ``layer``'s outputs and neurons on ``k`` cores under ``policy``."""
+    if policy not in POLICIES:
+        raise ValueError(f"unknown partition policy {policy!r}")
+    channels = layer.out_shape[0]
+    positions = int(np.prod(layer.out_shape[1:])) if layer.kind == "conv" else 1
+    if layer.kind != "conv":
+        channels, policy = int(np.prod(layer.out_shape)), "channel"
+    owner = _owners(policy, channels, positions, k)
+    if layer.neurons == owner.size:
+        neuron_owner = owner
+    else:  # a pool between synapse and neuron: split the neuron tensor the same way
+        nc = layer.neuron_shape[0]
+        npos = layer.neurons // nc
+        neuron_owner = _owners(policy, nc, npos, k)
+    return LayerMap(policy, k, channels, positions, owner, neuron_owner)
+
+
+def producers(graph: Graph, layers: list[Layer]) -> tuple[list[np.ndarray], np.ndarray]:
+    """For each layer, the producing neuron of each input element, as a global id.
+
+    Global ids number the neurons of all spiking layers one after another; the
+    second result holds each layer's offset. ``-1`` marks an element not made by
+    a neuron (the graph input). Ids are pushed through the stateless nodes
+    between layers: shape nodes move them, a pool takes the largest id of its
+    window (one of the neurons pooled, all of one channel), an ``Add`` of two
+    spike streams charges the element to one of its producers (the larger id),
+    a ``Concat`` joins them.
+    """
+    offsets = np.zeros(len(layers) + 1, dtype=np.int64)
+    ids: dict[str, np.ndarray] = {graph.input.name: np.full((1,) + graph.shapes[graph.input.name], -1.0)}
+    by_neuron = {}
+    for layer in layers:
+        offsets[layer.index + 1] = offsets[layer.index] + (layer.neurons if layer.spiking else 0)
+        if layer.spiking:
+            by_neuron[layer.neuron.output] = layer
+    for node in graph.nodes:
+        shape = graph.shapes[node.output]
+        if node.output in by_neuron:
+            lay = by_neuron[node.output]
+            ids[node.output] = (offsets[lay.index] + np.arange(lay.neurons, dtype=np.float64)).reshape((1,) + shape)
+            continue
+        vins = [ids[v] for v in graph.value_inputs(node) if v in ids]
+        if node.kind in ("synaptic", "neuron") or not vins:
+            ids[node.output] = np.full((1,) + shape, -1.0)
+        elif node.op in ("AveragePool", "MaxPool"):
+            ids[node.output] = max_pool(vins[0], pool_window(graph, node))
+        elif node.op == "Add":
+            ids[node.output] = np.maximum(vins[0], vins[1]) if len(vins) > 1 else vins[0]
+        elif node.op in ("Flatten", "Reshape", "Concat"):
+            ids[node.output] = make_executor(graph, node, "numpy")([ids.get(i, None) for i in node.inputs
+                                                                     if i in graph.shapes])
+        else:
+            ids[node.output] = np.full((1,) + shape, -1.0)
+    out = [ids[layer.data_input].reshape(-1).astype(np.int64) for layer in layers]
+    return out, offsets
+
+
+def source_cores(gids: np.ndarray, global_owner: np.ndarray) -> np.ndarray:
+    """Core that sends each input element's events: the owner of its producing neuron
+    (core 0 for elements not produced by a neuron)."""
+    src = np.zeros(gids.size, dtype=np.int64)
+    ok = gids >= 0
+    src[ok] = global_owner[gids[ok]]
+    return src
+
+
+def global_owner(maps: list[Optional[LayerMap]], layers: list[Layer]) -> np.ndarray:
+    """Owners of all spiking neurons, in global-id order (see :func:`producers`)."""
+    parts = [m.neuron_owner for m, l in zip(maps, layers) if l.spiking and m is not None]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)

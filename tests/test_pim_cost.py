@@ -13,7 +13,6 @@ from accelsim.config.arch import Arch
 from accelsim.config.loader import ArchSpec
 from accelsim.config.numerics import NUMERICS_KEYS
 from accelsim.config.tech import load_tech
-from accelsim.cost import first_order
 from accelsim.cost.components import ADC_MODELS, adc_pj
 from accelsim.cost.input_layer import input_layer_cost
 from accelsim.engine.functional import simulate

@@ -243,6 +243,9 @@ RULE_CASES = {
     "differential_needs_even_columns": (
         {("pim", "cols"): 1}, "pim.cols", "must be at least 2 for differential column pairs",
         {("pim", "cols"): 1, ("pim", "signed_weights"): "offset"}),
+    "clip_ratio_needs_calibrated_range": (
+        {("pim", "adc_clip_ratio"): 0.5}, "pim.adc_clip_ratio", "only applies with pim.adc_range: calibrated",
+        {("pim", "adc_clip_ratio"): 0.5, ("pim", "adc_range"): "calibrated"}),
 }
 
 

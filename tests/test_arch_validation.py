@@ -247,6 +247,9 @@ RULE_CASES = {
         {("core", "sram_word_bits"): 15, ("core", "vmem_bits"): 16}, "core.sram_word_bits",
         "must be at least max(core.weight_bits, core.vmem_bits) = 16",
         {("core", "sram_word_bits"): 16, ("core", "vmem_bits"): 16}),
+    "clip_ratio_needs_calibrated_range": (
+        {("pim", "adc_clip_ratio"): 0.5}, "pim.adc_clip_ratio", "only applies with pim.adc_range: calibrated",
+        {("pim", "adc_clip_ratio"): 0.5, ("pim", "adc_range"): "calibrated"}),
 }
 
 

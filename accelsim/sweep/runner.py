@@ -1,0 +1,136 @@
+"""Run a sweep: validate every point, group them by trace, skip finished ones, run, record.
+
+    spec = SweepSpec(arch_file, workload_file, parse_grid(items), samples=20)
+    result = run_sweep(spec, "sweep/")       # writes sweep/results.csv
+
+Points are grouped by their numerics-changing values
+(:func:`accelsim.config.numerics.numerics_part`): one group = one functional
+trace = one worker task; cost-only points are evaluated from that trace.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from accelsim import __version__
+from accelsim.config.numerics import numerics_part
+from accelsim.errors import fail
+from accelsim.sweep import executors
+from accelsim.sweep.evaluate import GroupTask, PointTask
+from accelsim.sweep.grid import Axis, Point, grid_points, grid_size
+from accelsim.sweep.store import FORMAT, JOURNAL, RESULTS, Journal, check_manifest, sha256_file, write_csv
+from accelsim.sweep.validate import PointValidator, validate_points
+
+CSV_EVERY_S = 2.0  # rewrite results.csv at most this often while running (always at the end)
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    arch_file: str
+    workload_file: str
+    axes: list[Axis]
+    base_sets: tuple[tuple[str, Any], ...] = ()
+    samples: Optional[int] = None
+    inputs: Optional[str] = None
+    backend: str = "numba"
+    random_n: Optional[int] = None
+    seed: int = 0
+
+
+@dataclass
+class SweepResult:
+    points: int                   # design points in this sweep
+    reused: int                   # finished in an earlier run, skipped
+    ran: int                      # evaluated now
+    failed: int                   # rows with status=error
+    traces: int                   # functional traces computed now
+    seconds: float
+    csv: Path
+    rows: list[dict] = field(default_factory=list)
+
+
+def manifest(spec: SweepSpec) -> dict[str, Any]:
+    return {
+        "format": FORMAT, "version": 1,
+        "arch_file": os.path.abspath(spec.arch_file), "arch_sha256": sha256_file(spec.arch_file),
+        "workload_file": os.path.abspath(spec.workload_file), "workload_sha256": sha256_file(spec.workload_file),
+        "samples": spec.samples, "inputs": os.path.abspath(spec.inputs) if spec.inputs else None,
+        "inputs_sha256": sha256_file(spec.inputs) if spec.inputs else None,
+        "backend": spec.backend, "sets": [[k, v] for k, v in spec.base_sets],
+    }
+
+
+def group_tasks(spec: SweepSpec, points: list[Point], specs: list, todo: set[str]) -> list[GroupTask]:
+    """Pending points grouped by their numerics part, groups in grid order."""
+    groups: dict[tuple, list[PointTask]] = {}
+    for point, arch_spec in zip(points, specs):
+        if point.key in todo:
+            groups.setdefault(numerics_part(point.values), []).append(PointTask(point.key, point.values, arch_spec))
+    arch = os.path.abspath(spec.arch_file)
+    wl = os.path.abspath(spec.workload_file)
+    inputs = os.path.abspath(spec.inputs) if spec.inputs else None
+    return [GroupTask(arch, wl, spec.samples, inputs, spec.backend, spec.base_sets, tuple(pts))
+            for pts in groups.values()]
+
+
+def run_sweep(spec: SweepSpec, out_dir: str | Path, executor: str = "local", workers: Optional[int] = None,
+              address: Optional[str] = None, progress: bool = False,
+              log: Callable[[str], None] = lambda s: None) -> SweepResult:
+    """Run (or resume) a sweep into ``out_dir``; see docs/sweeps.md."""
+    t0 = time.perf_counter()
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise fail(str(out), "", "output path exists and is not a folder")
+    if spec.random_n is not None and spec.random_n < 1:
+        raise fail("--random", "", "must be a positive integer", spec.random_n)
+    if spec.samples is not None and spec.samples < 1:
+        raise fail("--samples", "", "must be a positive integer", spec.samples)
+    if not spec.axes:
+        raise fail("--grid", "", "give at least one --grid KEY=V1,V2,...")
+    points = grid_points(spec.axes, spec.random_n, spec.seed)
+    validator = PointValidator(spec.arch_file, spec.workload_file, spec.base_sets)
+    specs = validate_points(validator, spec.axes, points)
+    out.mkdir(parents=True, exist_ok=True)
+    check_manifest(out, manifest(spec))
+    journal = Journal(out / JOURNAL).open()
+    keys = [p.key for p in points]
+    swept = [a.key for a in spec.axes]
+    todo = {k for k in keys if not journal.done(k)}
+    tasks = group_tasks(spec, points, specs, todo)
+    reused = len(keys) - len(todo)
+    log(f"sweep: {len(keys)} design points (grid of {grid_size(spec.axes)}), {reused} already done, "
+        f"{len(todo)} to run in {len(tasks)} trace group(s); accelsim {__version__}")
+    workers = workers or os.cpu_count() or 1
+    if executor == "dask":
+        stream = executors.run_dask(tasks, address, workers)
+    elif executor == "local":
+        stream = executors.run_local(tasks, workers)
+    else:
+        raise fail("--executor", "", "must be local or dask", executor)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=len(todo), unit="pt", desc="sweep", smoothing=0.1)
+    ran = 0
+    last_csv = time.monotonic()
+    try:
+        for task, entries in stream:
+            journal.append(entries)
+            ran += len(entries)
+            if bar is not None:
+                bar.update(len(entries))
+            if time.monotonic() - last_csv > CSV_EVERY_S:
+                write_csv(out / RESULTS, keys, swept, journal)
+                last_csv = time.monotonic()
+    finally:
+        if bar is not None:
+            bar.close()
+        journal.close()
+        write_csv(out / RESULTS, keys, swept, journal)
+    rows = [journal.entries[k]["row"] for k in keys if k in journal.entries]
+    failed = sum(1 for r in rows if r.get("status") != "ok")
+    return SweepResult(points=len(keys), reused=reused, ran=ran, failed=failed, traces=len(tasks),
+                       seconds=time.perf_counter() - t0, csv=out / RESULTS, rows=rows)

@@ -14,6 +14,7 @@ from accelsim.errors import fail
 from accelsim.sweep.evaluate import GroupTask, error_row, run_group
 
 Result = tuple[GroupTask, list[dict]]
+CONNECT_TIMEOUT_S = 30.0   # how long to wait for a Dask scheduler given by --address
 
 
 def failed(task: GroupTask, message: str) -> Result:
@@ -50,7 +51,7 @@ def dask_client(address: Optional[str], workers: int):
                    "(dask[distributed])") from None
     if address:
         try:
-            return Client(address, timeout=30), None
+            return Client(address, timeout=CONNECT_TIMEOUT_S), None
         except (OSError, TimeoutError) as exc:
             raise fail("--address", "", f"cannot reach the Dask scheduler: {exc}", address) from None
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)

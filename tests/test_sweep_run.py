@@ -140,3 +140,11 @@ def test_local_worker_processes_give_the_same_numbers(tmp_path, arch_file, workl
     b = run_sweep(spec, tmp_path / "b", workers=2)   # two spawned processes, one group each
     assert a.rows == b.rows
     assert (tmp_path / "a" / "results.csv").read_text() == (tmp_path / "b" / "results.csv").read_text()
+
+
+def test_without_trace_reuse_the_numbers_are_the_same(tmp_path, arch_file, workload_file):
+    a = sweep(arch_file, workload_file, tmp_path / "a")
+    spec = SweepSpec(str(arch_file), str(workload_file), parse_grid(GRID), backend="numpy")
+    b = run_sweep(spec, tmp_path / "b", workers=1, reuse_traces=False)
+    assert (a.traces, b.traces) == (2, 4)
+    assert a.rows == b.rows

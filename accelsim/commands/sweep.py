@@ -29,6 +29,8 @@ def add_parser(sub) -> None:
                    help="Dask scheduler to use (default: start a local Dask cluster)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="worker processes (local, or local Dask cluster); default: CPU count")
+    p.add_argument("--no-reuse", action="store_true",
+                   help="compute a functional trace for every point (same numbers, slower; for checking)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
 
 
@@ -46,7 +48,7 @@ def run(args) -> int:
                      args.samples, args.inputs, args.backend, args.random, args.seed)
     log = (lambda s: None) if args.quiet else (lambda s: print(s, file=sys.stderr))
     res = run_sweep(spec, args.out, executor=args.executor, workers=args.workers, address=args.address,
-                    progress=not args.quiet, log=log)
+                    progress=not args.quiet, reuse_traces=not args.no_reuse, log=log)
     if not args.quiet:
         rate = res.ran / res.seconds if res.seconds else 0.0
         print(f"{res.points} points: {res.points - res.failed} ok, {res.failed} failed; {res.reused} reused from "

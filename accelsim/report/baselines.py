@@ -28,9 +28,8 @@ part only (ACE-SNN's method).
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Optional, Union
-
-import numpy as np
 
 from accelsim.config.loader import ArchSpec
 from accelsim.config.tech import TechTable
@@ -70,8 +69,8 @@ def cnn_memory_pj(layer: Layer, p: Precision, tech: TechTable, where: str, sram_
     read_bit = tech.sram_access_pj(sram_kib, 1)
     write_bit = tech.sram_access_pj(sram_kib, 1, write=True)
     weight_bit = tech.dram_pj_per_bit if where == "dram" else read_bit
-    acts_in = int(np.prod(layer.in_shape)) * bits
-    acts_out = int(np.prod(layer.out_shape)) * bits
+    acts_in = math.prod(layer.in_shape) * bits
+    acts_out = math.prod(layer.out_shape) * bits
     return layer.weights * bits * weight_bit + acts_in * read_bit + acts_out * write_bit
 
 

@@ -15,6 +15,7 @@ from accelsim.sweep.evaluate import GroupTask, error_row, run_group
 
 Result = tuple[GroupTask, list[dict]]
 CONNECT_TIMEOUT_S = 30.0   # how long to wait for a Dask scheduler given by --address
+MP_START = "spawn"   # not fork: numba/OpenMP state does not survive fork()
 
 
 def failed(task: GroupTask, message: str) -> Result:
@@ -31,7 +32,7 @@ def run_local(tasks: list[GroupTask], workers: int) -> Iterator[Result]:
     if workers <= 1 or len(tasks) <= 1:
         yield from run_inline(tasks)
         return
-    ctx = multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context(MP_START)
     with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx) as pool:
         futures = {pool.submit(run_group, t): t for t in tasks}
         for fut in as_completed(futures):

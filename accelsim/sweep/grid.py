@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Iterable, Optional
 
 import yaml
@@ -28,7 +29,7 @@ class Point:
     index: int                        # position in the full Cartesian product
     values: tuple[tuple[str, Any], ...]
 
-    @property
+    @cached_property
     def key(self) -> str:
         return point_key(self.values)
 

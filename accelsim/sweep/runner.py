@@ -24,7 +24,8 @@ from accelsim.sweep.grid import Axis, Point, grid_points, grid_size
 from accelsim.sweep.store import FORMAT, JOURNAL, RESULTS, Journal, check_manifest, sha256_file, write_csv
 from accelsim.sweep.validate import PointValidator, validate_points
 
-CSV_EVERY_S = 2.0  # rewrite results.csv at most this often while running (always at the end)
+CSV_EVERY_S = 2.0  # rewrite results.csv at most this often while running (always at the end),
+                   # and at most 10% of the time: the journal, not the CSV, is what makes a sweep lossless
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,14 @@ def manifest(spec: SweepSpec) -> dict[str, Any]:
     }
 
 
-def group_tasks(spec: SweepSpec, points: list[Point], specs: list, todo: set[str]) -> list[GroupTask]:
-    """Pending points grouped by their numerics part, groups in grid order."""
-    groups: dict[tuple, list[PointTask]] = {}
+def group_tasks(spec: SweepSpec, points: list[Point], specs: list, todo: set[str],
+                reuse: bool = True) -> list[GroupTask]:
+    """Pending points grouped by their numerics part (``reuse``) or one per group, groups in grid order."""
+    groups: dict[object, list[PointTask]] = {}
     for point, arch_spec in zip(points, specs):
         if point.key in todo:
-            groups.setdefault(numerics_part(point.values), []).append(PointTask(point.key, point.values, arch_spec))
+            group = numerics_part(point.values) if reuse else point.key
+            groups.setdefault(group, []).append(PointTask(point.key, point.values, arch_spec))
     arch = os.path.abspath(spec.arch_file)
     wl = os.path.abspath(spec.workload_file)
     inputs = os.path.abspath(spec.inputs) if spec.inputs else None
@@ -77,9 +80,13 @@ def group_tasks(spec: SweepSpec, points: list[Point], specs: list, todo: set[str
 
 
 def run_sweep(spec: SweepSpec, out_dir: str | Path, executor: str = "local", workers: Optional[int] = None,
-              address: Optional[str] = None, progress: bool = False,
+              address: Optional[str] = None, progress: bool = False, reuse_traces: bool = True,
               log: Callable[[str], None] = lambda s: None) -> SweepResult:
-    """Run (or resume) a sweep into ``out_dir``; see docs/sweeps.md."""
+    """Run (or resume) a sweep into ``out_dir``; see docs/sweeps.md.
+
+    ``reuse_traces=False`` computes a functional trace for every point (to check
+    or benchmark trace reuse); the numbers are the same.
+    """
     t0 = time.perf_counter()
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -99,7 +106,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, executor: str = "local", wor
     keys = [p.key for p in points]
     swept = [a.key for a in spec.axes]
     todo = {k for k in keys if not journal.done(k)}
-    tasks = group_tasks(spec, points, specs, todo)
+    tasks = group_tasks(spec, points, specs, todo, reuse_traces)
     reused = len(keys) - len(todo)
     log(f"sweep: {len(keys)} design points (grid of {grid_size(spec.axes)}), {reused} already done, "
         f"{len(todo)} to run in {len(tasks)} trace group(s); accelsim {__version__}")
@@ -115,16 +122,18 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, executor: str = "local", wor
         from tqdm import tqdm
         bar = tqdm(total=len(todo), unit="pt", desc="sweep", smoothing=0.1)
     ran = 0
-    last_csv = time.monotonic()
+    last_csv, csv_s = time.monotonic(), 0.0
     try:
         for task, entries in stream:
             journal.append(entries)
             ran += len(entries)
             if bar is not None:
                 bar.update(len(entries))
-            if time.monotonic() - last_csv > CSV_EVERY_S:
+            if time.monotonic() - last_csv > max(CSV_EVERY_S, 10 * csv_s):
+                t_csv = time.monotonic()
                 write_csv(out / RESULTS, keys, swept, journal)
-                last_csv = time.monotonic()
+                last_csv, csv_s = time.monotonic(), 0.0
+                csv_s = last_csv - t_csv
     finally:
         if bar is not None:
             bar.close()

@@ -38,6 +38,34 @@ def _blame(problem: Problem, axes: list[Axis], point: Point) -> Problem:
     return replace(problem, file=where)
 
 
+def _plain_paths(raw: dict, pairs: Pairs) -> bool:
+    """Every key's parent path is missing or a mapping (else apply_sets reports the problem)."""
+    for key, _ in pairs:
+        node: Any = raw
+        for part in key.split(".")[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+            if node is None:
+                break
+            if not isinstance(node, dict):
+                return False
+    return True
+
+
+def set_paths(raw: dict, pairs: Pairs) -> dict:
+    """``raw`` with dotted keys set, copying only the mappings along each path (validation never mutates)."""
+    out = dict(raw)
+    for key, value in pairs:
+        parts = key.split(".")
+        node = out
+        for part in parts[:-1]:
+            child = node.get(part)
+            child = dict(child) if isinstance(child, dict) else {}
+            node[part] = child
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
 class PointValidator:
     """Builds and checks the :class:`ArchSpec` of each point; loads each workload variant once."""
 
@@ -48,12 +76,15 @@ class PointValidator:
         self.raw = read_yaml(arch_file)
         if self.raw is not None and not isinstance(self.raw, dict):
             raise InputError([Problem(arch_file, "", "expected a mapping of sections", self.raw)])
+        self._base_raw = apply_sets(self.raw or {}, self.base_arch, arch_file) if self.base_arch else (self.raw or {})
         self._tech: dict[str, TechTable] = {}
         self._workloads: dict[Pairs, None] = {}
 
     def arch_spec(self, arch_pairs: Pairs) -> ArchSpec:
-        pairs = self.base_arch + arch_pairs
-        raw = apply_sets(self.raw or {}, pairs, self.arch_file) if pairs else self.raw
+        raw = self._base_raw
+        if arch_pairs:
+            raw = set_paths(raw, arch_pairs) if _plain_paths(raw, arch_pairs) else \
+                apply_sets(raw, arch_pairs, self.arch_file)
         arch = validate_arch_dict(raw, self.arch_file)
         tkey = json.dumps([arch.tech.node, arch.tech.overrides], sort_keys=True, default=str)
         if tkey not in self._tech:

@@ -148,3 +148,13 @@ def test_without_trace_reuse_the_numbers_are_the_same(tmp_path, arch_file, workl
     b = run_sweep(spec, tmp_path / "b", workers=1, reuse_traces=False)
     assert (a.traces, b.traces) == (2, 4)
     assert a.rows == b.rows
+
+
+def test_dask_missing_is_a_clean_error(capsys, tmp_path, arch_file, workload_file, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)   # import fails as if not installed
+    code = main(["sweep", str(arch_file), str(workload_file), "--grid", "core.lanes=2,4", "-o", str(tmp_path / "s"),
+                 "--executor", "dask", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "pip install 'accelsim[dask]'" in err and "Traceback" not in err

@@ -104,3 +104,22 @@ def test_summary_shows_totals_layers_and_baselines(arch_file, workload_file):
                  "SNN compute only"):
         assert frag in text
     assert len(text.splitlines()) < 25   # readable at a glance
+
+
+@pytest.mark.parametrize("arch", ["ace_snn_pim.yaml", "digital_only.yaml"])
+def test_shipped_example_reports_have_fp32_and_kbit_baselines(arch):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    r = run_simulation(str(root / "arch_configs" / arch), str(root / "workloads" / "digits" / "workload.json"),
+                       samples=5)
+    b = r["baselines"]
+    # digits has no weight_bits: k = core.weight_bits = 6; the arch files add fp16 and 8 bits
+    assert list(b) == ["cnn_fp32", "cnn_int6", "cnn_fp16", "cnn_int8", "snn_compute_only"]
+    for name, entry in b.items():
+        assert entry["energy_pj"] > 0
+        if entry["kind"] == "cnn":
+            assert entry["cnn_over_snn"] == pytest.approx(entry["energy_pj"] / r["per_inference"]["energy_pj"])
+            assert entry["cnn_over_snn_compute_only"] > 0
+    # fp32 CNN costs more than any integer one (same MACs, dearer MAC)
+    assert all(b["cnn_fp32"]["energy_pj"] > e["energy_pj"] for n, e in b.items() if n.startswith("cnn_int"))

@@ -158,3 +158,4 @@ def test_dask_missing_is_a_clean_error(capsys, tmp_path, arch_file, workload_fil
                  "--executor", "dask", "-q"])
     err = capsys.readouterr().err
     assert code == 2 and "pip install 'accelsim[dask]'" in err and "Traceback" not in err
+    assert not (tmp_path / "s").exists()   # refused before anything was written

@@ -43,13 +43,20 @@ def run_local(tasks: list[GroupTask], workers: int) -> Iterator[Result]:
                 yield failed(task, f"worker failed: {type(exc).__name__}: {exc}")
 
 
-def dask_client(address: Optional[str], workers: int):
-    """A distributed Client: connected to ``address``, or to a new local cluster."""
+def require_dask() -> None:
+    """Fail with a clear message when the optional Dask extra is not installed."""
     try:
-        from dask.distributed import Client, LocalCluster
+        import dask.distributed  # noqa: F401
     except ImportError:
         raise fail("--executor", "dask", "needs Dask, an optional extra: pip install 'accelsim[dask]' "
                    "(dask[distributed])") from None
+
+
+def dask_client(address: Optional[str], workers: int):
+    """A distributed Client: connected to ``address``, or to a new local cluster."""
+    require_dask()
+    from dask.distributed import Client, LocalCluster
+
     if address:
         try:
             return Client(address, timeout=CONNECT_TIMEOUT_S), None
@@ -61,9 +68,9 @@ def dask_client(address: Optional[str], workers: int):
 
 def run_dask(tasks: list[GroupTask], address: Optional[str], workers: int) -> Iterator[Result]:
     """Each group is one Dask task. Workers must see the arch and workload files at the same paths."""
+    client, cluster = dask_client(address, workers)
     from dask.distributed import as_completed as dask_completed
 
-    client, cluster = dask_client(address, workers)
     try:
         futures = {}
         for t in tasks:

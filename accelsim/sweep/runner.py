@@ -97,6 +97,10 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, executor: str = "local", wor
         raise fail("--samples", "", "must be a positive integer", spec.samples)
     if not spec.axes:
         raise fail("--grid", "", "give at least one --grid KEY=V1,V2,...")
+    if executor not in ("local", "dask"):
+        raise fail("--executor", "", "must be local or dask", executor)
+    if executor == "dask":
+        executors.require_dask()
     points = grid_points(spec.axes, spec.random_n, spec.seed)
     validator = PointValidator(spec.arch_file, spec.workload_file, spec.base_sets)
     specs = validate_points(validator, spec.axes, points)
@@ -111,12 +115,12 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, executor: str = "local", wor
     log(f"sweep: {len(keys)} design points (grid of {grid_size(spec.axes)}), {reused} already done, "
         f"{len(todo)} to run in {len(tasks)} trace group(s); accelsim {__version__}")
     workers = workers or os.cpu_count() or 1
-    if executor == "dask":
+    if not tasks:
+        stream: Any = iter(())
+    elif executor == "dask":
         stream = executors.run_dask(tasks, address, workers)
-    elif executor == "local":
-        stream = executors.run_local(tasks, workers)
     else:
-        raise fail("--executor", "", "must be local or dask", executor)
+        stream = executors.run_local(tasks, workers)
     bar = None
     if progress:
         from tqdm import tqdm

@@ -80,21 +80,25 @@ def test_failing_point_records_its_error_and_the_sweep_goes_on(tmp_path, arch_fi
     def flaky(job, trace):
         if job.spec.arch.core.lanes == 8 and job.spec.arch.pim.adc_bits == 3:
             raise ZeroDivisionError("boom")
-        return real(job, trace)
+        report = real(job, trace)
+        if job.spec.arch.core.lanes == 8 and job.spec.arch.pim.adc_bits == 5:
+            report["per_inference"]["latency_ns"] = float("nan")
+        return report
 
     monkeypatch.setattr(simulate, "cost_and_report", flaky)
     out = tmp_path / "s"
     res = sweep(arch_file, workload_file, out)
-    assert (res.points, res.failed) == (4, 1)
+    assert (res.points, res.failed) == (4, 2)
     rows = rows_of(out / "results.csv")
     bad = [r for r in rows if r["status"] == "error"]
-    assert len(bad) == 1 and bad[0]["point"] == "core.lanes=8;pim.adc_bits=3"
+    assert [r["point"] for r in bad] == ["core.lanes=8;pim.adc_bits=3", "core.lanes=8;pim.adc_bits=5"]
     assert "ZeroDivisionError: boom" in bad[0]["error"] and bad[0]["energy_pj"] == ""
+    assert bad[1]["error"] == "non-finite metric(s): latency_ns"
     assert all(r["energy_pj"] for r in rows if r["status"] == "ok")
-    # a rerun retries only the failed point
+    # a rerun retries only the failed points
     monkeypatch.setattr(simulate, "cost_and_report", real)
     res = sweep(arch_file, workload_file, out)
-    assert (res.reused, res.ran, res.failed) == (3, 1, 0)
+    assert (res.reused, res.ran, res.failed) == (2, 2, 0)
 
 
 def test_trace_failure_fails_its_group_only(tmp_path, arch_file, workload_file, monkeypatch):

@@ -9,6 +9,7 @@ in the point's row (``status=error``) and the other points go on.
 """
 from __future__ import annotations
 
+import math
 import traceback
 from dataclasses import dataclass, replace
 from typing import Any, Optional
@@ -59,6 +60,12 @@ def metrics_row(report: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def checked(row: dict[str, Any]) -> dict[str, Any]:
+    """The row, or an error row when a metric is NaN or infinite (a cost-model bug, never a number to plot)."""
+    bad = [k for k, v in row.items() if isinstance(v, float) and not math.isfinite(v)]
+    return error_row(f"non-finite metric(s): {', '.join(bad)}") if bad else row
+
+
 def error_row(message: str) -> dict[str, Any]:
     return {"status": "error", "error": message}
 
@@ -77,7 +84,7 @@ def run_group(task: GroupTask) -> list[dict[str, Any]]:
     out = []
     for p in task.points:
         try:
-            row = metrics_row(cost_and_report(replace(job, spec=p.spec), trace))
+            row = checked(metrics_row(cost_and_report(replace(job, spec=p.spec), trace)))
         except Exception as exc:
             row = error_row(error_text(exc))
         out.append({"point": p.key, "values": dict(p.values), "row": row})

@@ -48,7 +48,7 @@ def run(args) -> int:
                      args.samples, args.inputs, args.backend, args.random, args.seed)
     log = (lambda s: None) if args.quiet else (lambda s: print(s, file=sys.stderr))
     res = run_sweep(spec, args.out, executor=args.executor, workers=args.workers, address=args.address,
-                    progress=not args.quiet, reuse_traces=not args.no_reuse, log=log)
+                    progress=not args.quiet and sys.stderr.isatty(), reuse_traces=not args.no_reuse, log=log)
     if not args.quiet:
         rate = res.ran / res.seconds if res.seconds else 0.0
         print(f"{res.points} points: {res.points - res.failed} ok, {res.failed} failed; {res.reused} reused from "

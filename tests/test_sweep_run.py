@@ -163,3 +163,17 @@ def test_dask_missing_is_a_clean_error(capsys, tmp_path, arch_file, workload_fil
     err = capsys.readouterr().err
     assert code == 2 and "pip install 'accelsim[dask]'" in err and "Traceback" not in err
     assert not (tmp_path / "s").exists()   # refused before anything was written
+
+
+def test_two_sweeps_cannot_write_one_folder(tmp_path, arch_file, workload_file):
+    from accelsim.sweep.store import Journal
+
+    out = tmp_path / "s"
+    out.mkdir()
+    first = Journal(out / JOURNAL).open()
+    try:
+        with pytest.raises(InputError, match="another accelsim sweep"):
+            Journal(out / JOURNAL).open()
+    finally:
+        first.close()
+    Journal(out / JOURNAL).open().close()   # free again

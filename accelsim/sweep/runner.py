@@ -79,6 +79,31 @@ def group_tasks(spec: SweepSpec, points: list[Point], specs: list, todo: set[str
             for pts in groups.values()]
 
 
+def record(stream, journal: Journal, total: int, progress: bool, write: Callable[[], Any]) -> int:
+    """Journal results as they arrive; rewrite the CSV every CSV_EVERY_S (and <= 10 % of the time)."""
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=total, unit="pt", desc="sweep", smoothing=0.1)
+    ran = 0
+    last, took = time.monotonic(), 0.0
+    try:
+        for _task, entries in stream:
+            journal.append(entries)
+            ran += len(entries)
+            if bar is not None:
+                bar.update(len(entries))
+            if time.monotonic() - last > max(CSV_EVERY_S, 10 * took):
+                start = time.monotonic()
+                write()
+                last = time.monotonic()
+                took = last - start
+    finally:
+        if bar is not None:
+            bar.close()
+    return ran
+
+
 def run_sweep(spec: SweepSpec, out_dir: str | Path, executor: str = "local", workers: Optional[int] = None,
               address: Optional[str] = None, progress: bool = False, reuse_traces: bool = True,
               log: Callable[[str], None] = lambda s: None) -> SweepResult:
@@ -109,40 +134,25 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, executor: str = "local", wor
     journal = Journal(out / JOURNAL).open()
     keys = [p.key for p in points]
     swept = [a.key for a in spec.axes]
-    todo = {k for k in keys if not journal.done(k)}
-    tasks = group_tasks(spec, points, specs, todo, reuse_traces)
-    reused = len(keys) - len(todo)
-    log(f"sweep: {len(keys)} design points (grid of {grid_size(spec.axes)}), {reused} already done, "
-        f"{len(todo)} to run in {len(tasks)} trace group(s); accelsim {__version__}")
-    workers = workers or os.cpu_count() or 1
-    if not tasks:
-        stream: Any = iter(())
-    elif executor == "dask":
-        stream = executors.run_dask(tasks, address, workers)
-    else:
-        stream = executors.run_local(tasks, workers)
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=len(todo), unit="pt", desc="sweep", smoothing=0.1)
-    ran = 0
-    last_csv, csv_s = time.monotonic(), 0.0
     try:
-        for task, entries in stream:
-            journal.append(entries)
-            ran += len(entries)
-            if bar is not None:
-                bar.update(len(entries))
-            if time.monotonic() - last_csv > max(CSV_EVERY_S, 10 * csv_s):
-                t_csv = time.monotonic()
-                write_csv(out / RESULTS, keys, swept, journal)
-                last_csv, csv_s = time.monotonic(), 0.0
-                csv_s = last_csv - t_csv
+        todo = {k for k in keys if not journal.done(k)}
+        tasks = group_tasks(spec, points, specs, todo, reuse_traces)
+        reused = len(keys) - len(todo)
+        log(f"sweep: {len(keys)} design points (grid of {grid_size(spec.axes)}), {reused} already done, "
+            f"{len(todo)} to run in {len(tasks)} trace group(s); accelsim {__version__}")
+        workers = workers or os.cpu_count() or 1
+        if not tasks:
+            stream: Any = iter(())
+        elif executor == "dask":
+            stream = executors.run_dask(tasks, address, workers)
+        else:
+            stream = executors.run_local(tasks, workers)
+        ran = record(stream, journal, len(todo), progress, lambda: write_csv(out / RESULTS, keys, swept, journal))
     finally:
-        if bar is not None:
-            bar.close()
-        journal.close()
-        write_csv(out / RESULTS, keys, swept, journal)
+        try:
+            write_csv(out / RESULTS, keys, swept, journal)
+        finally:
+            journal.close()   # releases the folder's lock
     rows = [journal.entries[k]["row"] for k in keys if k in journal.entries]
     failed = sum(1 for r in rows if r.get("status") != "ok")
     return SweepResult(points=len(keys), reused=reused, ran=ran, failed=failed, traces=len(tasks),

@@ -1,6 +1,6 @@
 """Lossless, resumable sweep results.
 
-Three files in the output folder:
+Files in the output folder:
 
 * ``sweep.json``: what is being swept over (arch and workload files with their
   SHA-256, samples, inputs, backend, fixed ``--set`` pairs). A rerun into the
@@ -11,6 +11,8 @@ Three files in the output folder:
   results arrive. A kill can only tear the last line; reading drops it, and
   :meth:`Journal.open` compacts the file (atomic rewrite) before appending again.
   When a key appears twice the last line wins (a failed point that was retried).
+* ``results.journal.lock``: held (``flock``) while a sweep writes the folder, so a
+  second sweep into the same folder is refused instead of interleaving.
 * ``results.csv``: one row per design point of the current grid, in grid order,
   rewritten atomically (temporary file + ``os.replace``) from the journal.
 """
@@ -68,8 +70,10 @@ class Journal:
         self.path = path
         self.entries: dict[str, dict[str, Any]] = {}
         self._fh: Optional[io.TextIOWrapper] = None
+        self._lock_fh: Optional[io.TextIOWrapper] = None
 
     def open(self) -> "Journal":
+        self._lock()
         torn = False
         if self.path.exists():
             with open(self.path, encoding="utf-8", errors="replace") as fh:
@@ -83,6 +87,19 @@ class Journal:
                 atomic_write_text(self.path, "".join(json.dumps(e, sort_keys=True) + "\n" for e in self.entries.values()))
         self._fh = open(self.path, "a", encoding="utf-8")
         return self
+
+    def _lock(self) -> None:
+        """One sweep per folder: an exclusive lock the kernel releases when the process dies (even by SIGKILL)."""
+        self._lock_fh = open(self.path.with_name(self.path.name + ".lock"), "a")
+        try:
+            import fcntl
+
+            fcntl.flock(self._lock_fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:  # not POSIX: no lock
+            pass
+        except OSError:
+            self._lock_fh.close()
+            raise fail(str(self.path.parent), "", "another accelsim sweep is writing to this folder") from None
 
     def done(self, key: str) -> bool:
         e = self.entries.get(key)
@@ -102,6 +119,9 @@ class Journal:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
+        if getattr(self, "_lock_fh", None) is not None:
+            self._lock_fh.close()   # releases the lock
+            self._lock_fh = None
 
 
 def _cell(v: Any) -> str:

@@ -14,10 +14,8 @@ from __future__ import annotations
 import math
 
 import pytest
-import yaml
 
 from accelsim.cli import main
-from accelsim.errors import InputError
 from accelsim.report.summary import summary
 from accelsim.simulate import run_simulation
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class _Section(BaseModel):
@@ -126,6 +126,36 @@ class MemoryConfig(_Section):
                                    "assumption, order of a DDR row access")
 
 
+class BaselineConfig(_Section):
+    """Iso-architecture CNN baselines in every report (see docs/baselines.md).
+
+    The CNN always runs at FP32 and at the workload's weight precision; list more
+    precisions here. Memory traffic (each weight and activation moved once per
+    inference, an ideal-reuse lower bound) is added when ``memory_traffic`` says
+    where the data lives.
+    """
+
+    precisions: list[Any] = Field(
+        default_factory=list, description="extra CNN precisions: 'fp32', 'fp16' or integer bits in [2, 32]",
+        json_schema_extra={"items": {"anyOf": [{"enum": ["fp32", "fp16"]},
+                                               {"type": "integer", "minimum": 2, "maximum": 32}]}})
+    memory_traffic: Literal["none", "sram", "dram"] = Field(
+        "none", description="CNN memory traffic: none (compute only, ACE-SNN's method), sram (weights and "
+                            "activations from on-chip SRAM) or dram (weights from DRAM, activations in SRAM)")
+    sram_kib: float = Field(256.0, gt=0, le=1_048_576,
+                            description="size of the CNN engine's SRAM (KiB), sets its energy per bit; assumption")
+
+
+    @field_validator("precisions")
+    @classmethod
+    def _precision_names(cls, v: list[Any]) -> list[Any]:
+        for i, p in enumerate(v):
+            ok = p in ("fp32", "fp16") or (type(p) is int and 2 <= p <= 32)
+            if not ok:
+                raise ValueError(f"item {i} = {p!r}: must be 'fp32', 'fp16' or integer bits in [2, 32]")
+        return v
+
+
 class Arch(_Section):
     """A whole accelerator: technology, PIM macro, spike cores, NoC, memory."""
 
@@ -135,6 +165,7 @@ class Arch(_Section):
     core: CoreConfig = CoreConfig()
     noc: NocConfig = NocConfig()
     memory: MemoryConfig = MemoryConfig()
+    baselines: BaselineConfig = BaselineConfig()
 
     @property
     def clock_ns(self) -> float:

@@ -76,5 +76,5 @@ def build_report(graph: Graph, spec: ArchSpec, trace: Trace, cost: CostResult, *
         "layers": layers,
         "accuracy": trace.accuracy,
         "accuracy_by_timestep": trace.accuracy_by_step,
-        "baselines": cnn_baselines(trace.layers, spec.tech, energy, graph.weight_bits or spec.arch.core.weight_bits),
+        "baselines": cnn_baselines(trace, spec, energy, graph.weight_bits or spec.arch.core.weight_bits),
     }

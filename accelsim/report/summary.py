@@ -1,54 +1,115 @@
-"""A terminal summary of a report that a person reads in a few seconds."""
+"""A terminal summary of a report that a person reads in five seconds.
+
+Headline first (energy, latency, EDP, accuracy per inference), then the top energy
+components, a per-layer table and the CNN baselines with their ratios. Reads only
+report.json keys, so it works on any saved report.
+"""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 
-def _eng(x: float, unit: str) -> str:
-    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(x) >= scale:
-            return f"{x / scale:.3g} {prefix}{unit}"
-    return f"{x:.3g} {unit}"
-
-
-def _energy(pj: float) -> str:
+def fmt_energy(pj: Optional[float]) -> str:
+    if pj is None:
+        return "-"
     for scale, unit in ((1e9, "mJ"), (1e6, "uJ"), (1e3, "nJ")):
-        if pj >= scale:
+        if abs(pj) >= scale:
             return f"{pj / scale:.3f} {unit}"
     return f"{pj:.3f} pJ"
 
 
-def _time(ns: float) -> str:
+def fmt_time(ns: Optional[float]) -> str:
+    if ns is None:
+        return "-"
     for scale, unit in ((1e9, "s"), (1e6, "ms"), (1e3, "us")):
-        if ns >= scale:
+        if abs(ns) >= scale:
             return f"{ns / scale:.3f} {unit}"
     return f"{ns:.1f} ns"
 
 
-def summary(report: dict[str, Any], top: int = 5) -> str:
+def fmt_count(x: float) -> str:
+    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= scale:
+            return f"{x / scale:.3g}{prefix}"
+    return f"{x:.3g}"
+
+
+def fmt_ratio(x: Optional[float]) -> str:
+    return "-" if x is None else f"{x:.3g}x"
+
+
+def _table(header: list[str], rows: list[list[str]], left: int = 1) -> list[str]:
+    """Columns sized to content; the first ``left`` columns left-aligned, the rest right-aligned."""
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+
+    def line(r: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+
+    return [line(header), "-" * len(line(header))] + [line(r) for r in rows]
+
+
+def headline(report: dict[str, Any]) -> list[str]:
     pi = report["per_inference"]
+    model = report.get("cost_model", {}).get("name", "?")
     lines = [
         f"accelsim {report['accelsim_version']}  arch={report['arch']}  workload={report['workload']}  "
-        f"samples={report['samples']}  T={report['timesteps']}  cost model: {report['cost_model']['name']}",
-        f"per inference: energy {_energy(pi['energy_pj'])}   latency {_time(pi['latency_ns'])}   "
+        f"samples={report['samples']}  T={report['timesteps']}  cost model: {model}",
+        f"per inference:  energy {fmt_energy(pi['energy_pj'])}   latency {fmt_time(pi['latency_ns'])}   "
         f"EDP {pi['edp_pj_ns']:.4g} pJ*ns",
     ]
     if report.get("accuracy") is not None:
-        lines.append(f"accuracy: {100 * report['accuracy']:.2f} % over {report['samples']} samples")
-    total = pi["energy_pj"] or 1.0
-    comps = sorted(report["energy_breakdown_pj"].items(), key=lambda kv: -kv[1])[:top]
-    lines.append("top components: " + ", ".join(f"{k} {100 * v / total:.1f}%" for k, v in comps))
-    lines.append("")
-    hdr = f"{'layer':<14}{'op':<6}{'engine':<7}{'neurons':>9}{'syn ops':>11}{'spike rate':>11}{'energy':>13}{'latency':>12}"
-    lines.append(hdr)
-    lines.append("-" * len(hdr))
+        lines[-1] += f"   accuracy {100 * report['accuracy']:.2f} % ({report['samples']} samples)"
+    return lines
+
+
+def top_components(report: dict[str, Any], top: int = 5) -> str:
+    total = report["per_inference"]["energy_pj"] or 1.0
+    comps = sorted(report["energy_breakdown_pj"].items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ", ".join(f"{k} {100 * v / total:.1f}%" for k, v in comps[:top])
+    rest = sum(v for _, v in comps[top:])
+    if rest:
+        shown += f", other {100 * rest / total:.1f}%"
+    return "top components: " + shown
+
+
+def layer_table(report: dict[str, Any]) -> list[str]:
+    total = report["per_inference"]["energy_pj"] or 1.0
+    rows = []
     for l in report["layers"]:
-        rate = "-" if l["spike_rate"] is None else f"{l['spike_rate']:.3f}"
-        lines.append(f"{l['name'][:13]:<14}{l['op'][:5]:<6}{l['engine']:<7}{l['neurons']:>9}"
-                     f"{_eng(l['synaptic_ops'], ''):>11}{rate:>11}{_energy(l['energy_pj']):>13}{_time(l['latency_ns']):>12}")
-    if report.get("baselines"):
+        rate = l.get("spike_rate")
+        rows.append([l["name"], l.get("op", ""), l["engine"], str(l["neurons"]), fmt_count(l["synaptic_ops"]),
+                     "-" if rate is None else f"{rate:.3f}", fmt_energy(l["energy_pj"]),
+                     f"{100 * l['energy_pj'] / total:.1f}%", fmt_time(l["latency_ns"])])
+    return _table(["layer", "op", "engine", "neurons", "syn ops", "spike rate", "energy", "share", "latency"], rows,
+                  left=3)
+
+
+def baseline_table(report: dict[str, Any]) -> list[str]:
+    base = report.get("baselines") or {}
+    cnns = [(n, b) for n, b in base.items() if b.get("kind", "cnn") == "cnn"]
+    if not cnns:
+        return []
+    rows = []
+    for name, b in cnns:
+        memory = None if b.get("memory_traffic", "none") == "none" else b.get("memory_pj")
+        rows.append([name, fmt_energy(b["energy_pj"]), fmt_energy(memory),
+                     fmt_ratio(b.get("cnn_over_snn")), fmt_ratio(b.get("cnn_over_snn_compute_only"))])
+    lines = ["baselines (iso-architecture CNN, one pass; ratio = CNN energy / SNN energy, i.e. the SNN uses x less):"]
+    lines += _table(["baseline", "energy", "of which memory", "vs SNN (full model)", "vs SNN (compute only)"], rows)
+    snn_c = base.get("snn_compute_only")
+    if snn_c:
+        lines.append(f"SNN compute only (ACE-SNN method, {snn_c['precision']}: first layer MACs + later-layer "
+                     f"accumulates): {fmt_energy(snn_c['energy_pj'])}")
+    return lines
+
+
+def summary(report: dict[str, Any], top: int = 5) -> str:
+    lines = headline(report)
+    lines.append(top_components(report, top))
+    lines.append("")
+    lines += layer_table(report)
+    base = baseline_table(report)
+    if base:
         lines.append("")
-        for name, b in report["baselines"].items():
-            lines.append(f"baseline {name:<10} {_energy(b['energy_pj']):>12}   SNN uses {b['snn_over_cnn']:.3g}x "
-                         f"({b['cnn_over_snn']:.3g}x less)")
+        lines += base
     return "\n".join(lines)

@@ -1,0 +1,68 @@
+"""Pick the figure for an input file and write it: ``plot_file(input, output, kind, x, y)``."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterable, Optional
+
+from accelsim.errors import fail
+from accelsim.plot.style import output_format, save
+from accelsim.plot.timeline import TIMELINE_COLUMNS
+
+REPORT_KINDS = ("breakdown", "activity")
+KINDS = REPORT_KINDS + ("timeline", "pareto")
+
+
+def input_kind(path: Path) -> str:
+    """``report``, ``timeline`` or ``results`` from the file's content."""
+    if not path.is_file():
+        raise fail(str(path), "", "file not found")
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        head = fh.readline().strip()
+    if head.startswith("{"):
+        return "report"
+    cols = [c.strip() for c in head.split(",")]
+    if all(c in cols for c in TIMELINE_COLUMNS):
+        return "timeline"
+    if "point" in cols and "status" in cols:
+        return "results"
+    raise fail(str(path), "", "not a report.json, a timeline CSV (" + ",".join(TIMELINE_COLUMNS)
+               + ") or a sweep results.csv")
+
+
+def load_report(path: Path) -> dict:
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise fail(str(path), f"line {exc.lineno}", f"invalid JSON: {exc.msg}") from None
+    if not isinstance(report, dict) or "layers" not in report or "per_inference" not in report:
+        raise fail(str(path), "", "not an accelsim report.json (needs per_inference and layers)")
+    return report
+
+
+def plot_file(source: str | Path, output: str | Path, kind: Optional[str] = None, x: Optional[str] = None,
+              y: Optional[str] = None, maximize: Iterable[str] = ()) -> str:
+    """Write the figure; returns the kind drawn."""
+    source = Path(source)
+    output_format(output)                       # refuse a bad extension before any work
+    what = input_kind(source)
+    allowed = {"report": REPORT_KINDS, "timeline": ("timeline",), "results": ("pareto",)}[what]
+    kind = kind or allowed[0]
+    if kind not in allowed:
+        raise fail("--kind", "", f"a {what} file can be plotted as: {', '.join(allowed)}", kind)
+    if what == "report":
+        from accelsim.plot.activity import plot_activity
+        from accelsim.plot.breakdown import plot_breakdown
+
+        report = load_report(source)
+        fig = plot_breakdown(report) if kind == "breakdown" else plot_activity(report)
+    elif what == "timeline":
+        from accelsim.plot.timeline import plot_timeline
+
+        fig = plot_timeline(source)
+    else:
+        from accelsim.plot.pareto import plot_pareto
+
+        fig = plot_pareto(source, x or "energy_pj", y or "accuracy", maximize)
+    save(fig, output)
+    return kind

@@ -1,0 +1,88 @@
+"""Where trace groups run: in-process, local worker processes, or a Dask cluster.
+
+Every executor yields ``(task, entries)`` as groups finish, in completion order;
+a group whose worker failed outright yields error entries for its points, so
+the sweep always goes on.
+"""
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Iterator, Optional
+
+from accelsim.errors import fail
+from accelsim.sweep.evaluate import GroupTask, error_row, run_group
+
+Result = tuple[GroupTask, list[dict]]
+CONNECT_TIMEOUT_S = 30.0   # how long to wait for a Dask scheduler given by --address
+MP_START = "spawn"   # not fork: numba/OpenMP state does not survive fork()
+
+
+def failed(task: GroupTask, message: str) -> Result:
+    return task, [{"point": p.key, "values": dict(p.values), "row": error_row(message)} for p in task.points]
+
+
+def run_inline(tasks: list[GroupTask]) -> Iterator[Result]:
+    for task in tasks:
+        yield task, run_group(task)
+
+
+def run_local(tasks: list[GroupTask], workers: int) -> Iterator[Result]:
+    """Worker processes (spawned: no state inherited from the parent besides the task)."""
+    if workers <= 1 or len(tasks) <= 1:
+        yield from run_inline(tasks)
+        return
+    ctx = multiprocessing.get_context(MP_START)
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx) as pool:
+        futures = {pool.submit(run_group, t): t for t in tasks}
+        for fut in as_completed(futures):
+            task = futures[fut]
+            try:
+                yield task, fut.result()
+            except Exception as exc:  # a worker died (BrokenProcessPool) or could not pickle
+                yield failed(task, f"worker failed: {type(exc).__name__}: {exc}")
+
+
+def require_dask() -> None:
+    """Fail with a clear message when the optional Dask extra is not installed."""
+    try:
+        import dask.distributed  # noqa: F401
+    except ImportError:
+        raise fail("--executor", "dask", "needs Dask, an optional extra: pip install 'accelsim[dask]' "
+                   "(dask[distributed])") from None
+
+
+def dask_client(address: Optional[str], workers: int):
+    """A distributed Client: connected to ``address``, or to a new local cluster."""
+    require_dask()
+    from dask.distributed import Client, LocalCluster
+
+    if address:
+        try:
+            return Client(address, timeout=CONNECT_TIMEOUT_S), None
+        except (OSError, TimeoutError) as exc:
+            raise fail("--address", "", f"cannot reach the Dask scheduler: {exc}", address) from None
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    return Client(cluster), cluster
+
+
+def run_dask(tasks: list[GroupTask], address: Optional[str], workers: int) -> Iterator[Result]:
+    """Each group is one Dask task. Workers must see the arch and workload files at the same paths."""
+    client, cluster = dask_client(address, workers)
+    from dask.distributed import as_completed as dask_completed
+
+    try:
+        futures = {}
+        for t in tasks:
+            futures[client.submit(run_group, t, pure=False)] = t
+        for fut in dask_completed(list(futures)):
+            task = futures[fut]
+            try:
+                yield task, fut.result()
+            except Exception as exc:  # worker lost, task erred outside run_group's own handling
+                yield failed(task, f"dask worker failed: {type(exc).__name__}: {exc}")
+            fut.release()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

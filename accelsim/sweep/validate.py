@@ -1,0 +1,120 @@
+"""Validate every design point before anything runs.
+
+Each point's architecture is built from the arch file plus the fixed ``--set``
+pairs plus the point's swept arch keys (read once, validated per point, tech
+tables cached); each distinct set of ``workload.*`` values is loaded once. A
+problem names the ``--grid`` item it comes from, so a bad value exits 2 with a
+message like ``--grid pim.adc_bits=4,99: pim.adc_bits = 99: must be ...``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any, Iterable
+
+from accelsim.config.loader import ArchSpec, apply_sets, read_yaml, validate_arch_dict
+from accelsim.config.tech import TechTable, load_tech
+from accelsim.errors import InputError, Problem
+from accelsim.sweep.grid import Axis, Point
+from accelsim.workload.loader import load_workload
+
+Pairs = tuple[tuple[str, Any], ...]
+
+
+def split_pairs(pairs: Iterable[tuple[str, Any]]) -> tuple[Pairs, Pairs]:
+    """(arch pairs, workload pairs)."""
+    pairs = tuple(pairs)
+    return (tuple(p for p in pairs if not p[0].startswith("workload.")),
+            tuple(p for p in pairs if p[0].startswith("workload.")))
+
+
+def _blame(problem: Problem, axes: list[Axis], point: Point) -> Problem:
+    """Re-address a problem to the --grid item(s) that produced it."""
+    path = problem.path
+    hits = [a for a in axes if path == a.key or path.startswith(a.key + ".") or a.key.startswith(path + ".")
+            or ("workload." + path) == a.key]
+    where = " and ".join(f"--grid {a.item}" for a in hits) if hits else \
+        f"design point {point.key} (--grid {', --grid '.join(a.item for a in axes)})"
+    return replace(problem, file=where)
+
+
+def _plain_paths(raw: dict, pairs: Pairs) -> bool:
+    """Every key's parent path is missing or a mapping (else apply_sets reports the problem)."""
+    for key, _ in pairs:
+        node: Any = raw
+        for part in key.split(".")[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+            if node is None:
+                break
+            if not isinstance(node, dict):
+                return False
+    return True
+
+
+def set_paths(raw: dict, pairs: Pairs) -> dict:
+    """``raw`` with dotted keys set, copying only the mappings along each path (validation never mutates)."""
+    out = dict(raw)
+    for key, value in pairs:
+        parts = key.split(".")
+        node = out
+        for part in parts[:-1]:
+            child = node.get(part)
+            child = dict(child) if isinstance(child, dict) else {}
+            node[part] = child
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
+class PointValidator:
+    """Builds and checks the :class:`ArchSpec` of each point; loads each workload variant once."""
+
+    def __init__(self, arch_file: str, workload_file: str, base_sets: Pairs):
+        self.arch_file = arch_file
+        self.workload_file = workload_file
+        self.base_arch, self.base_workload = split_pairs(base_sets)
+        self.raw = read_yaml(arch_file)
+        if self.raw is not None and not isinstance(self.raw, dict):
+            raise InputError([Problem(arch_file, "", "expected a mapping of sections", self.raw)])
+        self._base_raw = apply_sets(self.raw or {}, self.base_arch, arch_file) if self.base_arch else (self.raw or {})
+        self._tech: dict[str, TechTable] = {}
+        self._workloads: dict[Pairs, None] = {}
+
+    def arch_spec(self, arch_pairs: Pairs) -> ArchSpec:
+        raw = self._base_raw
+        if arch_pairs:
+            raw = set_paths(raw, arch_pairs) if _plain_paths(raw, arch_pairs) else \
+                apply_sets(raw, arch_pairs, self.arch_file)
+        arch = validate_arch_dict(raw, self.arch_file)
+        tkey = json.dumps([arch.tech.node, arch.tech.overrides], sort_keys=True, default=str)
+        if tkey not in self._tech:
+            self._tech[tkey] = load_tech(arch.tech.node, arch.tech.overrides, file=self.arch_file)
+        return ArchSpec(arch=arch, tech=self._tech[tkey], source=self.arch_file)
+
+    def check_workload(self, wl_pairs: Pairs) -> None:
+        if wl_pairs not in self._workloads:
+            load_workload(self.workload_file, self.base_workload + wl_pairs)
+            self._workloads[wl_pairs] = None
+
+
+def validate_points(validator: PointValidator, axes: list[Axis], points: list[Point]) -> list[ArchSpec]:
+    """The ArchSpec of every point; raises one InputError listing every distinct problem."""
+    specs: list[ArchSpec] = []
+    problems: dict[str, Problem] = {}
+    for point in points:
+        arch_pairs, wl_pairs = split_pairs(point.values)
+        try:
+            validator.check_workload(wl_pairs)
+        except InputError as exc:
+            for p in exc.problems:
+                q = _blame(p, axes, point)
+                problems.setdefault(str(q), q)
+        try:
+            specs.append(validator.arch_spec(arch_pairs))
+        except InputError as exc:
+            for p in exc.problems:
+                q = _blame(p, axes, point)
+                problems.setdefault(str(q), q)
+    if problems:
+        raise InputError(list(problems.values()))
+    return specs

@@ -1,0 +1,113 @@
+#!/usr/bin/env python
+"""Sweep throughput: design points per second with trace reuse and without.
+
+    python benchmarks/bench_sweep.py [--workers 2] [--points 2000] [--samples 20]
+
+Workload: workloads/digits (first --samples samples) on arch_configs/ace_snn_pim.yaml.
+With reuse: 2 numerics values (pim.adc_bits) x a cost-only grid (clock, lanes,
+NoC hop energy, weight SRAM size), i.e. 2 functional traces, one per worker.
+Without reuse: the same kind of grid, a functional trace per point (fewer points).
+Each figure is end to end (validation, worker start-up, journal, CSV); the
+marginal rate subtracts a 4-point sweep with the same traces (start-up and
+traces only); the in-worker rate (cost_and_report + row, one process) is printed too.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ARCH = str(ROOT / "arch_configs" / "ace_snn_pim.yaml")
+WORKLOAD = str(ROOT / "workloads" / "digits" / "workload.json")
+
+
+def machine() -> str:
+    try:
+        model = next(l.split(":", 1)[1].strip() for l in subprocess.run(["lscpu"], capture_output=True, text=True)
+                     .stdout.splitlines() if l.startswith("Model name"))
+    except (StopIteration, FileNotFoundError):
+        model = platform.processor() or "?"
+    return f"{model}, {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}"
+
+
+def cost_grid(n: int) -> list[str]:
+    """Four cost-only axes with about n points in total."""
+    k = max(2, round(n ** 0.25))
+    lin = lambda lo, hi: ",".join(f"{lo + (hi - lo) * i / (k - 1):.6g}" for i in range(k))  # noqa: E731
+    return [f"tech.clock_mhz={lin(100, 800)}", f"noc.hop_energy_pj_per_bit={lin(0.05, 0.5)}",
+            f"core.weight_sram_kib={lin(32, 256)}", f"core.lanes={','.join(str(2 ** i) for i in range(k))}"]
+
+
+def run(grid: list[str], workers: int, samples: int, reuse: bool) -> tuple[int, int, float]:
+    from accelsim.sweep import SweepSpec, parse_grid, run_sweep
+
+    out = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
+    try:
+        spec = SweepSpec(ARCH, WORKLOAD, parse_grid(grid), samples=samples)
+        t = time.perf_counter()
+        res = run_sweep(spec, out, workers=workers, reuse_traces=reuse)
+        dt = time.perf_counter() - t
+        if res.failed:
+            raise SystemExit(f"{res.failed} points failed: {res.rows[0]}")
+        return res.points, res.traces, dt
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def in_worker_rate(samples: int, n: int) -> float:
+    """cost_and_report + metrics row per point in one process, trace and specs prepared."""
+    from accelsim.simulate import cost_and_report, functional_trace, prepare
+    from accelsim.sweep.evaluate import metrics_row
+    from accelsim.sweep.grid import grid_points, parse_grid
+    from accelsim.sweep.validate import PointValidator, validate_points
+
+    job = prepare(ARCH, WORKLOAD, [], samples)
+    trace = functional_trace(job)
+    axes = parse_grid(cost_grid(n))
+    specs = validate_points(PointValidator(ARCH, WORKLOAD, ()), axes, grid_points(axes))
+    t = time.perf_counter()
+    for s in specs:
+        metrics_row(cost_and_report(replace(job, spec=s), trace))
+    return len(specs) / (time.perf_counter() - t)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--points", type=int, default=2000, help="points of the trace-reuse sweep")
+    ap.add_argument("--no-reuse-points", type=int, default=16, help="points of the sweep without reuse")
+    ap.add_argument("--samples", type=int, default=20)
+    args = ap.parse_args()
+    print(f"machine: {machine()}")
+    print(f"workload: digits, {args.samples} samples; arch: ace_snn_pim; workers: {args.workers}")
+    # warm numba's cache and the imports once, outside the timings
+    run(["pim.adc_bits=6"], 1, args.samples, True)
+
+    rate = in_worker_rate(args.samples, 256)
+    print(f"in-worker cost-only evaluation: {rate:.0f} points/s per process")
+
+    grid = ["pim.adc_bits=4,6"] + cost_grid(args.points // 2)
+    n, traces, dt = run(grid, args.workers, args.samples, True)
+    print(f"with trace reuse:    {n} points, {traces} traces, {dt:.2f} s -> {n / dt:.0f} points/s end to end")
+    # the same sweep with 2 points per trace: start-up, validation and traces only
+    n0, _, dt0 = run(["pim.adc_bits=4,6", "tech.clock_mhz=100,200"], args.workers, args.samples, True)
+    print(f"  fixed part (worker start-up, 2 traces, {n0} points): {dt0:.2f} s; marginal rate "
+          f"{(n - n0) / max(dt - dt0, 1e-9):.0f} points/s")
+
+    k = max(1, round(math.sqrt(args.no_reuse_points / 2)))
+    grid = ["pim.adc_bits=4,6", f"tech.clock_mhz={','.join(str(100 * (i + 1)) for i in range(k))}",
+            f"core.lanes={','.join(str(2 ** (i + 1)) for i in range(k))}"]
+    n, traces, dt = run(grid, args.workers, args.samples, False)
+    print(f"without trace reuse: {n} points, {traces} traces, {dt:.2f} s -> {n / dt:.1f} points/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -99,6 +99,16 @@ class AddExec(Executor):
         return np.add(ins[0], ins[1])
 
 
+@executor("Relu", "Clip")
+class ActivationExec(Executor):
+    """ANN activations (graphs before conversion): ReLU, or Clip to [min, max]."""
+
+    def __call__(self, ins):
+        if self.node.op == "Relu":
+            return np.maximum(ins[0], 0.0)
+        return np.clip(ins[0], self.node.attrs.min, self.node.attrs.max)
+
+
 @executor("Concat")
 class ConcatExec(Executor):
     def __call__(self, ins):

@@ -352,6 +352,39 @@ class Concat(OpSpec):
         return tuple(out)
 
 
+class ClipAttrs(_Attrs):
+    min: float = Field(0.0, description="lower bound; the converter supports 0 (a ReLU with a ceiling)")
+    max: float = Field(description="upper bound (e.g. 6 for ReLU6)")
+
+
+@register
+class Relu(OpSpec):
+    """ONNX Relu, y = max(x, 0): the activation of an ANN graph before conversion
+    (``accelsim convert`` replaces it by a spiking neuron node)."""
+
+    op = "Relu"
+    kind = "elementwise"
+    roles = ("value",)
+
+    @classmethod
+    def infer(cls, attrs, shapes, consts):
+        return tuple(shapes[0])
+
+
+@register
+class Clip(Relu):
+    """ONNX Clip with constant bounds as attributes, y = min(max(x, min), max) (ReLU6 and the like)."""
+
+    op = "Clip"
+    Attrs = ClipAttrs
+
+    @classmethod
+    def infer(cls, attrs, shapes, consts):
+        if attrs.max < attrs.min:
+            raise ShapeError(f"max must be >= min ({attrs.min})", "attrs.max", attrs.max)
+        return tuple(shapes[0])
+
+
 # --------------------------------------------------------------------------
 # neurons
 

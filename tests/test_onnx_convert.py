@@ -255,3 +255,45 @@ def test_digits_onnx_converted_agrees_with_ann(digits, tmp_path):
     assert agree >= 0.99
     meta = json.loads((tmp_path / "wl" / "workload.json").read_text())["metadata"]
     assert meta["conversion"]["balance"] == "max" and meta["ann_accuracy"] == pytest.approx(np.mean(ann_pred == y_te))
+
+
+def test_pytorch_exported_cnn(tmp_path):
+    """A CNN exported by torch.onnx.export (legacy exporter, BatchNorm kept: no constant folding; the
+    x.view(x.size(0), -1) flatten becomes Shape -> Gather -> Unsqueeze -> Concat -> Reshape)."""
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c1, self.bn = torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.BatchNorm2d(4)
+            self.c2, self.fc = torch.nn.Conv2d(4, 8, 3, padding=1), torch.nn.Linear(8 * 4 * 4, 10)
+            self.pool, self.relu6, self.drop = torch.nn.MaxPool2d(2), torch.nn.ReLU6(), torch.nn.Dropout(0.5)
+
+        def forward(self, x):
+            x = self.pool(torch.relu(self.bn(self.c1(x))))
+            x = self.relu6(self.c2(x))
+            x = x.view(x.size(0), -1)
+            return self.fc(self.drop(x))
+
+    torch.manual_seed(0)
+    net = Net()
+    with torch.no_grad():  # non-trivial batch-norm statistics
+        net.bn.running_mean.uniform_(-0.5, 0.5)
+        net.bn.running_var.uniform_(0.5, 2.0)
+        net.bn.weight.uniform_(0.5, 1.5)
+    net.eval()
+    path = tmp_path / "cnn.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (torch.rand(1, 1, 8, 8),), str(path), dynamo=False, input_names=["x"],
+                          output_names=["y"], dynamic_axes={"x": {0: "N"}, "y": {0: "N"}}, opset_version=17,
+                          do_constant_folding=False)
+    m = onnx.load(str(path))
+    ops = {n.op_type for n in m.graph.node}
+    assert {"BatchNormalization", "Shape", "Gather", "Reshape", "Clip"} <= ops
+    x = torch.rand(16, 1, 8, 8)
+    ref = ReferenceEvaluator(m).run(None, {"x": x.numpy()})[0]
+    out = run_ann(read_onnx(path).builder.graph(), x.numpy().astype(np.float64))
+    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out, net(x).detach().numpy(), rtol=1e-4, atol=1e-5)

@@ -411,3 +411,17 @@ def test_snntorch_export_spikes_like_snntorch(tmp_path):
     assert g.readout.mode == "spike_count" and np.array_equal(tr.scores, ref2.sum(1))
     meta = json.loads((tmp_path / "wl" / "workload.json").read_text())["metadata"]
     assert meta["dt"] == 1e-4 and meta["discretisation"] == "euler"
+
+
+def test_cli_import_of_a_nested_graph_file_with_samples(tmp_path):
+    ng, shape = graph_2d()
+    nir.write(tmp_path / "g.nir", ng)
+    x = RNG.uniform(0, 2, (3, 5) + shape)
+    np.savez(tmp_path / "seq.npz", x=x, y=np.array([0, 1, 3]))
+    assert main(["import", str(tmp_path / "g.nir"), "--dt", "0.5", "--timesteps", "5", "--samples",
+                 str(tmp_path / "seq.npz"), "-o", str(tmp_path / "wl")]) == 0
+    g = load_workload(tmp_path / "wl" / "workload.json")
+    assert g.input.encoding == "sequence" and g.samples.x.shape == x.shape
+    assert {"sub.scale", "sub.cuba", "if.sum1"} <= {n.name for n in g.nodes}  # inlined subgraph, summed fan-in
+    ref_out, _ = NirStepper(ng, 0.5, "euler").run(x)
+    np.testing.assert_allclose(simulate(g, g.samples).scores, ref_out.sum(1), rtol=1e-9, atol=1e-12)

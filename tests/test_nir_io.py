@@ -369,6 +369,7 @@ def test_unsupported_node_and_unstable_euler_step(tmp_path, capsys):
 # --------------------------------------------------------------------------
 # a framework's own export
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_snntorch_export_spikes_like_snntorch(tmp_path):
     torch = pytest.importorskip("torch")
     snn = pytest.importorskip("snntorch")

@@ -297,3 +297,17 @@ def test_pytorch_exported_cnn(tmp_path):
     out = run_ann(read_onnx(path).builder.graph(), x.numpy().astype(np.float64))
     np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(out, net(x).detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_compute_balance_ratenorm_on_a_neuron_graph():
+    """balance.compute_balance (used by scripts/make_digits.py) takes ratenorm too: lambda = p * max."""
+    from accelsim.convert.balance import compute_balance
+
+    g = load_workload(ROOT / "workloads" / "digits" / "workload.json")
+    x = g.samples.x[:50]
+    mx = compute_balance(g, x, method="max")
+    rn = compute_balance(g, x, method="ratenorm", ratenorm_p=0.5)
+    for name in mx.scale:
+        assert rn.scale[name] == pytest.approx(0.5 * mx.scale[name])
+    pc = compute_balance(g, x, method="percentile", percentile=100.0)
+    assert pc.scale == pytest.approx(mx.scale)

@@ -292,19 +292,22 @@ def test_round_trip_through_a_nir_file_preserves_the_network(tmp_path, capsys):
         assert np.array_equal(s1[k], s2[k])
 
 
-def test_round_trip_by_the_nir_equations_alone(tmp_path):
+@pytest.mark.parametrize("disc", ["euler", "exact"])
+def test_round_trip_by_the_nir_equations_alone(tmp_path, disc):
     """Without accelsim's metadata, the NIR parameters alone rebuild the same network (reset to zero,
-    LIF leak 0.75 at dt 1 -> tau 4 -> leak 0.75; threshold written as the float below, v > thr' == v >= thr)."""
+    LIF leak 0.75 at dt 1 -> tau 4 -> leak 0.75 under Euler, tau = -1/ln 0.75 under exact; threshold written
+    as the float below, v > thr' == v >= thr)."""
     path = _small_snn(tmp_path / "wl", "zero")
     g1 = load_workload(path)
-    ng, lossy = export_nir(g1, dt=1.0)
+    ng, lossy = export_nir(g1, dt=1.0, discretisation=disc)
     assert lossy == []
     for n in ng.nodes.values():
         n.metadata = {}
     ng.metadata = {}
-    g2 = import_nir(ng, NirOptions(dt=1.0, timesteps=8, encoding="direct")).graph()
+    g2 = import_nir(ng, NirOptions(dt=1.0, timesteps=8, encoding="direct", discretisation=disc)).graph()
     assert {n.op for n in g2.nodes if n.kind == "neuron"} == {"CubaLIF"}
-    assert g2.node("lif").attrs.leak == 0.75 and g2.node("lif").attrs.gain == 1.0
+    assert g2.node("lif").attrs.leak == pytest.approx(0.75, abs=1e-15)
+    assert g2.node("lif").attrs.gain == pytest.approx(1.0, abs=1e-15)
     t1, s1 = _spikes_by_neuron(g1, g1.samples.x)
     t2, s2 = _spikes_by_neuron(g2, g1.samples.x)
     for k in s1:

@@ -243,8 +243,8 @@ class _Importer:
             return float(arr.reshape(-1)[0])
         if arr.size == int(np.prod(shape)):
             return self.b.tensor(f"{n}.{key}", arr.reshape(shape))
-        if arr.shape == (shape[0],):
-            return self.b.tensor(f"{n}.{key}", arr)
+        if arr.size == shape[0] and arr.shape[0] == shape[0]:  # per channel, e.g. [C] or [C, 1, 1]
+            return self.b.tensor(f"{n}.{key}", arr.reshape(shape[0]))
         raise self.bad(n, f"parameter {key} of shape {list(arr.shape)} does not fit the input of shape {list(shape)}")
 
     def _scalar(self, n: str, key: str, value) -> float:

@@ -12,8 +12,21 @@ lambda_prev (1 for the analog input) receives currents z / lambda_prev, and:
 
 The readout layer's bias is scaled the same way, which keeps the ANN's argmax.
 Supported: chains (each synaptic node fed by at most one neuron node through
-pooling/shape nodes). Ding et al.'s rate-norm (``ratenorm``) comes with the
-importers.
+pooling/shape nodes); :mod:`accelsim.convert.onnx_import` handles residual adds.
+
+``ratenorm`` is Ding et al.'s rate norm (IJCAI 2021): the threshold is a
+fraction p of the maximum, ``lambda_n = p_n * max_n``; activations above it are
+clipped (clamp(a / lambda, 0, 1), a firing rate of at most 1). Ding et al. learn
+p_n = sigmoid(s_n) while training the ANN; a post-training converter has no such
+training, so p is either given (one value for all layers) or ``auto``: per
+layer, the p in (0, 1] minimising the expected squared error of the layer's rate
+code at T steps on the calibration activations a > 0,
+
+    E(theta) = sum (a - min(a, theta))^2  +  n_active * theta^2 / (3 T^2)
+
+(clipping error plus the error of a count floor(T a / theta) of spikes worth
+theta / T each, uniform in [0, theta / T)). Large T gives p -> 1 (max norm);
+small T trades clipping for resolution, the trade-off Ding et al.'s p balances.
 """
 from __future__ import annotations
 
@@ -51,22 +64,52 @@ def upstream_neuron(graph: Graph, node: Node) -> Optional[Node]:
     return found[0] if found else None
 
 
-def compute_balance(graph: Graph, x: np.ndarray, method: str = "percentile", percentile: float = 99.9) -> Balance:
-    if method not in ("max", "percentile"):
-        raise ValueError(f"method must be 'max' or 'percentile', not {method!r}")
+METHODS = ("max", "percentile", "ratenorm")
+RATENORM_GRID = np.linspace(0.05, 1.0, 96)  # candidate p for ratenorm "auto"
+
+
+def ratenorm_error(pos: np.ndarray, theta: np.ndarray, timesteps: int) -> np.ndarray:
+    """E(theta) of the module docstring for each candidate threshold (``pos``: activations > 0)."""
+    srt = np.sort(pos)
+    csum, csq = np.cumsum(srt[::-1])[::-1], np.cumsum((srt ** 2)[::-1])[::-1]
+    out = np.empty(len(theta))
+    for i, th in enumerate(theta):
+        k = int(np.searchsorted(srt, th, side="right"))  # srt[k:] > th are clipped
+        clip = (csq[k] - 2 * th * csum[k] + (len(srt) - k) * th * th) if k < len(srt) else 0.0
+        out[i] = clip + len(srt) * th * th / (3.0 * timesteps * timesteps)
+    return out
+
+
+def activation_scale(values: np.ndarray, method: str, percentile: float = 99.9,
+                     ratenorm_p: float | str = "auto", timesteps: int = 1) -> float:
+    """lambda of one neuron node from its (pre- or post-ReLU) activations on the calibration set."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, not {method!r}")
+    pos = np.asarray(values, dtype=np.float64).reshape(-1)
+    pos = pos[pos > 0]
+    if pos.size == 0:
+        return 1.0  # a dead layer: keep a unit scale
+    top = float(pos.max())
+    if method == "max":
+        return top
+    if method == "percentile":
+        return float(np.percentile(pos, percentile))
+    if ratenorm_p != "auto":
+        return float(ratenorm_p) * top
+    err = ratenorm_error(pos, RATENORM_GRID * top, timesteps)
+    return float(RATENORM_GRID[int(np.argmin(err))] * top)
+
+
+def compute_balance(graph: Graph, x: np.ndarray, method: str = "percentile", percentile: float = 99.9,
+                    ratenorm_p: float | str = "auto") -> Balance:
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, not {method!r}")
     cap: dict[str, list] = {}
     run_ann(graph, x, mode="relu", capture=cap)
     scale: dict[str, float] = {}
     for name, batches in cap.items():
         z = np.concatenate([b.reshape(-1) for b in batches])
-        pos = z[z > 0]
-        if pos.size == 0:
-            lam = 1.0  # a dead layer: keep a unit scale
-        elif method == "max":
-            lam = float(pos.max())
-        else:
-            lam = float(np.percentile(pos, percentile))
-        scale[name] = lam
+        scale[name] = activation_scale(z, method, percentile, ratenorm_p, graph.timesteps)
     thresholds, bias_scale = {}, {}
     for node in graph.nodes:
         if node.kind != "synaptic":

@@ -99,6 +99,16 @@ class AddExec(Executor):
         return np.add(ins[0], ins[1])
 
 
+@executor("Relu", "Clip")
+class ActivationExec(Executor):
+    """ANN activations (graphs before conversion): ReLU, or Clip to [min, max]."""
+
+    def __call__(self, ins):
+        if self.node.op == "Relu":
+            return np.maximum(ins[0], 0.0)
+        return np.clip(ins[0], self.node.attrs.min, self.node.attrs.max)
+
+
 @executor("Concat")
 class ConcatExec(Executor):
     def __call__(self, ins):
@@ -140,6 +150,67 @@ class NeuronExec(Executor):
         step = neuron.lif_step if self.backend == "numba" else neuron.lif_step_reference
         s = step(self.v, i, self.leak, self.thr, self.reset_mode, self.v_reset)
         return s.reshape((s.shape[0],) + self.out_shape)
+
+
+@executor("LI")
+class LIExec(Executor):
+    """Leaky integrator (non-spiking); the membrane ``v`` is the state and the output."""
+
+    stateful = True
+
+    def __init__(self, graph, node, backend):
+        super().__init__(graph, node, backend)
+        shape = self.out_shape
+        self.m = int(np.prod(shape))
+        a = node.attrs
+        self.leak, self.gain, self.bias = (_per_neuron(graph, getattr(a, k), shape) for k in ("leak", "gain", "bias"))
+        self.v_init = float(a.v_init)
+        self.v = np.zeros((0, self.m))
+
+    def reset(self, batch):
+        self.v = np.full((batch, self.m), self.v_init)
+
+    def __call__(self, ins):
+        i = ins[0].reshape(ins[0].shape[0], -1)
+        if self.v.shape[0] != i.shape[0]:
+            self.reset(i.shape[0])
+        step = neuron.li_step if self.backend == "numba" else neuron.li_step_reference
+        v = step(self.v, i, self.leak, self.gain, self.bias)
+        return v.reshape((v.shape[0],) + self.out_shape)
+
+
+@executor("CubaLIF")
+class CubaLIFExec(NeuronExec):
+    """Current-based LIF: synaptic current ``isyn`` and membrane ``v`` are the state."""
+
+    def __init__(self, graph, node, backend):
+        Executor.__init__(self, graph, node, backend)
+        shape = self.out_shape
+        self.m = int(np.prod(shape))
+        a = node.attrs
+        self.thr, self.leak, self.gain, self.bias, self.syn_leak, self.w_in = (
+            _per_neuron(graph, getattr(a, k), shape) for k in ("threshold", "leak", "gain", "bias", "syn_leak", "w_in"))
+        self.reset_mode = neuron.RESET_SUBTRACT if a.reset == "subtract" else neuron.RESET_ZERO
+        self.v_reset, self.v_init = float(a.v_reset), float(a.v_init)
+        self.v = np.zeros((0, self.m))
+        self.isyn = np.zeros((0, self.m))
+
+    def reset(self, batch):
+        self.v = np.full((batch, self.m), self.v_init)
+        self.isyn = np.zeros((batch, self.m))
+
+    def __call__(self, ins):
+        i = ins[0].reshape(ins[0].shape[0], -1)
+        step = neuron.cuba_lif_step if self.backend == "numba" else neuron.cuba_lif_step_reference
+        s = step(self.v, self.isyn, i, self.syn_leak, self.w_in, self.leak, self.gain, self.bias, self.thr,
+                 self.reset_mode, self.v_reset)
+        return s.reshape((s.shape[0],) + self.out_shape)
+
+
+@executor("Mul")
+class MulExec(Executor):
+    def __call__(self, ins):
+        return np.multiply(ins[0], ins[1])
 
 
 def make_executor(graph: Graph, node: Node, backend: str) -> Executor:

@@ -156,7 +156,7 @@ def build_graph(spec: WorkloadSpec, tensors: dict[str, np.ndarray], file: str) -
             elif role == "tensor" and not is_ten:
                 pl.add(f"{p}.inputs[{j}]", f"{nd.op} input {j} must be a tensor from the .npz (weights), not a graph value", name)
         if op.kind == "neuron" and i in attrs_of:
-            for key in ("threshold", "leak"):
+            for key in op.params:
                 ref = getattr(attrs_of[i], key, None)
                 if isinstance(ref, str) and ref not in tensors:
                     pl.add(f"{p}.attrs.{key}", "tensor not found in the .npz", ref)
@@ -184,7 +184,7 @@ def build_graph(spec: WorkloadSpec, tensors: dict[str, np.ndarray], file: str) -
         try:
             out_shape = op.infer(attrs_of[i], in_shapes, consts)
             if op.kind == "neuron":
-                check_neuron_params(attrs_of[i], out_shape, tensors)
+                check_neuron_params(attrs_of[i], out_shape, tensors, op.params)
             if op.kind == "synaptic":
                 check_numeric(consts)
         except ShapeError as exc:
@@ -228,8 +228,13 @@ def check_numeric(consts: list[Optional[np.ndarray]]) -> None:
                 raise ShapeError("tensor contains NaN or infinite values", f"inputs[{j}]")
 
 
-def check_neuron_params(attrs: Any, shape: tuple[int, ...], tensors: dict[str, np.ndarray]) -> None:
-    for key, lo, hi in (("threshold", 0.0, None), ("leak", 0.0, 1.0)):
+PARAM_RANGES = {"threshold": (0.0, None), "leak": (0.0, 1.0), "syn_leak": (0.0, 1.0)}  # others: any finite number
+
+
+def check_neuron_params(attrs: Any, shape: tuple[int, ...], tensors: dict[str, np.ndarray],
+                        params: tuple[str, ...] = ("threshold", "leak")) -> None:
+    for key in params:
+        lo, hi = PARAM_RANGES.get(key, (None, None))
         if not hasattr(attrs, key):
             continue
         ref = getattr(attrs, key)
@@ -242,8 +247,10 @@ def check_neuron_params(attrs: Any, shape: tuple[int, ...], tensors: dict[str, n
                              f"or per neuron {list(shape)}", f"attrs.{key}", ref)
         if key == "threshold" and not np.all(arr > lo):
             raise ShapeError("threshold must be > 0", f"attrs.{key}", ref if isinstance(ref, str) else float(arr))
-        if key == "leak" and not (np.all(arr >= lo) and np.all(arr <= hi)):
-            raise ShapeError("leak must be in [0, 1]", f"attrs.{key}", ref if isinstance(ref, str) else float(arr))
+        if key in ("leak", "syn_leak") and not (np.all(arr >= lo) and np.all(arr <= hi)):
+            raise ShapeError(f"{key} must be in [0, 1]", f"attrs.{key}", ref if isinstance(ref, str) else float(arr))
+        if not np.all(np.isfinite(arr)):
+            raise ShapeError(f"{key} must be finite", f"attrs.{key}", ref if isinstance(ref, str) else float(arr))
 
 
 def topo_order(spec: WorkloadSpec, input_name: str, file: str) -> list[int]:

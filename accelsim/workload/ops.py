@@ -49,6 +49,8 @@ class OpSpec:
     kind: ClassVar[str]
     roles: ClassVar[tuple[str, ...]]
     Attrs: ClassVar[type[BaseModel]] = _Attrs
+    # neuron attributes that are a number or a tensor name (scalar, per channel or per neuron)
+    params: ClassVar[tuple[str, ...]] = ("threshold", "leak")
 
     @classmethod
     def infer(cls, attrs: Any, shapes: list[Optional[Shape]], consts: list[Optional[np.ndarray]]) -> Shape:
@@ -352,6 +354,39 @@ class Concat(OpSpec):
         return tuple(out)
 
 
+class ClipAttrs(_Attrs):
+    min: float = Field(0.0, description="lower bound; the converter supports 0 (a ReLU with a ceiling)")
+    max: float = Field(description="upper bound (e.g. 6 for ReLU6)")
+
+
+@register
+class Relu(OpSpec):
+    """ONNX Relu, y = max(x, 0): the activation of an ANN graph before conversion
+    (``accelsim convert`` replaces it by a spiking neuron node)."""
+
+    op = "Relu"
+    kind = "elementwise"
+    roles = ("value",)
+
+    @classmethod
+    def infer(cls, attrs, shapes, consts):
+        return tuple(shapes[0])
+
+
+@register
+class Clip(Relu):
+    """ONNX Clip with constant bounds as attributes, y = min(max(x, min), max) (ReLU6 and the like)."""
+
+    op = "Clip"
+    Attrs = ClipAttrs
+
+    @classmethod
+    def infer(cls, attrs, shapes, consts):
+        if attrs.max < attrs.min:
+            raise ShapeError(f"max must be >= min ({attrs.min})", "attrs.max", attrs.max)
+        return tuple(shapes[0])
+
+
 # --------------------------------------------------------------------------
 # neurons
 
@@ -402,6 +437,84 @@ class IF(LIF):
 
     op = "IF"
     Attrs = NeuronAttrs
+
+
+class LIAttrs(_Attrs):
+    leak: Param = Field(1.0, description="multiplicative leak alpha in [0, 1] per step")
+    gain: Param = Field(1.0, description="input gain g (e.g. dt * R / tau from a NIR model)")
+    bias: Param = Field(0.0, description="constant drive c per step (e.g. dt * v_leak / tau)")
+    v_init: float = Field(0.0, description="membrane value at t = 0")
+
+
+@register
+class LI(OpSpec):
+    """Leaky integrator, non-spiking; its output is the membrane (a NIR ``LI`` or ``I``):
+
+        v[t] = leak * v[t-1] + gain * I[t] + bias;   output v[t]
+    """
+
+    op = "LI"
+    kind = "neuron"
+    roles = ("value",)
+    Attrs = LIAttrs
+    params = ("leak", "gain", "bias")
+
+    @classmethod
+    def infer(cls, attrs, shapes, consts):
+        return tuple(shapes[0])
+
+
+class CubaLIFAttrs(LIAttrs):
+    threshold: Param = Field(1.0, description="firing threshold (strict: spike when v > threshold)")
+    reset: Literal["subtract", "zero"] = Field("zero", description="after a spike: v -= threshold, or v = v_reset")
+    v_reset: float = Field(0.0, description="membrane value after a reset (reset: zero)")
+    syn_leak: Param = Field(0.0, description="synaptic current decay in [0, 1] per step (0: no synaptic state)")
+    w_in: Param = Field(1.0, description="input weight of the synaptic current")
+
+
+@register
+class CubaLIF(OpSpec):
+    """Current-based LIF with a synaptic current state (NIR ``CubaLIF``; with
+    ``syn_leak = 0`` and ``w_in = 1`` it is NIR's ``LIF``/``IF``, ``Threshold`` with ``leak = 0``).
+    The current is updated first and drives the membrane in the same step:
+
+        i[t] = syn_leak * i[t-1] + w_in * I[t]
+        v[t] = leak * v[t-1] + gain * i[t] + bias
+        s[t] = (v[t] > threshold);   v[t] = v_reset where s[t] (reset: zero)  or  v[t] -= threshold * s[t]
+
+    Unlike ``LIF`` (which fires at v >= threshold, as in ACE-SNN's code) the
+    comparison is strict, as NIR and the frameworks define it.
+    """
+
+    op = "CubaLIF"
+    kind = "neuron"
+    roles = ("value",)
+    Attrs = CubaLIFAttrs
+    params = ("threshold", "leak", "gain", "bias", "syn_leak", "w_in")
+
+    @classmethod
+    def infer(cls, attrs, shapes, consts):
+        return tuple(shapes[0])
+
+
+@register
+class Mul(OpSpec):
+    """ONNX Mul of a graph value by a constant tensor (NIR ``Scale``), numpy broadcasting."""
+
+    op = "Mul"
+    kind = "elementwise"
+    roles = ("value", "tensor")
+
+    @classmethod
+    def infer(cls, attrs, shapes, consts):
+        a, b = shapes
+        try:
+            out = tuple(np.broadcast_shapes(tuple(a), tuple(b)))
+        except ValueError:
+            raise ShapeError(f"shapes {list(a)} and {list(b)} do not broadcast", "inputs") from None
+        if out != tuple(a):
+            raise ShapeError(f"the factor of shape {list(b)} would change the value's shape {list(a)}", "inputs[1]")
+        return out
 
 
 SYNAPTIC = frozenset(n for n, c in OPS.items() if c.kind == "synaptic")

@@ -1,0 +1,90 @@
+"""``accelsim convert MODEL.onnx --calib CALIB.npz -o WORKLOAD_DIR``: ONNX ANN -> SNN workload."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from accelsim.errors import fail
+
+NAME = "convert"
+
+
+def _p(text: str):
+    if text == "auto":
+        return "auto"
+    try:
+        v = float(text)
+    except ValueError:
+        v = -1.0
+    if not 0.0 < v <= 1.0:
+        raise fail("--ratenorm-p", "", "must be a number in (0, 1] or 'auto'", text)
+    return v
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(NAME, help="convert an ONNX ANN (ReLU) into an SNN workload folder",
+                       description="Convert an ONNX ANN into an SNN workload (see docs/importing.md).")
+    p.add_argument("model", help="the .onnx file")
+    p.add_argument("--calib", required=True, metavar="CALIB.npz",
+                   help="calibration inputs x [N, *input] (y optional: labelled samples for the workload)")
+    p.add_argument("-o", "--out", required=True, metavar="WORKLOAD_DIR", help="folder to write the workload into")
+    p.add_argument("--samples", default=None, metavar="FILE.npz",
+                   help="labelled samples (x, y) for the workload; default: the calibration file if it has y")
+    p.add_argument("--name", default=None, help="workload name (default: the model file's stem)")
+    p.add_argument("--timesteps", type=int, default=32, help="time steps per inference (default 32)")
+    p.add_argument("--neuron", choices=("IF", "LIF"), default="IF", help="spiking neuron (default IF)")
+    p.add_argument("--leak", type=float, default=1.0, help="LIF leak per step in [0, 1] (default 1)")
+    p.add_argument("--reset", choices=("subtract", "zero"), default="subtract", help="reset mode (default subtract)")
+    p.add_argument("--balance", choices=("max", "percentile", "ratenorm"), default="max",
+                   help="threshold balancing from the calibration activations (default max)")
+    p.add_argument("--percentile", type=float, default=99.9, help="percentile for --balance percentile (default 99.9)")
+    p.add_argument("--ratenorm-p", type=str, default="auto",
+                   help="Ding et al.'s p for --balance ratenorm: a number in (0, 1], or auto (default)")
+    p.add_argument("--maxpool", choices=("auto", "avg", "keep"), default="auto",
+                   help="MaxPool: auto = average pooling where it pools spikes; avg = everywhere; keep")
+    p.add_argument("--weight-bits", type=int, default=None, help="quantise weights to this many bits (symmetric)")
+
+
+def run(args) -> int:
+    from accelsim.convert.onnx_graph import read_onnx
+    from accelsim.convert.onnx_import import ConvertOptions, load_xy, to_snn
+    from accelsim.engine.ann import run_ann
+
+    if not 1 <= args.timesteps <= 100_000:
+        raise fail("--timesteps", "", "must be an integer in [1, 100000]", args.timesteps)
+    if not 0.0 <= args.leak <= 1.0:
+        raise fail("--leak", "", "must be in [0, 1]", args.leak)
+    if not 0.0 < args.percentile <= 100.0:
+        raise fail("--percentile", "", "must be in (0, 100]", args.percentile)
+    if args.weight_bits is not None and not 1 <= args.weight_bits <= 32:
+        raise fail("--weight-bits", "", "must be an integer in [1, 32]", args.weight_bits)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise fail(str(out), "", "output path exists and is not a folder")
+    name = args.name or Path(args.model).stem
+    opts = ConvertOptions(timesteps=args.timesteps, neuron=args.neuron, leak=args.leak, reset=args.reset,
+                          balance=args.balance, percentile=args.percentile, ratenorm_p=_p(args.ratenorm_p),
+                          maxpool=args.maxpool, weight_bits=args.weight_bits)
+    ann = read_onnx(args.model, name=name, timesteps=args.timesteps)
+    calib_x, calib_y = load_xy(args.calib, "calibration", ann.input_shape)
+    samples = None
+    if args.samples is not None:
+        sx, sy = load_xy(args.samples, "samples", ann.input_shape)
+        samples = (sx, sy)
+    elif calib_y is not None:
+        samples = (calib_x, calib_y)
+    builder, info = to_snn(ann, calib_x, opts, name=name)
+    meta = {"generator": "accelsim convert", "source_model": Path(args.model).name, "conversion": info}
+    if samples is not None and samples[1] is not None:
+        ncls = int(builder.graph().num_classes)
+        if samples[1].min() < 0 or samples[1].max() >= ncls:
+            raise fail(args.samples or args.calib, "y", f"labels must be in [0, {ncls - 1}] (the model has {ncls} outputs)",
+                       [int(samples[1].min()), int(samples[1].max())])
+        meta["ann_accuracy"] = float((run_ann(ann.builder.graph(), samples[0]).argmax(1) == samples[1]).mean())
+    path = builder.write(out, samples=samples, metadata=meta)
+    print(json.dumps({"workload": str(path), "timesteps": opts.timesteps, "balance": opts.balance,
+                      "activation_scale": info["activation_scale"],
+                      "ann_accuracy": meta.get("ann_accuracy")}, indent=1))
+    print(f"wrote {path}", file=sys.stderr)
+    return 0

@@ -1,0 +1,214 @@
+"""Convert an ONNX ANN into an SNN workload (``accelsim convert``).
+
+Step 1 (:mod:`accelsim.convert.onnx_graph`) reads the ONNX graph into the
+workload format with ``Relu``/``Clip`` activations. Step 2, here:
+
+1. run that ANN on the calibration inputs (accelsim's numpy kernels) and record
+   every activation's output a_n;
+2. take an activation scale lambda_n per activation node (``max``,
+   ``percentile`` or Ding et al.'s ``ratenorm``; :mod:`accelsim.convert.balance`);
+3. replace every activation by an IF (or LIF) neuron node, reset by subtraction
+   (or to zero). Every graph value v gets a scale sigma_v, meaning "SNN value
+   (rate) = ANN value / sigma_v": sigma = 1 at the analog input (direct input:
+   the first layer receives the pixel values at every step), sigma = lambda_n at
+   a neuron's spikes, unchanged through pooling and shape nodes. A synaptic node
+   keeps its weights and divides its bias by sigma_in, so its output has
+   sigma_in; the neuron after it gets ``threshold = lambda_n / sigma_in``.
+   Where an ``Add`` joins two branches of different scales, the Conv/Gemm
+   feeding it is rescaled (W * sigma_in / sigma_other, b / sigma_other) so both
+   agree; a constant addend is divided by sigma. The readout keeps sigma_out:
+   its values are the ANN's outputs / sigma_out (recorded in the metadata);
+4. max-pooling on spikes becomes average pooling (``--maxpool auto``; the max
+   of binary spikes is an OR, which over-counts rates; Ding et al. do the same);
+   max-pooling of the analog input is kept, being exact there;
+5. optionally quantise each weight tensor to ``weight_bits`` (symmetric,
+   per tensor: w_q = round(w / s) * s, s = max|w| / (2^(bits-1) - 1)).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Optional
+
+import numpy as np
+
+from accelsim.convert.balance import activation_scale
+from accelsim.convert.onnx_graph import AnnGraph
+from accelsim.engine.execute import make_executor
+from accelsim.errors import fail
+from accelsim.workload.builder import WorkloadBuilder
+from accelsim.workload.graph import Graph
+
+
+@dataclass(frozen=True)
+class ConvertOptions:
+    """How an ANN becomes an SNN; see the module docstring."""
+
+    timesteps: int = 32
+    neuron: Literal["IF", "LIF"] = "IF"
+    leak: float = 1.0                   # LIF multiplicative leak per step, in [0, 1]
+    reset: Literal["subtract", "zero"] = "subtract"
+    balance: Literal["max", "percentile", "ratenorm"] = "max"
+    percentile: float = 99.9
+    ratenorm_p: float | str = "auto"    # p in (0, 1], or "auto" (per layer; see balance.py)
+    maxpool: Literal["auto", "avg", "keep"] = "auto"
+    weight_bits: Optional[int] = None
+
+
+ACTIVATIONS = ("Relu", "Clip")
+
+
+def ann_activations(graph: Graph, x: np.ndarray, batch_size: int = 64) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Outputs of every ``Relu``/``Clip`` node on inputs ``x`` (flattened), and the readout [N, classes]."""
+    execs = {n.name: make_executor(graph, n, "numpy") for n in graph.nodes}
+    acts: dict[str, list[np.ndarray]] = {}
+    outs = []
+    for start in range(0, x.shape[0], batch_size):
+        vals = {graph.input.name: np.asarray(x[start:start + batch_size], dtype=np.float64)}
+        for node in graph.nodes:
+            ins = [vals[i] if i in vals else graph.tensors[i] for i in node.inputs]
+            vals[node.output] = execs[node.name](ins)
+            if node.op in ACTIVATIONS:
+                acts.setdefault(node.name, []).append(vals[node.output].reshape(-1))
+        out = vals[graph.readout.output]
+        outs.append(out.reshape(out.shape[0], -1))
+    return {k: np.concatenate(v) for k, v in acts.items()}, np.concatenate(outs, axis=0)
+
+
+def quantise(w: np.ndarray, bits: int) -> np.ndarray:
+    """Symmetric uniform quantisation per tensor, returned de-quantised (float)."""
+    top = float(np.max(np.abs(w))) if w.size else 0.0
+    if top == 0.0:
+        return w.copy()
+    levels = 2 ** (bits - 1) - 1
+    if levels < 1:  # 1 bit: sign * mean magnitude (binary weights)
+        return np.sign(w) * float(np.mean(np.abs(w)))
+    s = top / levels
+    return np.round(w / s) * s
+
+
+def to_snn(ann: AnnGraph, calib_x: np.ndarray, opts: ConvertOptions, name: Optional[str] = None) -> tuple[WorkloadBuilder, dict]:
+    """The SNN workload builder, and a dict of what was done (for the metadata)."""
+    ann.builder.doc["timesteps"] = int(opts.timesteps)
+    graph = ann.builder.graph()
+    acts, ann_out = ann_activations(graph, calib_x)
+    lam = {n: activation_scale(a, opts.balance, opts.percentile, opts.ratenorm_p, opts.timesteps)
+           for n, a in acts.items()}
+    for node in graph.nodes:  # a ceiling below lambda: the ANN never exceeds it
+        if node.op == "Clip":
+            lam[node.name] = min(lam[node.name], float(node.attrs.max))
+
+    src = ann.builder
+    b = WorkloadBuilder(name or src.doc["name"], input_shape=graph.input.shape, timesteps=opts.timesteps,
+                        input_name=graph.input.name, description=src.doc["description"])
+    b.tensors = {k: np.array(v, dtype=np.float64) if v.dtype.kind == "f" else np.array(v) for k, v in src.tensors.items()}
+    nodes = {nd["name"]: nd for nd in src.doc["nodes"]}
+    sigma: dict[str, float] = {graph.input.name: 1.0}
+    spiking: set[str] = set()   # values carrying spikes (downstream of a neuron, through stateless nodes)
+    weight_scale: dict[str, float] = {}
+    replaced_pools: list[str] = []
+    out_nodes: list[dict] = []
+
+    def rescale_synapse(value: str, target: float, at: str) -> None:
+        """Make the Conv/Gemm producing ``value`` (alone) output at scale ``target``."""
+        p = graph.producer(value)
+        if p is None or p.kind != "synaptic" or len(graph.consumers(value)) != 1:
+            raise fail(ann.source, f"nodes.{at}", "cannot balance this Add: its operands have different activation "
+                                                  "scales and neither comes straight from a Conv/Gemm used only here",
+                       [value])
+        s_in = sigma[p.inputs[0]]
+        weight_scale[p.name] = s_in / target
+        sigma[value] = target
+
+    for node in graph.nodes:
+        nd = {**nodes[node.name], "attrs": dict(nodes[node.name]["attrs"]), "inputs": list(nodes[node.name]["inputs"])}
+        vins = graph.value_inputs(node)
+        s_in = sigma[vins[0]]
+        if node.op in ACTIVATIONS:
+            thr = lam[node.name] / s_in
+            nd["op"] = opts.neuron
+            nd["attrs"] = {"reset": opts.reset, "threshold": float(thr)}
+            if opts.neuron == "LIF":
+                nd["attrs"]["leak"] = float(opts.leak)
+            sigma[node.output] = lam[node.name]
+            spiking.add(node.output)
+        elif node.kind == "synaptic":
+            sigma[node.output] = s_in
+        elif node.op == "Add":
+            if len(vins) == 2:
+                s_a, s_b = sigma[vins[0]], sigma[vins[1]]
+                if not np.isclose(s_a, s_b, rtol=1e-12):
+                    # rescale the branch that comes from a synapse (prefer the first)
+                    p0 = graph.producer(vins[0])
+                    first = p0 is not None and p0.kind == "synaptic" and len(graph.consumers(vins[0])) == 1
+                    if first:
+                        rescale_synapse(vins[0], s_b, node.name)
+                    else:
+                        rescale_synapse(vins[1], s_a, node.name)
+                sigma[node.output] = sigma[vins[0]]
+            else:
+                tname = next(i for i in node.inputs if i not in graph.shapes)
+                b.tensors[tname] = b.tensors[tname] / s_in
+                sigma[node.output] = s_in
+        else:
+            if node.op == "MaxPool" and (opts.maxpool == "avg" or (opts.maxpool == "auto" and vins[0] in spiking)):
+                nd["op"] = "AveragePool"
+                nd["attrs"]["count_include_pad"] = 0
+                replaced_pools.append(node.name)
+            sigma[node.output] = s_in
+        if any(v in spiking for v in vins) and node.op not in ACTIVATIONS and node.kind != "synaptic":
+            spiking.add(node.output)
+        out_nodes.append(nd)
+
+    # weights and biases: W * weight_scale, b / sigma_out
+    for node in graph.nodes:
+        if node.kind != "synaptic":
+            continue
+        nd = nodes[node.name]
+        k = weight_scale.get(node.name, 1.0)
+        if k != 1.0:
+            b.tensors[nd["inputs"][1]] = b.tensors[nd["inputs"][1]] * k
+        if len(nd["inputs"]) > 2:
+            b.tensors[nd["inputs"][2]] = b.tensors[nd["inputs"][2]] / sigma[node.output]
+        if opts.weight_bits is not None:
+            b.tensors[nd["inputs"][1]] = quantise(b.tensors[nd["inputs"][1]], opts.weight_bits)
+
+    b.doc["nodes"] = out_nodes
+    b.readout(graph.readout.output, mode="membrane")
+    if opts.weight_bits is not None:
+        b.doc["weight_bits"] = int(opts.weight_bits)
+    info = {
+        "balance": opts.balance, "percentile": opts.percentile if opts.balance == "percentile" else None,
+        "ratenorm_p": opts.ratenorm_p if opts.balance == "ratenorm" else None,
+        "activation_scale": {k: float(v) for k, v in lam.items()},
+        "readout_scale": float(sigma[graph.readout.output]),
+        "maxpool_to_avgpool": replaced_pools,
+        "rescaled_for_add": {k: float(v) for k, v in weight_scale.items()},
+        "neuron": opts.neuron, "leak": opts.leak if opts.neuron == "LIF" else None, "reset": opts.reset,
+        "weight_bits": opts.weight_bits, "calibration_samples": int(calib_x.shape[0]),
+        "input": "direct (analog values at every step into the first layer)",
+    }
+    b.graph()  # validate before anyone writes it
+    return b, info
+
+
+def load_xy(path: str | Path, what: str, input_shape: tuple[int, ...]) -> tuple[np.ndarray, Optional[np.ndarray]]:
+    """``x`` [N, *input] (and optional ``y`` [N]) from a calibration or samples ``.npz``."""
+    from accelsim.workload.loader import load_npz
+
+    path = Path(path)
+    data = load_npz(path, str(path), "", str(path)) if path.exists() else None
+    if data is None:
+        raise fail(str(path), "", f"{what} file not found")
+    if "x" not in data:
+        raise fail(str(path), "x", f"array 'x' missing; the file has: {', '.join(sorted(data)) or 'nothing'}")
+    x = data["x"]
+    if x.dtype.kind not in "fiub" or tuple(x.shape[1:]) != tuple(input_shape) or x.shape[0] < 1:
+        raise fail(str(path), "x", f"must be numeric [N, {', '.join(map(str, input_shape))}] (the model's input "
+                                   f"without batch), N >= 1", list(x.shape))
+    if not np.all(np.isfinite(x)):
+        raise fail(str(path), "x", "contains NaN or infinite values")
+    y = data.get("y")
+    if y is not None and (y.dtype.kind not in "iu" or y.shape != (x.shape[0],)):
+        raise fail(str(path), "y", f"labels must be integers of shape [N] = [{x.shape[0]}]", list(y.shape))
+    return x.astype(np.float64), None if y is None else y.astype(np.int64)

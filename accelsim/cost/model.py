@@ -155,7 +155,7 @@ def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "") ->
                                 latency.astype(np.int64), _sources(trace, layer), front_ns, front_res))
         costs.append(cost)
 
-    sched = schedule(tasks, T, core.count, mesh, arch.clock_ns, dram)
+    sched = schedule(tasks, T, core.count, mesh, arch.clock_ns, dram, arch.pim.macros if arch.pim.enabled else 1)
     _leakage(spec, costs, sched)
     for cost in costs:
         cost.latency_ns = sched.layer_latency_ns(cost.name)

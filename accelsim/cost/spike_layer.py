@@ -171,5 +171,13 @@ def spike_layer_cost(spec: ArchSpec, layer: Layer, counts: LayerCounts, act: Cor
         "noc_router_flits": float(act.router_flits.sum() / N),
         "core_cycles": float(cycles.sum()),
         "weights_from": "dram" if streamed else "sram",
+        "per_core": {  # per inference, one entry per core: load balance and traffic of the mapping
+            "neurons": n_d.tolist(),
+            "events_received": (act.received.sum(axis=0) / N).tolist(),
+            "packets_sent": (act.sent.sum(axis=0) / N).tolist(),
+            "synaptic_ops": (act.ops.sum(axis=0) / N).tolist(),
+            "spikes": (act.spikes.sum(axis=0) / N).tolist(),
+            "task_cycles": cycles.sum(axis=0).tolist(),
+        },
     }
     return LayerCost(layer.name, "core", energy, 0.0, info), cycles.astype(np.int64), dram_bits

@@ -147,6 +147,11 @@ def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "") ->
             cost.info = {**cost.info, "neurons_on_cores": part.info}
             front_ns = list(cost.step_ns) if cost.step_ns is not None else [cost.latency_ns / T] * T
             front_res = "pim" if cost.engine == "pim" else "cores"
+            if streamed:  # digital first layer whose weights stay in DRAM: fetched once per evaluation
+                bits = layer.weights * core.weight_bits
+                evals = sum(1 for x in front_ns if x > 0)
+                cost.energy_pj["dram.weights"] = cost.energy_pj.get("dram.weights", 0.0) + dram.energy_pj(bits) * evals
+                front_ns = [x + dram.transfer_ns(bits) if x > 0 else x for x in front_ns]
         else:
             cost = part
         link_cycles = -(-(act.link_flits * noc.flit_bits) // (N * noc.link_bits_per_cycle))

@@ -66,7 +66,7 @@ def _maps(trace: Trace, k: int, policy: str) -> dict[str, LayerMap]:
 def _activities(trace: Trace, graph: Graph, spec: ArchSpec, maps: dict[str, LayerMap], mesh: Mesh,
                 flits: int) -> list[CoreActivity]:
     core = spec.arch.core
-    wpw, vpw = core.sram_word_bits // core.weight_bits, core.sram_word_bits // core.vmem_bits
+    wpw, vpw = core.sram_word_bits // core.weight_bits, core.vmem_word // core.vmem_bits
     memo = _memo(trace)
     key = ("act", core.count, core.partition, mesh, wpw, vpw, flits)
     if key in memo:
@@ -178,13 +178,13 @@ def vmem_occupancy(trace: Trace, spec: ArchSpec, maps: dict[str, LayerMap]) -> d
     layers pipeline across steps); reported, not enforced."""
     core = spec.arch.core
     memo = _memo(trace)
-    key = ("vmem", core.count, core.partition, core.sram_word_bits, core.vmem_bits, core.vmem_sram_kib)
+    key = ("vmem", core.count, core.partition, core.vmem_word, core.vmem_bits, core.vmem_sram_kib)
     if key in memo:
         return memo[key]
-    vpw = core.sram_word_bits // core.vmem_bits
+    vpw = core.vmem_word // core.vmem_bits
     words = sum(-(-np.bincount(maps[l.name].owner if not l.spiking else maps[l.name].neuron_owner,
                                 minlength=core.count) // vpw) for l in trace.layers)
-    kib = float(np.max(words) * core.sram_word_bits / 8 / 1024)
+    kib = float(np.max(words) * core.vmem_word / 8 / 1024)
     memo[key] = {"vmem_used_kib_max": kib, "vmem_capacity_kib": core.vmem_sram_kib,
                  "vmem_fits": kib <= core.vmem_sram_kib}
     return memo[key]

@@ -49,6 +49,11 @@ def test_example_runs(tmp_path, name, arch):
     rows = tl.read_text().splitlines()
     assert rows[0] == "resource,layer,step,start_ns,end_ns,kind" and len(rows) - 1 == rep["timing"]["tasks"]
     assert max(float(r.split(",")[4]) for r in rows[1:]) == pytest.approx(per["latency_ns"])
+    kinds = {r.split(",")[5] for r in rows[1:]}
+    assert kinds == ({"pim", "core", "noc"} if arch == "ace_snn_pim" else {"input", "core", "noc"})
+    if arch == "ace_snn_pim":  # the first layer runs on every macro at once
+        pims = {r.split(",")[0] for r in rows[1:] if r.endswith(",pim")}
+        assert pims == {f"pim{m}" for m in range(4)}
 
 
 def test_report_is_deterministic(tmp_path):

@@ -143,6 +143,8 @@ def test_every_energy_component_and_the_makespan(hand):
     assert sched.busy_ns["link:x0y0->x1y0"] == pytest.approx(4 + 8 + 4 + 4)
     assert sched.busy_ns["link:x1y0->x0y0"] == pytest.approx(4 + 4 + 4 + 4)
     assert l1.latency_ns == pytest.approx(104 - 16) and l2.latency_ns == pytest.approx(152 - 64)
+    assert l1.info["per_core"] == {"neurons": [1, 1], "events_received": [5.0, 5.0], "packets_sent": [3.0, 2.0],
+                                   "synaptic_ops": [5.0, 5.0], "spikes": [2.0, 2.0], "task_cycles": [18, 18]}
     # leakage: 2 cores x (8 + 2 + 2 FIFOs) KiB x uW/KiB x makespan, split by core busy time
     # (fc1 4 x 16 = 64 ns plus the front 2 x F is not core-task time; fc2 2 x (32 + 40) = 144; fc3 4 x 24 = 96)
     total = tech.sram_leakage_pj_per_ns(2 * (8 + 2 + 2 * fk)) * (F + 152)

@@ -80,3 +80,18 @@ def test_spatial_partition_replicates_weights(big, tmp_path, capsys):
     code = main(["run", str(arch), str(wl), "-o", str(tmp_path / "o2"), "-q", *sets, "--set", "core.partition=spatial"])
     err = capsys.readouterr().err
     assert code == 2 and "layer 'fc' needs 32.00 KiB" in err and "use core.partition: channel" in err
+
+
+def test_digital_first_layer_streamed(big, tmp_path):
+    """fc1 (16 x 256 weights) on the digital core, SRAM too small even for it: its weights come from DRAM
+    once per evaluation (direct input, held: one evaluation) = 4096 x 8 bits."""
+    arch, wl = big
+    out = tmp_path / "out"
+    sets = ["--set", "core.on_overflow=dram", "--set", "pim.enabled=false", "--set", "core.weight_sram_kib=0.5",
+            "--set", "pim.static_input=hold"]
+    assert main(["run", str(arch), str(wl), "-o", str(out), "-q", *sets]) == 0
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["mapping"]["streamed_from_dram"] == ["fc1", "fc2", "fc3"]
+    fc1 = rep["layers"][0]
+    assert fc1["engine"] == "core"
+    assert fc1["energy_breakdown_pj"]["dram.weights"] == pytest.approx(4096 * 8 * 20.3125)

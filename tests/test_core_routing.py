@@ -103,3 +103,9 @@ def test_routed_counts_match_brute_force(tmp_path, seed, group, policy, cores, m
             assert np.array_equal(act.weight_words, ww)
         fired += int(cnt.events_in.sum())
     assert fired > 0
+    # g1 reads l2's spikes through a Flatten, g2 reads l3's directly: per core and step, the packets a
+    # core sends for the next layer are exactly the spikes its neurons fired
+    names = [l.name for l in trace.layers]
+    for producer, consumer in (("c2", "g1"), ("g1", "g2")):
+        a_p, a_c = acts[names.index(producer)], acts[names.index(consumer)]
+        assert np.array_equal(a_p.spikes, a_c.sent)

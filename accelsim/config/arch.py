@@ -7,7 +7,7 @@ Cross-field rules live in :mod:`accelsim.config.rules`, one named check each.
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -93,7 +93,10 @@ class CoreConfig(_Section):
     input_bits: int = Field(8, ge=1, le=32, description="first-layer input precision when it runs here (bits)")
     weight_sram_kib: float = Field(64.0, gt=0, description="weight SRAM per core (KiB)")
     vmem_sram_kib: float = Field(16.0, gt=0, description="membrane SRAM per core (KiB)")
-    sram_word_bits: int = Field(64, ge=8, le=1024, description="SRAM word width (bits)")
+    sram_word_bits: int = Field(64, ge=8, le=1024, description="weight SRAM word width (bits); also the Vmem "
+                                "SRAM's unless core.vmem_word_bits is set")
+    vmem_word_bits: Optional[int] = Field(None, ge=1, le=1024, description="Vmem SRAM word width (bits); "
+                                          "default core.sram_word_bits")
     sram_ports: int = Field(1, ge=1, le=16, description="ports per SRAM")
     fifo_depth: int = Field(256, ge=1, description="spike FIFO depth (events)")
     fifo_word_bits: int = Field(32, ge=1, le=256, description="spike FIFO word (AER address) width (bits)")
@@ -101,6 +104,11 @@ class CoreConfig(_Section):
     task_overhead_cycles: int = Field(16, ge=0, description="fixed cycles per (layer, step, core) task")
     on_overflow: Literal["error", "dram"] = Field(
         "error", description="weights that do not fit SRAM: error (naming the layer and KiB), or stream them from DRAM")
+    @property
+    def vmem_word(self) -> int:
+        """Word width of the Vmem SRAM (bits)."""
+        return self.vmem_word_bits if self.vmem_word_bits is not None else self.sram_word_bits
+
     partition: Literal["channel", "spatial"] = Field(
         "channel", description="how a layer's neurons are split over cores: contiguous output-channel blocks "
         "(weights split, default) or contiguous blocks of output positions (weights replicated); see docs/spike-core.md")

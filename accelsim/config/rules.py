@@ -46,10 +46,18 @@ def clip_ratio_needs_calibrated_range(arch: Arch) -> Iterator[Violation]:
 def sram_word_holds_a_weight_and_a_membrane(arch: Arch) -> Iterator[Violation]:
     """The spike core packs whole weights and membrane potentials into SRAM words."""
     c = arch.core
-    need = max(c.weight_bits, c.vmem_bits)
-    if c.sram_word_bits < need:
+    if c.vmem_word_bits is None:
+        need = max(c.weight_bits, c.vmem_bits)
+        if c.sram_word_bits < need:
+            yield ("core.sram_word_bits", c.sram_word_bits,
+                   f"must be at least max(core.weight_bits, core.vmem_bits) = {need} (whole values per SRAM word)")
+        return
+    if c.sram_word_bits < c.weight_bits:
         yield ("core.sram_word_bits", c.sram_word_bits,
-               f"must be at least max(core.weight_bits, core.vmem_bits) = {need} (whole values per SRAM word)")
+               f"must be at least core.weight_bits = {c.weight_bits} (whole weights per SRAM word)")
+    if c.vmem_word_bits < c.vmem_bits:
+        yield ("core.vmem_word_bits", c.vmem_word_bits,
+               f"must be at least core.vmem_bits = {c.vmem_bits} (whole membranes per SRAM word)")
 
 
 ARCH_RULES = (

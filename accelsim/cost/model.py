@@ -66,7 +66,7 @@ def _maps(trace: Trace, k: int, policy: str) -> dict[str, LayerMap]:
 def _activities(trace: Trace, graph: Graph, spec: ArchSpec, maps: dict[str, LayerMap], mesh: Mesh,
                 flits: int) -> list[CoreActivity]:
     core = spec.arch.core
-    wpw, vpw = core.sram_word_bits // core.weight_bits, core.sram_word_bits // core.vmem_bits
+    wpw, vpw = core.sram_word_bits // core.weight_bits, core.vmem_word // core.vmem_bits
     memo = _memo(trace)
     key = ("act", core.count, core.partition, mesh, wpw, vpw, flits)
     if key in memo:
@@ -147,6 +147,11 @@ def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "") ->
             cost.info = {**cost.info, "neurons_on_cores": part.info}
             front_ns = list(cost.step_ns) if cost.step_ns is not None else [cost.latency_ns / T] * T
             front_res = "pim" if cost.engine == "pim" else "cores"
+            if streamed:  # digital first layer whose weights stay in DRAM: fetched once per evaluation
+                bits = layer.weights * core.weight_bits
+                evals = sum(1 for x in front_ns if x > 0)
+                cost.energy_pj["dram.weights"] = cost.energy_pj.get("dram.weights", 0.0) + dram.energy_pj(bits) * evals
+                front_ns = [x + dram.transfer_ns(bits) if x > 0 else x for x in front_ns]
         else:
             cost = part
         link_cycles = -(-(act.link_flits * noc.flit_bits) // (N * noc.link_bits_per_cycle))
@@ -155,7 +160,7 @@ def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "") ->
                                 latency.astype(np.int64), _sources(trace, layer), front_ns, front_res))
         costs.append(cost)
 
-    sched = schedule(tasks, T, core.count, mesh, arch.clock_ns, dram)
+    sched = schedule(tasks, T, core.count, mesh, arch.clock_ns, dram, arch.pim.macros if arch.pim.enabled else 1)
     _leakage(spec, costs, sched)
     for cost in costs:
         cost.latency_ns = sched.layer_latency_ns(cost.name)
@@ -173,13 +178,13 @@ def vmem_occupancy(trace: Trace, spec: ArchSpec, maps: dict[str, LayerMap]) -> d
     layers pipeline across steps); reported, not enforced."""
     core = spec.arch.core
     memo = _memo(trace)
-    key = ("vmem", core.count, core.partition, core.sram_word_bits, core.vmem_bits, core.vmem_sram_kib)
+    key = ("vmem", core.count, core.partition, core.vmem_word, core.vmem_bits, core.vmem_sram_kib)
     if key in memo:
         return memo[key]
-    vpw = core.sram_word_bits // core.vmem_bits
+    vpw = core.vmem_word // core.vmem_bits
     words = sum(-(-np.bincount(maps[l.name].owner if not l.spiking else maps[l.name].neuron_owner,
                                 minlength=core.count) // vpw) for l in trace.layers)
-    kib = float(np.max(words) * core.sram_word_bits / 8 / 1024)
+    kib = float(np.max(words) * core.vmem_word / 8 / 1024)
     memo[key] = {"vmem_used_kib_max": kib, "vmem_capacity_kib": core.vmem_sram_kib,
                  "vmem_fits": kib <= core.vmem_sram_kib}
     return memo[key]

@@ -8,7 +8,7 @@ energies are per inference (``/ N``), task cycles use the per-inference average
 rounded up (``ceil(count / (N * width))``).
 
 Per core ``d`` and step ``t`` (``lanes`` accumulators, ``ports`` per SRAM,
-``wpw``/``vpw`` weights/membranes per SRAM word):
+``wpw`` weights per ``sram_word_bits`` word, ``vpw`` membranes per Vmem word):
 
     synaptic cycles = max(ceil(ops / lanes), ceil(weight_words / ports),
                           ceil(2 * vmem_words / ports), events_received)
@@ -115,9 +115,9 @@ def spike_layer_cost(spec: ArchSpec, layer: Layer, counts: LayerCounts, act: Cor
     """
     arch, tech, core, noc = spec.arch, spec.tech, spec.arch.core, spec.arch.noc
     word = core.sram_word_bits
-    vpw = word // core.vmem_bits
+    vpw = core.vmem_word // core.vmem_bits
     wsram = Sram(core.weight_sram_kib, word, core.sram_ports)
-    vsram = Sram(core.vmem_sram_kib, word, core.sram_ports)
+    vsram = Sram(core.vmem_sram_kib, core.vmem_word, core.sram_ports)
     fk = fifo_kib(core.fifo_depth, core.fifo_word_bits)
     fifo_rw = tech.sram_access_pj(fk, core.fifo_word_bits) + tech.sram_access_pj(fk, core.fifo_word_bits, write=True)
     add = tech.int_add_pj(core.vmem_bits)
@@ -171,5 +171,13 @@ def spike_layer_cost(spec: ArchSpec, layer: Layer, counts: LayerCounts, act: Cor
         "noc_router_flits": float(act.router_flits.sum() / N),
         "core_cycles": float(cycles.sum()),
         "weights_from": "dram" if streamed else "sram",
+        "per_core": {  # per inference, one entry per core: load balance and traffic of the mapping
+            "neurons": n_d.tolist(),
+            "events_received": (act.received.sum(axis=0) / N).tolist(),
+            "packets_sent": (act.sent.sum(axis=0) / N).tolist(),
+            "synaptic_ops": (act.ops.sum(axis=0) / N).tolist(),
+            "spikes": (act.spikes.sum(axis=0) / N).tolist(),
+            "task_cycles": cycles.sum(axis=0).tolist(),
+        },
     }
     return LayerCost(layer.name, "core", energy, 0.0, info), cycles.astype(np.int64), dram_bits

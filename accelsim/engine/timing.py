@@ -9,8 +9,8 @@ Per layer ``L`` and step ``t``, in this order:
    (the first layer has no feeding layer; with an analog direct input it only
    waits for its own previous step);
 2. *front* (first layer only): its synaptic task, ``step_ns[t]`` from
-   :func:`accelsim.cost.input_layer.input_layer_cost`, on the PIM macro
-   resource, or on all cores at once when the first layer runs digitally;
+   :func:`accelsim.cost.input_layer.input_layer_cost`, on all PIM macros
+   (``pim0``...) at once, or on all cores when the first layer runs digitally;
 3. *NoC*: the step's packets use every link they cross for
    ``ceil(flits * flit_bits / link_bits_per_cycle)`` cycles; the transfer
    acquires all its links (shared resources, so layers and steps contend),
@@ -68,12 +68,13 @@ class Schedule:
 class _Run:
     """One simulation: owns the environment, resources and bookkeeping."""
 
-    def __init__(self, layers: list[LayerTasks], T: int, cores: int, mesh: Mesh, clock_ns: float, dram: Dram):
+    def __init__(self, layers: list[LayerTasks], T: int, cores: int, mesh: Mesh, clock_ns: float, dram: Dram,
+                 pim_macros: int = 1):
         self.env = simpy.Environment()
         self.layers, self.T, self.cores, self.mesh, self.clock, self.dram_model = layers, T, cores, mesh, clock_ns, dram
         env = self.env
         self.core = [simpy.PriorityResource(env, 1) for _ in range(cores)]
-        self.pim = simpy.PriorityResource(env, 1)
+        self.pim = [simpy.PriorityResource(env, 1) for _ in range(pim_macros)]
         self.dram = simpy.PriorityResource(env, 1)
         used = sorted({int(l) for lt in layers for l in np.nonzero(lt.link_cycles.sum(axis=0))[0]})
         self.link = {l: simpy.PriorityResource(env, 1) for l in used}
@@ -90,24 +91,19 @@ class _Run:
         self.rows.append((resource, layer, t, start, end, kind))
         self.busy[resource] = self.busy.get(resource, 0.0) + (end - start)
 
-    def _hold(self, res, prio: int, dur: float, name: str, layer: str, t: int, kind: str):
-        with res.request(priority=prio) as req:
-            yield req
-            start = self.env.now
-            yield self.env.timeout(dur)
-            self._record(name, layer, t, start, kind)
-
-    def _front_on_cores(self, prio: int, dur: float, layer: str, t: int):
+    def _front(self, units: list, prefix: str, kind: str, prio: int, dur: float, layer: str, t: int):
+        """The first layer's synaptic task on all PIM macros (or all cores) at once: its work is
+        spread evenly over them (``step_ns`` already divides by their number)."""
         reqs = []
-        for c in self.core:  # always in core order: no deadlock between such tasks
-            r = c.request(priority=prio)
+        for u in units:  # always in index order: no deadlock between such tasks
+            r = u.request(priority=prio)
             reqs.append(r)
             yield r
         start = self.env.now
         yield self.env.timeout(dur)
-        for d, (c, r) in enumerate(zip(self.core, reqs)):
-            c.release(r)
-            self._record(f"core{d}", layer, t, start, "input")
+        for m, (u, r) in enumerate(zip(units, reqs)):
+            u.release(r)
+            self._record(f"{prefix}{m}", layer, t, start, kind)
 
     def _transfer(self, lt: LayerTasks, t: int, prio: int, used: np.ndarray):
         """The step's packets: acquire every link they use (in link order, so two transfers can never
@@ -137,9 +133,9 @@ class _Run:
                 yield env.all_of(deps)
             if lt.front_ns is not None and lt.front_ns[t] > 0:
                 if lt.front_resource == "pim":
-                    yield env.process(self._hold(self.pim, prio, lt.front_ns[t], "pim", lt.name, t, "pim"))
+                    yield from self._front(self.pim, "pim", "pim", prio, lt.front_ns[t], lt.name, t)
                 else:
-                    yield env.process(self._front_on_cores(prio, lt.front_ns[t], lt.name, t))
+                    yield from self._front(self.core, "core", "input", prio, lt.front_ns[t], lt.name, t)
             used = np.nonzero(lt.link_cycles[t])[0]
             if used.size:
                 yield from self._transfer(lt, t, prio, used)
@@ -211,13 +207,13 @@ def _digest(layers: list[LayerTasks], *params) -> str:
 
 
 def schedule(layers: list[LayerTasks], T: int, cores: int, mesh: Mesh, clock_ns: float, dram: Dram,
-             cache: bool = True) -> Schedule:
+             pim_macros: int = 1, cache: bool = True) -> Schedule:
     """The schedule of one inference; memoised on its inputs unless ``cache`` is False."""
-    key = _digest(layers, T, cores, mesh, clock_ns, dram) if cache else None
+    key = _digest(layers, T, cores, mesh, clock_ns, dram, pim_macros) if cache else None
     if key is not None and key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
-    result = _Run(layers, T, cores, mesh, clock_ns, dram).run()
+    result = _Run(layers, T, cores, mesh, clock_ns, dram, pim_macros).run()
     if key is not None:
         _CACHE[key] = result
         if len(_CACHE) > _CACHE_SIZE:

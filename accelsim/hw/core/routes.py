@@ -13,8 +13,8 @@ numba kernel :func:`class_histogram` folds the trace's per-address counts
 figure is then ``h @ table``: exact counts from the real spikes, independent of
 the number of samples.
 
-Word-accurate SRAM traffic (``wpw`` weights and ``vpw`` membranes per word of
-``core.sram_word_bits``). A core stores, per input channel, one word-aligned
+Word-accurate SRAM traffic (``wpw`` weights per ``core.sram_word_bits`` word,
+``vpw`` membranes per Vmem word, ``core.vmem_word_bits``). A core stores, per input channel, one word-aligned
 block with the weights of all kernel taps to its own output channels of that
 channel's group (tap-major, packed), and its membranes position-major,
 channel-minor. So an event whose ``taps`` valid taps reach ``n`` channels of a

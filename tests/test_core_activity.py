@@ -6,6 +6,7 @@ import pytest
 
 from accelsim.cost import model
 from accelsim.engine.functional import simulate
+from accelsim.hw.pim.first_layer import FirstLayerModel
 from accelsim.config.loader import load_arch
 from accelsim.workload.builder import WorkloadBuilder
 from accelsim.workload.graph import Samples
@@ -36,7 +37,7 @@ def spec(tmp_path_factory):
 
 
 def _run(graph, spec, x):
-    trace = simulate(graph, Samples(x, None, "test"))
+    trace = simulate(graph, Samples(x, None, "test"), first_layer=FirstLayerModel.from_arch(spec.arch))
     return trace, model.evaluate(trace, spec, graph)
 
 

@@ -25,6 +25,7 @@ def big(tmp_path):
     wl = b.write(tmp_path / "big", samples=(rng.random((3, 16)), None))
     arch = yaml.safe_load(TINY_ARCH_YAML)
     arch["core"].update({"weight_bits": 8, "weight_sram_kib": 6.0})
+    arch["pim"]["macros"] = 64  # the PIM first layer keeps all its weights in crossbars: fc1 needs 64 of 16 x 16
     path = tmp_path / "arch.yaml"
     path.write_text(yaml.safe_dump(arch), encoding="utf-8")
     return path, wl

@@ -7,6 +7,7 @@ import pytest
 from accelsim.config.loader import load_arch
 from accelsim.cost import model
 from accelsim.engine.functional import simulate
+from accelsim.hw.pim.first_layer import FirstLayerModel
 from accelsim.hw.noc import Mesh
 from accelsim.kernels.conv import conv_reference
 from accelsim.workload.builder import WorkloadBuilder
@@ -48,9 +49,9 @@ CASES = [(0, 1, "channel", 4, (2, 2)), (1, 2, "spatial", 4, (2, 2)), (2, 1, "spa
 @pytest.mark.parametrize("seed,group,policy,cores,mesh", CASES)
 def test_routed_counts_match_brute_force(tmp_path, seed, group, policy, cores, mesh):
     graph, x = network(seed, group)
-    trace = simulate(graph, Samples(x, None, "x"))
     arch = tmp_path / "a.yaml"
     arch.write_text("core: {weight_sram_kib: 256.0, weight_bits: 8, vmem_bits: 16}\n", encoding="utf-8")
+    trace = simulate(graph, Samples(x, None, "x"), first_layer=FirstLayerModel.from_arch(load_arch(arch).arch))
     spec = load_arch(arch, [("core.count", cores), ("core.partition", policy), ("noc.mesh_x", mesh[0]),
                             ("noc.mesh_y", mesh[1])])
     maps = model._maps(trace, cores, policy)

@@ -7,6 +7,7 @@ import pytest
 from accelsim.config.loader import load_arch
 from accelsim.cost import model
 from accelsim.engine.functional import simulate
+from accelsim.hw.pim.first_layer import FirstLayerModel
 from accelsim.workload.builder import WorkloadBuilder
 
 MESHES = {1: (1, 1), 2: (2, 1), 4: (2, 2), 8: (4, 2), 16: (4, 4), 32: (8, 4), 64: (8, 8)}
@@ -27,9 +28,10 @@ def sweep(tmp_path_factory):
     from accelsim.workload.graph import Samples
 
     graph, x = compute_bound()
-    trace = simulate(graph, Samples(x, None, "x"))
     arch = tmp_path_factory.mktemp("a") / "arch.yaml"
-    arch.write_text("core: {weight_sram_kib: 512.0}\n", encoding="utf-8")
+    arch.write_text("core: {weight_sram_kib: 512.0}\npim: {macros: 64}\n", encoding="utf-8")
+    # the first layer's numerics (PIM defaults) are the same for every core count: one trace
+    trace = simulate(graph, Samples(x, None, "x"), first_layer=FirstLayerModel.from_arch(load_arch(arch).arch))
     out = {}
     for k, (mx, my) in MESHES.items():
         spec = load_arch(arch, [("core.count", k), ("noc.mesh_x", mx), ("noc.mesh_y", my)])

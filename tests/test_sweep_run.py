@@ -12,7 +12,7 @@ from accelsim.simulate import run_simulation
 from accelsim.sweep import SweepSpec, parse_grid, run_sweep
 from accelsim.sweep.store import JOURNAL, read_results
 
-GRID = ["pim.adc_bits=3,5", "core.lanes=2,8"]   # numerics x cost-only: 2 traces for 4 points
+GRID = ["pim.adc_bits=3,5", "core.task_overhead_cycles=8,64"]   # numerics x cost-only: 2 traces for 4 points
 
 
 def sweep(arch_file, workload_file, out, grid=GRID, **kw):
@@ -28,13 +28,14 @@ def rows_of(path):
 def test_2x2_grid_writes_4_rows_equal_to_single_runs(tmp_path, arch_file, workload_file):
     res = sweep(arch_file, workload_file, tmp_path / "s")
     assert (res.points, res.ran, res.reused, res.failed) == (4, 4, 0, 0)
-    assert res.traces == 2                     # one per pim.adc_bits value (numerics); core.lanes is cost-only
+    assert res.traces == 2                     # one per pim.adc_bits value (numerics); core.task_overhead_cycles is cost-only
     rows = rows_of(tmp_path / "s" / "results.csv")
-    assert [(r["pim.adc_bits"], r["core.lanes"]) for r in rows] == [("3", "2"), ("3", "8"), ("5", "2"), ("5", "8")]
+    assert [(r["pim.adc_bits"], r["core.task_overhead_cycles"]) for r in rows] == [("3", "8"), ("3", "64"), ("5", "8"),
+                                                                               ("5", "64")]
     for r in rows:
         # independent reference: a full simulation (own trace) of the same point
         rep = run_simulation(str(arch_file), str(workload_file), sets=[f"pim.adc_bits={r['pim.adc_bits']}",
-                             f"core.lanes={r['core.lanes']}"], backend="numpy")
+                             f"core.task_overhead_cycles={r['core.task_overhead_cycles']}"], backend="numpy")
         assert r["status"] == "ok" and r["error"] == ""
         assert float(r["energy_pj"]) == rep["per_inference"]["energy_pj"]        # exact: repr round-trips
         assert float(r["latency_ns"]) == rep["per_inference"]["latency_ns"]
@@ -54,7 +55,7 @@ def test_rerun_skips_finished_points_and_grid_can_grow(tmp_path, arch_file, work
     again = sweep(arch_file, workload_file, out)
     assert (again.ran, again.reused, again.traces) == (0, 4, 0)
     assert (out / "results.csv").read_text() == first
-    grown = sweep(arch_file, workload_file, out, grid=["pim.adc_bits=3,5,8", "core.lanes=2,8"])
+    grown = sweep(arch_file, workload_file, out, grid=["pim.adc_bits=3,5,8", "core.task_overhead_cycles=8,64"])
     assert (grown.points, grown.reused, grown.ran, grown.traces) == (6, 4, 2, 1)
     keys = [json.loads(line)["point"] for line in (out / JOURNAL).read_text().splitlines()]
     assert len(keys) == len(set(keys)) == 6    # every point computed exactly once
@@ -78,10 +79,10 @@ def test_failing_point_records_its_error_and_the_sweep_goes_on(tmp_path, arch_fi
     real = simulate.cost_and_report
 
     def flaky(job, trace):
-        if job.spec.arch.core.lanes == 8 and job.spec.arch.pim.adc_bits == 3:
+        if job.spec.arch.core.task_overhead_cycles == 64 and job.spec.arch.pim.adc_bits == 3:
             raise ZeroDivisionError("boom")
         report = real(job, trace)
-        if job.spec.arch.core.lanes == 8 and job.spec.arch.pim.adc_bits == 5:
+        if job.spec.arch.core.task_overhead_cycles == 64 and job.spec.arch.pim.adc_bits == 5:
             report["per_inference"]["latency_ns"] = float("nan")
         return report
 
@@ -91,7 +92,8 @@ def test_failing_point_records_its_error_and_the_sweep_goes_on(tmp_path, arch_fi
     assert (res.points, res.failed) == (4, 2)
     rows = rows_of(out / "results.csv")
     bad = [r for r in rows if r["status"] == "error"]
-    assert [r["point"] for r in bad] == ["core.lanes=8;pim.adc_bits=3", "core.lanes=8;pim.adc_bits=5"]
+    assert [r["point"] for r in bad] == ["core.task_overhead_cycles=64;pim.adc_bits=3",
+                                        "core.task_overhead_cycles=64;pim.adc_bits=5"]
     assert "ZeroDivisionError: boom" in bad[0]["error"] and bad[0]["energy_pj"] == ""
     assert bad[1]["error"] == "non-finite metric(s): latency_ns"
     assert all(r["energy_pj"] for r in rows if r["status"] == "ok")

@@ -71,20 +71,21 @@ def run(grid: list[str], workers: int, samples: int, reuse: bool) -> tuple[int, 
 
 
 def in_worker_rate(samples: int, n: int) -> float:
-    """cost_and_report + metrics row per point in one process, trace and specs prepared."""
+    """Per point in one process, trace prepared: build the arch spec, cost_and_report, metrics row."""
     from accelsim.simulate import cost_and_report, functional_trace, prepare
     from accelsim.sweep.evaluate import metrics_row
     from accelsim.sweep.grid import grid_points, parse_grid
-    from accelsim.sweep.validate import PointValidator, validate_points
+    from accelsim.sweep.validate import PointValidator
 
     job = prepare(ARCH, WORKLOAD, [], samples)
     trace = functional_trace(job)
     axes = parse_grid(cost_grid(n))
-    specs = validate_points(PointValidator(ARCH, WORKLOAD, ()), axes, grid_points(axes))
+    validator = PointValidator(ARCH, WORKLOAD, ())
+    points = grid_points(axes)
     t = time.perf_counter()
-    for s in specs:
-        metrics_row(cost_and_report(replace(job, spec=s), trace))
-    return len(specs) / (time.perf_counter() - t)
+    for p in points:
+        metrics_row(cost_and_report(replace(job, spec=validator.arch_spec(p.values)), trace))
+    return len(points) / (time.perf_counter() - t)
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ import argparse
 import math
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -46,37 +47,45 @@ def cost_grid(n: int) -> list[str]:
             f"core.weight_sram_kib={lin(32, 256)}", f"core.lanes={','.join(str(2 ** i) for i in range(k))}"]
 
 
-def run(grid: list[str], workers: int, samples: int, reuse: bool) -> tuple[int, int, float]:
+def cpu_s() -> float:
+    """CPU seconds of this process and its reaped children (the worker processes)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def run(grid: list[str], workers: int, samples: int, reuse: bool) -> tuple[int, int, float, float]:
+    """(points, traces, wall s, CPU s over all processes)."""
     from accelsim.sweep import SweepSpec, parse_grid, run_sweep
 
     out = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
     try:
         spec = SweepSpec(ARCH, WORKLOAD, parse_grid(grid), samples=samples)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), cpu_s()
         res = run_sweep(spec, out, workers=workers, reuse_traces=reuse)
-        dt = time.perf_counter() - t
+        dt, dc = time.perf_counter() - t, cpu_s() - c
         if res.failed:
             raise SystemExit(f"{res.failed} points failed: {res.rows[0]}")
-        return res.points, res.traces, dt
+        return res.points, res.traces, dt, dc
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
 
 def in_worker_rate(samples: int, n: int) -> float:
-    """cost_and_report + metrics row per point in one process, trace and specs prepared."""
+    """Per point in one process, trace prepared: build the arch spec, cost_and_report, metrics row."""
     from accelsim.simulate import cost_and_report, functional_trace, prepare
     from accelsim.sweep.evaluate import metrics_row
     from accelsim.sweep.grid import grid_points, parse_grid
-    from accelsim.sweep.validate import PointValidator, validate_points
+    from accelsim.sweep.validate import PointValidator
 
     job = prepare(ARCH, WORKLOAD, [], samples)
     trace = functional_trace(job)
     axes = parse_grid(cost_grid(n))
-    specs = validate_points(PointValidator(ARCH, WORKLOAD, ()), axes, grid_points(axes))
+    validator = PointValidator(ARCH, WORKLOAD, ())
+    points = grid_points(axes)
     t = time.perf_counter()
-    for s in specs:
-        metrics_row(cost_and_report(replace(job, spec=s), trace))
-    return len(specs) / (time.perf_counter() - t)
+    for p in points:
+        metrics_row(cost_and_report(replace(job, spec=validator.arch_spec(p.values)), trace))
+    return len(points) / (time.perf_counter() - t)
 
 
 def main() -> None:
@@ -86,7 +95,7 @@ def main() -> None:
     ap.add_argument("--no-reuse-points", type=int, default=16, help="points of the sweep without reuse")
     ap.add_argument("--samples", type=int, default=20)
     args = ap.parse_args()
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; load average now {os.getloadavg()[0]:.1f}")
     print(f"workload: digits, {args.samples} samples; arch: ace_snn_pim; workers: {args.workers}")
     # warm numba's cache and the imports once, outside the timings
     run(["pim.adc_bits=6"], 1, args.samples, True)
@@ -95,17 +104,19 @@ def main() -> None:
     print(f"in-worker cost-only evaluation: {rate:.0f} points/s per process")
 
     grid = ["pim.adc_bits=4,6"] + cost_grid(args.points // 2)
-    n, traces, dt = run(grid, args.workers, args.samples, True)
-    print(f"with trace reuse:    {n} points, {traces} traces, {dt:.2f} s -> {n / dt:.0f} points/s end to end")
+    n, traces, dt, dc = run(grid, args.workers, args.samples, True)
+    print(f"with trace reuse:    {n} points, {traces} traces, {dt:.2f} s -> {n / dt:.0f} points/s end to end "
+          f"({dc:.2f} CPU s in all processes)")
     # the same sweep with 2 points per trace: start-up, validation and traces only
-    n0, _, dt0 = run(["pim.adc_bits=4,6", "tech.clock_mhz=100,200"], args.workers, args.samples, True)
-    print(f"  fixed part (worker start-up, 2 traces, {n0} points): {dt0:.2f} s; marginal rate "
-          f"{(n - n0) / max(dt - dt0, 1e-9):.0f} points/s")
+    n0, _, dt0, dc0 = run(["pim.adc_bits=4,6", "tech.clock_mhz=100,200"], args.workers, args.samples, True)
+    print(f"  fixed part (worker start-up, 2 traces, {n0} points): {dt0:.2f} s, {dc0:.2f} CPU s; marginal "
+          f"{(n - n0) / max(dt - dt0, 1e-9):.0f} points/s wall, {(n - n0) / max(dc - dc0, 1e-9):.0f} points per "
+          f"CPU second (x{args.workers} cores = {args.workers * (n - n0) / max(dc - dc0, 1e-9):.0f}/s when idle)")
 
     k = max(1, round(math.sqrt(args.no_reuse_points / 2)))
     grid = ["pim.adc_bits=4,6", f"tech.clock_mhz={','.join(str(100 * (i + 1)) for i in range(k))}",
             f"core.lanes={','.join(str(2 ** (i + 1)) for i in range(k))}"]
-    n, traces, dt = run(grid, args.workers, args.samples, False)
+    n, traces, dt, dc = run(grid, args.workers, args.samples, False)
     print(f"without trace reuse: {n} points, {traces} traces, {dt:.2f} s -> {n / dt:.1f} points/s")
 
 

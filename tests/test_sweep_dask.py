@@ -1,4 +1,4 @@
-"""Sweeps on Dask: a local cluster gives the same numbers; a real scheduler + worker on loopback via --address."""
+"""Sweeps on Dask: a local cluster gives the same numbers; a real scheduler + two workers on loopback via --address."""
 from __future__ import annotations
 
 import json
@@ -65,13 +65,13 @@ def test_real_scheduler_and_worker_on_loopback(tmp_path, arch_file, workload_fil
         assert sched_file.exists(), (tmp_path / "scheduler.log").read_text()
         address = json.loads(sched_file.read_text())["address"]
         assert address.startswith("tcp://127.0.0.1:")
-        worker = subprocess.Popen([*_dask_cli(), "worker", address, "--nworkers", "1", "--nthreads", "1",
+        worker = subprocess.Popen([*_dask_cli(), "worker", address, "--nworkers", "2", "--nthreads", "1",
                                    "--no-dashboard", "--host", "127.0.0.1"],
                                   stdout=logs[1], stderr=subprocess.STDOUT, env=env)
         from dask.distributed import Client
 
         with Client(address, timeout=30) as client:
-            client.wait_for_workers(1, timeout=60)
+            client.wait_for_workers(2, timeout=60)
         code = main(["sweep", str(arch_file), str(workload_file), *sum((["--grid", g] for g in GRID), []),
                      "-o", str(tmp_path / "remote"), "--executor", "dask", "--address", address,
                      "--backend", "numpy", "-q"])

@@ -179,3 +179,15 @@ def test_two_sweeps_cannot_write_one_folder(tmp_path, arch_file, workload_file):
     finally:
         first.close()
     Journal(out / JOURNAL).open().close()   # free again
+
+
+def test_random_sampling_through_the_cli(capsys, tmp_path, arch_file, workload_file):
+    out = tmp_path / "s"
+    argv = ["sweep", str(arch_file), str(workload_file), "--grid", "core.lanes=1,2,4,8", "--grid",
+            "tech.clock_mhz=100,200,300", "--random", "5", "--seed", "7", "-o", str(out), "--workers", "1",
+            "--backend", "numpy", "-q"]
+    assert main(argv) == 0
+    rows = rows_of(out / "results.csv")
+    assert len(rows) == 5 and len({r["point"] for r in rows}) == 5
+    assert main(argv) == 0                   # same seed, same points: all reused
+    assert rows_of(out / "results.csv") == rows

@@ -14,15 +14,13 @@ import traceback
 from dataclasses import dataclass, replace
 from typing import Any, Optional
 
-from accelsim.config.loader import ArchSpec
 from accelsim.errors import InputError
 
 
 @dataclass(frozen=True)
 class PointTask:
     key: str
-    values: tuple[tuple[str, Any], ...]
-    spec: ArchSpec               # validated up front
+    values: tuple[tuple[str, Any], ...]   # swept (key, value) pairs, validated up front
 
 
 @dataclass(frozen=True)
@@ -73,18 +71,21 @@ def error_row(message: str) -> dict[str, Any]:
 def run_group(task: GroupTask) -> list[dict[str, Any]]:
     """Journal entries (``point``, ``values``, ``row``) for every point of the group."""
     from accelsim.simulate import cost_and_report, functional_trace, prepare
+    from accelsim.sweep.validate import PointValidator, split_pairs
 
     first = task.points[0]
     try:
         job = prepare(task.arch_file, task.workload_file, task.base_sets + first.values, task.samples, task.inputs)
         trace = functional_trace(job, task.backend)
+        validator = PointValidator(task.arch_file, task.workload_file, task.base_sets)
     except Exception as exc:  # the whole group fails with its trace
         msg = "functional trace: " + error_text(exc)
         return [{"point": p.key, "values": dict(p.values), "row": error_row(msg)} for p in task.points]
     out = []
     for p in task.points:
         try:
-            row = checked(metrics_row(cost_and_report(replace(job, spec=p.spec), trace)))
+            spec = validator.arch_spec(split_pairs(p.values)[0])
+            row = checked(metrics_row(cost_and_report(replace(job, spec=spec), trace)))
         except Exception as exc:
             row = error_row(error_text(exc))
         out.append({"point": p.key, "values": dict(p.values), "row": row})

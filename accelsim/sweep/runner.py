@@ -64,14 +64,14 @@ def manifest(spec: SweepSpec) -> dict[str, Any]:
     }
 
 
-def group_tasks(spec: SweepSpec, points: list[Point], specs: list, todo: set[str],
+def group_tasks(spec: SweepSpec, points: list[Point], todo: set[str],
                 reuse: bool = True) -> list[GroupTask]:
     """Pending points grouped by their numerics part (``reuse``) or one per group, groups in grid order."""
     groups: dict[object, list[PointTask]] = {}
-    for point, arch_spec in zip(points, specs):
+    for point in points:
         if point.key in todo:
             group = numerics_part(point.values) if reuse else point.key
-            groups.setdefault(group, []).append(PointTask(point.key, point.values, arch_spec))
+            groups.setdefault(group, []).append(PointTask(point.key, point.values))
     arch = os.path.abspath(spec.arch_file)
     wl = os.path.abspath(spec.workload_file)
     inputs = os.path.abspath(spec.inputs) if spec.inputs else None
@@ -128,7 +128,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, executor: str = "local", wor
         executors.require_dask()
     points = grid_points(spec.axes, spec.random_n, spec.seed)
     validator = PointValidator(spec.arch_file, spec.workload_file, spec.base_sets)
-    specs = validate_points(validator, spec.axes, points)
+    validate_points(validator, spec.axes, points)
     out.mkdir(parents=True, exist_ok=True)
     check_manifest(out, manifest(spec))
     journal = Journal(out / JOURNAL).open()
@@ -136,7 +136,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, executor: str = "local", wor
     swept = [a.key for a in spec.axes]
     try:
         todo = {k for k in keys if not journal.done(k)}
-        tasks = group_tasks(spec, points, specs, todo, reuse_traces)
+        tasks = group_tasks(spec, points, todo, reuse_traces)
         reused = len(keys) - len(todo)
         log(f"sweep: {len(keys)} design points (grid of {grid_size(spec.axes)}), {reused} already done, "
             f"{len(todo)} to run in {len(tasks)} trace group(s); accelsim {__version__}")

@@ -97,9 +97,12 @@ class PointValidator:
             self._workloads[wl_pairs] = None
 
 
-def validate_points(validator: PointValidator, axes: list[Axis], points: list[Point]) -> list[ArchSpec]:
-    """The ArchSpec of every point; raises one InputError listing every distinct problem."""
-    specs: list[ArchSpec] = []
+def validate_points(validator: PointValidator, axes: list[Axis], points: list[Point]) -> None:
+    """Check every point; raise one InputError listing every distinct problem.
+
+    The validated specs are not kept (a large sweep would hold them all): the
+    worker builds each point's spec again from its pairs, which is cheap.
+    """
     problems: dict[str, Problem] = {}
     for point in points:
         arch_pairs, wl_pairs = split_pairs(point.values)
@@ -110,11 +113,10 @@ def validate_points(validator: PointValidator, axes: list[Axis], points: list[Po
                 q = _blame(p, axes, point)
                 problems.setdefault(str(q), q)
         try:
-            specs.append(validator.arch_spec(arch_pairs))
+            validator.arch_spec(arch_pairs)
         except InputError as exc:
             for p in exc.problems:
                 q = _blame(p, axes, point)
                 problems.setdefault(str(q), q)
     if problems:
         raise InputError(list(problems.values()))
-    return specs

@@ -22,7 +22,9 @@ Energies (pJ): weight words x word read (or x word bits x DRAM pJ/bit when the
 layer is streamed); Vmem words x (read + write) for synaptic updates and
 ``ceil(n_d / vpw)`` words per neuron update; ops (+ pooling/add ops) x a
 ``vmem_bits`` add; per neuron update a compare (a ``vmem_bits`` add) plus a
-leak multiply for LIF (plus the add of the first layer's input current, which
+leak multiply for LIF — in general the neuron op's ``update_adds`` adds and
+``update_mults`` multiplies, and ``state_words`` words per neuron (2 for CubaLIF) —
+(plus the add of the first layer's input current, which
 arrives as one value per neuron and step), a subtract per spike; one FIFO write + read per event
 received (input FIFO) and per packet sent (output FIFO); per packet of
 ``ceil(fifo_word_bits / flit_bits)`` flits, flit bits x (router traversals x
@@ -121,13 +123,14 @@ def spike_layer_cost(spec: ArchSpec, layer: Layer, counts: LayerCounts, act: Cor
     fk = fifo_kib(core.fifo_depth, core.fifo_word_bits)
     fifo_rw = tech.sram_access_pj(fk, core.fifo_word_bits) + tech.sram_access_pj(fk, core.fifo_word_bits, write=True)
     add = tech.int_add_pj(core.vmem_bits)
-    leaky = layer.neuron is not None and layer.neuron.op == "LIF"
-    per_update = add + (tech.int_mult_pj(core.vmem_bits) if leaky else 0.0)
+    kind = layer.neuron.spec if layer.neuron is not None else None
+    per_update = (kind.update_adds * add + kind.update_mults * tech.int_mult_pj(core.vmem_bits)) if kind else 0.0
+    state = kind.state_words if kind else 1
     dram = Dram(arch.memory.dram_bandwidth_gbps, arch.memory.dram_latency_ns, tech.dram_pj_per_bit)
 
     n_d = act.neurons
     updates = int(n_d.sum()) * T                        # per inference
-    update_words = int(_cdiv(n_d, vpw).sum()) * T       # Vmem words per inference for neuron updates
+    update_words = int(_cdiv(n_d, vpw).sum()) * T * state  # Vmem words per inference for neuron updates
     wwords = int(act.weight_words.sum())
     aux = int(counts.aux_ops.sum())
     energy = {
@@ -152,7 +155,7 @@ def spike_layer_cost(spec: ArchSpec, layer: Layer, counts: LayerCounts, act: Cor
     owning = max(int(np.count_nonzero(n_d)), 1)
     aux_cyc = _cdiv(counts.aux_ops, N * lanes * owning)[:, None]
     if layer.spiking:
-        neu = np.maximum(_cdiv(n_d, lanes) * core.neuron_update_cycles, _cdiv(2 * _cdiv(n_d, vpw), ports))
+        neu = np.maximum(_cdiv(n_d, lanes) * core.neuron_update_cycles, _cdiv(2 * state * _cdiv(n_d, vpw), ports))
     else:
         neu = np.zeros_like(n_d)
     active = (n_d[None, :] > 0) | (act.received > 0)

@@ -43,7 +43,8 @@ class Layer:
 
     @property
     def spiking(self) -> bool:
-        return self.neuron is not None
+        """Its neurons emit binary spikes (a non-spiking neuron such as LI outputs its state)."""
+        return self.neuron is not None and self.neuron.spec.spiking
 
     @property
     def neurons(self) -> int:

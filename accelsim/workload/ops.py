@@ -51,6 +51,13 @@ class OpSpec:
     Attrs: ClassVar[type[BaseModel]] = _Attrs
     # neuron attributes that are a number or a tensor name (scalar, per channel or per neuron)
     params: ClassVar[tuple[str, ...]] = ("threshold", "leak")
+    # neurons only: does the node emit binary spikes (else its output is an analog state, e.g. LI),
+    # and what one update of one neuron costs besides integrating its synaptic events (which the
+    # cost models charge per event): multiplies, adds/compares, and state words read and written
+    spiking: ClassVar[bool] = True
+    update_mults: ClassVar[int] = 0
+    update_adds: ClassVar[int] = 0
+    state_words: ClassVar[int] = 1
 
     @classmethod
     def infer(cls, attrs: Any, shapes: list[Optional[Shape]], consts: list[Optional[np.ndarray]]) -> Shape:
@@ -425,6 +432,8 @@ class LIF(OpSpec):
     kind = "neuron"
     roles = ("value",)
     Attrs = LIFAttrs
+    update_mults = 1   # leak * v
+    update_adds = 1    # compare with the threshold
 
     @classmethod
     def infer(cls, attrs, shapes, consts):
@@ -437,6 +446,7 @@ class IF(LIF):
 
     op = "IF"
     Attrs = NeuronAttrs
+    update_mults = 0   # no leak
 
 
 class LIAttrs(_Attrs):
@@ -458,6 +468,9 @@ class LI(OpSpec):
     roles = ("value",)
     Attrs = LIAttrs
     params = ("leak", "gain", "bias")
+    spiking = False    # its output is the membrane
+    update_mults = 2   # leak * v, gain * I
+    update_adds = 2    # + gain * I, + bias
 
     @classmethod
     def infer(cls, attrs, shapes, consts):
@@ -491,6 +504,9 @@ class CubaLIF(OpSpec):
     roles = ("value",)
     Attrs = CubaLIFAttrs
     params = ("threshold", "leak", "gain", "bias", "syn_leak", "w_in")
+    update_mults = 4   # syn_leak * i, w_in * I, leak * v, gain * i
+    update_adds = 4    # i + w_in I, v + gain i, + bias, compare
+    state_words = 2    # membrane and synaptic current
 
     @classmethod
     def infer(cls, attrs, shapes, consts):

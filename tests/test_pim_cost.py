@@ -195,3 +195,28 @@ def test_pim_at_lossless_adc_matches_digital_end_to_end():
         assert lossless["energy_breakdown_pj"][key] > 0
     assert sum(lossless["energy_breakdown_pj"].values()) == pytest.approx(lossless["per_inference"]["energy_pj"])
     assert lossless["energy_breakdown_pj"]["pim.adc"] > low["energy_breakdown_pj"]["pim.adc"]
+
+
+def test_sequence_input_recomputes_every_step():
+    """A sequence input changes every step: the first layer is evaluated T times per
+    sample, and the cost says recompute whatever pim.static_input asks for."""
+    rng = np.random.default_rng(4)
+    w = rng.normal(size=(2, 3))
+    graph = gemm_graph(w, T=3)
+    x_seq = rng.random((2, 3, 3))                     # [N, T, features]
+    spec = spec_of({**HAND_PIM, "static_input": "hold"})
+    tr = simulate(graph, Samples(x_seq, None, "seq"), first_layer=FirstLayerModel.from_arch(spec.arch))
+    act = tr.counts[0].first_layer
+    assert act.evaluations == 2 * 3 and act.vectors == 2 * 3
+    cost = input_layer_cost(spec, tr.layers[0], tr.counts[0], 2, 3, False)
+    assert cost.info["static_input"] == "recompute" and cost.info["evaluations"] == 3
+    assert cost.step_ns == [cost.latency_ns / 3] * 3
+
+
+def test_numpy_backend_gives_the_same_report(tmp_path):
+    wl = str(ROOT / "workloads" / "digits" / "workload.json")
+    for arch in ("ace_snn_pim.yaml", "digital_only.yaml"):
+        a = run_simulation(str(ROOT / "arch_configs" / arch), wl, samples=20, backend="numpy")
+        b = run_simulation(str(ROOT / "arch_configs" / arch), wl, samples=20, backend="numba")
+        assert a["accuracy"] == b["accuracy"] and a["layers"][0]["engine"] == b["layers"][0]["engine"]
+        assert a["per_inference"]["energy_pj"] == pytest.approx(b["per_inference"]["energy_pj"], rel=1e-9)

@@ -166,7 +166,7 @@ class ProgrammedLayer:
     """
 
     def __init__(self, weights: list[np.ndarray], p: MacroParams, key: int = 0):
-        self.p = p
+        self.p, self.key = p, key
         self.groups = len(weights)
         self.R, self.Og = weights[0].shape
         K = p.weight_slices
@@ -180,14 +180,13 @@ class ProgrammedLayer:
         sign = np.tile(np.array([1.0, -1.0][:pol]), self.Og * K)
         self.col_out = o_idx.astype(np.int64)
         self.col_weight = (sign * (2.0 ** (k_idx * p.cell_bits))).astype(np.float64)
-        self.slice_weight = 2.0 ** (np.arange(p.input_slices) * p.dac_bits)
         self.offset_code = 2 ** (p.weight_bits - 1) if not diff else 0
         self.row_tiles = math.ceil(self.R / p.rows)
         # float32 sums are exact integers below 2^24; with variation they are not integers anyway
         self.dtype = np.float32 if p.full_scale < 2 ** 24 or p.conductance_sigma > 0 else np.float64
         rng = np.random.default_rng([p.seed, key, 0])
         self.levels = []      # per group [R, C] ideal levels
-        self.g = []           # per group [R, C] programmed levels (variation), matmul dtype
+        self.g = []           # per group [R, C] programmed levels (with variation), in the sums' dtype
         self.lsb = []         # per group [row_tiles]
         self.offsets = []     # per group [row_tiles, C] (LSB)
         adc_top = (2 ** p.adc_bits - 1)
@@ -253,7 +252,7 @@ class ProgrammedLayer:
                 keys = noise_keys or [(0,)]
                 per = V // len(keys)
                 noise = np.concatenate([
-                    np.random.default_rng([p.seed, 1, group, t, *k]).standard_normal((S, per, self.C))
+                    np.random.default_rng([p.seed, 1, self.key, group, t, *k]).standard_normal((S, per, self.C))
                     for k in keys], axis=1).astype(g.dtype) * p.adc_noise_lsb
             drv = np.zeros((n_blocks, r1 - r0), dtype=np.int64)
             dsq = np.zeros((n_blocks, r1 - r0), dtype=np.float64)

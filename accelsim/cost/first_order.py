@@ -7,19 +7,10 @@ until the detailed PIM-macro and spike-core models land, and it says so in every
 report (``cost_model: first_order``). What it leaves out is listed in
 :data:`NOTE`.
 
-Input (analog) layer on the PIM macro, per evaluation of one sample:
-  im2col matrix of R = C_in/g * taps rows and Cw = C_out/g * slices_w * (2 if
-  differential) columns per group; row tiles = ceil(R/rows), column tiles =
-  ceil(Cw/cols); vectors = output positions; input slices = ceil(input_bits/dac_bits)
-    DAC conversions = vectors * R * col_tiles * in_slices * g
-    ADC conversions = vectors * Cw * row_tiles * in_slices * g
-    shift-adds      = ADC conversions
-    crossbar reads  = vectors * row_tiles * col_tiles * in_slices * g
-    latency         = ceil(reads / macros) * (read_pulse + adc_share * t_adc)
-Input layer on the digital core: MACs at max(input, weight) bits; each weight
-read from SRAM once per block of ``lanes`` output positions.
-Direct input: evaluated once and held (output buffer written once, read every
-step) unless ``pim.static_input: recompute`` (or the input is a sequence).
+Input (analog) layer: :mod:`accelsim.cost.input_layer` (PIM macro: value-dependent
+DAC/array/ADC/shift-add/buffer energies from the functional model's recorded
+activity, latency from reads, ADC time and sharing; or dense MACs on the digital
+core; hold or recompute for a direct input). Equations in docs/pim.md.
 
 Spike-core layers, per time step:
   weight SRAM reads = synaptic ops (one weight_bits read each)
@@ -41,7 +32,7 @@ from accelsim.cost.spike_layer import spike_layer_cost
 from accelsim.engine.trace import LayerCounts, Trace
 
 NOTE = ("first-order activity model: exact counts x per-action energies; layers and steps run "
-        "sequentially; not modelled yet: PIM array read energy, NoC traffic, DRAM, pipelining")
+        "sequentially; not modelled yet: NoC traffic, DRAM, pipelining")
 
 
 def evaluate(trace: Trace, spec: ArchSpec) -> CostResult:

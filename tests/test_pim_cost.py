@@ -130,6 +130,10 @@ def test_doubling_adc_share_serialises_conversions():
     assert lat[4] - lat[2] == pytest.approx(2 * 2 * 5)
     assert lat[8] - lat[4] == pytest.approx(2 * 4 * 5)
     assert lat[32] == lat[16] == pytest.approx(2 * (10 + 16 * 5))
+    # with a sample-and-hold the second read overlaps the first one's conversions:
+    # 2 reads x max(10, 4 x 5) + min(10, 20) = 50 ns instead of 2 x 30 = 60 ns
+    piped = input_cost(spec_of({**HAND_PIM, "cols": 64, "adc_share": 4, "pipelined_adc": True}), graph, x)
+    assert piped.latency_ns == pytest.approx(50.0)
 
 
 def test_layer_that_does_not_fit_is_an_input_error():

@@ -17,8 +17,8 @@ from accelsim.simulate import run_simulation
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = (
-    ("PIM default (6-bit survey ADC, full scale)", []),
-    ("PIM 6-bit, calibrated range", ["pim.adc_range=calibrated"]),
+    ("PIM as shipped (6-bit survey ADC, calibrated range)", []),
+    ("PIM 6-bit, full-scale range", ["pim.adc_range=full_scale"]),
     ("PIM lossless (9-bit survey ADC)", ["pim.adc_bits=9"]),
     ("PIM lossless, SAR ADC (NeuroSim)", ["pim.adc_bits=9", "pim.adc_model=sar"]),
     ("PIM lossless, SAR, 4-bit DAC, 4-bit cells", ["pim.adc_bits=15", "pim.adc_model=sar", "pim.dac_bits=4",

@@ -129,6 +129,10 @@ def test_doubling_adc_share_serialises_conversions():
     assert lat[4] - lat[2] == pytest.approx(2 * 2 * 5)
     assert lat[8] - lat[4] == pytest.approx(2 * 4 * 5)
     assert lat[32] == lat[16] == pytest.approx(2 * (10 + 16 * 5))
+    # with a sample-and-hold the second read overlaps the first one's conversions:
+    # 2 reads x max(10, 4 x 5) + min(10, 20) = 50 ns instead of 2 x 30 = 60 ns
+    piped = input_cost(spec_of({**HAND_PIM, "cols": 64, "adc_share": 4, "pipelined_adc": True}), graph, x)
+    assert piped.latency_ns == pytest.approx(50.0)
 
 
 def test_layer_that_does_not_fit_is_an_input_error():
@@ -194,3 +198,28 @@ def test_pim_at_lossless_adc_matches_digital_end_to_end():
         assert lossless["energy_breakdown_pj"][key] > 0
     assert sum(lossless["energy_breakdown_pj"].values()) == pytest.approx(lossless["per_inference"]["energy_pj"])
     assert lossless["energy_breakdown_pj"]["pim.adc"] > low["energy_breakdown_pj"]["pim.adc"]
+
+
+def test_sequence_input_recomputes_every_step():
+    """A sequence input changes every step: the first layer is evaluated T times per
+    sample, and the cost says recompute whatever pim.static_input asks for."""
+    rng = np.random.default_rng(4)
+    w = rng.normal(size=(2, 3))
+    graph = gemm_graph(w, T=3)
+    x_seq = rng.random((2, 3, 3))                     # [N, T, features]
+    spec = spec_of({**HAND_PIM, "static_input": "hold"})
+    tr = simulate(graph, Samples(x_seq, None, "seq"), first_layer=FirstLayerModel.from_arch(spec.arch))
+    act = tr.counts[0].first_layer
+    assert act.evaluations == 2 * 3 and act.vectors == 2 * 3
+    cost = input_layer_cost(spec, tr.layers[0], tr.counts[0], 2, 3, False)
+    assert cost.info["static_input"] == "recompute" and cost.info["evaluations"] == 3
+    assert cost.step_ns == [cost.latency_ns / 3] * 3
+
+
+def test_numpy_backend_gives_the_same_report(tmp_path):
+    wl = str(ROOT / "workloads" / "digits" / "workload.json")
+    for arch in ("ace_snn_pim.yaml", "digital_only.yaml"):
+        a = run_simulation(str(ROOT / "arch_configs" / arch), wl, samples=20, backend="numpy")
+        b = run_simulation(str(ROOT / "arch_configs" / arch), wl, samples=20, backend="numba")
+        assert a["accuracy"] == b["accuracy"] and a["layers"][0]["engine"] == b["layers"][0]["engine"]
+        assert a["per_inference"]["energy_pj"] == pytest.approx(b["per_inference"]["energy_pj"], rel=1e-9)

@@ -94,14 +94,14 @@ def test_lossless_adc_gives_exact_integer_convolution(case, encoding):
     rng = np.random.default_rng(zlib.crc32(repr((case, encoding)).encode()))
     graph, node = one_layer(kind, rng, cin, cout, group)
     cfg0 = pim_cfg(rows=rows, cell_bits=cell, dac_bits=dac, input_bits=ib, weight_bits=wb, signed_weights=encoding)
-    cfg = cfg0.model_copy(update={"adc_bits": cfg0.lossless_adc_bits})
     x = rng.random((3,) + tuple(graph.input.shape)) * 1.1        # a few inputs clip at full scale
-    ex = PimExec(graph, node, "numba", numerics(cfg))
-    got = run_int(ex, x)
     want = exact_integer(graph, node, x, ib, wb)
-    assert np.array_equal(got, want.reshape(got.shape))
-    assert ex.activity.adc_saturated == 0
-    # one bit fewer is lossy for some input (all inputs at full scale, all weights at +max)
+    for extra in (0, 2):                                         # at and above the bound
+        cfg = cfg0.model_copy(update={"adc_bits": min(16, cfg0.lossless_adc_bits + extra)})
+        ex = PimExec(graph, node, "numba", numerics(cfg))
+        got = run_int(ex, x)
+        assert np.array_equal(got, want.reshape(got.shape))
+        assert ex.activity.adc_saturated == 0
     assert cfg.lossless_adc_bits == math.ceil(math.log2(rows * (2 ** dac - 1) * (2 ** cell - 1) + 1))
     # the digital first layer at the same precisions gives the same floats, bit for bit
     dig = DigitalExec(graph, node, "numba", FirstLayerNumerics("core", 1.0, None, DigitalParams(ib, wb)))
@@ -245,3 +245,19 @@ def test_mapping_tiles_and_utilisation():
     assert m.copies(20, True) == 2 and m.copies(20, False) == 1 and m.copies(8, True) == 0
     off = map_layer(layer, PimConfig(rows=128, cols=128, weight_bits=6, cell_bits=2, signed_weights="offset"))
     assert off.cols_per_weight == 3                  # 6 stored bits / 2 bits per cell
+
+
+def test_one_bit_below_the_bound_is_lossy():
+    """15 rows, all inputs at full scale (4-bit codes 1111), all weights equal (quantised to the
+    top 5-bit level 15: magnitude 1111 -> 2-bit cells 11, 11): every positive bit line sums
+    15 * 1 * 3 = 45 = the full scale of a 15-row array. Bound: ceil(log2(46)) = 6 bits; exact
+    result 15 rows * 15 * 15 = 3375. At 5 bits the LSB is 2: 45 -> code 23 -> 46, one too many
+    in each of 4 input slices x 2 weight slices, weighted 2^s * 4^k: (1+2+4+8) * (1+4) = 75."""
+    b = WorkloadBuilder("t", input_shape=(15,), timesteps=1)
+    b.readout(b.gemm("L", b.input, np.full((1, 15), 0.7), np.zeros(1)))
+    graph = b.graph()
+    x = np.ones((1, 15))
+    for bits, want in ((6, 3375), (5, 3375 + 75)):
+        cfg = pim_cfg(rows=15, cell_bits=2, weight_bits=5, input_bits=4, dac_bits=1, adc_bits=bits)
+        assert cfg.lossless_adc_bits == 6
+        assert run_int(PimExec(graph, graph.nodes[0], "numba", numerics(cfg)), x).tolist() == [[want]]

@@ -49,6 +49,9 @@ class PimConfig(_Section):
         1.0, gt=0, le=1, description="calibrated range only: clip at this fraction of the largest reachable bit-line sum")
     signed_weights: Literal["differential", "offset"] = Field("differential", description="signed-weight encoding")
     read_pulse_ns: float = Field(10.0, gt=0, description="word-line read pulse per input slice (ns)")
+    pipelined_adc: bool = Field(
+        False, description="sample-and-hold between array and ADCs: the next read overlaps the conversions "
+                           "of the previous one")
     replicate_weights: bool = Field(
         True, description="copy the layer's weights into idle macros to process output positions in parallel")
     static_input: Literal["auto", "recompute", "hold"] = Field(

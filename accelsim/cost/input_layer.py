@@ -11,7 +11,8 @@ Counts come from the functional model's :class:`~accelsim.hw.pim.activity.FirstL
   shift_add  (conversions + offset-correction adds) x E_add(acc_bits)
   buffer     input buffer: im2col reads of input_bits (+ one write of the input per
              inference); output/hold buffer: acc_bits words, see below
-  latency    ceil(vectors / copies) x input_slices x (t_pulse + min(adc_share, cols in use) x t_adc)
+  latency    reads = ceil(vectors / copies) x input_slices, t_conv = min(adc_share, cols in use) x t_adc:
+             reads x (t_pulse + t_conv), or with pipelined_adc reads x max(t_pulse, t_conv) + min(...)
 
 Direct input (static): ``hold`` evaluates once, writes the outputs to the hold buffer
 once and reads them at every step; ``recompute`` evaluates at every step and passes
@@ -110,9 +111,14 @@ def pim_input_layer(spec: ArchSpec, layer: Layer, act: FirstLayerActivity, N: in
     }
     t_adc = adc_ns(tech, pim.adc_bits, pim.adc_model)
     serial = min(pim.adc_share, m.max_cols_in_tile())   # conversions in a row on the busiest ADC
-    read_ns = pim.read_pulse_ns + serial * t_adc
+    convert_ns = serial * t_adc
     reads = ceil_div(m.vectors, copies) * m.input_slices  # sequential reads of each macro per evaluation
-    eval_ns = reads * read_ns
+    if pim.pipelined_adc:   # read k+1 overlaps the conversions of read k: fill + steady state
+        read_ns = max(pim.read_pulse_ns, convert_ns)
+        eval_ns = reads * read_ns + min(pim.read_pulse_ns, convert_ns) if reads else 0.0
+    else:
+        read_ns = pim.read_pulse_ns + convert_ns
+        eval_ns = reads * read_ns
     step_ns = [eval_ns] * T if evals == T else [eval_ns] + [0.0] * (T - 1)
     info = {
         "static_input": policy, "evaluations": evals,

@@ -35,15 +35,6 @@ class FirstLayerActivity:
     # ^ per row: mapped cells (bit lines it crosses in use)
     offset_correction_adds: int = 0  # offset encoding: digital adds of the input sum
 
-    def add(self, other: "FirstLayerActivity") -> None:
-        """Accumulate ``other`` (same layer, more samples) into this record."""
-        for name in ("evaluations", "vectors", "inputs", "inputs_clipped", "nonzero_inputs", "conversions",
-                     "adc_saturated", "offset_correction_adds"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        for name in ("row_driven", "row_drive_sq"):
-            mine, theirs = getattr(self, name), getattr(other, name)
-            setattr(self, name, theirs.copy() if mine.size == 0 else mine + theirs)
-
     def array_drive(self) -> tuple[float, float]:
         """(sum_i drive_sq_i * cells_i, sum_i drive_sq_i * level_sum_i): with G_off and
         G_on - G_off they give sum over reads of sum_ij (V_i/V_read)^2 * G_ij."""

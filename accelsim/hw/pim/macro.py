@@ -166,7 +166,7 @@ class ProgrammedLayer:
     """
 
     def __init__(self, weights: list[np.ndarray], p: MacroParams, key: int = 0):
-        self.p = p
+        self.p, self.key = p, key
         self.groups = len(weights)
         self.R, self.Og = weights[0].shape
         K = p.weight_slices
@@ -180,14 +180,17 @@ class ProgrammedLayer:
         sign = np.tile(np.array([1.0, -1.0][:pol]), self.Og * K)
         self.col_out = o_idx.astype(np.int64)
         self.col_weight = (sign * (2.0 ** (k_idx * p.cell_bits))).astype(np.float64)
-        self.slice_weight = 2.0 ** (np.arange(p.input_slices) * p.dac_bits)
         self.offset_code = 2 ** (p.weight_bits - 1) if not diff else 0
         self.row_tiles = math.ceil(self.R / p.rows)
-        # float32 sums are exact integers below 2^24; with variation they are not integers anyway
-        self.dtype = np.float32 if p.full_scale < 2 ** 24 or p.conductance_sigma > 0 else np.float64
+        # ideal levels are integers: int32 sums (exact; vectorise well); with variation float32
+        # (its rounding error is far below the ADC LSB)
+        if p.conductance_sigma > 0:
+            self.dtype = np.float32
+        else:
+            self.dtype = np.int32 if p.full_scale < 2 ** 31 else np.float64
         rng = np.random.default_rng([p.seed, key, 0])
         self.levels = []      # per group [R, C] ideal levels
-        self.g = []           # per group [R, C] programmed levels (variation), matmul dtype
+        self.g = []           # per group [R, C] programmed levels (with variation), in the sums' dtype
         self.lsb = []         # per group [row_tiles]
         self.offsets = []     # per group [row_tiles, C] (LSB)
         adc_top = (2 ** p.adc_bits - 1)
@@ -201,7 +204,7 @@ class ProgrammedLayer:
                     lev[:, :, k, q] = (m >> (k * p.cell_bits)) & (base - 1)
             lev = lev.reshape(self.R, self.C)
             g = lev.astype(np.float64)
-            if p.conductance_sigma > 0:
+            if p.conductance_sigma > 0:  # programmed level = ideal level x (1 + sigma eps), never below 0
                 g = np.maximum(0.0, g * (1.0 + p.conductance_sigma * rng.standard_normal(g.shape)))
             self.levels.append(lev)
             self.g.append(np.ascontiguousarray(g, dtype=self.dtype))
@@ -248,13 +251,13 @@ class ProgrammedLayer:
         xq = np.ascontiguousarray(xq, dtype=np.int32)
         for t in range(self.row_tiles):
             r0, r1 = t * p.rows, min(self.R, (t + 1) * p.rows)
-            noise = np.zeros((0, 0, 0), dtype=g.dtype)
+            noise = np.zeros((0, 0, 0), dtype=np.float32)
             if p.adc_noise_lsb > 0:
                 keys = noise_keys or [(0,)]
                 per = V // len(keys)
                 noise = np.concatenate([
-                    np.random.default_rng([p.seed, 1, group, t, *k]).standard_normal((S, per, self.C))
-                    for k in keys], axis=1).astype(g.dtype) * p.adc_noise_lsb
+                    np.random.default_rng([p.seed, 1, self.key, group, t, *k]).standard_normal((S, per, self.C))
+                    for k in keys], axis=1).astype(np.float32) * np.float32(p.adc_noise_lsb)
             drv = np.zeros((n_blocks, r1 - r0), dtype=np.int64)
             dsq = np.zeros((n_blocks, r1 - r0), dtype=np.float64)
             sat = np.zeros(n_blocks, dtype=np.int64)

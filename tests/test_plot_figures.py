@@ -132,3 +132,11 @@ def test_pareto_mask_matches_brute_force(max_x, max_y):
         x = rng.integers(0, 8, n).astype(float)   # small integers: many ties and duplicates
         y = rng.integers(0, 8, n).astype(float)
         assert (pareto_mask(x, y, max_x, max_y) == brute_force_front(x, y, max_x, max_y)).all()
+
+
+def test_timeline_resources_in_natural_order():
+    from accelsim.plot.timeline import _resource_order
+
+    names = ["link:x0y1->x1y1", "core10", "core2", "pim1", "dram", "core0", "pim0"]
+    assert sorted(names, key=_resource_order) == ["pim0", "pim1", "core0", "core2", "core10", "dram",
+                                                  "link:x0y1->x1y1"]

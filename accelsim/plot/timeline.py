@@ -1,6 +1,8 @@
 """Gantt chart of a timeline CSV (``resource,layer,step,start_ns,end_ns,kind``, one row per task)."""
 from __future__ import annotations
 
+import re
+
 import csv
 from pathlib import Path
 
@@ -42,11 +44,17 @@ def _first_seen(values) -> list:
     return list(dict.fromkeys(values))
 
 
+def _resource_order(name: str) -> tuple:
+    """PIM macros, then cores, then DRAM, then NoC links; numbers in natural order (core2 < core10)."""
+    kind = next((i for i, p in enumerate(("pim", "core", "dram", "link")) if name.startswith(p)), 4)
+    return (kind, [int(tok) if tok.isdigit() else tok for tok in re.split(r"(\d+)", name)])
+
+
 def plot_timeline(path: str | Path):
     from accelsim.plot.breakdown import palette
 
     tasks = read_timeline(path)
-    resources = _first_seen(t["resource"] for t in tasks)
+    resources = sorted(_first_seen(t["resource"] for t in tasks), key=_resource_order)
     layers = _first_seen(t["layer"] for t in tasks)
     kinds = _first_seen(t["kind"] for t in tasks)
     colors = dict(zip(layers, palette(len(layers))))

@@ -525,7 +525,7 @@ class _Exporter:
             if nd not in (1, 2):
                 raise self.bad(node, "NIR has Conv1d and Conv2d only")
             x = g.shapes[node.inputs[0]]
-            from accelsim.workload.ops import window_params
+            from accelsim.workload.ops.window import window_params
 
             strides, pads, dil = window_params(at, nd)
             if tuple(pads[:nd]) != tuple(pads[nd:]):
@@ -539,7 +539,7 @@ class _Exporter:
             return cls(input_shape=shp, weight=w, stride=st, padding=pad, dilation=dl, groups=int(at.group), bias=b)
         if op == "AveragePool":
             x = g.shapes[node.inputs[0]]
-            from accelsim.workload.ops import window_params
+            from accelsim.workload.ops.window import window_params
 
             if len(x) != 3:
                 raise self.bad(node, "NIR has 2-D pooling only")

@@ -16,7 +16,7 @@ import numpy as np
 
 from accelsim.kernels.window import Window
 from accelsim.workload.graph import Graph, Node
-from accelsim.workload.ops import window_params
+from accelsim.workload.ops.window import window_params
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ import pytest
 nir = pytest.importorskip("nir")
 
 from accelsim.cli import main  # noqa: E402
-from accelsim.convert.nir_io import NirOptions, export_nir, import_nir  # noqa: E402
+from accelsim.convert.nir_export import export_nir  # noqa: E402
+from accelsim.convert.nir_import import NirOptions, import_nir  # noqa: E402
 from accelsim.engine.functional import simulate  # noqa: E402
 from accelsim.workload import load_workload  # noqa: E402
 from accelsim.workload.builder import WorkloadBuilder  # noqa: E402

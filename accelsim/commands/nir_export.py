@@ -22,7 +22,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from accelsim.convert.nir_io import export_nir, require_nir
+    from accelsim.convert.nir_export import export_nir
+    from accelsim.convert.nir_files import require_nir
     from accelsim.workload.loader import load_workload
 
     nir = require_nir()

@@ -27,7 +27,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from accelsim.convert.nir_io import NirOptions, import_nir
+    from accelsim.convert.nir_import import NirOptions, import_nir
     from accelsim.workload.loader import check_samples, load_npz
 
     if args.timesteps is not None and not 1 <= args.timesteps <= 100_000:

@@ -13,6 +13,7 @@ from accelsim.workload.ops.registry import Shape, ShapeError
 
 
 def window_geometry(attrs: Any, in_spatial: Shape, kernel: Shape) -> Shape:
+    """The output's spatial extent; a :class:`ShapeError` names the attribute that does not fit."""
     nd = len(in_spatial)
     strides = tuple(attrs.strides) if attrs.strides is not None else (1,) * nd
     dil = tuple(getattr(attrs, "dilations", None) or (1,) * nd)

@@ -77,16 +77,25 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_run(args) -> int:
     from accelsim.simulate import run_simulation
     from accelsim.report.summary import summary
-    from accelsim.util.io import atomic_write_json
+    from accelsim.util.io import atomic_write_json, output_dir, output_file
 
     if args.samples is not None and args.samples < 1:
         raise fail("--samples", "", "must be a positive integer", args.samples)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():  # before loading anything
+        raise fail(str(out), "", "output path exists and is not a folder")
+
+    def outputs_writable(job) -> None:
+        output_dir(out)
+        if args.timeline:
+            output_file(args.timeline, "timeline file")
+        if args.samples is not None and args.samples > len(job.data):
+            print(f"note: --samples {args.samples}: there are only {len(job.data)} samples; simulating all of them",
+                  file=sys.stderr)
+
     report = run_simulation(args.arch, args.workload, sets=args.sets, samples=args.samples, inputs=args.inputs,
                             backend=args.backend, progress=not args.quiet and sys.stderr.isatty(),
-                            timeline=args.timeline)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise fail(str(out), "", "output path exists and is not a folder")
+                            timeline=args.timeline, before_run=outputs_writable)
     atomic_write_json(out / "report.json", report)
     if not args.quiet:
         print(summary(report))
@@ -129,6 +138,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return args.func(args)
     except InputError as exc:
         print(exc.format(), file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file the user named could not be read or written
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

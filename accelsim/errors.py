@@ -28,10 +28,12 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}: " if self.file else ""
-        loc = self.path or "<top>"
+        if not self.path:  # the file (or option) as a whole
+            value = "" if self.value is _MISSING else f"{_short(self.value)}: "
+            return f"{where}{value}{self.message}"
         if self.value is _MISSING:
-            return f"{where}{loc}: {self.message}"
-        return f"{where}{loc} = {_short(self.value)}: {self.message}"
+            return f"{where}{self.path}: {self.message}"
+        return f"{where}{self.path} = {_short(self.value)}: {self.message}"
 
 
 class InputError(Exception):

@@ -7,7 +7,7 @@ design point that differs only in cost parameters (see
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from accelsim.config.loader import ArchSpec, load_arch, parse_set
 from accelsim.cost import model as cost_model
@@ -80,7 +80,11 @@ def cost_and_report(job: Job, trace: Trace, timeline: Optional[str] = None) -> d
 
 def run_simulation(arch_file: str, workload_file: str, sets: Iterable[str] = (), samples: Optional[int] = None,
                    inputs: Optional[str] = None, backend: str = "numba", progress: bool = False,
-                   timeline: Optional[str] = None) -> dict:
+                   timeline: Optional[str] = None, before_run: Optional[Callable[[Job], None]] = None) -> dict:
+    """The whole simulation. ``before_run(job)``: called once everything is validated and
+    before the long part (e.g. to check that the outputs can be written)."""
     job = prepare(arch_file, workload_file, sets, samples, inputs)
     cost_model.check_placement(lower(job.graph), job.spec, job.arch_file)  # fail before the long part
+    if before_run is not None:
+        before_run(job)
     return cost_and_report(job, functional_trace(job, backend, progress), timeline)

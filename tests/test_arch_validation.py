@@ -74,7 +74,7 @@ def test_missing_file(tmp_path, expect_problem):
     missing = tmp_path / "nope.yaml"
     with pytest.raises(InputError) as err:
         load_arch(missing)
-    expect_problem(err.value, missing, "", "<top>", "file not found")
+    expect_problem(err.value, missing, "", "file not found")
 
 
 def test_directory_instead_of_file(tmp_path, expect_problem):

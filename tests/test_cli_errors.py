@@ -59,7 +59,7 @@ def test_validate_reports_every_bad_file(capsys, tmp_path, tiny_workload):
     bad_wl = tiny_workload.write()
     missing = tmp_path / "missing.yaml"
     code, out, err = run_main(capsys, "validate", missing, bad_wl)
-    assert_clean_error(code, out, err, f"{missing}: <top>: file not found", f"{bad_wl}: nodes[4].op = 'Dense': unknown operator")
+    assert_clean_error(code, out, err, f"{missing}: file not found", f"{bad_wl}: nodes[4].op = 'Dense': unknown operator")
     assert out == ""
 
 
@@ -259,3 +259,55 @@ def test_module_schema_workload(tmp_path):
     proc = run_module("schema", "workload", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["title"] == "accelsim workload v1 (JSON)"
+
+
+# --------------------------------------------------------------------------
+# output paths that cannot be written: exit 2 before the long part, no traceback
+
+def _blocker(tmp_path):
+    f = tmp_path / "afile"
+    f.write_text("not a folder\n", encoding="utf-8")
+    return f
+
+
+@pytest.mark.parametrize("where", ["out", "timeline_under_file", "timeline_is_dir"])
+def test_run_with_unwritable_outputs(capsys, tmp_path, arch_file, workload_file, where):
+    f = _blocker(tmp_path)
+    out, extra = tmp_path / "out", []
+    if where == "out":
+        out = f / "sub"
+    elif where == "timeline_under_file":
+        extra = ["--timeline", str(f / "t.csv")]
+    else:
+        (tmp_path / "adir").mkdir()
+        extra = ["--timeline", str(tmp_path / "adir")]
+    code = main(["run", str(arch_file), str(workload_file), "-o", str(out), "-q", *extra])
+    _, err = capsys.readouterr()
+    assert code == 2 and "Traceback" not in err and err.startswith("error: ")
+    assert not (out / "report.json").exists()
+
+
+@pytest.mark.parametrize("cmd", ["plot", "export"])
+def test_plot_and_export_to_unwritable_paths(capsys, tmp_path, workload_file, cmd):
+    f = _blocker(tmp_path)
+    if cmd == "plot":
+        argv = ["plot", str(tmp_path / "missing_report.json"), "-o", str(f / "p.png")]
+    else:
+        pytest.importorskip("nir")
+        argv = ["export", str(workload_file), "-o", str(f / "x.nir")]
+    code = main(argv)
+    _, err = capsys.readouterr()
+    assert code == 2 and "Traceback" not in err and str(f) in err
+
+
+def test_sweep_into_a_path_under_a_file(capsys, tmp_path, arch_file, workload_file):
+    f = _blocker(tmp_path)
+    code = main(["sweep", str(arch_file), str(workload_file), "--grid", "core.lanes=2,4", "-o", str(f / "s"), "-q"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "Traceback" not in err and str(f) in err
+
+
+def test_more_samples_than_available_says_so(capsys, tmp_path, arch_file, workload_file):
+    assert main(["run", str(arch_file), str(workload_file), "-o", str(tmp_path / "o"), "-q", "--samples", "1000"]) == 0
+    _, err = capsys.readouterr()
+    assert "note: --samples 1000: there are only" in err

@@ -47,6 +47,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from accelsim.util.io import output_dir
     from accelsim.convert.onnx_graph import read_onnx
     from accelsim.convert.onnx_import import ConvertOptions, load_xy, to_snn
     from accelsim.engine.ann import run_ann
@@ -59,9 +60,7 @@ def run(args) -> int:
         raise fail("--percentile", "", "must be in (0, 100]", args.percentile)
     if args.weight_bits is not None and not 1 <= args.weight_bits <= 32:
         raise fail("--weight-bits", "", "must be an integer in [1, 32]", args.weight_bits)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise fail(str(out), "", "output path exists and is not a folder")
+    out = output_dir(args.out, "workload folder")
     name = args.name or Path(args.model).stem
     opts = ConvertOptions(timesteps=args.timesteps, neuron=args.neuron, leak=args.leak, reset=args.reset,
                           balance=args.balance, percentile=args.percentile, ratenorm_p=_p(args.ratenorm_p),

@@ -6,7 +6,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from accelsim.errors import fail
 
 NAME = "export"
 
@@ -22,17 +21,15 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from accelsim.util.io import output_file
     from accelsim.convert.nir_export import export_nir
     from accelsim.convert.nir_files import require_nir
     from accelsim.workload.loader import load_workload
 
     nir = require_nir()
+    out = output_file(args.out, ".nir file")
     graph = load_workload(args.workload)
     ng, lossy = export_nir(graph, dt=args.dt, discretisation=args.discretisation)
-    out = Path(args.out)
-    if out.is_dir():
-        raise fail(str(out), "", "is a folder; give the .nir file to write")
-    out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)
     try:

@@ -27,14 +27,13 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from accelsim.util.io import output_dir
     from accelsim.convert.nir_import import NirOptions, import_nir
     from accelsim.workload.loader import check_samples, load_npz
 
     if args.timesteps is not None and not 1 <= args.timesteps <= 100_000:
         raise fail("--timesteps", "", "must be an integer in [1, 100000]", args.timesteps)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise fail(str(out), "", "output path exists and is not a folder")
+    out = output_dir(args.out, "workload folder")
     opts = NirOptions(dt=args.dt, discretisation=args.discretisation, timesteps=args.timesteps,
                       encoding=args.encoding, name=args.name)
     b = import_nir(args.graph, opts)

@@ -21,7 +21,9 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from accelsim.plot.dispatch import plot_file
+    from accelsim.util.io import output_file
 
+    output_file(args.out, "figure file")
     kind = plot_file(args.source, args.out, args.kind, args.x, args.y, args.maximize)
     print(f"wrote {args.out} ({kind})")
     return 0

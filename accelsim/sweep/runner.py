@@ -17,6 +17,7 @@ from typing import Any, Callable, Optional
 
 from accelsim import __version__
 from accelsim.config.numerics import numerics_part
+from accelsim.util.io import output_dir
 from accelsim.errors import fail
 from accelsim.sweep import executors
 from accelsim.sweep.evaluate import GroupTask, PointTask
@@ -129,7 +130,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, executor: str = "local", wor
     points = grid_points(spec.axes, spec.random_n, spec.seed)
     validator = PointValidator(spec.arch_file, spec.workload_file, spec.base_sets)
     validate_points(validator, spec.axes, points)
-    out.mkdir(parents=True, exist_ok=True)
+    output_dir(out, "sweep folder")
     check_manifest(out, manifest(spec))
     journal = Journal(out / JOURNAL).open()
     keys = [p.key for p in points]

@@ -8,6 +8,37 @@ from pathlib import Path
 from typing import Any
 
 
+def output_dir(path: str | os.PathLike, what: str = "output folder") -> Path:
+    """Create ``path`` (with its parents) as a writable folder, before any work is done.
+
+    Raises :class:`accelsim.errors.InputError` (exit 2) when it is a file, cannot be
+    created or is not writable.
+    """
+    from accelsim.errors import fail
+
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise fail(str(p), "", f"output path exists and is not a folder (the {what})")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise fail(str(p), "", f"cannot create the {what}: {exc.strerror or exc}") from None
+    if not os.access(p, os.W_OK | os.X_OK):
+        raise fail(str(p), "", f"the {what} is not writable")
+    return p
+
+
+def output_file(path: str | os.PathLike, what: str = "output file") -> Path:
+    """Check that ``path`` can be written as a file (its folder is created); InputError if not."""
+    from accelsim.errors import fail
+
+    p = Path(path)
+    if p.is_dir():
+        raise fail(str(p), "", f"the {what} is a folder; give a file name")
+    output_dir(p.parent if str(p.parent) else Path("."), f"folder of the {what}")
+    return p
+
+
 def _temp_beside(path: Path, suffix: str) -> tuple[int, str]:
     """A temporary file next to ``path`` with the permissions a plain ``open`` would give
     (mkstemp makes it 0600; the renamed result must honour the umask like any new file)."""
@@ -41,7 +72,7 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 
 
 def atomic_write_json(path: str | os.PathLike, data: Any) -> None:
-    """Write ``data`` as indented, key-sorted JSON atomically (byte-stable)."""
+    """Write ``data`` as indented JSON atomically, keys in insertion order (byte-stable)."""
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n")
 
 

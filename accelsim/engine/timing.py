@@ -36,6 +36,7 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Optional
 
 import numpy as np
@@ -69,26 +70,27 @@ class Schedule:
 
 
 class _Rows(Sequence):
-    """The timeline rows of :func:`_fast`, in :meth:`_Run.run`'s order ``(start, end, resource,
-    layer, step)``, made into tuples only when read (a sweep never reads them)."""
+    """The timeline rows of :func:`_fast` in :meth:`_Run.run`'s order ``(start, end, resource, layer,
+    step)``; sorted and made into tuples only when read (a sweep only asks for their number)."""
 
     def __init__(self, names: list[str], layers: list[str], res: np.ndarray, layer: np.ndarray, t: np.ndarray,
                  start: np.ndarray, end: np.ndarray, kind: np.ndarray):
-        rank = {n: k for k, n in enumerate(sorted(set(names)))}
-        lrank = {n: k for k, n in enumerate(sorted(set(layers)))}
-        res_rank = np.array([rank[n] for n in names], np.int64)
-        layer_rank = np.array([lrank[n] for n in layers], np.int64)
-        # np.lexsort is stable, as sorted() is: equal keys keep the recording order
-        order = np.lexsort((t, layer_rank[layer], res_rank[res], end, start))
-        self._cols = (names, layers, res[order], layer[order], t[order], start[order], end[order], kind[order])
+        self._cols = (names, layers, res, layer, t, start, end, kind)
         self._rows: Optional[list[tuple]] = None
 
     def _list(self) -> list[tuple]:
         if self._rows is None:
             names, layers, res, layer, t, start, end, kind = self._cols
+            rank = {n: k for k, n in enumerate(sorted(set(names)))}
+            lrank = {n: k for k, n in enumerate(sorted(set(layers)))}
+            res_rank = np.array([rank[n] for n in names], np.int64)
+            layer_rank = np.array([lrank[n] for n in layers], np.int64)
+            # np.lexsort is stable, as sorted() is: equal keys keep the recording order
+            order = np.lexsort((t, layer_rank[layer], res_rank[res], end, start))
             kinds = timing_kernel.KINDS
             self._rows = [(names[r], layers[i], s, a, b, kinds[k]) for r, i, s, a, b, k in
-                          zip(res.tolist(), layer.tolist(), t.tolist(), start.tolist(), end.tolist(), kind.tolist())]
+                          zip(res[order].tolist(), layer[order].tolist(), t[order].tolist(), start[order].tolist(),
+                              end[order].tolist(), kind[order].tolist())]
         return self._rows
 
     def __len__(self) -> int:
@@ -274,6 +276,13 @@ def schedule(layers: list[LayerTasks], T: int, cores: int, mesh: Mesh, clock_ns:
     return result
 
 
+@lru_cache(maxsize=64)
+def _resource_names(cores: int, pim_macros: int, mesh: Mesh, n_links: int) -> list[str]:
+    """Names of the kernel's resources by index (cores, PIM macros, DRAM, links)."""
+    names = [f"core{d}" for d in range(cores)] + [f"pim{m}" for m in range(pim_macros)] + ["dram"]
+    return names + [mesh.link_name(l) for l in range(n_links)]
+
+
 def _fast(layers: list[LayerTasks], T: int, cores: int, mesh: Mesh, clock_ns: float, dram: Dram,
           pim_macros: int) -> Schedule:
     """The schedule of :class:`_Run`, computed by :func:`accelsim.engine.timing_kernel.simulate`."""
@@ -308,17 +317,16 @@ def _fast(layers: list[LayerTasks], T: int, cores: int, mesh: Mesh, clock_ns: fl
         procs.extend((i, int(d)) for d in np.nonzero(cc.sum(axis=0))[0])
     src_idx = np.array([s for lt in layers for s in lt.sources], np.int64)
     proc = np.array(procs, np.int64).reshape(-1, 2)
-    (done, now, r_res, r_layer, r_t, r_start, r_end, r_kind, busy, has, core_busy, first, l_start,
-     l_end) = timing_kernel.simulate(T, cores, pim_macros, float(clock_ns), core_cycles, dram_on, dram_ns,
-                                     link_cycles, lat, front, front_kind, src_ptr, src_idx,
-                                     np.ascontiguousarray(proc[:, 0]), np.ascontiguousarray(proc[:, 1]))
+    done, now, rec, busy, has, core_busy, first, l_start, l_end = timing_kernel.simulate(
+        T, cores, pim_macros, float(clock_ns), core_cycles, dram_on, dram_ns, link_cycles, lat, front, front_kind,
+        src_ptr, src_idx, np.ascontiguousarray(proc[:, 0]), np.ascontiguousarray(proc[:, 1]))
     if not done.all():
         missing = [(layers[e // T].name, e % T) for e in np.nonzero(~done)[0].tolist()]
         raise RuntimeError(f"schedule deadlocked at {missing[:3]}")
-    names = [f"core{d}" for d in range(cores)] + [f"pim{m}" for m in range(pim_macros)] + ["dram"]
-    names += [mesh.link_name(l) if has[cores + pim_macros + 1 + l] else "" for l in range(n_links)]
+    names = _resource_names(cores, pim_macros, mesh, n_links)
     lnames = [lt.name for lt in layers]
-    rows = _Rows(names, lnames, r_res, r_layer, r_t, r_start, r_end, r_kind)
+    ints = rec[:, [0, 1, 2, 5]].astype(np.int64)
+    rows = _Rows(names, lnames, ints[:, 0], ints[:, 1], ints[:, 2], rec[:, 3], rec[:, 4], ints[:, 3])
     order = sorted((int(first[i]), i) for i in range(nl) if first[i] >= 0)
     starts = {lnames[i]: float(l_start[i]) for _, i in order}
     ends = {lnames[i]: float(l_end[i]) for _, i in order}

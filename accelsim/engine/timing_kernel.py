@@ -41,106 +41,108 @@ _C_STEP, _C_CHECK, _C_GRANT, _C_DGRANT, _C_DDONE, _C_REST, _C_END = range(9, 16)
 _END = 99
 
 
-@njit(cache=True)
-def _push(h_time, h_eid, h_kind, h_arg, st, now, time, kind, arg):
-    """Schedule an event. st[0] = heap size, st[1] = next event id, st[4:6] = head and tail of the
-    queue of events at ``now``: they come after every pending event of smaller id, so a FIFO
-    (ids in order) beside the heap keeps simpy's ``(time, id)`` order without heap operations."""
+@njit(cache=True, inline="always")
+def _push(H, st, now, time, kind, arg):
+    """Schedule an event: a row ``(time, id, kind, arg)`` of ``H``. st[0] = heap size, st[1] = next
+    event id, st[4:6] = head and tail of the queue of events at ``now``: they come after every
+    pending event of smaller id, so a FIFO (ids in order, at the end of ``H``) beside the heap keeps
+    simpy's ``(time, id)`` order without heap operations."""
     eid = st[1]
     st[1] = eid + 1
     if time == now:
-        j = st[5]
-        st[5] = j + 1
-        h_time[-1 - j], h_eid[-1 - j], h_kind[-1 - j], h_arg[-1 - j] = time, eid, kind, arg
+        j = H.shape[0] - 1 - st[5]
+        st[5] += 1
+        H[j, 0], H[j, 1], H[j, 2], H[j, 3] = time, eid, kind, arg
         return
-    n = st[0]
-    st[0] = n + 1
-    i = n
+    i = st[0]
+    st[0] = i + 1
     while i > 0:
         parent = (i - 1) >> 1
-        if h_time[parent] < time or (h_time[parent] == time and h_eid[parent] < eid):
+        if H[parent, 0] < time or (H[parent, 0] == time and H[parent, 1] < eid):
             break
-        h_time[i], h_eid[i], h_kind[i], h_arg[i] = h_time[parent], h_eid[parent], h_kind[parent], h_arg[parent]
+        H[i, 0], H[i, 1], H[i, 2], H[i, 3] = H[parent, 0], H[parent, 1], H[parent, 2], H[parent, 3]
         i = parent
-    h_time[i], h_eid[i], h_kind[i], h_arg[i] = time, eid, kind, arg
+    H[i, 0], H[i, 1], H[i, 2], H[i, 3] = time, eid, kind, arg
 
 
-@njit(cache=True)
-def _pop(h_time, h_eid, h_kind, h_arg, st):
-    """Remove the earliest event (of the heap and the FIFO at the end of the arrays); returns
-    (time, kind, arg). The FIFO's events are all at the current time, so it is empty whenever
-    time moves on; it restarts at the end of the arrays then."""
-    f = st[4]
-    if f < st[5]:
-        if st[0] == 0 or h_time[0] > h_time[-1 - f] or (h_time[0] == h_time[-1 - f] and h_eid[0] > h_eid[-1 - f]):
-            time, kind, arg = h_time[-1 - f], h_kind[-1 - f], h_arg[-1 - f]
-            f += 1
-            if f == st[5]:
+@njit(cache=True, inline="always")
+def _pop(H, st):
+    """Remove the earliest event of the heap and the FIFO; returns (time, kind, arg). The FIFO's
+    events are all at the current time, so it is empty whenever time moves on; it restarts then."""
+    if st[4] < st[5]:
+        f = H.shape[0] - 1 - st[4]
+        if st[0] == 0 or H[0, 0] > H[f, 0] or (H[0, 0] == H[f, 0] and H[0, 1] > H[f, 1]):
+            st[4] += 1
+            if st[4] == st[5]:
                 st[4], st[5] = 0, 0
-            else:
-                st[4] = f
-            return time, kind, arg
-    time, kind, arg = h_time[0], h_kind[0], h_arg[0]
+            return H[f, 0], int(H[f, 2]), int(H[f, 3])
+    time, kind, arg = H[0, 0], int(H[0, 2]), int(H[0, 3])
     n = st[0] - 1
     st[0] = n
     if n > 0:
-        lt, le, lk, la = h_time[n], h_eid[n], h_kind[n], h_arg[n]
+        lt, le, lk, la = H[n, 0], H[n, 1], H[n, 2], H[n, 3]
         i = 0
         while True:
             c = 2 * i + 1
             if c >= n:
                 break
-            if c + 1 < n and (h_time[c + 1] < h_time[c] or (h_time[c + 1] == h_time[c] and h_eid[c + 1] < h_eid[c])):
+            if c + 1 < n and (H[c + 1, 0] < H[c, 0] or (H[c + 1, 0] == H[c, 0] and H[c + 1, 1] < H[c, 1])):
                 c += 1
-            if lt < h_time[c] or (lt == h_time[c] and le < h_eid[c]):
+            if lt < H[c, 0] or (lt == H[c, 0] and le < H[c, 1]):
                 break
-            h_time[i], h_eid[i], h_kind[i], h_arg[i] = h_time[c], h_eid[c], h_kind[c], h_arg[c]
+            H[i, 0], H[i, 1], H[i, 2], H[i, 3] = H[c, 0], H[c, 1], H[c, 2], H[c, 3]
             i = c
-        h_time[i], h_eid[i], h_kind[i], h_arg[i] = lt, le, lk, la
+        H[i, 0], H[i, 1], H[i, 2], H[i, 3] = lt, le, lk, la
     return time, kind, arg
 
 
-@njit(cache=True)
-def _try_grant(r, now, res_busy, q_head, rq_prio, rq_time, rq_proc, rq_next,
-               h_time, h_eid, h_kind, h_arg, st):
-    """simpy's ``_trigger_put`` on a capacity-1 PriorityResource: grant the queue's head if free."""
-    if res_busy[r] or q_head[r] < 0:
+@njit(cache=True, inline="always")
+def _try_grant(r, now, RS, RQ, H, st):
+    """simpy's ``_trigger_put`` on a capacity-1 PriorityResource: grant the queue's head if free.
+    ``RS[r]`` = (busy, first queued request); ``RQ[j]`` = (priority, request time, process, next)."""
+    j = RS[r, 1]
+    if RS[r, 0] or j < 0:
         return
-    best, best_prev = q_head[r], -1
-    prev, j = q_head[r], rq_next[q_head[r]]
+    best, best_prev = j, -1
+    prev, j = j, int(RQ[j, 3])
     while j >= 0:   # the list is in arrival order: strict < keeps the earliest of equal keys
-        if rq_prio[j] < rq_prio[best] or (rq_prio[j] == rq_prio[best] and rq_time[j] < rq_time[best]):
+        if RQ[j, 0] < RQ[best, 0] or (RQ[j, 0] == RQ[best, 0] and RQ[j, 1] < RQ[best, 1]):
             best, best_prev = j, prev
-        prev, j = j, rq_next[j]
+        prev, j = j, int(RQ[j, 3])
     if best_prev < 0:
-        q_head[r] = rq_next[best]
+        RS[r, 1] = int(RQ[best, 3])
     else:
-        rq_next[best_prev] = rq_next[best]
-    res_busy[r] = True
-    _push(h_time, h_eid, h_kind, h_arg, st, now, now, _RESUME, rq_proc[best])
+        RQ[best_prev, 3] = RQ[best, 3]
+    RS[r, 0] = 1
+    _push(H, st, now, now, _RESUME, RQ[best, 2])
 
 
-@njit(cache=True)
-def _request(r, prio, p, now, res_busy, q_head, rq_prio, rq_time, rq_proc, rq_next,
-             h_time, h_eid, h_kind, h_arg, st):
+@njit(cache=True, inline="always")
+def _request(r, prio, p, now, RS, RQ, H, st):
     j = st[2]
     st[2] = j + 1
-    rq_prio[j], rq_time[j], rq_proc[j], rq_next[j] = prio, now, p, -1
-    if q_head[r] < 0:
-        q_head[r] = j
+    RQ[j, 0], RQ[j, 1], RQ[j, 2], RQ[j, 3] = prio, now, p, -1
+    k = RS[r, 1]
+    if k < 0:
+        RS[r, 1] = j
     else:
-        k = q_head[r]
-        while rq_next[k] >= 0:
-            k = rq_next[k]
-        rq_next[k] = j
-    _try_grant(r, now, res_busy, q_head, rq_prio, rq_time, rq_proc, rq_next, h_time, h_eid, h_kind, h_arg, st)
+        while RQ[k, 3] >= 0:
+            k = int(RQ[k, 3])
+        RQ[k, 3] = j
+    _try_grant(r, now, RS, RQ, H, st)
 
 
-@njit(cache=True)
-def _record(res, layer, t, start, end, kind, rec_res, rec_layer, rec_t, rec_start, rec_end, rec_kind, st):
+@njit(cache=True, inline="always")
+def _release(r, now, RS, H, st):
+    RS[r, 0] = 0
+    _push(H, st, now, now, _RELEASE, r)
+
+
+@njit(cache=True, inline="always")
+def _record(REC, st, res, layer, t, start, end, kind):
     k = st[3]
     st[3] = k + 1
-    rec_res[k], rec_layer[k], rec_t[k], rec_start[k], rec_end[k], rec_kind[k] = res, layer, t, start, end, kind
+    REC[k, 0], REC[k, 1], REC[k, 2], REC[k, 3], REC[k, 4], REC[k, 5] = res, layer, t, start, end, kind
 
 
 @njit(cache=True)
@@ -157,9 +159,10 @@ def simulate(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles
     Resources: core ``d`` -> ``d``, PIM macro ``m`` -> ``n_core + m``, DRAM -> ``n_core + n_pim``,
     link ``l`` -> ``n_core + n_pim + 1 + l``.
 
-    Returns (done per (layer, step) ``i * T + t``, makespan, records (res, layer, t, start, end, kind) in the order simpy
-    records them, busy per resource, has-records per resource, core busy per layer, layer first
-    record index, layer start, layer end); a step not done means a deadlock.
+    Returns (done per (layer, step) ``i * T + t``, makespan, records [n, 6] (resource, layer,
+    step, start, end, kind) in the order simpy records them, busy per resource, has-records per
+    resource, core busy per layer, layer's first record index, layer start, layer end); a step
+    not done means a deadlock.
     """
     nl = core_cycles.shape[0]
     n_links = link_cycles.shape[2]
@@ -186,25 +189,12 @@ def simulate(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles
     n_ev = 3 * n_req + 6 * nl * T + 16
     n_wait = n_proc * T + src_idx.shape[0] * T + 1
 
-    h_time = np.empty(n_ev, np.float64)
-    h_eid = np.empty(n_ev, np.int64)
-    h_kind = np.empty(n_ev, np.int64)
-    h_arg = np.empty(n_ev, np.int64)
+    H = np.empty((n_ev, 4), np.float64)       # events: time, id, kind, arg
     st = np.zeros(6, np.int64)  # heap size, next event id, requests, records, FIFO head and tail
-
-    res_busy = np.zeros(R, np.bool_)
-    q_head = np.full(R, -1, np.int64)
-    rq_prio = np.empty(n_req + 1, np.int64)
-    rq_time = np.empty(n_req + 1, np.float64)
-    rq_proc = np.empty(n_req + 1, np.int64)
-    rq_next = np.empty(n_req + 1, np.int64)
-
-    rec_res = np.empty(n_req + 1, np.int64)
-    rec_layer = np.empty(n_req + 1, np.int64)
-    rec_t = np.empty(n_req + 1, np.int64)
-    rec_start = np.empty(n_req + 1, np.float64)
-    rec_end = np.empty(n_req + 1, np.float64)
-    rec_kind = np.empty(n_req + 1, np.int64)
+    RS = np.zeros((R, 2), np.int64)           # per resource: busy, first queued request (-1: none)
+    RS[:, 1] = -1
+    RQ = np.empty((n_req + 1, 4), np.float64)  # requests: priority, time, process, next queued
+    REC = np.empty((n_req + 1, 6), np.float64)  # records: resource, layer, step, start, end, kind
     busy = np.zeros(R, np.float64)
     core_busy = np.zeros(nl, np.float64)
 
@@ -247,14 +237,13 @@ def simulate(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles
         if not first:
             if st[0] == 0 and st[4] == st[5]:
                 break
-            now, kind, arg = _pop(h_time, h_eid, h_kind, h_arg, st)
+            now, kind, arg = _pop(H, st)
             n_run = 0
             if kind == _RESUME:
                 runq[0] = arg
                 n_run = 1
             elif kind == _RELEASE:
-                _try_grant(arg, now, res_busy, q_head, rq_prio, rq_time, rq_proc, rq_next,
-                           h_time, h_eid, h_kind, h_arg, st)
+                _try_grant(arg, now, RS, RQ, H, st)
             elif kind == _READY:
                 ready_done[arg] = True
                 w = w_head[arg]
@@ -269,7 +258,7 @@ def simulate(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles
                     q = w_proc[w]
                     p_count[q] += 1
                     if p_count[q] == p_need[q]:
-                        _push(h_time, h_eid, h_kind, h_arg, st, now, now, _RESUME, q)
+                        _push(H, st, now, now, _RESUME, q)
                     w = w_next[w]
         first = False
 
@@ -295,7 +284,7 @@ def simulate(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles
                             if done_done[e]:
                                 p_count[p] += 1
                                 if p_count[p] == n_src:
-                                    _push(h_time, h_eid, h_kind, h_arg, st, now, now, _RESUME, p)
+                                    _push(H, st, now, now, _RESUME, p)
                             else:
                                 slot = nl * T + e
                                 w_proc[n_w], w_next[n_w] = p, -1
@@ -311,8 +300,7 @@ def simulate(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles
                         base = n_core if front_kind[i] == 1 else 0
                         p_k[p] = 0
                         p_phase[p] = _G_FRONT_REQ
-                        _request(base, prio, p, now, res_busy, q_head, rq_prio, rq_time, rq_proc, rq_next,
-                                 h_time, h_eid, h_kind, h_arg, st)
+                        _request(base, prio, p, now, RS, RQ, H, st)
                         break
                     p_phase[p] = _G_XFER
                 elif ph == _G_FRONT_REQ:
@@ -321,22 +309,19 @@ def simulate(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles
                     k = p_k[p] + 1
                     p_k[p] = k
                     if k < units:
-                        _request(base + k, prio, p, now, res_busy, q_head, rq_prio, rq_time, rq_proc,
-                                 rq_next, h_time, h_eid, h_kind, h_arg, st)
+                        _request(base + k, prio, p, now, RS, RQ, H, st)
                         break
                     p_start[p] = now
                     p_phase[p] = _G_FRONT_RUN
-                    _push(h_time, h_eid, h_kind, h_arg, st, now, now + front_ns[i, t], _RESUME, p)
+                    _push(H, st, now, now + front_ns[i, t], _RESUME, p)
                     break
                 elif ph == _G_FRONT_RUN:
                     base = n_core if front_kind[i] == 1 else 0
                     units = n_pim if front_kind[i] == 1 else n_core
                     rk = _K_PIM if front_kind[i] == 1 else _K_INPUT
                     for m in range(units):
-                        res_busy[base + m] = False
-                        _push(h_time, h_eid, h_kind, h_arg, st, now, now, _RELEASE, base + m)
-                        _record(base + m, i, t, p_start[p], now, rk, rec_res, rec_layer, rec_t, rec_start, rec_end,
-                                rec_kind, st)
+                        _release(base + m, now, RS, H, st)
+                        _record(REC, st, base + m, i, t, p_start[p], now, rk)
                         busy[base + m] += now - p_start[p]
                     p_phase[p] = _G_XFER
                 elif ph == _G_XFER or ph == _G_LINK_REQ:
@@ -346,8 +331,7 @@ def simulate(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles
                     if l < n_links:
                         p_k[p] = l
                         p_phase[p] = _G_LINK_REQ
-                        _request(link_r0 + l, prio, p, now, res_busy, q_head, rq_prio, rq_time, rq_proc,
-                                 rq_next, h_time, h_eid, h_kind, h_arg, st)
+                        _request(link_r0 + l, prio, p, now, RS, RQ, H, st)
                         break
                     if ph == _G_XFER:
                         p_phase[p] = _G_LAT
@@ -360,30 +344,28 @@ def simulate(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles
                             if dur > longest:
                                 longest = dur
                     p_phase[p] = _G_LINK_RUN
-                    _push(h_time, h_eid, h_kind, h_arg, st, now, now + longest, _RESUME, p)
+                    _push(H, st, now, now + longest, _RESUME, p)
                     break
                 elif ph == _G_LINK_RUN:
                     start = p_start[p]
                     for l in range(n_links):
                         if link_cycles[i, t, l] != 0:
-                            res_busy[link_r0 + l] = False
-                            _push(h_time, h_eid, h_kind, h_arg, st, now, now, _RELEASE, link_r0 + l)
+                            _release(link_r0 + l, now, RS, H, st)
                             dur = float(link_cycles[i, t, l]) * clock
-                            _record(link_r0 + l, i, t, start, start + dur, _K_NOC, rec_res, rec_layer, rec_t,
-                                    rec_start, rec_end, rec_kind, st)
+                            _record(REC, st, link_r0 + l, i, t, start, start + dur, _K_NOC)
                             busy[link_r0 + l] += dur
                     p_phase[p] = _G_LAT
                 elif ph == _G_LAT:
                     p_phase[p] = _G_READY
                     if lat_cycles[i, t] > 0:
-                        _push(h_time, h_eid, h_kind, h_arg, st, now, now + float(lat_cycles[i, t]) * clock, _RESUME, p)
+                        _push(H, st, now, now + float(lat_cycles[i, t]) * clock, _RESUME, p)
                         break
                 elif ph == _G_READY:
                     e = i * T + t
-                    _push(h_time, h_eid, h_kind, h_arg, st, now, now, _READY, e)
+                    _push(H, st, now, now, _READY, e)
                     if left[e] == 0:
                         done_trig[e] = True
-                        _push(h_time, h_eid, h_kind, h_arg, st, now, now, _DONE, e)
+                        _push(H, st, now, now, _DONE, e)
                     p_t[p] = t + 1
                     p_phase[p] = _G_STEP
                 elif ph == _C_STEP:
@@ -407,48 +389,43 @@ def simulate(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles
                         p_phase[p] = _C_STEP
                         continue
                     p_phase[p] = _C_GRANT
-                    _request(d, prio, p, now, res_busy, q_head, rq_prio, rq_time, rq_proc, rq_next,
-                             h_time, h_eid, h_kind, h_arg, st)
+                    _request(d, prio, p, now, RS, RQ, H, st)
                     break
                 elif ph == _C_GRANT:
                     p_start[p] = now
                     if dram_on[i, t, d]:
                         p_phase[p] = _C_DGRANT
-                        _request(dram_r, prio, p, now, res_busy, q_head, rq_prio, rq_time, rq_proc, rq_next,
-                                 h_time, h_eid, h_kind, h_arg, st)
+                        _request(dram_r, prio, p, now, RS, RQ, H, st)
                         break
                     p_phase[p] = _C_REST
                 elif ph == _C_DGRANT:
                     p_s2[p] = now
                     p_phase[p] = _C_DDONE
-                    _push(h_time, h_eid, h_kind, h_arg, st, now, now + dram_ns[i, t, d], _RESUME, p)
+                    _push(H, st, now, now + dram_ns[i, t, d], _RESUME, p)
                     break
                 elif ph == _C_DDONE:
-                    _record(dram_r, i, t, p_s2[p], now, _K_DRAM, rec_res, rec_layer, rec_t, rec_start, rec_end,
-                            rec_kind, st)
+                    _record(REC, st, dram_r, i, t, p_s2[p], now, _K_DRAM)
                     busy[dram_r] += now - p_s2[p]
-                    res_busy[dram_r] = False
-                    _push(h_time, h_eid, h_kind, h_arg, st, now, now, _RELEASE, dram_r)
+                    _release(dram_r, now, RS, H, st)
                     p_phase[p] = _C_REST
                 elif ph == _C_REST:
                     dur = core_cycles[i, t, d] * clock
                     rest = dur - (now - p_start[p])
                     p_phase[p] = _C_END
                     if rest > 0:
-                        _push(h_time, h_eid, h_kind, h_arg, st, now, now + rest, _RESUME, p)
+                        _push(H, st, now, now + rest, _RESUME, p)
                         break
                 elif ph == _C_END:
                     start = p_start[p]
-                    _record(d, i, t, start, now, _K_CORE, rec_res, rec_layer, rec_t, rec_start, rec_end, rec_kind, st)
+                    _record(REC, st, d, i, t, start, now, _K_CORE)
                     busy[d] += now - start
                     core_busy[i] += now - start
-                    res_busy[d] = False
-                    _push(h_time, h_eid, h_kind, h_arg, st, now, now, _RELEASE, d)
+                    _release(d, now, RS, H, st)
                     e = i * T + t
                     left[e] -= 1
                     if left[e] == 0:
                         done_trig[e] = True
-                        _push(h_time, h_eid, h_kind, h_arg, st, now, now, _DONE, e)
+                        _push(H, st, now, now, _DONE, e)
                     p_t[p] = t + 1
                     p_phase[p] = _C_STEP
                 else:
@@ -460,14 +437,13 @@ def simulate(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles
     l_start = np.zeros(nl, np.float64)
     l_end = np.zeros(nl, np.float64)
     for k in range(n_rec):
-        has[rec_res[k]] = True
-        i = rec_layer[k]
+        has[int(REC[k, 0])] = True
+        i = int(REC[k, 1])
         if first_rec[i] < 0:
             first_rec[i] = k
-            l_start[i] = rec_start[k]
-            l_end[i] = rec_end[k]
+            l_start[i] = REC[k, 3]
+            l_end[i] = REC[k, 4]
         else:
-            l_start[i] = min(l_start[i], rec_start[k])
-            l_end[i] = max(l_end[i], rec_end[k])
-    return (done_trig, now, rec_res[:n_rec], rec_layer[:n_rec], rec_t[:n_rec], rec_start[:n_rec], rec_end[:n_rec],
-            rec_kind[:n_rec], busy, has, core_busy, first_rec, l_start, l_end)
+            l_start[i] = min(l_start[i], REC[k, 3])
+            l_end[i] = max(l_end[i], REC[k, 4])
+    return done_trig, now, REC[:n_rec], busy, has, core_busy, first_rec, l_start, l_end

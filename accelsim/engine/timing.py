@@ -261,14 +261,19 @@ def schedule(layers: list[LayerTasks], T: int, cores: int, mesh: Mesh, clock_ns:
     replays the same events in :mod:`accelsim.engine.timing_kernel` and gives the identical schedule."""
     if engine not in ENGINES:
         raise ValueError(f"unknown schedule engine {engine!r}; expected one of {ENGINES}")
-    key = _digest(layers, T, cores, mesh, clock_ns, dram, pim_macros, engine) if cache else None
+    params = (T, cores, mesh, clock_ns, dram, pim_macros, engine)
+    if engine == "simpy":
+        key = _digest(layers, *params) if cache else None
+    else:  # the kernel's arrays hold everything the schedule depends on: digest those
+        packed = _pack(layers, T, cores, dram)
+        key = _digest_packed(packed, [lt.name for lt in layers], *params) if cache else None
     if key is not None and key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
     if engine == "simpy":
         result = _Run(layers, T, cores, mesh, clock_ns, dram, pim_macros).run()
     else:
-        result = _fast(layers, T, cores, mesh, clock_ns, dram, pim_macros)
+        result = _fast(packed, layers, T, cores, mesh, clock_ns, pim_macros)
     if key is not None:
         _CACHE[key] = result
         if len(_CACHE) > _CACHE_SIZE:
@@ -283,9 +288,9 @@ def _resource_names(cores: int, pim_macros: int, mesh: Mesh, n_links: int) -> li
     return names + [mesh.link_name(l) for l in range(n_links)]
 
 
-def _fast(layers: list[LayerTasks], T: int, cores: int, mesh: Mesh, clock_ns: float, dram: Dram,
-          pim_macros: int) -> Schedule:
-    """The schedule of :class:`_Run`, computed by :func:`accelsim.engine.timing_kernel.simulate`."""
+def _pack(layers: list[LayerTasks], T: int, cores: int, dram: Dram) -> tuple:
+    """The task arrays of all layers stacked for :func:`accelsim.engine.timing_kernel.simulate`
+    (its arguments from ``core_cycles`` on)."""
     nl = len(layers)
     n_links = max([lt.link_cycles.shape[1] for lt in layers] + [0])
     core_cycles = np.zeros((nl, T, cores), np.int64)
@@ -296,14 +301,15 @@ def _fast(layers: list[LayerTasks], T: int, cores: int, mesh: Mesh, clock_ns: fl
     front = np.zeros((nl, T), np.float64)
     front_kind = np.zeros(nl, np.int64)
     src_ptr = np.zeros(nl + 1, np.int64)
-    procs: list[tuple[int, int]] = []
+    proc_layer: list[int] = []
+    proc_core: list[int] = []
     for i, lt in enumerate(layers):
         cc = np.asarray(lt.core_cycles)
         core_cycles[i, :, :cc.shape[1]] = cc
         bits = np.asarray(lt.dram_bits)
         on = bits > 0
-        dram_on[i, :, :bits.shape[1]] = on
         if on.any():  # the transfer time exactly as _Run computes it (same function, same operands)
+            dram_on[i, :, :bits.shape[1]] = on
             values = bits.tolist()
             for t, d in zip(*np.nonzero(on)):
                 dram_ns[i, t, d] = dram.transfer_ns(values[t][d])
@@ -313,13 +319,30 @@ def _fast(layers: list[LayerTasks], T: int, cores: int, mesh: Mesh, clock_ns: fl
             front[i] = lt.front_ns
             front_kind[i] = 1 if lt.front_resource == "pim" else 2
         src_ptr[i + 1] = src_ptr[i] + len(lt.sources)
-        procs.append((i, -1))
-        procs.extend((i, int(d)) for d in np.nonzero(cc.sum(axis=0))[0])
+        # processes in _Run.run's order: the layer's gate (-1), then its cores with any work
+        busy_cores = np.nonzero(cc.sum(axis=0))[0].tolist()
+        proc_layer += [i] * (1 + len(busy_cores))
+        proc_core += [-1] + busy_cores
     src_idx = np.array([s for lt in layers for s in lt.sources], np.int64)
-    proc = np.array(procs, np.int64).reshape(-1, 2)
+    return (core_cycles, dram_on, dram_ns, link_cycles, lat, front, front_kind, src_ptr, src_idx,
+            np.array(proc_layer, np.int64), np.array(proc_core, np.int64))
+
+
+def _digest_packed(packed: tuple, names: list[str], *params) -> str:
+    h = hashlib.sha1(repr((names, params)).encode())
+    for a in packed:
+        h.update(repr(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _fast(packed: tuple, layers: list[LayerTasks], T: int, cores: int, mesh: Mesh, clock_ns: float,
+          pim_macros: int) -> Schedule:
+    """The schedule of :class:`_Run`, computed by :func:`accelsim.engine.timing_kernel.simulate`."""
+    nl = len(layers)
+    n_links = packed[3].shape[2]
     done, now, rec, busy, has, core_busy, first, l_start, l_end = timing_kernel.simulate(
-        T, cores, pim_macros, float(clock_ns), core_cycles, dram_on, dram_ns, link_cycles, lat, front, front_kind,
-        src_ptr, src_idx, np.ascontiguousarray(proc[:, 0]), np.ascontiguousarray(proc[:, 1]))
+        T, cores, pim_macros, float(clock_ns), *packed)
     if not done.all():
         missing = [(layers[e // T].name, e % T) for e in np.nonzero(~done)[0].tolist()]
         raise RuntimeError(f"schedule deadlocked at {missing[:3]}")

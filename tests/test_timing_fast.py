@@ -93,7 +93,8 @@ def test_shipped_examples(monkeypatch, name, arch):
 
 def random_tasks(seed: int):
     """Layers, steps, cores, mesh, clock, DRAM and PIM macros drawn to produce ties: cycles in
-    0..3, a few links shared by every layer, equal DRAM transfers, zero latencies."""
+    0..3, a few links shared by every layer, equal DRAM transfers, zero latencies; layers without
+    core work, layers fed by layers of a higher index, repeated sources."""
     rng = np.random.default_rng(seed)
     nl, T = int(rng.integers(1, 5)), int(rng.integers(1, 6))
     mx, my = int(rng.integers(1, 4)), int(rng.integers(1, 3))
@@ -103,9 +104,10 @@ def random_tasks(seed: int):
     dram = Dram(float(rng.choice([6.4, 12.8, 1.0])), float(rng.choice([0.0, 50.0, 3.3])), 20.0)
     pim_macros = int(rng.integers(1, 4))
     hot_links = rng.choice(mesh.links, size=min(3, mesh.links), replace=False)
+    order = rng.permutation(nl) if rng.random() < 0.3 else np.arange(nl)  # a layer may feed an earlier index
     layers = []
     for i in range(nl):
-        cyc = rng.integers(0, 4, size=(T, cores)) * (rng.random((T, cores)) < 0.8)
+        cyc = rng.integers(0, 4, size=(T, cores)) * (rng.random((T, cores)) < 0.8) * (rng.random() > 0.1)
         bits = np.where((rng.random((T, cores)) < 0.3) & (cyc > 0), rng.choice([64.0, 128.0, 50.0]), 0.0)
         links = np.zeros((T, mesh.links), np.int64)
         if mesh.links and rng.random() < 0.8:
@@ -113,11 +115,12 @@ def random_tasks(seed: int):
                 use = rng.random(len(hot_links)) < 0.6
                 links[t, hot_links[use]] = rng.integers(1, 4, size=int(use.sum()))
         lat = rng.integers(0, 3, size=T) * (rng.random(T) < 0.5)
-        if i == 0:
+        pos = int(np.nonzero(order == i)[0][0])
+        if pos == 0:
             sources = ()
-        else:
-            k = int(rng.integers(1, i + 1))
-            sources = tuple(sorted(int(s) for s in rng.choice(i, size=k, replace=False)))
+        else:  # some of the layers before it in ``order``, at times repeated or unsorted
+            k = int(rng.integers(1, pos + 1))
+            sources = tuple(int(s) for s in rng.choice(order[:pos], size=k, replace=rng.random() < 0.2))
         front, res = None, "pim"
         if i == 0 and rng.random() < 0.7:
             front = [float(x) for x in rng.choice([0.0, 1.0, 2.0, 3.5], size=T)]

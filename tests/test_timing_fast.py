@@ -9,6 +9,7 @@ architecture parameters through the whole cost model.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -199,3 +200,21 @@ def test_random_tiny_workloads(monkeypatch, tmp_path, seed):
     trace = functional_trace(job)
     (args,) = captured_schedules(monkeypatch, trace, job.spec, job.graph)
     both(*args)
+
+
+def test_report_and_timeline_identical(monkeypatch, tmp_path):
+    """End to end: report.json's content and the timeline CSV are the same with either engine."""
+    wl = _example("digits")
+    if wl is None:
+        pytest.skip("digits not generated (scripts/make_digits.py)")
+    from accelsim.simulate import cost_and_report
+
+    job = prepare(str(ROOT / "arch_configs" / "ace_snn_pim.yaml"), str(wl), samples=10)
+    trace = functional_trace(job)
+    real = model.schedule
+    out = {}
+    for engine in timing.ENGINES:
+        monkeypatch.setattr(model, "schedule", lambda *a, **k: real(*a, **{**k, "cache": False, "engine": engine}))
+        tl = tmp_path / f"{engine}.csv"
+        out[engine] = (json.dumps(cost_and_report(job, trace, timeline=str(tl))), tl.read_text())
+    assert out["fast"] == out["simpy"]

@@ -33,7 +33,7 @@ sweep over energy-only parameters reuses them.
 Two engines give the same schedule, bit for bit: ``"simpy"`` runs the
 processes of :class:`_Run` (the reference); ``"fast"`` (default) replays the
 same events in simpy's order in :mod:`accelsim.engine.timing_kernel` (numba),
-50-85x faster.
+about 60x faster (docs/spike-core.md §8.1).
 """
 from __future__ import annotations
 

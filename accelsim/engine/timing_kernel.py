@@ -192,6 +192,8 @@ def simulate(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles
                     n_req += 1
                     if dram_on[i, t, d]:
                         n_req += 1
+    # every event ever scheduled fits: per request a grant and a release, per core/DRAM request at most
+    # one timeout, per (layer, step) a front, transfer and latency timeout, a ready, a done, a condition
     n_ev = 3 * n_req + 6 * nl * T + 16
     n_wait = n_proc * T + src_idx.shape[0] * T + 1
 

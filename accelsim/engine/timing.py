@@ -29,17 +29,26 @@ inference is the makespan.
 
 Schedules are memoised on their inputs (a digest of the task arrays), so a
 sweep over energy-only parameters reuses them.
+
+Two engines give the same schedule, bit for bit: ``"simpy"`` runs the
+processes of :class:`_Run` (the reference); ``"fast"`` (default) replays the
+same events in simpy's order in :mod:`accelsim.engine.timing_kernel` (numba),
+about 60x faster (docs/spike-core.md §8.1).
 """
 from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Optional
 
 import numpy as np
 import simpy
 
 from accelsim.cost.spike_layer import LayerTasks
+from accelsim.engine import timing_kernel
 from accelsim.hw.memory import Dram
 from accelsim.hw.noc import Mesh
 
@@ -53,7 +62,7 @@ class Schedule:
     layer_end_ns: dict[str, float]
     busy_ns: dict[str, float]                 # per resource
     layer_core_busy_ns: dict[str, float]      # per layer: core-task time summed over cores
-    rows: list[tuple] = field(default_factory=list)  # timeline rows (TIMELINE_HEADER)
+    rows: Sequence[tuple] = field(default_factory=list)  # timeline rows (TIMELINE_HEADER), by start
 
     def utilization(self) -> dict[str, float]:
         span = self.makespan_ns or 1.0
@@ -63,6 +72,46 @@ class Schedule:
         if name not in self.layer_start_ns:
             return 0.0
         return self.layer_end_ns[name] - self.layer_start_ns[name]
+
+
+class _Rows(Sequence):
+    """The timeline rows of :func:`_fast` in :meth:`_Run.run`'s order ``(start, end, resource, layer,
+    step)``; sorted and made into tuples only when read (a sweep only asks for their number)."""
+
+    def __init__(self, names: list[str], layers: list[str], res: np.ndarray, layer: np.ndarray, t: np.ndarray,
+                 start: np.ndarray, end: np.ndarray, kind: np.ndarray):
+        self._cols = (names, layers, res, layer, t, start, end, kind)
+        self._rows: Optional[list[tuple]] = None
+
+    def _list(self) -> list[tuple]:
+        if self._rows is None:
+            names, layers, res, layer, t, start, end, kind = self._cols
+            rank = {n: k for k, n in enumerate(sorted(set(names)))}
+            lrank = {n: k for k, n in enumerate(sorted(set(layers)))}
+            res_rank = np.array([rank[n] for n in names], np.int64)
+            layer_rank = np.array([lrank[n] for n in layers], np.int64)
+            # np.lexsort is stable, as sorted() is: equal keys keep the recording order
+            order = np.lexsort((t, layer_rank[layer], res_rank[res], end, start))
+            kinds = timing_kernel.KINDS
+            self._rows = [(names[r], layers[i], s, a, b, kinds[k]) for r, i, s, a, b, k in
+                          zip(res[order].tolist(), layer[order].tolist(), t[order].tolist(), start[order].tolist(),
+                              end[order].tolist(), kind[order].tolist())]
+        return self._rows
+
+    def __len__(self) -> int:
+        return len(self._cols[2])
+
+    def __getitem__(self, k):
+        return self._list()[k]
+
+    def __iter__(self):
+        return iter(self._list())
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and self._list() == list(other)
+
+    def __repr__(self) -> str:
+        return repr(self._list())
 
 
 class _Run:
@@ -206,19 +255,112 @@ def _digest(layers: list[LayerTasks], *params) -> str:
     return h.hexdigest()
 
 
+ENGINES = ("fast", "simpy")
+
+
 def schedule(layers: list[LayerTasks], T: int, cores: int, mesh: Mesh, clock_ns: float, dram: Dram,
-             pim_macros: int = 1, cache: bool = True) -> Schedule:
-    """The schedule of one inference; memoised on its inputs unless ``cache`` is False."""
-    key = _digest(layers, T, cores, mesh, clock_ns, dram, pim_macros) if cache else None
+             pim_macros: int = 1, cache: bool = True, engine: str = "fast") -> Schedule:
+    """The schedule of one inference; memoised on its inputs unless ``cache`` is False.
+
+    ``engine``: ``"simpy"`` runs the processes of :class:`_Run` (the reference); ``"fast"`` (default)
+    replays the same events in :mod:`accelsim.engine.timing_kernel` and gives the identical schedule."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown schedule engine {engine!r}; expected one of {ENGINES}")
+    params = (T, cores, mesh, clock_ns, dram, pim_macros, engine)
+    if engine == "simpy":
+        key = _digest(layers, *params) if cache else None
+    else:  # the kernel's arrays hold everything the schedule depends on: digest those
+        packed = _pack(layers, T, cores, dram)
+        key = _digest_packed(packed, [lt.name for lt in layers], *params) if cache else None
     if key is not None and key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
-    result = _Run(layers, T, cores, mesh, clock_ns, dram, pim_macros).run()
+    if engine == "simpy":
+        result = _Run(layers, T, cores, mesh, clock_ns, dram, pim_macros).run()
+    else:
+        result = _fast(packed, layers, T, cores, mesh, clock_ns, pim_macros)
     if key is not None:
         _CACHE[key] = result
         if len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return result
+
+
+@lru_cache(maxsize=64)
+def _resource_names(cores: int, pim_macros: int, mesh: Mesh, n_links: int) -> list[str]:
+    """Names of the kernel's resources by index (cores, PIM macros, DRAM, links)."""
+    names = [f"core{d}" for d in range(cores)] + [f"pim{m}" for m in range(pim_macros)] + ["dram"]
+    return names + [mesh.link_name(l) for l in range(n_links)]
+
+
+def _pack(layers: list[LayerTasks], T: int, cores: int, dram: Dram) -> tuple:
+    """The task arrays of all layers stacked for :func:`accelsim.engine.timing_kernel.simulate`
+    (its arguments from ``core_cycles`` on)."""
+    nl = len(layers)
+    n_links = max([lt.link_cycles.shape[1] for lt in layers] + [0])
+    core_cycles = np.zeros((nl, T, cores), np.int64)
+    dram_on = np.zeros((nl, T, cores), np.bool_)
+    dram_ns = np.zeros((nl, T, cores), np.float64)
+    link_cycles = np.zeros((nl, T, n_links), np.int64)
+    lat = np.zeros((nl, T), np.int64)
+    front = np.zeros((nl, T), np.float64)
+    front_kind = np.zeros(nl, np.int64)
+    src_ptr = np.zeros(nl + 1, np.int64)
+    proc_layer: list[int] = []
+    proc_core: list[int] = []
+    for i, lt in enumerate(layers):
+        cc = np.asarray(lt.core_cycles)
+        core_cycles[i, :, :cc.shape[1]] = cc
+        bits = np.asarray(lt.dram_bits)
+        on = bits > 0
+        if on.any():  # the transfer time exactly as _Run computes it (same function, same operands)
+            dram_on[i, :, :bits.shape[1]] = on
+            values = bits.tolist()
+            for t, d in zip(*np.nonzero(on)):
+                dram_ns[i, t, d] = dram.transfer_ns(values[t][d])
+        link_cycles[i, :, :lt.link_cycles.shape[1]] = lt.link_cycles
+        lat[i] = lt.noc_latency_cycles
+        if lt.front_ns is not None:
+            front[i] = lt.front_ns
+            front_kind[i] = 1 if lt.front_resource == "pim" else 2
+        src_ptr[i + 1] = src_ptr[i] + len(lt.sources)
+        # processes in _Run.run's order: the layer's gate (-1), then its cores with any work
+        busy_cores = np.nonzero(cc.sum(axis=0))[0].tolist()
+        proc_layer += [i] * (1 + len(busy_cores))
+        proc_core += [-1] + busy_cores
+    src_idx = np.array([s for lt in layers for s in lt.sources], np.int64)
+    return (core_cycles, dram_on, dram_ns, link_cycles, lat, front, front_kind, src_ptr, src_idx,
+            np.array(proc_layer, np.int64), np.array(proc_core, np.int64))
+
+
+def _digest_packed(packed: tuple, names: list[str], *params) -> str:
+    h = hashlib.sha1(repr((names, params)).encode())
+    for a in packed:
+        h.update(repr(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _fast(packed: tuple, layers: list[LayerTasks], T: int, cores: int, mesh: Mesh, clock_ns: float,
+          pim_macros: int) -> Schedule:
+    """The schedule of :class:`_Run`, computed by :func:`accelsim.engine.timing_kernel.simulate`."""
+    nl = len(layers)
+    n_links = packed[3].shape[2]
+    done, now, rec, busy, has, core_busy, first, l_start, l_end = timing_kernel.simulate(
+        T, cores, pim_macros, float(clock_ns), *packed)
+    if not done.all():
+        missing = [(layers[e // T].name, e % T) for e in np.nonzero(~done)[0].tolist()]
+        raise RuntimeError(f"schedule deadlocked at {missing[:3]}")
+    names = _resource_names(cores, pim_macros, mesh, n_links)
+    lnames = [lt.name for lt in layers]
+    ints = rec[:, [0, 1, 2, 5]].astype(np.int64)
+    rows = _Rows(names, lnames, ints[:, 0], ints[:, 1], ints[:, 2], rec[:, 3], rec[:, 4], ints[:, 3])
+    order = sorted((int(first[i]), i) for i in range(nl) if first[i] >= 0)
+    starts = {lnames[i]: float(l_start[i]) for _, i in order}
+    ends = {lnames[i]: float(l_end[i]) for _, i in order}
+    busy_ns = dict(sorted((names[r], float(busy[r])) for r in np.nonzero(has)[0]))
+    layer_busy = {name: float(b) for name, b in zip(lnames, core_busy)}
+    return Schedule(float(now), starts, ends, busy_ns, layer_busy, rows)
 
 
 def timeline_csv(sched: Schedule) -> str:

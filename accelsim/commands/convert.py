@@ -60,7 +60,7 @@ def run(args) -> int:
         raise fail("--percentile", "", "must be in (0, 100]", args.percentile)
     if args.weight_bits is not None and not 1 <= args.weight_bits <= 32:
         raise fail("--weight-bits", "", "must be an integer in [1, 32]", args.weight_bits)
-    out = output_dir(args.out, "workload folder")
+    out = output_dir(args.out, "workload folder", create=False)  # written only when the conversion succeeds
     name = args.name or Path(args.model).stem
     opts = ConvertOptions(timesteps=args.timesteps, neuron=args.neuron, leak=args.leak, reset=args.reset,
                           balance=args.balance, percentile=args.percentile, ratenorm_p=_p(args.ratenorm_p),

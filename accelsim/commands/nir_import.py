@@ -33,7 +33,7 @@ def run(args) -> int:
 
     if args.timesteps is not None and not 1 <= args.timesteps <= 100_000:
         raise fail("--timesteps", "", "must be an integer in [1, 100000]", args.timesteps)
-    out = output_dir(args.out, "workload folder")
+    out = output_dir(args.out, "workload folder", create=False)  # written only when the conversion succeeds
     opts = NirOptions(dt=args.dt, discretisation=args.discretisation, timesteps=args.timesteps,
                       encoding=args.encoding, name=args.name)
     b = import_nir(args.graph, opts)

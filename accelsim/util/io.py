@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 
-def output_dir(path: str | os.PathLike, what: str = "output folder") -> Path:
-    """Create ``path`` (with its parents) as a writable folder, before any work is done.
+def output_dir(path: str | os.PathLike, what: str = "output folder", create: bool = True) -> Path:
+    """Check that ``path`` can be a writable folder, before any work is done, and create it
+    (with its parents) unless ``create`` is false.
 
     Raises :class:`accelsim.errors.InputError` (exit 2) when it is a file, cannot be
     created or is not writable.
@@ -19,23 +20,29 @@ def output_dir(path: str | os.PathLike, what: str = "output folder") -> Path:
     p = Path(path)
     if p.exists() and not p.is_dir():
         raise fail(str(p), "", f"output path exists and is not a folder (the {what})")
-    try:
-        p.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise fail(str(p), "", f"cannot create the {what}: {exc.strerror or exc}") from None
-    if not os.access(p, os.W_OK | os.X_OK):
-        raise fail(str(p), "", f"the {what} is not writable")
+    base = p
+    while not base.exists():  # the nearest existing ancestor decides whether it can be created
+        base = base.parent
+    if not base.is_dir():
+        raise fail(str(p), "", f"cannot create the {what}: {base} is a file")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise fail(str(p), "", f"cannot create the {what}: {base} is not writable")
+    if create:
+        try:
+            p.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise fail(str(p), "", f"cannot create the {what}: {exc.strerror or exc}") from None
     return p
 
 
-def output_file(path: str | os.PathLike, what: str = "output file") -> Path:
+def output_file(path: str | os.PathLike, what: str = "output file", create: bool = True) -> Path:
     """Check that ``path`` can be written as a file (its folder is created); InputError if not."""
     from accelsim.errors import fail
 
     p = Path(path)
     if p.is_dir():
         raise fail(str(p), "", f"the {what} is a folder; give a file name")
-    output_dir(p.parent if str(p.parent) else Path("."), f"folder of the {what}")
+    output_dir(p.parent, f"folder of the {what}", create=create)
     return p
 
 

@@ -160,7 +160,9 @@ def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "") ->
                                 latency.astype(np.int64), _sources(trace, layer), front_ns, front_res))
         costs.append(cost)
 
-    sched = schedule(tasks, T, core.count, mesh, arch.clock_ns, dram, arch.pim.macros if arch.pim.enabled else 1)
+    # the first layer's task holds the macros its weights are programmed into (not idle spares)
+    pim_used = next((int(c.info.get("macros_used", arch.pim.macros)) for c in costs if c.engine == "pim"), 1)
+    sched = schedule(tasks, T, core.count, mesh, arch.clock_ns, dram, min(pim_used, arch.pim.macros))
     _leakage(spec, costs, sched)
     for cost in costs:
         cost.latency_ns = sched.layer_latency_ns(cost.name)

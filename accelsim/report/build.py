@@ -30,6 +30,10 @@ def build_report(graph: Graph, spec: ArchSpec, trace: Trace, cost: CostResult, *
         else:
             rate = None
             sparsity = 1.0 - int(counts.nonzero_out.sum()) / (neurons * T * N)
+        # a held (direct-input) first layer is evaluated once per inference, not every step:
+        # its hardware work is the trace's per-step work times the evaluations
+        evals = int(lc.info.get("evaluations", T)) if layer.input_layer else T
+        hw = evals / T
         layers.append({
             "name": layer.name,
             "op": layer.synapse.op,
@@ -43,8 +47,9 @@ def build_report(graph: Graph, spec: ArchSpec, trace: Trace, cost: CostResult, *
             "fan_in": layer.fan_in,
             "weights": layer.weights,
             "dense_macs": layer.macs,
-            "synaptic_ops": _f(counts.synaptic_ops.sum() / N),
-            "spikes_in": _f(counts.events_in.sum() / N),
+            "evaluations": evals,
+            "synaptic_ops": _f(counts.synaptic_ops.sum() / N * hw),
+            "spikes_in": _f(counts.events_in.sum() / N * hw),
             "spikes_out": _f(spikes_out / N),
             "input_density": _f(counts.events_in.sum() / (N * T * max(1, int(layer.fanout.size)))),
             "spike_rate": rate,

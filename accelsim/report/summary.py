@@ -80,8 +80,10 @@ def layer_table(report: dict[str, Any]) -> list[str]:
         rows.append([l["name"], l.get("op", ""), l["engine"], str(l["neurons"]), fmt_count(l["synaptic_ops"]),
                      "-" if rate is None else f"{rate:.3f}", fmt_energy(l["energy_pj"]),
                      f"{100 * l['energy_pj'] / total:.1f}%", fmt_time(l["latency_ns"])])
-    return _table(["layer", "op", "engine", "neurons", "syn ops", "spike rate", "energy", "share", "latency"], rows,
-                  left=3)
+    table = _table(["layer", "op", "engine", "neurons", "syn ops", "spike rate", "energy", "share", "span"], rows,
+                   left=3)
+    return table + ["span: from a layer's first task to its last in the schedule; layers overlap, "
+                    "the delay per inference is the makespan"]
 
 
 def baseline_table(report: dict[str, Any]) -> list[str]:
@@ -94,7 +96,8 @@ def baseline_table(report: dict[str, Any]) -> list[str]:
         memory = None if b.get("memory_traffic", "none") == "none" else b.get("memory_pj")
         rows.append([name, fmt_energy(b["energy_pj"]), fmt_energy(memory),
                      fmt_ratio(b.get("cnn_over_snn")), fmt_ratio(b.get("cnn_over_snn_compute_only"))])
-    lines = ["baselines (iso-architecture CNN, one pass; ratio = CNN energy / SNN energy, i.e. the SNN uses x less):"]
+    lines = ["baselines (iso-architecture CNN, one pass; ratio = CNN energy / SNN energy: above 1 the SNN uses less, "
+             "below 1 more):"]
     lines += _table(["baseline", "energy", "of which memory", "vs SNN (full model)", "vs SNN (compute only)"], rows)
     snn_c = base.get("snn_compute_only")
     if snn_c:

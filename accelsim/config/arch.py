@@ -115,6 +115,10 @@ class CoreConfig(_Section):
     partition: Literal["channel", "spatial"] = Field(
         "channel", description="how a layer's neurons are split over cores: contiguous output-channel blocks "
         "(weights split, default) or contiguous blocks of output positions (weights replicated); see docs/spike-core.md")
+    min_neurons_per_core: int = Field(
+        1, ge=1, description="a layer uses ceil(neurons / this) cores at most (consecutive layers start on "
+        "different cores); 1 spreads every layer over all cores. A small layer spread thin pays a weight word "
+        "and a Vmem word per event on every core it touches")
 
 
 class NocConfig(_Section):

@@ -55,11 +55,11 @@ def _memo(trace: Trace) -> dict:
     return _MEMO[key]
 
 
-def _maps(trace: Trace, k: int, policy: str) -> dict[str, LayerMap]:
+def _maps(trace: Trace, k: int, policy: str, min_neurons: int = 1) -> dict[str, LayerMap]:
     memo = _memo(trace)
-    key = ("maps", k, policy)
+    key = ("maps", k, policy, min_neurons)
     if key not in memo:
-        memo[key] = {l.name: map_layer(l, k, policy) for l in trace.layers}
+        memo[key] = {l.name: map_layer(l, k, policy, min_neurons) for l in trace.layers}
     return memo[key]
 
 
@@ -110,7 +110,7 @@ def check_placement(layers: list[Layer], spec: ArchSpec, arch_file: str = "",
     Needs only the lowered layers, so a run can check it before the functional simulation."""
     core = spec.arch.core
     if maps is None:
-        maps = {l.name: map_layer(l, core.count, core.partition) for l in layers}
+        maps = {l.name: map_layer(l, core.count, core.partition, core.min_neurons_per_core) for l in layers}
     on_cores = [l for l in layers if not (l.input_layer and spec.arch.pim.enabled)]
     return place(on_cores, maps, core.sram_word_bits // core.weight_bits, core.sram_word_bits,
                  core.weight_sram_kib, core.on_overflow, arch_file or spec.source)
@@ -124,7 +124,7 @@ def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "") ->
     N, T = trace.samples, trace.timesteps
     mesh = Mesh(noc.mesh_x, noc.mesh_y)
     flits = -(-core.fifo_word_bits // noc.flit_bits)
-    maps = _maps(trace, core.count, core.partition)
+    maps = _maps(trace, core.count, core.partition, core.min_neurons_per_core)
     placement = check_placement(trace.layers, spec, arch_file, maps)
     acts = _activities(trace, graph, spec, maps, mesh, flits)
     dram = Dram(arch.memory.dram_bandwidth_gbps, arch.memory.dram_latency_ns, spec.tech.dram_pj_per_bit)

@@ -1,7 +1,9 @@
 """Mapping of spike-core layers onto cores: which core owns which neuron.
 
 Every layer is spread over all ``core.count`` cores (layers time-share the
-cores; each core holds a slice of every layer's weights and membranes). Items
+cores; each core holds a slice of every layer's weights and membranes), unless
+``core.min_neurons_per_core`` limits a small layer to ``ceil(neurons / min)``
+consecutive cores (rotated from layer to layer, see :func:`layer_cores`). Items
 are dealt in contiguous, balanced blocks: item ``i`` of ``n`` goes to core
 ``floor(i * k / n)`` for ``k`` cores.
 
@@ -60,21 +62,30 @@ def _owners(policy: str, channels: int, positions: int, k: int) -> np.ndarray:
     return np.repeat(blocks(channels, k), positions)
 
 
-def map_layer(layer: Layer, k: int, policy: str) -> LayerMap:
-    """Owners of ``layer``'s outputs and neurons on ``k`` cores under ``policy``."""
+def layer_cores(layer: Layer, k: int, min_neurons: int = 1) -> tuple[int, int]:
+    """(cores used, first core) of ``layer`` on ``k`` cores: ``ceil(neurons / min_neurons)`` cores at
+    most, starting at core ``(index * used) mod k`` so that small consecutive layers use different cores."""
+    used = int(min(k, max(1, -(-layer.neurons // max(min_neurons, 1)))))
+    return used, (layer.index * used) % k if used < k else 0
+
+
+def map_layer(layer: Layer, k: int, policy: str, min_neurons: int = 1) -> LayerMap:
+    """Owners of ``layer``'s outputs and neurons on ``k`` cores under ``policy``; a small layer
+    uses only ``layer_cores`` of them (``core.min_neurons_per_core``)."""
     if policy not in POLICIES:
         raise ValueError(f"unknown partition policy {policy!r}")
+    used, first = layer_cores(layer, k, min_neurons)
     channels = layer.out_shape[0]
     positions = int(np.prod(layer.out_shape[1:])) if layer.kind == "conv" else 1
     if layer.kind != "conv":
         channels, policy = int(np.prod(layer.out_shape)), "channel"
-    owner = _owners(policy, channels, positions, k)
+    owner = (_owners(policy, channels, positions, used) + first) % k
     if layer.neurons == owner.size:
         neuron_owner = owner
     else:  # a pool between synapse and neuron: split the neuron tensor the same way
         nc = layer.neuron_shape[0]
         npos = layer.neurons // nc
-        neuron_owner = _owners(policy, nc, npos, k)
+        neuron_owner = (_owners(policy, nc, npos, used) + first) % k
     return LayerMap(policy, k, channels, positions, owner, neuron_owner)
 
 

@@ -7,6 +7,7 @@ design point that differs only in cost parameters (see
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 from accelsim.config.loader import ArchSpec, load_arch, parse_set
@@ -36,6 +37,9 @@ class Job:
 def prepare(arch_file: str, workload_file: str, sets: Iterable[str | tuple] = (), samples: Optional[int] = None,
             inputs: Optional[str] = None) -> Job:
     """Load and validate the architecture (with ``--set`` overrides), the workload and its inputs."""
+    if Path(arch_file).suffix.lower() == ".json" and Path(workload_file).suffix.lower() in (".yaml", ".yml"):
+        raise fail(str(arch_file), "", "is a workload and the second argument an architecture: "
+                   "the order is ARCH WORKLOAD")
     pairs = [parse_set(s) if isinstance(s, str) else tuple(s) for s in sets]
     spec = load_arch(arch_file, [(k, v) for k, v in pairs if not k.startswith("workload.")])
     graph = load_workload(workload_file, [(k, v) for k, v in pairs if k.startswith("workload.")])

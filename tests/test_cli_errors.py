@@ -311,3 +311,28 @@ def test_more_samples_than_available_says_so(capsys, tmp_path, arch_file, worklo
     assert main(["run", str(arch_file), str(workload_file), "-o", str(tmp_path / "o"), "-q", "--samples", "1000"]) == 0
     _, err = capsys.readouterr()
     assert "note: --samples 1000: there are only" in err
+
+
+def test_swapped_arguments_are_named(capsys, tmp_path, arch_file, workload_file):
+    code = main(["run", str(workload_file), str(arch_file), "-o", str(tmp_path / "o")])
+    _, err = capsys.readouterr()
+    assert code == 2 and "the order is ARCH WORKLOAD" in err and err.count("\n") == 1
+
+
+def test_set_values_are_blamed_on_the_command_line(capsys, tmp_path, arch_file, workload_file):
+    code = main(["run", str(arch_file), str(workload_file), "-o", str(tmp_path / "o"), "--set", "pim.adc_bits=four"])
+    _, err = capsys.readouterr()
+    assert code == 2 and f"{arch_file}: pim.adc_bits = 'four'" in err and "(set by --set pim.adc_bits)" in err
+
+
+def test_plot_axes_only_for_sweep_results(capsys, tmp_path, arch_file, workload_file):
+    assert main(["run", str(arch_file), str(workload_file), "-o", str(tmp_path / "o"), "-q"]) == 0
+    code = main(["plot", str(tmp_path / "o" / "report.json"), "-o", str(tmp_path / "p.png"), "--x", "energy_pj"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "--x" in err and "only for a sweep's results.csv" in err
+
+
+def test_report_names_the_samples_file(tmp_path, arch_file, workload_file):
+    assert main(["run", str(arch_file), str(workload_file), "-o", str(tmp_path / "o"), "-q"]) == 0
+    rep = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert rep["inputs"] == str(workload_file.parent / "samples.npz")

@@ -104,6 +104,11 @@ def load_arch(path: str | Path, sets: Iterable[str | tuple[str, Any]] = ()) -> A
         if raw is not None and not isinstance(raw, dict):
             raise fail(file, "", "expected a mapping of sections", raw)
         raw = apply_sets(raw or {}, pairs, file)
-    arch = validate_arch_dict(raw, file)
-    tech = load_tech(arch.tech.node, arch.tech.overrides, file=file)
+    try:
+        arch = validate_arch_dict(raw, file)
+        tech = load_tech(arch.tech.node, arch.tech.overrides, file=file)
+    except InputError as exc:  # say which values came from the command line, not from the file
+        set_keys = {k for k, _ in pairs}
+        raise InputError([Problem(p.file, p.path, f"{p.message} (set by --set {p.path})", p.value)
+                          if p.path in set_keys else p for p in exc.problems]) from None
     return ArchSpec(arch=arch, tech=tech, source=file)

@@ -50,6 +50,9 @@ def plot_file(source: str | Path, output: str | Path, kind: Optional[str] = None
     kind = kind or allowed[0]
     if kind not in allowed:
         raise fail("--kind", "", f"a {what} file can be plotted as: {', '.join(allowed)}", kind)
+    if what != "results" and (x or y):
+        raise fail("--x" if x else "--y", "", f"only for a sweep's results.csv; a {what} file is plotted as "
+                   f"{', '.join(allowed)}", x or y)
     if what == "report":
         from accelsim.plot.activity import plot_activity
         from accelsim.plot.breakdown import plot_breakdown

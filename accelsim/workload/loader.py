@@ -96,6 +96,7 @@ def load_workload(path: str | Path, sets: Iterable[tuple[str, Any]] = ()) -> Gra
     if spec.samples is not None:
         full = confined_path(folder, spec.samples, file, "samples")
         samples = check_samples(load_npz(full, file, "samples", spec.samples), graph, file, "samples", labels_required=False)
+        samples = Samples(samples.x, samples.y, str(folder / spec.samples))  # the report names the samples file
     return Graph(**{**graph.__dict__, "samples": samples})
 
 

@@ -53,5 +53,10 @@ def run(args) -> int:
         rate = res.ran / res.seconds if res.seconds else 0.0
         print(f"{res.points} points: {res.points - res.failed} ok, {res.failed} failed; {res.reused} reused from "
               f"an earlier run, {res.ran} evaluated with {res.traces} functional trace(s) in {res.seconds:.2f} s "
-              f"({rate:.0f} points/s)\nwrote {res.csv}")
+              f"({rate:.3g} points/s)\nwrote {res.csv}")
+    bad = [r for r in res.rows if r.get("status") == "error"]
+    for r in bad[:3]:  # the full messages are in the CSV's error column
+        print(f"failed: {r.get('point')}: {r.get('error')}", file=sys.stderr)
+    if len(bad) > 3:
+        print(f"... and {len(bad) - 3} more failed points (see the error column of {res.csv})", file=sys.stderr)
     return 1 if res.failed else 0

@@ -51,7 +51,7 @@ class SweepResult:
     traces: int                   # functional traces computed now
     seconds: float
     csv: Path
-    rows: list[dict] = field(default_factory=list)
+    rows: list[dict] = field(default_factory=list)  # per point: "point" (its key) and the CSV row's values
 
 
 def manifest(spec: SweepSpec) -> dict[str, Any]:
@@ -154,7 +154,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, executor: str = "local", wor
             write_csv(out / RESULTS, keys, swept, journal)
         finally:
             journal.close()   # releases the folder's lock
-    rows = [journal.entries[k]["row"] for k in keys if k in journal.entries]
+    rows = [{"point": k, **journal.entries[k]["row"]} for k in keys if k in journal.entries]
     failed = sum(1 for r in rows if r.get("status") != "ok")
     return SweepResult(points=len(keys), reused=reused, ran=ran, failed=failed, traces=len(tasks),
                        seconds=time.perf_counter() - t0, csv=out / RESULTS, rows=rows)

@@ -2,7 +2,11 @@
 """A ResNet-18-sized SNN at ImageNet resolution, T = 4, one sample (DESIGN.md §6:
 under 60 s and 4 GB on a 2-core machine), through the whole pipeline.
 
-    python benchmarks/bench_resnet18.py [--timesteps 4] [--arch arch_configs/ace_snn_pim.yaml]
+    python benchmarks/bench_resnet18.py [--timesteps 4] [--arch arch_configs/ace_snn_pim.yaml] [--set KEY=VALUE ...]
+
+Applies ``--set core.on_overflow=dram --set pim.macros=8`` by default (the shipped
+cores' SRAM does not hold ResNet-18's weights, nor 4 macros conv1); further --set
+options are appended to these.
 
 The network has ResNet-18's shape (conv 7x7/2 64, max-pool, 4 stages of 2 basic
 blocks with 1x1 projection shortcuts, global average pool, FC 1000) and random

@@ -5,7 +5,7 @@
 
 Workload: workloads/digits (first --samples samples) on arch_configs/ace_snn_pim.yaml.
 With reuse: 2 numerics values (pim.adc_bits) x a cost-only grid (clock, lanes,
-NoC hop energy, weight SRAM size), i.e. 2 functional traces, one per worker.
+NoC link length, weight SRAM size), i.e. 2 functional traces, one per worker.
 Without reuse: the same kind of grid, a functional trace per point (fewer points).
 Each figure is end to end (validation, worker start-up, journal, CSV); the
 marginal rate subtracts a 4-point sweep with the same traces (start-up and
@@ -43,7 +43,7 @@ def cost_grid(n: int) -> list[str]:
     """Four cost-only axes with about n points in total."""
     k = max(2, round(n ** 0.25))
     lin = lambda lo, hi: ",".join(f"{lo + (hi - lo) * i / (k - 1):.6g}" for i in range(k))  # noqa: E731
-    return [f"tech.clock_mhz={lin(100, 800)}", f"noc.hop_energy_pj_per_bit={lin(0.05, 0.5)}",
+    return [f"tech.clock_mhz={lin(100, 800)}", f"noc.link_mm={lin(0.5, 2)}",
             f"core.weight_sram_kib={lin(32, 256)}", f"core.lanes={','.join(str(2 ** i) for i in range(k))}"]
 
 

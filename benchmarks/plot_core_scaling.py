@@ -47,7 +47,7 @@ def main() -> None:
             print(f"{k:3d} cores  delay {cost.latency_ns / 1e3:9.2f} us  fc2 task {fc2[-1]:8.0f} cycles/step  "
                   f"busiest link {noc[-1]:.2f}")
     fig, ax = plt.subplots(figsize=(5, 3.4), dpi=90)
-    ax.loglog(ks, delay, "o-", label="makespan (simpy schedule)")
+    ax.loglog(ks, delay, "o-", label="makespan (schedule)")
     ax.loglog(ks, [delay[0] / k for k in ks], "--", color="gray", label="ideal 1/cores")
     ax.set_xlabel("spike cores")
     ax.set_ylabel("delay per inference (us)")

@@ -45,3 +45,21 @@ def test_packing_a_small_layer_saves_energy_and_costs_time(tmp_path):
     assert reps[16]["per_inference"]["energy_pj"] < reps[1]["per_inference"]["energy_pj"]
     assert reps[16]["per_inference"]["latency_ns"] >= reps[1]["per_inference"]["latency_ns"]
     assert reps[16]["accuracy"] == reps[1]["accuracy"]  # a cost-only parameter
+
+
+def test_one_trace_costed_under_two_mappings_gives_fresh_results():
+    """The routed counts are memoised per trace: a change of core.min_neurons_per_core must not
+    reuse the counts of the other mapping (what a sweep over it does)."""
+    from accelsim.config.loader import load_arch
+    from accelsim.cost import model
+    from accelsim.simulate import Job, functional_trace
+
+    arch = ROOT / "arch_configs" / "ace_snn_pim.yaml"
+    graph = load_workload(DIGITS)
+    data = graph.samples.head(10)
+    specs = {m: load_arch(arch, [("core.min_neurons_per_core", m)]) for m in (1, 16)}
+    shared = functional_trace(Job(specs[1], graph, data, str(arch), str(DIGITS), ""))
+    reused = {m: model.evaluate(shared, specs[m], graph).energy_pj for m in (1, 16)}
+    fresh = {m: model.evaluate(functional_trace(Job(specs[m], graph, data, str(arch), str(DIGITS), "")),
+                               specs[m], graph).energy_pj for m in (1, 16)}
+    assert reused == fresh and reused[1] != reused[16]

@@ -9,8 +9,9 @@
    :func:`accelsim.cost.input_layer.input_layer_cost` (PIM macro or digital),
    its neurons and every later layer with the spike-core model
    (:func:`accelsim.cost.spike_layer.spike_layer_cost`);
-4. *time*: the simpy schedule of all (layer, step, core) tasks
-   (:mod:`accelsim.engine.timing`); the delay is its makespan;
+4. *time*: the discrete-event schedule of all (layer, step, core) tasks
+   (:mod:`accelsim.engine.timing`: simpy, or its exact numba replay by default);
+   the delay is its makespan;
 5. *leakage*: leakage power of all core SRAM (weights, Vmem, FIFOs) x delay,
    split over layers by their share of core busy time.
 
@@ -41,7 +42,8 @@ from accelsim.workload.graph import Graph
 
 NAME = "spike_core"
 NOTE = ("event-driven spike-core model: per-core counts routed from the recorded spike addresses, XY multicast "
-        "NoC, weight placement, simpy schedule (tasks per layer, step and core; delay = makespan)")
+        "NoC, weight placement, discrete-event schedule (tasks per layer, step and core; the simpy model, replayed "
+        "exactly by a numba kernel; delay = makespan)")
 
 _MEMO: dict[int, dict] = {}
 
@@ -68,7 +70,7 @@ def _activities(trace: Trace, graph: Graph, spec: ArchSpec, maps: dict[str, Laye
     core = spec.arch.core
     wpw, vpw = core.sram_word_bits // core.weight_bits, core.vmem_word // core.vmem_bits
     memo = _memo(trace)
-    key = ("act", core.count, core.partition, mesh, wpw, vpw, flits)
+    key = ("act", core.count, core.partition, core.min_neurons_per_core, mesh, wpw, vpw, flits)  # = the maps' key
     if key in memo:
         return memo[key]
     if "producers" not in memo:

@@ -457,3 +457,10 @@ def test_any_value_gives_arch_or_input_error(tmp_path, field, value):
     else:
         assert getattr(getattr(spec.arch, section), key) == value or section == "tech"
         json.dumps(spec.arch.model_dump(), allow_nan=False)  # finite: reports stay valid JSON
+
+
+def test_unknown_key_suggests_the_closest_allowed_key(tiny_arch_dict, write_arch):
+    tiny_arch_dict["pim"]["adc_bit"] = 6
+    with pytest.raises(InputError) as err:
+        load_arch(write_arch(tiny_arch_dict))
+    assert str(err.value.problems[0]).endswith("; did you mean adc_bits?")

@@ -151,7 +151,8 @@ def build_graph(spec: WorkloadSpec, tensors: dict[str, np.ndarray], file: str) -
             role = roles[min(j, len(roles) - 1)].rstrip("?*")
             is_val, is_ten = name in values, name in tensors
             if not is_val and not is_ten:
-                pl.add(f"{p}.inputs[{j}]", "not a graph input, a node output or a tensor in the .npz", name)
+                pl.add(f"{p}.inputs[{j}]", f"not a graph input, a node output or a tensor in the .npz ({spec.tensors})",
+                       name)
             elif role == "value" and not is_val:
                 pl.add(f"{p}.inputs[{j}]", f"{nd.op} input {j} must be a graph value, not a tensor", name)
             elif role == "tensor" and not is_ten:

@@ -16,7 +16,7 @@ from accelsim.engine.functional import simulate
 from accelsim.engine.lower import lower
 from accelsim.engine.trace import Trace
 from accelsim.errors import fail
-from accelsim.hw.pim.first_layer import FirstLayerModel
+from accelsim.hw.engines import HardwareNumerics, assign, engines_used
 from accelsim.report.build import build_report
 from accelsim.workload.graph import Graph, Samples
 from accelsim.workload.loader import load_inputs, load_workload
@@ -55,16 +55,23 @@ def prepare(arch_file: str, workload_file: str, sets: Iterable[str | tuple] = ()
     return Job(spec, graph, data, str(arch_file), str(workload_file), label)
 
 
+def hardware_layers(job: Job) -> list:
+    """The workload's layers, each assigned to the hardware engine that runs it."""
+    return assign(lower(job.graph), job.spec.arch)
+
+
 def functional_trace(job: Job, backend: str = "numba", progress: bool = False) -> Trace:
-    """Run the functional SNN simulation (depends only on numerics-changing parameters); the
-    input layer runs through the PIM model (``pim.enabled``) or the quantised digital model."""
+    """Run the functional SNN simulation (depends only on numerics-changing parameters); each
+    layer's synaptic node runs through its engine's numerics (the first layer through the PIM
+    model when ``pim.enabled``, else the quantised digital model)."""
     bar = None
     if progress:
         from tqdm import tqdm
         bar = tqdm(total=len(job.data), unit="sample", desc="simulating", leave=False)
     try:
+        layers = hardware_layers(job)
         return simulate(job.graph, job.data, backend=backend, progress=bar.update if bar else None,
-                        first_layer=FirstLayerModel.from_arch(job.spec.arch))
+                        layers=layers, executors=HardwareNumerics(job.spec.arch, layers))
     finally:
         if bar is not None:
             bar.close()
@@ -72,10 +79,10 @@ def functional_trace(job: Job, backend: str = "numba", progress: bool = False) -
 
 def cost_and_report(job: Job, trace: Trace, timeline: Optional[str] = None) -> dict:
     """Energy and latency of ``trace`` on ``job.spec``, as a report.json dict.
-    ``timeline``: also write the schedule there as CSV (see :mod:`accelsim.engine.timing`)."""
+    ``timeline``: also write the schedule there as CSV (see :mod:`accelsim.schedule.model`)."""
     cost = cost_model.evaluate(trace, job.spec, job.graph, job.arch_file)
     if timeline is not None:
-        from accelsim.engine.timing import timeline_csv
+        from accelsim.schedule.model import timeline_csv
         from accelsim.util.io import atomic_write_text
         atomic_write_text(timeline, timeline_csv(cost.schedule))
     return build_report(job.graph, job.spec, trace, cost, arch_file=job.arch_file,
@@ -88,7 +95,9 @@ def run_simulation(arch_file: str, workload_file: str, sets: Iterable[str] = (),
     """The whole simulation. ``before_run(job)``: called once everything is validated and
     before the long part (e.g. to check that the outputs can be written)."""
     job = prepare(arch_file, workload_file, sets, samples, inputs)
-    cost_model.check_placement(lower(job.graph), job.spec, job.arch_file)  # fail before the long part
+    layers = hardware_layers(job)
+    for engine in engines_used(layers):  # mapping and placement fit: fail before the long part
+        engine.check(layers, job.spec)
     if before_run is not None:
         before_run(job)
     return cost_and_report(job, functional_trace(job, backend, progress), timeline)

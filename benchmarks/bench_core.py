@@ -25,8 +25,9 @@ import time
 import numpy as np
 
 from accelsim.config.loader import ArchSpec, apply_sets, load_arch, read_yaml, validate_arch_dict
-from accelsim.config.tech import load_tech
+from accelsim.tech.table import load_tech
 from accelsim.cost import model
+from accelsim.hw.core.engine import core_activities
 from accelsim.engine.execute import make_executor
 from accelsim.simulate import cost_and_report, functional_trace, prepare
 
@@ -96,18 +97,16 @@ def bench(arch: str, workload: str, samples: int | None) -> None:
     t_cost = time.perf_counter() - t0
     full = t_func + t_cost
 
-    core_layers = [i for i, l in enumerate(trace.layers) if not l.input_layer]
+    core_layers = [i for i, l in enumerate(trace.layers) if not l.first_layer]
     events = int(sum(trace.counts[i].synaptic_ops.sum() for i in core_layers))
     # routing + pricing alone, nothing memoised: a fresh mapping key each time (partition alternates)
     spec_c = load_arch(arch, [("core.partition", "channel")])
     spec_s = load_arch(arch, [("core.partition", "spatial")])
     t_route = []
     for spec in (spec_c, spec_s):
-        model._MEMO.pop(id(trace), None)
+        trace.forget()
         t0 = time.perf_counter()
-        maps = model._maps(trace, spec.arch.core.count, spec.arch.core.partition)
-        model._activities(trace, job.graph, spec, maps, model.Mesh(spec.arch.noc.mesh_x, spec.arch.noc.mesh_y),
-                          -(-spec.arch.core.fifo_word_bits // spec.arch.noc.flit_bits))
+        core_activities(trace, job.graph, spec.arch.core, spec.arch.noc)
         t_route.append(time.perf_counter() - t0)
 
     raw = read_yaml(arch)

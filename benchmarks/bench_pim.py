@@ -2,7 +2,7 @@
 """Speed of the functional PIM model on a workload's first layer (default: hsi_hybrid).
 
 Runs only the input layer's synaptic node through the crossbar model
-(:class:`accelsim.hw.pim.first_layer.PimExec`) for ``--samples`` samples (the
+(:class:`accelsim.hw.first_layer.PimExec`) for ``--samples`` samples (the
 workload's samples repeated to that count), after one warm-up call that
 compiles/loads the numba kernels, and prints the time and throughput.
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from accelsim.engine.lower import lower
-from accelsim.hw.pim.first_layer import FirstLayerModel
+from accelsim.hw.engines import HardwareNumerics, assign
 from accelsim.simulate import prepare
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,10 +34,11 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     job = prepare(args.arch, args.workload, args.sets)
-    layer = next(l for l in lower(job.graph) if l.input_layer)
+    layers = assign(lower(job.graph), job.spec.arch)
+    layer = next(l for l in layers if l.first_layer)
     x = job.data.x
     x = np.concatenate([x] * (-(-args.samples // len(x))))[:args.samples].astype(np.float64)
-    model = FirstLayerModel.from_arch(job.spec.arch)
+    model = HardwareNumerics(job.spec.arch, layers)
     ex = model(job.graph, layer.synapse, "numba")
     ex.reset(2)
     ex([x[:2]])                                           # warm-up: numba compile / cache load

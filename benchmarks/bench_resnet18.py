@@ -78,7 +78,7 @@ def main() -> int:
     t2 = time.perf_counter()
     report = cost_and_report(job, trace)
     t3 = time.perf_counter()
-    syn = sum(int(c.synaptic_ops.sum()) for l, c in zip(trace.layers, trace.counts) if not l.input_layer)
+    syn = sum(int(c.synaptic_ops.sum()) for l, c in zip(trace.layers, trace.counts) if not l.first_layer)
     peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     rates = [l["spike_rate"] for l in report["layers"] if l["spike_rate"] is not None]
     print(f"arch {args.arch} with {' '.join(args.sets)}")

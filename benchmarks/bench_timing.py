@@ -1,4 +1,4 @@
-"""Benchmark of the schedule (accelsim/engine/timing.py): simpy reference vs the fast kernel.
+"""Benchmark of the schedule (accelsim/schedule/model.py): simpy reference vs the fast kernel.
 
 Prints figures; asserts nothing. For each workload and each engine (``fast``, ``simpy``):
 
@@ -22,7 +22,7 @@ from bench_core import bare_forward, best, machine, spec_for
 
 from accelsim.config.loader import read_yaml
 from accelsim.cost import model
-from accelsim.engine import timing
+from accelsim.schedule import model as timing
 from accelsim.simulate import cost_and_report, functional_trace, prepare
 
 ENGINES = ("fast", "simpy")
@@ -37,7 +37,7 @@ def use_engine(engine: str) -> None:
 
 def forget(trace) -> None:
     """Drop every memo, so the next evaluation maps, routes and schedules from scratch."""
-    model._MEMO.pop(id(trace), None)
+    trace.forget()
     timing._CACHE.clear()
 
 

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from accelsim.config.loader import load_arch  # noqa: E402
 from accelsim.cost import model  # noqa: E402
 from accelsim.engine.functional import simulate  # noqa: E402
-from accelsim.hw.pim.first_layer import FirstLayerModel  # noqa: E402
+from accelsim.hw.engines import simulate_on  # noqa: E402
 from accelsim.workload.graph import Samples  # noqa: E402
 from tests.test_core_scaling import MESHES, compute_bound  # noqa: E402
 
@@ -34,7 +34,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         arch = Path(tmp) / "arch.yaml"
         arch.write_text("core: {weight_sram_kib: 512.0}\npim: {macros: 64}\n", encoding="utf-8")
-        trace = simulate(graph, Samples(x, None, "x"), first_layer=FirstLayerModel.from_arch(load_arch(arch).arch))
+        trace = simulate_on(load_arch(arch).arch, graph, Samples(x, None, "x"))
         ks, delay, fc2, noc = [], [], [], []
         for k, (mx, my) in MESHES.items():
             spec = load_arch(arch, [("core.count", k), ("noc.mesh_x", mx), ("noc.mesh_y", my)])

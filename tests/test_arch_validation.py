@@ -19,7 +19,7 @@ from accelsim.config import load_arch
 from accelsim.config.arch import Arch
 from accelsim.config.loader import parse_set
 from accelsim.config.rules import ARCH_RULES
-from accelsim.config.tech import available_nodes
+from accelsim.tech.table import available_nodes
 from accelsim.errors import InputError
 
 REPO = Path(__file__).resolve().parent.parent

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from accelsim.cost import model
+from accelsim.hw.core.engine import core_maps
 from accelsim.engine.functional import simulate
-from accelsim.hw.pim.first_layer import FirstLayerModel
+from accelsim.hw.engines import simulate_on
 from accelsim.config.loader import load_arch
 from accelsim.workload.builder import WorkloadBuilder
 from accelsim.workload.graph import Samples
@@ -37,7 +38,7 @@ def spec(tmp_path_factory):
 
 
 def _run(graph, spec, x):
-    trace = simulate(graph, Samples(x, None, "test"), first_layer=FirstLayerModel.from_arch(spec.arch))
+    trace = simulate_on(spec.arch, graph, Samples(x, None, "test"))
     return trace, model.evaluate(trace, spec, graph)
 
 
@@ -79,7 +80,7 @@ def test_zero_input_leaves_neuron_updates_and_leakage(spec):
         if layer.spiking:
             assert nonzero == {"core.neuron", "core.vmem", "leakage.sram"}, (layer.name, nonzero)
             # per step: every neuron a compare + leak multiply; its core's membranes read and written once
-            n_d = model._maps(trace, core.count, core.partition)[layer.name].neurons_per_core
+            n_d = core_maps(trace, core)[layer.name].neurons_per_core
             assert lc.energy_pj["core.neuron"] == pytest.approx(layer.neurons * T * (add + mult))
             assert lc.energy_pj["core.vmem"] == pytest.approx(int((-(-n_d // vpw)).sum()) * T * rw)
         else:  # the readout gets no events: no task, no energy (leakage is split by busy time)

@@ -20,10 +20,11 @@ import numpy as np
 import pytest
 import yaml
 
-from accelsim.cost.components import fifo_kib
-from accelsim.cost.input_layer import input_layer_cost
+from accelsim.hw.memory import fifo_kib
+from accelsim.hw.engines import first_layer_synaptic_cost
 from accelsim.simulate import cost_and_report, functional_trace, prepare
 from accelsim.cost import model
+from accelsim.hw.core.engine import core_activities, core_maps
 from accelsim.workload.builder import WorkloadBuilder
 
 ARCH = {
@@ -66,10 +67,10 @@ def test_spike_pattern_is_the_designed_one(hand):
 def test_every_count(hand):
     job, trace, _ = hand
     spec = job.spec
-    maps = model._maps(trace, 2, "channel")
+    maps = core_maps(trace, spec.arch.core)
     assert maps["fc1"].neuron_owner.tolist() == [0, 0, 1, 1]
     assert maps["fc2"].owner.tolist() == [0, 1]
-    acts = model._activities(trace, job.graph, spec, maps, model.Mesh(2, 1), 1)
+    acts = core_activities(trace, job.graph, spec.arch.core, spec.arch.noc)
     a0, a1, a2 = acts
     # fc1 (first layer): no routed input; spikes per core t0: n0 | n3; t1: n0, n1 | n3
     assert a0.received.sum() == 0 and a0.spikes.tolist() == [[1, 1], [2, 1]] and a0.neurons.tolist() == [2, 2]
@@ -101,7 +102,7 @@ def test_every_energy_component_and_the_makespan(hand):
     router = 32 * tech.noc_router_pj_per_bit
     link = 32 * 1.5 * tech.noc_link_pj_per_bit_mm
     l0, l1, l2 = cost.layers
-    front = input_layer_cost(job.spec, trace.layers[0], trace.counts[0], 1, 2, True)
+    front = first_layer_synaptic_cost(job.spec, trace.layers[0], trace.counts[0], 1, 2, True)
     F = front.step_ns[0]
     assert front.step_ns[1] == 0.0  # hold: computed once
     # fc1 neurons: 4 neurons x 2 steps = 8 updates, each a compare + the input add (IF: no leak multiply),

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from accelsim.config.loader import load_arch
-from accelsim.cost import model
+from accelsim.hw.core.engine import core_activities, core_maps, core_producers
 from accelsim.engine.functional import simulate
-from accelsim.hw.pim.first_layer import FirstLayerModel
+from accelsim.hw.engines import simulate_on
 from accelsim.hw.noc import Mesh
 from accelsim.kernels.conv import conv_reference
 from accelsim.workload.builder import WorkloadBuilder
@@ -51,20 +51,20 @@ def test_routed_counts_match_brute_force(tmp_path, seed, group, policy, cores, m
     graph, x = network(seed, group)
     arch = tmp_path / "a.yaml"
     arch.write_text("core: {weight_sram_kib: 256.0, weight_bits: 8, vmem_bits: 16}\n", encoding="utf-8")
-    trace = simulate(graph, Samples(x, None, "x"), first_layer=FirstLayerModel.from_arch(load_arch(arch).arch))
+    trace = simulate_on(load_arch(arch).arch, graph, Samples(x, None, "x"))
     spec = load_arch(arch, [("core.count", cores), ("core.partition", policy), ("noc.mesh_x", mesh[0]),
                             ("noc.mesh_y", mesh[1])])
-    maps = model._maps(trace, cores, policy)
+    maps = core_maps(trace, spec.arch.core)
     m = Mesh(*mesh)
-    acts = model._activities(trace, graph, spec, maps, m, 1)
-    gids, offsets = model._memo(trace)["producers"]
+    acts = core_activities(trace, graph, spec.arch.core, spec.arch.noc)
+    gids, offsets = core_producers(trace, graph)
     owners = np.concatenate([maps[l.name].neuron_owner for l in trace.layers if l.spiking])
     wpw, vpw = 64 // 8, 64 // 16
     fired = 0
     for layer, adr, act, cnt, gid in zip(trace.layers, trace.addresses, acts, trace.counts, gids):
         # spikes emitted per core = the trace's spikes of the neurons it owns
         assert int(act.spikes.sum()) == int(cnt.spikes_out.sum())
-        if layer.input_layer:
+        if layer.first_layer:
             continue
         owner = maps[layer.name].owner
         T = adr.by_input.shape[0]

@@ -7,7 +7,7 @@ import pytest
 from accelsim.config.loader import load_arch
 from accelsim.cost import model
 from accelsim.engine.functional import simulate
-from accelsim.hw.pim.first_layer import FirstLayerModel
+from accelsim.hw.engines import simulate_on
 from accelsim.workload.builder import WorkloadBuilder
 
 MESHES = {1: (1, 1), 2: (2, 1), 4: (2, 2), 8: (4, 2), 16: (4, 4), 32: (8, 4), 64: (8, 8)}
@@ -31,7 +31,7 @@ def sweep(tmp_path_factory):
     arch = tmp_path_factory.mktemp("a") / "arch.yaml"
     arch.write_text("core: {weight_sram_kib: 512.0}\npim: {macros: 64}\n", encoding="utf-8")
     # the first layer's numerics (PIM defaults) are the same for every core count: one trace
-    trace = simulate(graph, Samples(x, None, "x"), first_layer=FirstLayerModel.from_arch(load_arch(arch).arch))
+    trace = simulate_on(load_arch(arch).arch, graph, Samples(x, None, "x"))
     out = {}
     for k, (mx, my) in MESHES.items():
         spec = load_arch(arch, [("core.count", k), ("noc.mesh_x", mx), ("noc.mesh_y", my)])

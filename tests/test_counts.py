@@ -56,7 +56,7 @@ def test_conv_if_gemm_fanout(conv_if_gemm):
     # (input 0 is tap 1 of output 0 and tap 0 of output 1), the interior ones reach 3;
     # times 2 output channels
     assert conv1.fanout.tolist() == [4, 6, 6, 6, 4]
-    assert conv1.input_layer and not fc.input_layer
+    assert conv1.first_layer and not fc.first_layer
     # Gemm 10 -> 3: every input feature reaches all 3 outputs
     assert fc.fanout.tolist() == [3] * 10
     assert conv1.macs == 5 * 2 * 3 and fc.macs == 30

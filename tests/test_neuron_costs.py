@@ -7,7 +7,7 @@ import pytest
 from accelsim.config.loader import load_arch
 from accelsim.cost import model
 from accelsim.engine.functional import simulate
-from accelsim.hw.pim.first_layer import FirstLayerModel
+from accelsim.hw.engines import simulate_on
 from accelsim.workload.builder import WorkloadBuilder
 from accelsim.workload.graph import Samples
 from accelsim.workload.ops import OPS
@@ -39,7 +39,7 @@ def spec(tmp_path_factory):
 def _fc2(kind, spec):
     g = _net(kind)
     x = np.zeros((2, 8))  # no input: no events anywhere; only neuron updates (and leakage) cost energy
-    tr = simulate(g, Samples(x, None, "zero"), first_layer=FirstLayerModel.from_arch(spec.arch))
+    tr = simulate_on(spec.arch, g, Samples(x, None, "zero"))
     return next(l for l in model.evaluate(tr, spec, g).layers if l.name == "fc2")
 
 

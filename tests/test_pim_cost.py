@@ -11,13 +11,12 @@ from pydantic import BaseModel
 
 from accelsim.config.arch import Arch
 from accelsim.config.loader import ArchSpec
-from accelsim.config.numerics import NUMERICS_KEYS
-from accelsim.config.tech import load_tech
-from accelsim.cost.components import ADC_MODELS, adc_pj
-from accelsim.cost.input_layer import input_layer_cost
+from accelsim.tech.table import load_tech
+from accelsim.tech.adc import ADC_MODELS, adc_pj
+from accelsim.hw.engines import first_layer_synaptic_cost
 from accelsim.engine.functional import simulate
 from accelsim.errors import InputError
-from accelsim.hw.pim.first_layer import FirstLayerModel, FirstLayerNumerics
+from accelsim.hw.engines import simulate_on
 from accelsim.simulate import run_simulation
 from accelsim.workload.builder import WorkloadBuilder
 from accelsim.workload.graph import Samples
@@ -37,9 +36,9 @@ def gemm_graph(w: np.ndarray, T: int = 2):
 
 
 def input_cost(spec: ArchSpec, graph, x: np.ndarray):
-    tr = simulate(graph, Samples(x, None, "t"), first_layer=FirstLayerModel.from_arch(spec.arch))
+    tr = simulate_on(spec.arch, graph, Samples(x, None, "t"))
     layer, counts = tr.layers[0], tr.counts[0]
-    return input_layer_cost(spec, layer, counts, tr.samples, tr.timesteps, layer.name in tr.static_layers)
+    return first_layer_synaptic_cost(spec, layer, counts, tr.samples, tr.timesteps, layer.name in tr.static_layers)
 
 
 HAND_PIM = dict(macros=1, rows=4, cols=8, cell_bits=2, weight_bits=3, input_bits=2, dac_bits=1, adc_bits=4,
@@ -157,33 +156,6 @@ def test_replicas_share_output_positions():
     assert four.energy_pj == pytest.approx(one.energy_pj)   # same work, spread over macros
 
 
-class _Recorder:
-    """Wraps a config object and records the dotted names of the fields read through it."""
-
-    def __init__(self, obj, prefix: str, seen: set):
-        self._obj, self._prefix, self._seen = obj, prefix, seen
-
-    def __getattr__(self, name):
-        value = getattr(self._obj, name)
-        path = f"{self._prefix}{name}"
-        if isinstance(value, BaseModel):
-            return _Recorder(value, path + ".", self._seen)
-        self._seen.add(path)
-        return value
-
-
-def test_numerics_keys_are_exactly_what_the_functional_model_reads():
-    seen: set[str] = set()
-    for enabled in (True, False):
-        arch = Arch.model_validate({"pim": {"enabled": enabled}})
-        FirstLayerNumerics.from_arch(_Recorder(arch, "", seen))
-    assert seen == set(NUMERICS_KEYS) - {"workload."}
-    fields = Arch.model_fields
-    for key in seen:
-        section, name = key.split(".")
-        assert name in fields[section].annotation.model_fields
-
-
 @pytest.mark.slow
 def test_pim_at_lossless_adc_matches_digital_end_to_end():
     wl = str(ROOT / "workloads" / "digits" / "workload.json")
@@ -208,10 +180,10 @@ def test_sequence_input_recomputes_every_step():
     graph = gemm_graph(w, T=3)
     x_seq = rng.random((2, 3, 3))                     # [N, T, features]
     spec = spec_of({**HAND_PIM, "static_input": "hold"})
-    tr = simulate(graph, Samples(x_seq, None, "seq"), first_layer=FirstLayerModel.from_arch(spec.arch))
-    act = tr.counts[0].first_layer
+    tr = simulate_on(spec.arch, graph, Samples(x_seq, None, "seq"))
+    act = tr.counts[0].activity
     assert act.evaluations == 2 * 3 and act.vectors == 2 * 3
-    cost = input_layer_cost(spec, tr.layers[0], tr.counts[0], 2, 3, False)
+    cost = first_layer_synaptic_cost(spec, tr.layers[0], tr.counts[0], 2, 3, False)
     assert cost.info["static_input"] == "recompute" and cost.info["evaluations"] == 3
     assert cost.step_ns == [cost.latency_ns / 3] * 3
 

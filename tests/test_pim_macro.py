@@ -17,7 +17,8 @@ import pytest
 
 from accelsim.config.arch import PimConfig
 from accelsim.engine.lower import lower
-from accelsim.hw.pim.first_layer import DigitalExec, DigitalParams, FirstLayerNumerics, PimExec
+from accelsim.hw.core.first_layer import DigitalExec
+from accelsim.hw.pim.numerics import PimExec
 from accelsim.hw.pim.macro import MacroParams
 from accelsim.hw.pim.mapping import map_layer
 from accelsim.hw.pim.quantize import quantise_inputs, quantise_weights
@@ -31,8 +32,9 @@ def pim_cfg(**kw) -> PimConfig:
     return PimConfig(**base)
 
 
-def numerics(cfg: PimConfig) -> FirstLayerNumerics:
-    return FirstLayerNumerics("pim", cfg.input_full_scale, MacroParams.from_config(cfg), None)
+def numerics(cfg: PimConfig) -> tuple[MacroParams, float]:
+    """The PIM executor's parameters: the macro's numerics group and the input full scale."""
+    return MacroParams.from_config(cfg), cfg.input_full_scale
 
 
 def one_layer(kind: str, rng, cin: int, cout: int, group: int = 1):
@@ -98,13 +100,13 @@ def test_lossless_adc_gives_exact_integer_convolution(case, encoding):
     want = exact_integer(graph, node, x, ib, wb)
     for extra in (0, 2):                                         # at and above the bound
         cfg = cfg0.model_copy(update={"adc_bits": min(16, cfg0.lossless_adc_bits + extra)})
-        ex = PimExec(graph, node, "numba", numerics(cfg))
+        ex = PimExec(graph, node, "numba", *numerics(cfg))
         got = run_int(ex, x)
         assert np.array_equal(got, want.reshape(got.shape))
         assert ex.activity.adc_saturated == 0
     assert cfg.lossless_adc_bits == math.ceil(math.log2(rows * (2 ** dac - 1) * (2 ** cell - 1) + 1))
     # the digital first layer at the same precisions gives the same floats, bit for bit
-    dig = DigitalExec(graph, node, "numba", FirstLayerNumerics("core", 1.0, None, DigitalParams(ib, wb)))
+    dig = DigitalExec(graph, node, "numba", ib, wb, 1.0)
     ex.reset(len(x)), dig.reset(len(x))
     assert np.array_equal(ex([x]), dig([x]))
 
@@ -161,7 +163,7 @@ def test_oracle_agrees_within_one_lsb(encoding, adc_range, adc_bits, cell, dac, 
     cfg = pim_cfg(rows=rows, cell_bits=cell, dac_bits=dac, input_bits=6, weight_bits=6, adc_bits=adc_bits,
                   signed_weights=encoding, adc_range=adc_range, adc_clip_ratio=0.8 if adc_range == "calibrated" else 1.0)
     x = rng.random((50,) + tuple(graph.input.shape))
-    ex = PimExec(graph, node, "numba", numerics(cfg))
+    ex = PimExec(graph, node, "numba", *numerics(cfg))
     got = run_int(ex, x)
     xq, _, _ = quantise_inputs(x, 6, 1.0)
     wq, _ = quantise_weights(graph.tensors[node.inputs[1]].T, 6)
@@ -178,7 +180,7 @@ def test_low_adc_bits_saturate_and_degrade():
     exact = exact_integer(graph, node, x, 4, 5)
     errs = []
     for bits in (2, 4, 6, 9):
-        ex = PimExec(graph, node, "numba", numerics(pim_cfg(rows=64, adc_bits=bits)))
+        ex = PimExec(graph, node, "numba", *numerics(pim_cfg(rows=64, adc_bits=bits)))
         errs.append(float(np.mean(np.abs(run_int(ex, x) - exact))))
     assert errs[0] > errs[1] > errs[2] > errs[3] == 0.0
 
@@ -194,21 +196,21 @@ def test_non_idealities_are_seeded_and_batch_independent():
     rng = np.random.default_rng(3)
     graph, node = one_layer("2d", rng, 2, 4)
     x = rng.random((5,) + tuple(graph.input.shape))
-    ideal = run_int(PimExec(graph, node, "numba", numerics(_noisy())), x)
+    ideal = run_int(PimExec(graph, node, "numba", *numerics(_noisy())), x)
     cfg = _noisy(conductance_sigma=0.05, adc_offset_lsb=0.3, adc_noise_lsb=0.5, seed=11)
-    a = run_int(PimExec(graph, node, "numba", numerics(cfg)), x)
-    b = run_int(PimExec(graph, node, "numba", numerics(cfg)), x)
+    a = run_int(PimExec(graph, node, "numba", *numerics(cfg)), x)
+    b = run_int(PimExec(graph, node, "numba", *numerics(cfg)), x)
     assert np.array_equal(a, b)                              # same seed: same result
     assert not np.array_equal(a, ideal)
-    c = run_int(PimExec(graph, node, "numba", numerics(cfg.model_copy(update={"seed": 12}))), x)
+    c = run_int(PimExec(graph, node, "numba", *numerics(cfg.model_copy(update={"seed": 12}))), x)
     assert not np.array_equal(a, c)
     # the same samples in two batches: noise is keyed by sample, so results are identical
-    ex = PimExec(graph, node, "numba", numerics(cfg))
+    ex = PimExec(graph, node, "numba", *numerics(cfg))
     parts = [run_int(ex, x[:2]), run_int(ex, x[2:])]
     assert np.array_equal(np.concatenate(parts), a)
     # each non-ideality alone perturbs the result, and more of it perturbs more
     for key in ("conductance_sigma", "adc_offset_lsb", "adc_noise_lsb"):
-        errs = [float(np.mean(np.abs(run_int(PimExec(graph, node, "numba", numerics(_noisy(**{key: v}))), x) - ideal)))
+        errs = [float(np.mean(np.abs(run_int(PimExec(graph, node, "numba", *numerics(_noisy(**{key: v}))), x) - ideal)))
                 for v in (0.1, 0.4, 0.8)]
         assert 0 < errs[1] < errs[2] and errs[0] <= errs[1], (key, errs)
 
@@ -223,7 +225,7 @@ def test_activity_counts_by_hand():
     b.readout(b.gemm("L", b.input, np.array([[3.0, -1.0, 0.0]]), np.zeros(1)))
     graph = b.graph()
     cfg = pim_cfg(rows=4, cell_bits=2, weight_bits=3, input_bits=2, dac_bits=1, adc_bits=4)
-    ex = PimExec(graph, graph.nodes[0], "numba", numerics(cfg))
+    ex = PimExec(graph, graph.nodes[0], "numba", *numerics(cfg))
     got = run_int(ex, np.array([[1.0, 1 / 3, 0.0]]))
     assert got.tolist() == [[8.0]]
     a = ex.activity
@@ -260,4 +262,4 @@ def test_one_bit_below_the_bound_is_lossy():
     for bits, want in ((6, 3375), (5, 3375 + 75)):
         cfg = pim_cfg(rows=15, cell_bits=2, weight_bits=5, input_bits=4, dac_bits=1, adc_bits=bits)
         assert cfg.lossless_adc_bits == 6
-        assert run_int(PimExec(graph, graph.nodes[0], "numba", numerics(cfg)), x).tolist() == [[want]]
+        assert run_int(PimExec(graph, graph.nodes[0], "numba", *numerics(cfg)), x).tolist() == [[want]]

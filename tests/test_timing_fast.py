@@ -1,4 +1,4 @@
-"""The fast scheduler (accelsim/engine/timing_kernel.py) gives exactly the simpy schedule.
+"""The fast scheduler (accelsim/schedule/kernel.py) gives exactly the simpy schedule.
 
 Exactly: every timeline row (resource, layer, step, start, end, kind), every busy sum, the
 per-layer spans and core busy times and the makespan compare with ``==`` (bit-identical
@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from accelsim.cost import model
-from accelsim.cost.spike_layer import LayerTasks
-from accelsim.engine import timing
+from accelsim.hw.tasks import LayerTasks
+from accelsim.schedule import model as timing
 from accelsim.hw.memory import Dram
 from accelsim.hw.noc import Mesh
 from accelsim.simulate import functional_trace, prepare

@@ -26,7 +26,7 @@ class PimConfig(_Section):
     """Analog processing-in-memory crossbar macro that runs the first layer.
 
     Functional model and mapping: :mod:`accelsim.hw.pim`; cost:
-    :mod:`accelsim.cost.input_layer`; equations in docs/pim.md.
+    :mod:`accelsim.hw.first_layer_cost`; equations in docs/pim.md.
     """
 
     enabled: bool = Field(True, description="run the analog-input first layer on PIM macros (false: on the digital core)")

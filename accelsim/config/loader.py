@@ -15,9 +15,9 @@ import pydantic
 import yaml
 
 from accelsim.config.arch import Arch
-from accelsim.config.pydantic_errors import problems_from
+from accelsim.util.pydantic_errors import problems_from
 from accelsim.config.rules import ARCH_RULES
-from accelsim.config.tech import TechTable, load_tech
+from accelsim.tech.table import TechTable, load_tech
 from accelsim.errors import InputError, Problem, fail
 
 

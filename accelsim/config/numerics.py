@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Iterable
 
 # Exactly what the functional engine reads from the architecture: the first
-# layer's model, accelsim.hw.pim.first_layer.FirstLayerNumerics.from_arch
+# layer's model, accelsim.hw.first_layer.FirstLayerNumerics.from_arch
 # (tests/test_pim_cost.py checks the two agree).
 NUMERICS_KEYS: tuple[str, ...] = (
     "workload.",              # time steps and anything else of the workload

@@ -1,23 +1,10 @@
-"""What a cost model returns: per-layer energy by component and latency."""
+"""What the whole-run cost model returns: the layers' costs, the delay and the schedule."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-
-@dataclass
-class LayerCost:
-    name: str
-    engine: str                                 # "pim" or "core"
-    energy_pj: dict[str, float]                 # "<engine>.<component>" -> pJ per inference
-    latency_ns: float                           # per inference
-    info: dict = field(default_factory=dict)    # model-specific figures (tiles, evaluations, ...)
-    step_ns: Optional[list[float]] = None       # duration of the layer's task at each time step (ns);
-                                                # what a timing model schedules; sums to latency_ns
-
-    @property
-    def total_pj(self) -> float:
-        return float(sum(self.energy_pj.values()))
+from accelsim.hw.result import LayerCost
 
 
 @dataclass

@@ -16,13 +16,15 @@ from typing import Callable, Iterable, Optional
 
 import numpy as np
 
-from accelsim.engine.execute import make_executor
+from accelsim.engine.execute import Executor, make_executor
 from accelsim.engine.lower import Layer, lower, pool_window, static_values
-from accelsim.engine.trace import AddressCounts, InputLayerCounts, LayerCounts, Trace, count_dtype
-from accelsim.workload.graph import Graph, Samples
+from accelsim.engine.trace import AddressCounts, LayerCounts, Trace, count_dtype
+from accelsim.workload.graph import Graph, Node, Samples
 
 # probe(layer, t, sample_offset, inputs, outputs): sees every layer's batch each step
 Probe = Callable[[Layer, int, int, np.ndarray, np.ndarray], None]
+# executors(graph, node, backend) -> the node's executor
+ExecutorFactory = Callable[[Graph, Node, str], Executor]
 
 BATCH_BYTES = 512 * 2**20
 
@@ -48,22 +50,23 @@ def _aux_fanout(graph: Graph, layer: Layer) -> list[tuple[str, str, Optional[np.
 
 def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size: Optional[int] = None,
              probes: Iterable[Probe] = (), progress: Optional[Callable[[int], None]] = None,
-             first_layer: Optional[Callable] = None) -> Trace:
+             layers: Optional[list[Layer]] = None, executors: Optional[ExecutorFactory] = None) -> Trace:
     """Run ``samples`` through ``graph`` for ``graph.timesteps`` steps; return the trace.
 
-    ``first_layer(graph, node, backend) -> executor``: builds the executors of the input
-    layers' synaptic nodes (the hardware numerics of the analog first layer, e.g.
-    :class:`accelsim.hw.pim.first_layer.FirstLayerModel`); an executor with an
-    ``activity`` attribute has it stored in the layer's counts. Default: exact float64.
+    ``layers``: the lowered layers (default ``lower(graph)``; the hardware engines assign
+    theirs, :func:`accelsim.hw.engines.assign`). ``executors(graph, node, backend)``: builds
+    every node's executor (the hardware numerics of each engine, e.g.
+    :class:`accelsim.hw.engines.HardwareNumerics`); a synaptic executor with an ``activity``
+    attribute has it stored in its layer's counts. Default: exact float64 for every node.
     """
     T = graph.timesteps
     N = len(samples)
-    layers = lower(graph)
+    layers = lower(graph) if layers is None else layers
     per_step_input = samples.x.ndim == len(graph.input.shape) + 2
     static = static_values(graph) if not per_step_input else set()
-    firsts = {l.synapse.name for l in layers if l.input_layer} if first_layer is not None else set()
-    execs = {n.name: (first_layer if n.name in firsts else make_executor)(graph, n, backend) for n in graph.nodes}
-    counts = [(InputLayerCounts if l.synapse.name in firsts else LayerCounts).zeros(T) for l in layers]
+    build = executors or make_executor
+    execs = {n.name: build(graph, n, backend) for n in graph.nodes}
+    counts = [LayerCounts.zeros(T) for _ in layers]
     cdt = count_dtype(N)
     addresses = [AddressCounts(np.zeros((T, int(np.prod(l.in_shape))), cdt),
                                np.zeros((T, l.neurons), cdt) if l.spiking else None) for l in layers]
@@ -119,8 +122,7 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
             progress(nb)
 
     for layer, cnt in zip(layers, counts):
-        if layer.synapse.name in firsts:
-            cnt.first_layer = getattr(execs[layer.synapse.name], "activity", None)
+        cnt.activity = getattr(execs[layer.synapse.name], "activity", None)
     static_layers = frozenset(l.name for l in layers if l.synapse.output in static)
     return Trace(
         workload=graph.name, samples=N, timesteps=T, layers=layers, counts=counts, static_layers=static_layers,

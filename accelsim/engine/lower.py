@@ -4,8 +4,9 @@ A hardware layer is one synaptic node (Conv/Gemm/MatMul: weights, fan-out) plus
 the neuron node it drives (found downstream through element-wise, shape and
 pooling nodes), or none for a non-spiking readout layer. A layer whose data
 input comes straight from the graph input (through stateless nodes only) is the
-*input layer*: it receives analog values and is a dense multiply layer, run on
-the PIM macro when the architecture has one.
+*first layer*: it receives analog values and is a dense multiply layer, run on
+the PIM macro when the architecture has one. Which hardware engine runs each
+layer is decided by :func:`accelsim.hw.engines.assign` (the ``engine`` field).
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ class Layer:
     synapse: Node
     neuron: Optional[Node]
     data_input: str           # the graph value the synaptic node reads
-    input_layer: bool         # fed by the analog graph input (first layer)
+    first_layer: bool         # fed by the analog graph input (receives analog values: a dense layer)
     kind: str                 # "conv" or "dense"
     in_shape: tuple[int, ...]
     out_shape: tuple[int, ...]
@@ -40,6 +41,7 @@ class Layer:
     aux: tuple[Node, ...] = ()     # pooling/shape/element-wise nodes done by this layer's engine
     merges_into: Optional[str] = None  # another layer whose neurons this layer's output also feeds
                                        # (e.g. a residual shortcut conv summed into a block's membrane)
+    engine: str = ""                   # the hardware engine that runs it (accelsim.hw.engines.assign)
 
     @property
     def spiking(self) -> bool:
@@ -167,7 +169,7 @@ def lower(graph: Graph) -> list[Layer]:
             owner[neuron.name] = node.name
         layer = Layer(
             index=len(layers), name=node.name, synapse=node, neuron=neuron, data_input=data,
-            input_layer=data in fed, kind=kind, in_shape=in_shape, out_shape=out_shape, fan_in=fan_in,
+            first_layer=data in fed, kind=kind, in_shape=in_shape, out_shape=out_shape, fan_in=fan_in,
             macs=int(macs), weights=int(w.size), window=win, group=group, fanout=fanout.astype(np.int64),
             neuron_shape=graph.shapes[neuron.output] if neuron is not None else out_shape,
             aux=_aux_nodes(graph, node, neuron), merges_into=merges_into,

@@ -7,14 +7,12 @@ cost-only parameters reuses one trace.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Optional
 
 import numpy as np
 
 from accelsim.engine.lower import Layer
 
-if TYPE_CHECKING:
-    from accelsim.hw.pim.activity import FirstLayerActivity
 
 
 @dataclass
@@ -26,18 +24,13 @@ class LayerCounts:
     spikes_out: np.ndarray     # spikes emitted by the layer's neurons (0 for readout)
     nonzero_out: np.ndarray    # non-zero outputs of the layer (spikes, or readout values)
     aux_ops: np.ndarray        # pooling / residual-add operations done on events
+    activity: Any = None       # what the layer's engine numerics recorded (e.g. the first layer's
+                               # FirstLayerActivity), None when it ran as exact float
 
     @classmethod
     def zeros(cls, T: int) -> "LayerCounts":
         z = lambda: np.zeros(T, dtype=np.int64)  # noqa: E731
         return cls(z(), z(), z(), z(), z())
-
-
-@dataclass
-class InputLayerCounts(LayerCounts):
-    """Counts of an input (analog) layer, plus what its hardware numerics model did."""
-
-    first_layer: Optional["FirstLayerActivity"] = None
 
 
 @dataclass
@@ -77,6 +70,24 @@ class Trace:
     correct_by_step: Optional[np.ndarray] = None  # [T]: correct predictions using steps 0..t
     addresses: list[AddressCounts] = field(default_factory=list)  # per layer (empty: not recorded)
     meta: dict = field(default_factory=dict)
+    _derived: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def derived(self, fn: Callable[..., Any], *params: Hashable) -> Any:
+        """``fn(self, *params)``, computed once per trace and parameter values. The key is the
+        function and its frozen parameter groups, so it covers everything ``fn`` can read."""
+        key = (fn.__module__, fn.__qualname__, params)
+        if key not in self._derived:
+            self._derived[key] = fn(self, *params)
+        return self._derived[key]
+
+    def forget(self) -> None:
+        """Drop every derived result (benchmarks: the next costing maps and routes from scratch)."""
+        self._derived.clear()
+
+    def __getstate__(self):  # derived results stay with the process that made them
+        state = dict(self.__dict__)
+        state["_derived"] = {}
+        return state
 
     @property
     def accuracy(self) -> Optional[float]:

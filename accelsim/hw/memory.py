@@ -1,7 +1,7 @@
 """Memories of the spike core and the off-chip DRAM: per-access energy, transfer time.
 
 SRAM access energy comes from the tech table's size curve ([H14], see
-:meth:`accelsim.config.tech.TechTable.sram_access_pj`) for one word of the
+:meth:`accelsim.tech.table.TechTable.sram_access_pj`) for one word of the
 memory's width; DRAM costs ``dram_pj_per_bit`` per bit moved and its one shared
 port moves ``bandwidth`` bytes per ns after a fixed access latency:
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accelsim.config.tech import TechTable
+from accelsim.tech.table import TechTable
 
 
 @dataclass(frozen=True)
@@ -28,9 +28,6 @@ class Sram:
     def write_pj(self, tech: TechTable) -> float:
         return tech.sram_access_pj(self.size_kib, self.word_bits, write=True)
 
-    def leakage_mw(self, tech: TechTable) -> float:
-        """Leakage power in mW (= pJ/ns)."""
-        return tech.sram_leakage_pj_per_ns(self.size_kib)
 
 
 @dataclass(frozen=True)
@@ -39,8 +36,18 @@ class Dram:
     latency_ns: float
     pj_per_bit: float
 
+    @classmethod
+    def of(cls, memory, tech: TechTable) -> "Dram":
+        """The DRAM of an architecture's ``memory`` section with the tech table's energy per bit."""
+        return cls(memory.dram_bandwidth_gbps, memory.dram_latency_ns, tech.dram_pj_per_bit)
+
     def transfer_ns(self, bits: float) -> float:
         return self.latency_ns + bits / (8.0 * self.bandwidth_gbps) if bits > 0 else 0.0
 
     def energy_pj(self, bits: float) -> float:
         return bits * self.pj_per_bit
+
+
+def fifo_kib(depth: int, word_bits: int) -> float:
+    """Size of a FIFO of ``depth`` words of ``word_bits`` (KiB)."""
+    return depth * word_bits / 8.0 / 1024.0

@@ -32,7 +32,7 @@ import math
 from typing import Any, Optional, Union
 
 from accelsim.config.loader import ArchSpec
-from accelsim.config.tech import TechTable
+from accelsim.tech.table import TechTable
 from accelsim.engine.lower import Layer
 from accelsim.engine.trace import Trace
 
@@ -94,7 +94,7 @@ def snn_compute_only(trace: Trace, p: Precision, tech: TechTable) -> dict[str, A
     e_mac, e_ac = tech.mac_pj(p), accumulate_pj(tech, p)
     rows = []
     for layer, counts in zip(trace.layers, trace.counts):
-        if layer.input_layer:
+        if layer.first_layer:
             evals = 1 if layer.name in trace.static_layers else T
             ops = float(layer.macs * evals)
             rows.append({"name": layer.name, "op": "mac", "macs": int(layer.macs), "evaluations": evals,

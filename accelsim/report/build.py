@@ -32,7 +32,7 @@ def build_report(graph: Graph, spec: ArchSpec, trace: Trace, cost: CostResult, *
             sparsity = 1.0 - int(counts.nonzero_out.sum()) / (neurons * T * N)
         # a held (direct-input) first layer is evaluated once per inference, not every step:
         # its hardware work is the trace's per-step work times the evaluations
-        evals = int(lc.info.get("evaluations", T)) if layer.input_layer else T
+        evals = int(lc.info.get("evaluations", T)) if layer.first_layer else T
         hw = evals / T
         layers.append({
             "name": layer.name,

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any, Iterable
 
 from accelsim.config.loader import ArchSpec, apply_sets, read_yaml, validate_arch_dict
-from accelsim.config.tech import TechTable, load_tech
+from accelsim.tech.table import TechTable, load_tech
 from accelsim.errors import InputError, Problem
 from accelsim.sweep.grid import Axis, Point
 from accelsim.workload.loader import load_workload

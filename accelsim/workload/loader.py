@@ -16,7 +16,7 @@ from typing import Any, Iterable, Optional
 import numpy as np
 import pydantic
 
-from accelsim.config.pydantic_errors import problems_from
+from accelsim.util.pydantic_errors import problems_from
 from accelsim.errors import InputError, ProblemList, fail
 from accelsim.workload.graph import Graph, Node, Samples
 from accelsim.workload.ops import OPS, ShapeError

@@ -6,7 +6,7 @@
   over ``rows x cols`` macros, replication, utilisation;
 * :mod:`~accelsim.hw.pim.macro` -- the programmed crossbar: bit-sliced weights,
   input slices, bit-line sums, ADC, shift-and-add, non-idealities;
-* :mod:`~accelsim.hw.pim.first_layer` -- executors that run the first layer's
+* :mod:`~accelsim.hw.first_layer` -- executors that run the first layer's
   synaptic node through the macro (or the quantised digital model) inside the
   functional engine, recording :class:`~accelsim.hw.pim.activity.FirstLayerActivity`.
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from accelsim.hw.pim.activity import FirstLayerActivity
+from accelsim.hw.first_layer import FirstLayerActivity
 
 
 @dataclass(frozen=True)

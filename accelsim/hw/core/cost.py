@@ -37,14 +37,15 @@ from typing import Optional
 
 import numpy as np
 
-from accelsim.config.loader import ArchSpec
-from accelsim.cost.components import fifo_kib
-from accelsim.cost.result import LayerCost
+from accelsim.config.arch import CoreConfig, MemoryConfig, NocConfig
 from accelsim.engine.lower import Layer
 from accelsim.engine.trace import AddressCounts, LayerCounts
 from accelsim.hw.core.mapping import LayerMap
 from accelsim.hw.core.routes import EventClasses, class_histogram
-from accelsim.hw.memory import Dram, Sram
+from accelsim.hw.memory import Dram, Sram, fifo_kib
+from accelsim.hw.result import LayerCost
+from accelsim.tech.table import TechTable
+from accelsim.util.mathx import cdiv
 
 
 @dataclass(frozen=True)
@@ -88,34 +89,14 @@ def route_layer(layer: Layer, adr: AddressCounts, lmap: LayerMap, classes: Optio
         router_flits=(h @ classes.routers) * flits_per_packet, depth=depth, neurons=neurons, events=h.sum(axis=1))
 
 
-@dataclass
-class LayerTasks:
-    """What the timing model schedules for one layer (cycles per inference)."""
-
-    index: int
-    name: str
-    core_cycles: np.ndarray               # [T, cores] (0: no task)
-    dram_bits: np.ndarray                 # [T, cores] weight bits streamed by the task
-    link_cycles: np.ndarray               # [T, links] occupancy of each link by this layer's input packets
-    noc_latency_cycles: np.ndarray        # [T] router pipeline latency of the deepest packet
-    sources: tuple[int, ...]              # layers whose step-t tasks produce this layer's step-t input
-    front_ns: Optional[list[float]] = None  # input layer: its synaptic task per step (PIM macro or cores)
-    front_resource: str = "pim"           # "pim" or "cores"
-    info: dict = field(default_factory=dict)
-
-
-def _cdiv(a, b):
-    return -(-np.asarray(a, dtype=np.int64) // int(b))
-
-
-def spike_layer_cost(spec: ArchSpec, layer: Layer, counts: LayerCounts, act: CoreActivity, N: int, T: int,
-                     streamed: bool = False, integrate_input: bool = False) -> tuple[LayerCost, np.ndarray, np.ndarray]:
+def spike_layer_cost(tech: TechTable, core: CoreConfig, noc: NocConfig, memory: MemoryConfig, layer: Layer,
+                     counts: LayerCounts, act: CoreActivity, N: int, T: int, streamed: bool = False,
+                     integrate_input: bool = False) -> tuple[LayerCost, np.ndarray, np.ndarray]:
     """Energy of ``layer`` on the cores per inference, plus task cycles [T, cores] and DRAM bits [T, cores].
 
     ``integrate_input``: the synaptic input arrives as one value per neuron and step (the
     first layer's PIM/digital result), added into the membrane during the neuron update.
     """
-    arch, tech, core, noc = spec.arch, spec.tech, spec.arch.core, spec.arch.noc
     word = core.sram_word_bits
     vpw = core.vmem_word // core.vmem_bits
     wsram = Sram(core.weight_sram_kib, word, core.sram_ports)
@@ -126,11 +107,11 @@ def spike_layer_cost(spec: ArchSpec, layer: Layer, counts: LayerCounts, act: Cor
     kind = layer.neuron.spec if layer.neuron is not None else None
     per_update = (kind.update_adds * add + kind.update_mults * tech.int_mult_pj(core.vmem_bits)) if kind else 0.0
     state = kind.state_words if kind else 1
-    dram = Dram(arch.memory.dram_bandwidth_gbps, arch.memory.dram_latency_ns, tech.dram_pj_per_bit)
+    dram = Dram.of(memory, tech)
 
     n_d = act.neurons
     updates = int(n_d.sum()) * T                        # per inference
-    update_words = int(_cdiv(n_d, vpw).sum()) * T * state  # Vmem words per inference for neuron updates
+    update_words = int(cdiv(n_d, vpw).sum()) * T * state  # Vmem words per inference for neuron updates
     wwords = int(act.weight_words.sum())
     aux = int(counts.aux_ops.sum())
     energy = {
@@ -147,15 +128,15 @@ def spike_layer_cost(spec: ArchSpec, layer: Layer, counts: LayerCounts, act: Cor
 
     lanes, ports = core.lanes, core.sram_ports
     syn = np.maximum.reduce([
-        _cdiv(act.ops, N * lanes),
-        np.zeros_like(act.ops) if streamed else _cdiv(act.weight_words, N * ports),
-        _cdiv(2 * act.vmem_words, N * ports),
-        _cdiv(act.received, N),
+        cdiv(act.ops, N * lanes),
+        np.zeros_like(act.ops) if streamed else cdiv(act.weight_words, N * ports),
+        cdiv(2 * act.vmem_words, N * ports),
+        cdiv(act.received, N),
     ])
     owning = max(int(np.count_nonzero(n_d)), 1)
-    aux_cyc = _cdiv(counts.aux_ops, N * lanes * owning)[:, None]
+    aux_cyc = cdiv(counts.aux_ops, N * lanes * owning)[:, None]
     if layer.spiking:
-        neu = np.maximum(_cdiv(n_d, lanes) * core.neuron_update_cycles, _cdiv(2 * state * _cdiv(n_d, vpw), ports))
+        neu = np.maximum(cdiv(n_d, lanes) * core.neuron_update_cycles, cdiv(2 * state * cdiv(n_d, vpw), ports))
     else:
         neu = np.zeros_like(n_d)
     active = (n_d[None, :] > 0) | (act.received > 0)

@@ -1,9 +1,9 @@
-"""The schedule of :mod:`accelsim.engine.timing` without simpy: the same event order, in numba.
+"""The schedule of :mod:`accelsim.schedule.model` without simpy: the same event order, in numba.
 
 simpy orders events by ``(time, priority, id)``: ``id`` counts every event ever
 scheduled, so events at the same time run in the order they were scheduled.
 This kernel replays exactly the events the simpy processes of
-:class:`accelsim.engine.timing._Run` schedule, in the same order, with the
+:class:`accelsim.schedule.model._Run` schedule, in the same order, with the
 same float arithmetic, so every start, end, busy sum and the makespan are
 bit-identical. What it reproduces of simpy:
 

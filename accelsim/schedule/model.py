@@ -1,7 +1,7 @@
 """Discrete-event schedule of one inference (simpy): tasks on cores, PIM macro, NoC links, DRAM.
 
 Granularity is one task per (layer, time step, core), never per spike; the task
-durations come from exact event counts (:mod:`accelsim.cost.spike_layer`).
+durations come from exact event counts (:mod:`accelsim.hw.core.cost`).
 
 Per layer ``L`` and step ``t``, in this order:
 
@@ -9,7 +9,7 @@ Per layer ``L`` and step ``t``, in this order:
    (the first layer has no feeding layer; with an analog direct input it only
    waits for its own previous step);
 2. *front* (first layer only): its synaptic task, ``step_ns[t]`` from
-   :func:`accelsim.cost.input_layer.input_layer_cost`, on all PIM macros
+   :func:`accelsim.hw.first_layer_cost.input_layer_cost`, on all PIM macros
    (``pim0``...) at once, or on all cores when the first layer runs digitally;
 3. *NoC*: the step's packets use every link they cross for
    ``ceil(flits * flit_bits / link_bits_per_cycle)`` cycles; the transfer
@@ -32,7 +32,7 @@ sweep over energy-only parameters reuses them.
 
 Two engines give the same schedule, bit for bit: ``"simpy"`` runs the
 processes of :class:`_Run` (the reference); ``"fast"`` (default) replays the
-same events in simpy's order in :mod:`accelsim.engine.timing_kernel` (numba),
+same events in simpy's order in :mod:`accelsim.schedule.kernel` (numba),
 about 60x faster (docs/spike-core.md §8.1).
 """
 from __future__ import annotations
@@ -47,8 +47,8 @@ from typing import Optional
 import numpy as np
 import simpy
 
-from accelsim.cost.spike_layer import LayerTasks
-from accelsim.engine import timing_kernel
+from accelsim.hw.tasks import LayerTasks
+from accelsim.schedule import kernel as timing_kernel
 from accelsim.hw.memory import Dram
 from accelsim.hw.noc import Mesh
 
@@ -263,7 +263,7 @@ def schedule(layers: list[LayerTasks], T: int, cores: int, mesh: Mesh, clock_ns:
     """The schedule of one inference; memoised on its inputs unless ``cache`` is False.
 
     ``engine``: ``"simpy"`` runs the processes of :class:`_Run` (the reference); ``"fast"`` (default)
-    replays the same events in :mod:`accelsim.engine.timing_kernel` and gives the identical schedule."""
+    replays the same events in :mod:`accelsim.schedule.kernel` and gives the identical schedule."""
     if engine not in ENGINES:
         raise ValueError(f"unknown schedule engine {engine!r}; expected one of {ENGINES}")
     params = (T, cores, mesh, clock_ns, dram, pim_macros, engine)
@@ -294,7 +294,7 @@ def _resource_names(cores: int, pim_macros: int, mesh: Mesh, n_links: int) -> li
 
 
 def _pack(layers: list[LayerTasks], T: int, cores: int, dram: Dram) -> tuple:
-    """The task arrays of all layers stacked for :func:`accelsim.engine.timing_kernel.simulate`
+    """The task arrays of all layers stacked for :func:`accelsim.schedule.kernel.simulate`
     (its arguments from ``core_cycles`` on)."""
     nl = len(layers)
     n_links = max([lt.link_cycles.shape[1] for lt in layers] + [0])
@@ -343,7 +343,7 @@ def _digest_packed(packed: tuple, names: list[str], *params) -> str:
 
 def _fast(packed: tuple, layers: list[LayerTasks], T: int, cores: int, mesh: Mesh, clock_ns: float,
           pim_macros: int) -> Schedule:
-    """The schedule of :class:`_Run`, computed by :func:`accelsim.engine.timing_kernel.simulate`."""
+    """The schedule of :class:`_Run`, computed by :func:`accelsim.schedule.kernel.simulate`."""
     nl = len(layers)
     n_links = packed[3].shape[2]
     done, now, rec, busy, has, core_busy, first, l_start, l_end = timing_kernel.simulate(

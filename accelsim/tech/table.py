@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validato
 
 from accelsim.errors import InputError, Problem
 
-TECH_DIR = Path(__file__).resolve().parent.parent / "tech"
+TECH_DIR = Path(__file__).resolve().parent
 
 
 class _Strict(BaseModel):
@@ -42,7 +42,7 @@ class ArithPJ(_Strict):
 
 
 class AdcTable(_Strict):
-    """ADC energy/time models' constants (see accelsim/cost/components.py)."""
+    """ADC energy/time models' constants (see accelsim/hw/pim/periphery.py)."""
 
     survey_pj_8b: PositiveFloat
     survey_pj_4b: PositiveFloat
@@ -112,6 +112,11 @@ class TechTable(_Strict):
     def int_mult_pj(self, bits: float) -> float:
         """Energy of one ``bits`` x ``bits`` integer multiplication (pJ)."""
         return self._power_law(self.arith_pj.int8_mult, self.arith_pj.int32_mult, bits)
+
+    def mult_ab_pj(self, a_bits: float, b_bits: float) -> float:
+        """An ``a_bits`` x ``b_bits`` integer multiplier: the power law at the geometric mean width
+        sqrt(a b) (array-multiplier area and energy grow with a * b)."""
+        return self.int_mult_pj(math.sqrt(a_bits * b_bits))
 
     def mac_pj(self, bits: int | str, acc_bits: int | None = None) -> float:
         """One multiply-accumulate: ``bits`` multiply + accumulator-width add.
@@ -190,7 +195,7 @@ def available_nodes() -> list[str]:
 
 def load_tech(node: str, overrides: dict[str, Any] | None = None, *, file: str = "", path: str = "tech") -> TechTable:
     """Load the table for ``node`` (e.g. ``"45nm"``) and apply dotted overrides."""
-    from accelsim.config.pydantic_errors import problems_from
+    from accelsim.util.pydantic_errors import problems_from
     import pydantic
 
     if node not in available_nodes():  # a name, never a path out of TECH_DIR

@@ -1,0 +1,248 @@
+"""The ``core`` engine: event-driven digital spike cores (every layer the PIM macro does not run).
+
+Per run (:meth:`CoreEngine.prepare`, derived once per trace and parameter group):
+
+1. *map*: every layer's neurons over ``core.count`` cores (``core.partition``,
+   :mod:`.mapping`), the neurons of the first layer included;
+2. *place*: the weights of the layers it runs in core SRAM, or streamed from DRAM
+   (:mod:`.placement`);
+3. *route*: each layer's recorded per-address spike counts through its event
+   classes to per-core and per-link counts (:mod:`.routes`, :mod:`.cost`).
+
+Per layer (:meth:`CoreEngine.layer_cost`): the spike-layer model
+(:func:`.cost.spike_layer_cost`); a first layer (analog input) it runs as dense
+MACs (:mod:`.first_layer`). After the schedule (:meth:`CoreEngine.finish`):
+leakage of all core SRAM over the delay, split over layers by core busy time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Hashable, Optional
+
+import numpy as np
+
+from accelsim.config.arch import Arch, CoreConfig, NocConfig
+from accelsim.config.loader import ArchSpec
+from accelsim.engine.lower import Layer
+from accelsim.engine.trace import LayerCounts, Trace
+from accelsim.hw.core.cost import CoreActivity, route_layer, spike_layer_cost
+from accelsim.hw.core.first_layer import DigitalExec, core_first_layer_cost
+from accelsim.hw.core.mapping import LayerMap, global_owner, map_layer, producers, source_cores
+from accelsim.hw.core.params import MappingParams, RoutingParams, VmemParams
+from accelsim.hw.core.placement import Placement, place
+from accelsim.hw.core.routes import event_classes, profiles
+from accelsim.hw.engines import CostRun, Engine, register
+from accelsim.hw.first_layer import FirstLayerActivity, first_layer_cost, static_policy
+from accelsim.hw.memory import Dram, fifo_kib
+from accelsim.hw.result import LayerCost
+from accelsim.hw.tasks import LayerTasks
+from accelsim.util.mathx import cdiv
+from accelsim.workload.graph import Graph
+
+
+@dataclass(frozen=True)
+class DigitalNumerics:
+    """What the digital first layer's executor reads (a trace's identity)."""
+
+    input_bits: int
+    weight_bits: int
+    input_full_scale: float
+
+
+@dataclass(frozen=True, eq=False)
+class GraphKey:
+    """A graph as a memo key: equal only to itself (derived results of one graph object)."""
+
+    graph: Graph = field(repr=False)
+
+    def __hash__(self) -> int:
+        return id(self.graph)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, GraphKey) and other.graph is self.graph
+
+
+def layer_maps(trace: Trace, p: MappingParams) -> dict[str, LayerMap]:
+    return {l.name: map_layer(l, p.cores, p.partition, p.min_neurons_per_core) for l in trace.layers}
+
+
+def graph_producers(trace: Trace, g: GraphKey) -> tuple[list[np.ndarray], np.ndarray]:
+    return producers(g.graph, trace.layers)
+
+
+def routed(trace: Trace, p: RoutingParams, g: GraphKey) -> list[CoreActivity]:
+    """Exact per-core and per-link counts of every layer's events under the mapping."""
+    maps = trace.derived(layer_maps, p.mapping)
+    gids, _ = trace.derived(graph_producers, g)
+    owners = global_owner([maps[l.name] for l in trace.layers], trace.layers)
+    acts = []
+    for layer, adr, gid in zip(trace.layers, trace.addresses, gids):
+        lmap = maps[layer.name]
+        classes = None
+        if not layer.first_layer:
+            prof = profiles(layer, lmap, p.weights_per_word, p.vmem_per_word)
+            classes = event_classes(prof, source_cores(gid, owners), p.mesh, p.mapping.cores)
+        acts.append(route_layer(layer, adr, lmap, classes, p.flits_per_packet, p.mesh.links))
+    return acts
+
+
+def sources(trace: Trace, g: GraphKey) -> list[tuple[int, ...]]:
+    """Per layer, the layers whose neurons feed it (the first layer: none)."""
+    gids, offsets = trace.derived(graph_producers, g)
+    out = []
+    for layer in trace.layers:
+        ids = gids[layer.index]
+        ids = ids[ids >= 0]
+        if layer.first_layer:
+            out.append(())
+        elif ids.size == 0:
+            out.append((layer.index - 1,) if layer.index > 0 else ())
+        else:
+            out.append(tuple(int(s) for s in np.unique(np.searchsorted(offsets, ids, side="right") - 1)))
+    return out
+
+
+def vmem_occupancy(trace: Trace, p: VmemParams) -> dict:
+    """Membrane SRAM each core needs (``ceil(n_d / vpw)`` words per layer, all layers resident because
+    layers pipeline across steps); reported, not enforced."""
+    maps = trace.derived(layer_maps, p.mapping)
+    vpw = p.vmem_word_bits // p.vmem_bits
+    words = sum(cdiv(np.bincount(maps[l.name].owner if not l.spiking else maps[l.name].neuron_owner,
+                                 minlength=p.mapping.cores), vpw) for l in trace.layers)
+    kib = float(np.max(words) * p.vmem_word_bits / 8 / 1024)
+    return {"vmem_used_kib_max": kib, "vmem_capacity_kib": p.vmem_sram_kib, "vmem_fits": kib <= p.vmem_sram_kib}
+
+
+def core_maps(trace: Trace, core: CoreConfig) -> dict[str, LayerMap]:
+    """Every layer's mapping under ``core`` (derived once per trace and mapping)."""
+    return trace.derived(layer_maps, MappingParams.of(core))
+
+
+def core_activities(trace: Trace, graph: Graph, core: CoreConfig, noc: NocConfig) -> list[CoreActivity]:
+    """Every layer's routed per-core counts under ``core`` and ``noc`` (derived once per trace and routing)."""
+    return trace.derived(routed, RoutingParams.of(core, noc), GraphKey(graph))
+
+
+def core_producers(trace: Trace, graph: Graph) -> tuple[list[np.ndarray], np.ndarray]:
+    """The producing neuron of every layer's input elements (see :func:`.mapping.producers`)."""
+    return trace.derived(graph_producers, GraphKey(graph))
+
+
+@dataclass
+class CoreRun:
+    """The core engine's per-run state."""
+
+    maps: dict[str, LayerMap]
+    placement: Placement
+    acts: list[CoreActivity]
+    sources: list[tuple[int, ...]]
+    dram: Dram
+
+
+class CoreEngine(Engine):
+    name = "core"
+    priority = 0
+
+    def claims(self, layer: Layer, arch: Arch) -> bool:
+        return True
+
+    def numerics(self, arch: Arch) -> Hashable:
+        return DigitalNumerics(arch.core.input_bits, arch.core.weight_bits, arch.pim.input_full_scale)
+
+    def executor(self, graph, node, layer, arch, backend, key):
+        if not layer.first_layer:
+            return None
+        n = self.numerics(arch)
+        return DigitalExec(graph, node, backend, n.input_bits, n.weight_bits, n.input_full_scale)
+
+    def check(self, layers: list[Layer], spec: ArchSpec, maps: Optional[dict[str, LayerMap]] = None) -> Placement:
+        """Place the weights of the layers it runs; InputError on overflow (``core.on_overflow: error``)."""
+        core = spec.arch.core
+        if maps is None:
+            maps = {l.name: map_layer(l, core.count, core.partition, core.min_neurons_per_core) for l in layers}
+        mine = [l for l in layers if l.engine == self.name]
+        return place(mine, maps, core.sram_word_bits // core.weight_bits, core.sram_word_bits,
+                     core.weight_sram_kib, core.on_overflow, spec.source)
+
+    def prepare(self, run: CostRun) -> None:
+        arch, trace = run.spec.arch, run.trace
+        g = GraphKey(run.graph)
+        maps = trace.derived(layer_maps, MappingParams.of(arch.core))
+        run.state[self.name] = CoreRun(
+            maps=maps, placement=self.check(trace.layers, run.spec, maps),
+            acts=trace.derived(routed, RoutingParams.of(arch.core, arch.noc), g),
+            sources=trace.derived(sources, g), dram=Dram.of(arch.memory, run.spec.tech))
+
+    def neuron_part(self, run: CostRun, layer: Layer, counts: LayerCounts) -> tuple[LayerCost, np.ndarray, np.ndarray]:
+        """The layer's part on the cores: events, neurons, FIFOs, NoC (energy, cycles, DRAM bits)."""
+        st: CoreRun = run.state[self.name]
+        a = run.spec.arch
+        return spike_layer_cost(run.spec.tech, a.core, a.noc, a.memory, layer, counts, st.acts[layer.index],
+                                run.samples, run.timesteps, streamed=layer.name in st.placement.streamed,
+                                integrate_input=layer.first_layer)
+
+    def tasks(self, run: CostRun, layer: Layer, cycles: np.ndarray, dram_bits: np.ndarray,
+              first_ns: Optional[list[float]] = None, first_resource: str = "pim") -> LayerTasks:
+        """The layer's tasks for the schedule: core cycles, DRAM bits, NoC occupancy and latency."""
+        st: CoreRun = run.state[self.name]
+        noc, act = run.spec.arch.noc, st.acts[layer.index]
+        link_cycles = cdiv(act.link_flits * noc.flit_bits, run.samples * noc.link_bits_per_cycle)
+        latency = np.where(act.depth > 0, (act.depth + 1) * noc.router_latency_cycles, 0)
+        return LayerTasks(layer.index, layer.name, cycles, dram_bits, np.asarray(link_cycles, np.int64),
+                          latency.astype(np.int64), st.sources[layer.index], first_ns, first_resource)
+
+    def first_layer_synaptic(self, spec: ArchSpec, layer: Layer, counts: LayerCounts, samples: int,
+                             timesteps: int, static: bool) -> LayerCost:
+        act: Optional[FirstLayerActivity] = counts.activity
+        if act is not None and (act.engine != self.name or act.evaluations == 0):
+            raise ValueError(f"layer {layer.name}: the trace recorded the {act.engine!r} first layer, "
+                             f"cost asked for {self.name!r}")
+        a = spec.arch
+
+        def model(evals: int, policy: str) -> LayerCost:
+            return core_first_layer_cost(spec.tech, a.core, a.clock_ns, layer, act, evals, policy, static, timesteps)
+        evals = max(1, round(act.evaluations / samples)) if act is not None else timesteps
+        return first_layer_cost(model, static_policy(a.pim.static_input, static), static, timesteps, evals)
+
+    def layer_cost(self, run: CostRun, layer: Layer, counts: LayerCounts) -> tuple[LayerCost, LayerTasks]:
+        part, cycles, dram_bits = self.neuron_part(run, layer, counts)
+        if not layer.first_layer:
+            return part, self.tasks(run, layer, cycles, dram_bits)
+        st: CoreRun = run.state[self.name]
+        static = layer.name in run.trace.static_layers
+        cost = self.first_layer_synaptic(run.spec, layer, counts, run.samples, run.timesteps, static)
+        merge_parts(cost, part)
+        first_ns = list(cost.step_ns) if cost.step_ns is not None else [cost.latency_ns / run.timesteps] * run.timesteps
+        if layer.name in st.placement.streamed:  # weights stay in DRAM: fetched once per evaluation
+            bits = layer.weights * run.spec.arch.core.weight_bits
+            evals = sum(1 for x in first_ns if x > 0)
+            cost.energy_pj["dram.weights"] = cost.energy_pj.get("dram.weights", 0.0) + st.dram.energy_pj(bits) * evals
+            first_ns = [x + st.dram.transfer_ns(bits) if x > 0 else x for x in first_ns]
+        return cost, self.tasks(run, layer, cycles, dram_bits, first_ns, "cores")
+
+    def finish(self, run: CostRun, costs: list[LayerCost], schedule) -> None:
+        """Leakage of all core SRAM (weights, Vmem, FIFOs) over the delay, split by core busy time."""
+        core, tech = run.spec.arch.core, run.spec.tech
+        kib = core.count * (core.weight_sram_kib + core.vmem_sram_kib + 2 * fifo_kib(core.fifo_depth, core.fifo_word_bits))
+        total = tech.sram_leakage_pj_per_ns(kib) * schedule.makespan_ns
+        busy = np.array([schedule.layer_core_busy_ns.get(c.name, 0.0) for c in costs])
+        share = busy / busy.sum() if busy.sum() > 0 else np.eye(len(costs))[0]
+        for cost, s in zip(costs, share):
+            cost.energy_pj["leakage.sram"] = float(total * s)
+
+    def info(self, run: CostRun) -> dict:
+        st: CoreRun = run.state[self.name]
+        core, noc = run.spec.arch.core, run.spec.arch.noc
+        return {"partition": core.partition, "cores": core.count, "mesh": [noc.mesh_x, noc.mesh_y],
+                **st.placement.info(), **run.trace.derived(vmem_occupancy, VmemParams.of(core))}
+
+
+def merge_parts(cost: LayerCost, part: LayerCost) -> None:
+    """Add the layer's spike-core part (its neurons) to an engine's synaptic cost."""
+    for key, value in part.energy_pj.items():
+        if value:
+            cost.energy_pj[key] = cost.energy_pj.get(key, 0.0) + value
+    cost.info = {**cost.info, "neurons_on_cores": part.info}
+
+
+register(CoreEngine())

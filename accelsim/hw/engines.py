@@ -1,0 +1,170 @@
+"""Hardware engines as plug-ins: which engine runs each layer, its numerics and its cost.
+
+An engine is one module with one :class:`Engine` subclass, registered here by
+name (:func:`register`). It provides, for the layers it runs:
+
+* ``claims(layer, arch)``: whether it runs this layer (engines are asked by
+  descending ``priority``; ``core``, priority 0, takes the rest);
+* ``numerics(arch)``: the frozen group of parameters its functional executor reads
+  (part of a trace's identity), and ``executor(...)``: that executor, or None for
+  the exact float64 executor of the functional engine;
+* ``check(layers, spec)``: mapping and placement fit, before the functional pass;
+* ``prepare(run)`` and ``layer_cost(run, layer, counts)``: its per-layer energy by
+  component (:class:`~accelsim.hw.result.LayerCost`) and the tasks it hands to the
+  schedule (:class:`~accelsim.hw.tasks.LayerTasks`); ``finish(run, costs, schedule)``
+  for what depends on the whole schedule (leakage over the delay); ``info(run)``
+  for the report's ``mapping`` block.
+
+Adding an engine: one module + one :func:`register` line + its tests (see
+docs/architecture.md).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Hashable, Optional
+
+from accelsim.config.arch import Arch
+from accelsim.config.loader import ArchSpec
+from accelsim.engine.execute import Executor, make_executor
+from accelsim.engine.functional import simulate
+from accelsim.engine.lower import Layer, lower
+from accelsim.engine.trace import LayerCounts, Trace
+from accelsim.hw.result import LayerCost
+from accelsim.hw.tasks import LayerTasks
+from accelsim.workload.graph import Graph, Node, Samples
+
+
+@dataclass
+class CostRun:
+    """One costing of a trace on an architecture: what every engine's cost hooks see.
+    ``state`` holds each engine's per-run results of :meth:`Engine.prepare` by engine name."""
+
+    trace: Trace
+    spec: ArchSpec
+    graph: Graph
+    source: str
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def samples(self) -> int:
+        return self.trace.samples
+
+    @property
+    def timesteps(self) -> int:
+        return self.trace.timesteps
+
+
+class Engine:
+    """Base of a hardware engine (see the module docstring); every hook has a neutral default."""
+
+    name: ClassVar[str]
+    priority: ClassVar[int] = 0       # asked before engines of lower priority
+
+    def claims(self, layer: Layer, arch: Arch) -> bool:
+        return False
+
+    def numerics(self, arch: Arch) -> Hashable:
+        return None
+
+    def executor(self, graph: Graph, node: Node, layer: Layer, arch: Arch, backend: str,
+                 key: int) -> Optional[Executor]:
+        return None
+
+    def check(self, layers: list[Layer], spec: ArchSpec) -> None:
+        pass
+
+    def prepare(self, run: CostRun) -> None:
+        pass
+
+    def layer_cost(self, run: CostRun, layer: Layer, counts: LayerCounts) -> tuple[LayerCost, LayerTasks]:
+        raise NotImplementedError
+
+    def finish(self, run: CostRun, costs: list[LayerCost], schedule: Any) -> None:
+        pass
+
+    def info(self, run: CostRun) -> dict:
+        return {}
+
+
+ENGINES: dict[str, Engine] = {}
+
+
+def register(engine: Engine) -> Engine:
+    """Add (or replace) ``engine`` under its name; returns it."""
+    ENGINES[engine.name] = engine
+    return engine
+
+
+def unregister(name: str) -> None:
+    ENGINES.pop(name, None)
+
+
+def get(name: str) -> Engine:
+    load_builtin()
+    if name not in ENGINES:
+        raise ValueError(f"unknown engine {name!r}; registered: {', '.join(sorted(ENGINES))}")
+    return ENGINES[name]
+
+
+def engine_of(layer: Layer, arch: Arch) -> str:
+    load_builtin()
+    for engine in sorted(ENGINES.values(), key=lambda e: -e.priority):
+        if engine.claims(layer, arch):
+            return engine.name
+    raise ValueError(f"no engine runs layer {layer.name!r}")
+
+
+def assign(layers: list[Layer], arch: Arch) -> list[Layer]:
+    """The layers with their ``engine`` set: the first registered engine that claims each."""
+    return [replace(l, engine=engine_of(l, arch)) for l in layers]
+
+
+def engines_used(layers: list[Layer]) -> list[Engine]:
+    """The engines that run ``layers``, by name; ``core`` is always among them (it holds the
+    neurons of every layer and the shared SRAM)."""
+    names = sorted({l.engine for l in layers} | {"core"})
+    return [get(n) for n in names]
+
+
+class HardwareNumerics:
+    """Executor factory for :func:`accelsim.engine.functional.simulate`: each synaptic node of a
+    layer through its engine's numerics; every other node exact."""
+
+    def __init__(self, arch: Arch, layers: list[Layer]):
+        self.arch = arch
+        self.by_synapse = {l.synapse.name: l for l in layers}
+        self.built = 0
+
+    def __call__(self, graph: Graph, node: Node, backend: str) -> Executor:
+        layer = self.by_synapse.get(node.name)
+        ex = None
+        if layer is not None:
+            ex = get(layer.engine).executor(graph, node, layer, self.arch, backend, self.built)
+            self.built += ex is not None
+        return ex if ex is not None else make_executor(graph, node, backend)
+
+
+def simulate_on(arch: Arch, graph: Graph, samples: Samples, **kwargs) -> Trace:
+    """The functional trace of ``graph`` with every layer on its engine of ``arch`` (keyword
+    arguments go to :func:`accelsim.engine.functional.simulate`)."""
+    layers = assign(lower(graph), arch)
+    return simulate(graph, samples, layers=layers, executors=HardwareNumerics(arch, layers), **kwargs)
+
+
+def numerics_identity(layers: list[Layer], arch: Arch) -> tuple:
+    """What makes two traces of one workload equal: each layer's engine and its numerics group."""
+    return tuple((l.name, l.engine, get(l.engine).numerics(arch)) for l in layers)
+
+
+def first_layer_synaptic_cost(spec: ArchSpec, layer: Layer, counts: LayerCounts, samples: int, timesteps: int,
+                              static: bool) -> LayerCost:
+    """The synaptic part of the first layer on the engine the architecture gives it (for tests
+    and tools that price it alone)."""
+    engine = get(engine_of(layer, spec.arch))
+    return engine.first_layer_synaptic(spec, layer, counts, samples, timesteps, static)
+
+
+def load_builtin() -> None:
+    """Register the shipped engines once: the spike cores and the PIM macro."""
+    import accelsim.hw.core.engine  # noqa: F401  (registers "core")
+    import accelsim.hw.pim.engine  # noqa: F401  (registers "pim")

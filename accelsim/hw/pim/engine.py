@@ -1,0 +1,78 @@
+"""The ``pim`` engine: the first layer (analog input) on PIM crossbar macros.
+
+It claims the first layer when ``pim.enabled``; its functional executor is the
+crossbar model (:mod:`.numerics`, parameters :class:`~.macro.MacroParams`), its
+fit check the macro mapping (:mod:`.mapping`), its cost the macro model
+(:mod:`.cost`) plus the layer's neurons on the spike cores (the ``core`` engine's
+neuron part). Its schedule task holds the macros the layer's weights are
+programmed into.
+"""
+from __future__ import annotations
+
+from typing import Hashable
+
+from accelsim.config.arch import Arch
+from accelsim.config.loader import ArchSpec
+from accelsim.engine.lower import Layer
+from accelsim.engine.trace import LayerCounts
+from accelsim.hw.core.engine import merge_parts
+from accelsim.hw.engines import CostRun, Engine, get, register
+from accelsim.hw.first_layer import FirstLayerActivity, first_layer_cost, static_policy
+from accelsim.hw.pim.cost import check_fits, pim_first_layer_cost
+from accelsim.hw.pim.macro import MacroParams
+from accelsim.hw.pim.mapping import map_layer
+from accelsim.hw.pim.numerics import PimExec
+from accelsim.hw.result import LayerCost
+from accelsim.hw.tasks import LayerTasks
+
+
+class PimEngine(Engine):
+    name = "pim"
+    priority = 10
+
+    def claims(self, layer: Layer, arch: Arch) -> bool:
+        return layer.first_layer and arch.pim.enabled
+
+    def numerics(self, arch: Arch) -> Hashable:
+        return (MacroParams.from_config(arch.pim), arch.pim.input_full_scale)
+
+    def executor(self, graph, node, layer, arch, backend, key):
+        return PimExec(graph, node, backend, MacroParams.from_config(arch.pim), arch.pim.input_full_scale, key=key)
+
+    def check(self, layers: list[Layer], spec: ArchSpec) -> None:
+        for layer in layers:
+            if layer.engine == self.name:
+                check_fits(map_layer(layer, spec.arch.pim), spec.arch.pim, layer.name, spec.source)
+
+    def first_layer_synaptic(self, spec: ArchSpec, layer: Layer, counts: LayerCounts, samples: int,
+                             timesteps: int, static: bool) -> LayerCost:
+        act: FirstLayerActivity = counts.activity
+        if act is None:
+            raise ValueError(f"layer {layer.name}: the trace has no PIM activity; build it with "
+                             "accelsim.simulate.functional_trace")
+        if act.engine != self.name or act.evaluations == 0:
+            raise ValueError(f"layer {layer.name}: the trace recorded the {act.engine!r} first layer, "
+                             f"cost asked for {self.name!r}")
+        pim = spec.arch.pim
+
+        def model(evals: int, policy: str) -> LayerCost:
+            return pim_first_layer_cost(spec.tech, pim, layer, act, evals, policy, static, timesteps, spec.source)
+        evals = max(1, round(act.evaluations / samples))
+        return first_layer_cost(model, static_policy(pim.static_input, static), static, timesteps, evals)
+
+    def layer_cost(self, run: CostRun, layer: Layer, counts: LayerCounts) -> tuple[LayerCost, LayerTasks]:
+        core = get("core")
+        part, cycles, dram_bits = core.neuron_part(run, layer, counts)
+        static = layer.name in run.trace.static_layers
+        cost = self.first_layer_synaptic(run.spec, layer, counts, run.samples, run.timesteps, static)
+        merge_parts(cost, part)
+        return cost, core.tasks(run, layer, cycles, dram_bits, list(cost.step_ns), "pim")
+
+    @staticmethod
+    def macros_held(costs: list[LayerCost], macros: int) -> int:
+        """Macros the first layer's task holds: those its weights are programmed into."""
+        used = next((int(c.info.get("macros_used", macros)) for c in costs if c.engine == "pim"), 1)
+        return min(used, macros)
+
+
+register(PimEngine())

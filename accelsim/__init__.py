@@ -5,4 +5,6 @@ converted spiking neural network; an event-driven digital spike core runs the
 rest. See ``docs/`` for the formats and models.
 """
 
-__version__ = "0.1.0"
+from accelsim.version import __version__
+
+__all__ = ["__version__"]

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
-from accelsim import __version__
+from accelsim.version import __version__
 from accelsim.errors import InputError, fail
 
 

@@ -16,7 +16,7 @@ from accelsim.engine.functional import simulate
 from accelsim.engine.lower import lower
 from accelsim.engine.trace import Trace
 from accelsim.errors import fail
-from accelsim.hw.engines import HardwareNumerics, assign, engines_used
+from accelsim.hw.builtin import HardwareNumerics, assign, engines_used
 from accelsim.report.build import build_report
 from accelsim.workload.graph import Graph, Samples
 from accelsim.workload.loader import load_inputs, load_workload

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from accelsim.engine.lower import lower
-from accelsim.hw.engines import HardwareNumerics, assign
+from accelsim.hw.builtin import HardwareNumerics, assign
 from accelsim.simulate import prepare
 
 ROOT = Path(__file__).resolve().parent.parent

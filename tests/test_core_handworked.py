@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from accelsim.hw.memory import fifo_kib
-from accelsim.hw.engines import first_layer_synaptic_cost
+from accelsim.hw.builtin import first_layer_synaptic_cost
 from accelsim.simulate import cost_and_report, functional_trace, prepare
 from accelsim.cost import model
 from accelsim.hw.core.engine import core_activities, core_maps

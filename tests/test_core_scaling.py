@@ -7,7 +7,7 @@ import pytest
 from accelsim.config.loader import load_arch
 from accelsim.cost import model
 from accelsim.engine.functional import simulate
-from accelsim.hw.engines import simulate_on
+from accelsim.hw.builtin import simulate_on
 from accelsim.workload.builder import WorkloadBuilder
 
 MESHES = {1: (1, 1), 2: (2, 1), 4: (2, 2), 8: (4, 2), 16: (4, 4), 32: (8, 4), 64: (8, 8)}

@@ -13,10 +13,10 @@ from accelsim.config.arch import Arch
 from accelsim.config.loader import ArchSpec
 from accelsim.tech.table import load_tech
 from accelsim.tech.adc import ADC_MODELS, adc_pj
-from accelsim.hw.engines import first_layer_synaptic_cost
+from accelsim.hw.builtin import first_layer_synaptic_cost
 from accelsim.engine.functional import simulate
 from accelsim.errors import InputError
-from accelsim.hw.engines import simulate_on
+from accelsim.hw.builtin import simulate_on
 from accelsim.simulate import run_simulation
 from accelsim.workload.builder import WorkloadBuilder
 from accelsim.workload.graph import Samples

@@ -21,7 +21,7 @@ from accelsim.hw.core.first_layer import DigitalExec
 from accelsim.hw.pim.numerics import PimExec
 from accelsim.hw.pim.macro import MacroParams
 from accelsim.hw.pim.mapping import map_layer
-from accelsim.hw.pim.quantize import quantise_inputs, quantise_weights
+from accelsim.hw.quantize import quantise_inputs, quantise_weights
 from accelsim.kernels import conv
 from accelsim.workload.builder import WorkloadBuilder
 

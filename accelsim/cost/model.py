@@ -16,7 +16,7 @@ from __future__ import annotations
 from accelsim.config.loader import ArchSpec
 from accelsim.cost.result import CostResult
 from accelsim.engine.trace import Trace
-from accelsim.hw.engines import CostRun, engine_of, engines_used, get
+from accelsim.hw.builtin import CostRun, engine_of, engines_used, get
 from accelsim.hw.noc import Mesh
 from accelsim.hw.memory import Dram
 from accelsim.hw.pim.engine import PimEngine

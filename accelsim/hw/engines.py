@@ -15,8 +15,10 @@ name (:func:`register`). It provides, for the layers it runs:
   for what depends on the whole schedule (leakage over the delay); ``info(run)``
   for the report's ``mapping`` block.
 
-Adding an engine: one module + one :func:`register` line + its tests (see
-docs/architecture.md).
+The shipped engines register when :mod:`accelsim.hw.builtin` is imported (the
+cost model and :mod:`accelsim.simulate` do). Adding an engine: one module that
+calls :func:`register` + one import line in :mod:`accelsim.hw.builtin` + its
+tests (see docs/architecture.md).
 """
 from __future__ import annotations
 
@@ -26,12 +28,11 @@ from typing import Any, ClassVar, Hashable, Optional
 from accelsim.config.arch import Arch
 from accelsim.config.loader import ArchSpec
 from accelsim.engine.execute import Executor, make_executor
-from accelsim.engine.functional import simulate
-from accelsim.engine.lower import Layer, lower
+from accelsim.engine.lower import Layer
 from accelsim.engine.trace import LayerCounts, Trace
 from accelsim.hw.result import LayerCost
 from accelsim.hw.tasks import LayerTasks
-from accelsim.workload.graph import Graph, Node, Samples
+from accelsim.workload.graph import Graph, Node
 
 
 @dataclass
@@ -100,14 +101,12 @@ def unregister(name: str) -> None:
 
 
 def get(name: str) -> Engine:
-    load_builtin()
     if name not in ENGINES:
         raise ValueError(f"unknown engine {name!r}; registered: {', '.join(sorted(ENGINES))}")
     return ENGINES[name]
 
 
 def engine_of(layer: Layer, arch: Arch) -> str:
-    load_builtin()
     for engine in sorted(ENGINES.values(), key=lambda e: -e.priority):
         if engine.claims(layer, arch):
             return engine.name
@@ -144,27 +143,6 @@ class HardwareNumerics:
         return ex if ex is not None else make_executor(graph, node, backend)
 
 
-def simulate_on(arch: Arch, graph: Graph, samples: Samples, **kwargs) -> Trace:
-    """The functional trace of ``graph`` with every layer on its engine of ``arch`` (keyword
-    arguments go to :func:`accelsim.engine.functional.simulate`)."""
-    layers = assign(lower(graph), arch)
-    return simulate(graph, samples, layers=layers, executors=HardwareNumerics(arch, layers), **kwargs)
-
-
 def numerics_identity(layers: list[Layer], arch: Arch) -> tuple:
     """What makes two traces of one workload equal: each layer's engine and its numerics group."""
     return tuple((l.name, l.engine, get(l.engine).numerics(arch)) for l in layers)
-
-
-def first_layer_synaptic_cost(spec: ArchSpec, layer: Layer, counts: LayerCounts, samples: int, timesteps: int,
-                              static: bool) -> LayerCost:
-    """The synaptic part of the first layer on the engine the architecture gives it (for tests
-    and tools that price it alone)."""
-    engine = get(engine_of(layer, spec.arch))
-    return engine.first_layer_synaptic(spec, layer, counts, samples, timesteps, static)
-
-
-def load_builtin() -> None:
-    """Register the shipped engines once: the spike cores and the PIM macro."""
-    import accelsim.hw.core.engine  # noqa: F401  (registers "core")
-    import accelsim.hw.pim.engine  # noqa: F401  (registers "pim")

@@ -2,7 +2,7 @@
 
 Functional side: :class:`Geometry` (the synaptic node as groups of integer
 matrix-vector products) and :class:`QuantExec` (inputs and weights quantised by
-:mod:`accelsim.hw.pim.quantize`; the engine computes the integer product), which
+:mod:`accelsim.hw.quantize`; the engine computes the integer product), which
 records a :class:`FirstLayerActivity`. Both engines return
 ``s_x * s_w * Y_int + bias`` (bias added digitally, unquantised), so at lossless ADC
 resolution and equal precisions PIM and digital agree bit for bit.
@@ -23,7 +23,7 @@ import numpy as np
 
 from accelsim.engine.execute import Executor
 from accelsim.engine.lower import Layer, conv_window
-from accelsim.hw.pim.quantize import quantise_inputs, quantise_weights
+from accelsim.hw.quantize import quantise_inputs, quantise_weights
 from accelsim.hw.result import LayerCost
 from accelsim.kernels import conv
 from accelsim.kernels.window import Window

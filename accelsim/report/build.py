@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from accelsim import __version__
+from accelsim.version import __version__
 from accelsim.config.loader import ArchSpec
 from accelsim.cost.result import CostResult
 from accelsim.engine.trace import Trace

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from accelsim import __version__
+from accelsim.version import __version__
 from accelsim.config.numerics import numerics_part
 from accelsim.util.io import output_dir
 from accelsim.errors import fail

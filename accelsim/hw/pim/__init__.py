@@ -1,14 +1,15 @@
-"""Analog PIM crossbar macro running the analog-input first layer.
+"""The ``pim`` engine: analog PIM crossbar macros running the analog-input first layer.
 
-* :mod:`~accelsim.hw.pim.quantize` -- input and weight quantisers (shared with the
-  digital first layer, so both see the same integers);
 * :mod:`~accelsim.hw.pim.mapping` -- im2col rows x columns x weight slices, tiling
   over ``rows x cols`` macros, replication, utilisation;
 * :mod:`~accelsim.hw.pim.macro` -- the programmed crossbar: bit-sliced weights,
   input slices, bit-line sums, ADC, shift-and-add, non-idealities;
-* :mod:`~accelsim.hw.first_layer` -- executors that run the first layer's
-  synaptic node through the macro (or the quantised digital model) inside the
-  functional engine, recording :class:`~accelsim.hw.pim.activity.FirstLayerActivity`.
+* :mod:`~accelsim.hw.pim.numerics` -- the executor that runs the first layer's
+  synaptic node through the macro inside the functional engine, recording a
+  :class:`~accelsim.hw.first_layer.FirstLayerActivity`;
+* :mod:`~accelsim.hw.pim.periphery` and :mod:`~accelsim.hw.pim.cost` -- energy per
+  action and the layer's cost; :mod:`~accelsim.hw.pim.engine` -- the plug-in.
 
-Equations: docs/pim.md.
+Shared with the digital first layer: :mod:`accelsim.hw.quantize`,
+:mod:`accelsim.hw.first_layer`. Equations: docs/pim.md.
 """

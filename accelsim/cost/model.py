@@ -19,7 +19,6 @@ from accelsim.engine.trace import Trace
 from accelsim.hw.builtin import CostRun, engine_of, engines_used, get
 from accelsim.hw.noc import Mesh
 from accelsim.hw.memory import Dram
-from accelsim.hw.pim.engine import PimEngine
 from accelsim.schedule.model import Schedule, schedule
 from accelsim.workload.graph import Graph
 
@@ -55,7 +54,7 @@ def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "", sc
         tasks.append(task)
     mesh = Mesh(arch.noc.mesh_x, arch.noc.mesh_y)
     sched = schedule(tasks, trace.timesteps, arch.core.count, mesh, arch.clock_ns, Dram.of(arch.memory, spec.tech),
-                     PimEngine.macros_held(costs, arch.pim.macros), engine=scheduler)
+                     max([1] + [e.macros_held(costs, arch) for e in engines]), engine=scheduler)
     for engine in engines:
         engine.finish(run, costs, sched)
     for cost in costs:

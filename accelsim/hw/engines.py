@@ -83,6 +83,10 @@ class Engine:
     def finish(self, run: CostRun, costs: list[LayerCost], schedule: Any) -> None:
         pass
 
+    def macros_held(self, costs: list[LayerCost], arch: Arch) -> int:
+        """PIM macros its tasks hold in the schedule (0: none)."""
+        return 0
+
     def info(self, run: CostRun) -> dict:
         return {}
 

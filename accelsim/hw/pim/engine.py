@@ -68,11 +68,10 @@ class PimEngine(Engine):
         merge_parts(cost, part)
         return cost, core.tasks(run, layer, cycles, dram_bits, list(cost.step_ns), "pim")
 
-    @staticmethod
-    def macros_held(costs: list[LayerCost], macros: int) -> int:
+    def macros_held(self, costs: list[LayerCost], arch: Arch) -> int:
         """Macros the first layer's task holds: those its weights are programmed into."""
-        used = next((int(c.info.get("macros_used", macros)) for c in costs if c.engine == "pim"), 1)
-        return min(used, macros)
+        used = next((int(c.info.get("macros_used", arch.pim.macros)) for c in costs if c.engine == "pim"), 1)
+        return min(used, arch.pim.macros)
 
 
 register(PimEngine())

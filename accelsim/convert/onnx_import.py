@@ -87,6 +87,94 @@ def quantise(w: np.ndarray, bits: int) -> np.ndarray:
     return np.round(w / s) * s
 
 
+class _Scaling:
+    """Activation scales while the ANN's nodes are rewritten as SNN nodes, in graph order.
+
+    ``sigma[v]``: the scale of value ``v`` (the ANN value that one unit of the SNN value
+    stands for); an activation becomes a neuron with threshold ``lambda / sigma_in`` and
+    output scale ``lambda``; an ``Add`` of differently scaled operands rescales the
+    synapse that produces one of them (``weight_scale``).
+    """
+
+    def __init__(self, graph, source: str, lam: dict[str, float], opts: ConvertOptions):
+        self.graph, self.source, self.lam, self.opts = graph, source, lam, opts
+        self.sigma: dict[str, float] = {graph.input.name: 1.0}
+        self.spiking: set[str] = set()   # values carrying spikes (downstream of a neuron, through stateless nodes)
+        self.weight_scale: dict[str, float] = {}
+        self.replaced_pools: list[str] = []
+
+    def rescale_synapse(self, value: str, target: float, at: str) -> None:
+        """Make the Conv/Gemm producing ``value`` (alone) output at scale ``target``."""
+        g = self.graph
+        p = g.producer(value)
+        if p is None or p.kind != "synaptic" or len(g.consumers(value)) != 1:
+            raise fail(self.source, f"nodes.{at}", "cannot balance this Add: its operands have different activation "
+                                                   "scales and neither comes straight from a Conv/Gemm used only here",
+                       [value])
+        self.weight_scale[p.name] = self.sigma[p.inputs[0]] / target
+        self.sigma[value] = target
+
+    def add(self, node, vins: list[str], tensors: dict[str, np.ndarray]) -> None:
+        """An ``Add``: two values at one scale (rescaling a synapse if needed), or a value plus a constant."""
+        g, sigma = self.graph, self.sigma
+        if len(vins) == 2:
+            s_a, s_b = sigma[vins[0]], sigma[vins[1]]
+            if not np.isclose(s_a, s_b, rtol=1e-12):
+                # rescale the branch that comes from a synapse (prefer the first)
+                p0 = g.producer(vins[0])
+                if p0 is not None and p0.kind == "synaptic" and len(g.consumers(vins[0])) == 1:
+                    self.rescale_synapse(vins[0], s_b, node.name)
+                else:
+                    self.rescale_synapse(vins[1], s_a, node.name)
+            sigma[node.output] = sigma[vins[0]]
+        else:
+            tname = next(i for i in node.inputs if i not in g.shapes)
+            tensors[tname] = tensors[tname] / sigma[vins[0]]
+            sigma[node.output] = sigma[vins[0]]
+
+    def node(self, node, nd: dict, tensors: dict[str, np.ndarray]) -> dict:
+        """The SNN version of one ANN node (``nd``: a copy of its workload entry)."""
+        opts, sigma = self.opts, self.sigma
+        vins = self.graph.value_inputs(node)
+        s_in = sigma[vins[0]]
+        if node.op in ACTIVATIONS:
+            nd["op"] = opts.neuron
+            nd["attrs"] = {"reset": opts.reset, "threshold": float(self.lam[node.name] / s_in)}
+            if opts.neuron == "LIF":
+                nd["attrs"]["leak"] = float(opts.leak)
+            sigma[node.output] = self.lam[node.name]
+            self.spiking.add(node.output)
+        elif node.kind == "synaptic":
+            sigma[node.output] = s_in
+        elif node.op == "Add":
+            self.add(node, vins, tensors)
+        else:
+            if node.op == "MaxPool" and (opts.maxpool == "avg" or (opts.maxpool == "auto" and vins[0] in self.spiking)):
+                nd["op"] = "AveragePool"
+                nd["attrs"]["count_include_pad"] = 0
+                self.replaced_pools.append(node.name)
+            sigma[node.output] = s_in
+        if any(v in self.spiking for v in vins) and node.op not in ACTIVATIONS and node.kind != "synaptic":
+            self.spiking.add(node.output)
+        return nd
+
+
+def _scale_tensors(graph, nodes: dict[str, dict], sc: _Scaling, tensors: dict[str, np.ndarray],
+                   weight_bits: Optional[int]) -> None:
+    """Weights and biases of the SNN: W * weight_scale, b / sigma_out (then quantised if asked)."""
+    for node in graph.nodes:
+        if node.kind != "synaptic":
+            continue
+        nd = nodes[node.name]
+        k = sc.weight_scale.get(node.name, 1.0)
+        if k != 1.0:
+            tensors[nd["inputs"][1]] = tensors[nd["inputs"][1]] * k
+        if len(nd["inputs"]) > 2:
+            tensors[nd["inputs"][2]] = tensors[nd["inputs"][2]] / sc.sigma[node.output]
+        if weight_bits is not None:
+            tensors[nd["inputs"][1]] = quantise(tensors[nd["inputs"][1]], weight_bits)
+
+
 def to_snn(ann: AnnGraph, calib_x: np.ndarray, opts: ConvertOptions, name: Optional[str] = None) -> tuple[WorkloadBuilder, dict]:
     """The SNN workload builder, and a dict of what was done (for the metadata)."""
     ann.builder.doc["timesteps"] = int(opts.timesteps)
@@ -103,77 +191,10 @@ def to_snn(ann: AnnGraph, calib_x: np.ndarray, opts: ConvertOptions, name: Optio
                         input_name=graph.input.name, description=src.doc["description"])
     b.tensors = {k: np.array(v, dtype=np.float64) if v.dtype.kind == "f" else np.array(v) for k, v in src.tensors.items()}
     nodes = {nd["name"]: nd for nd in src.doc["nodes"]}
-    sigma: dict[str, float] = {graph.input.name: 1.0}
-    spiking: set[str] = set()   # values carrying spikes (downstream of a neuron, through stateless nodes)
-    weight_scale: dict[str, float] = {}
-    replaced_pools: list[str] = []
-    out_nodes: list[dict] = []
-
-    def rescale_synapse(value: str, target: float, at: str) -> None:
-        """Make the Conv/Gemm producing ``value`` (alone) output at scale ``target``."""
-        p = graph.producer(value)
-        if p is None or p.kind != "synaptic" or len(graph.consumers(value)) != 1:
-            raise fail(ann.source, f"nodes.{at}", "cannot balance this Add: its operands have different activation "
-                                                  "scales and neither comes straight from a Conv/Gemm used only here",
-                       [value])
-        s_in = sigma[p.inputs[0]]
-        weight_scale[p.name] = s_in / target
-        sigma[value] = target
-
-    for node in graph.nodes:
-        nd = {**nodes[node.name], "attrs": dict(nodes[node.name]["attrs"]), "inputs": list(nodes[node.name]["inputs"])}
-        vins = graph.value_inputs(node)
-        s_in = sigma[vins[0]]
-        if node.op in ACTIVATIONS:
-            thr = lam[node.name] / s_in
-            nd["op"] = opts.neuron
-            nd["attrs"] = {"reset": opts.reset, "threshold": float(thr)}
-            if opts.neuron == "LIF":
-                nd["attrs"]["leak"] = float(opts.leak)
-            sigma[node.output] = lam[node.name]
-            spiking.add(node.output)
-        elif node.kind == "synaptic":
-            sigma[node.output] = s_in
-        elif node.op == "Add":
-            if len(vins) == 2:
-                s_a, s_b = sigma[vins[0]], sigma[vins[1]]
-                if not np.isclose(s_a, s_b, rtol=1e-12):
-                    # rescale the branch that comes from a synapse (prefer the first)
-                    p0 = graph.producer(vins[0])
-                    first = p0 is not None and p0.kind == "synaptic" and len(graph.consumers(vins[0])) == 1
-                    if first:
-                        rescale_synapse(vins[0], s_b, node.name)
-                    else:
-                        rescale_synapse(vins[1], s_a, node.name)
-                sigma[node.output] = sigma[vins[0]]
-            else:
-                tname = next(i for i in node.inputs if i not in graph.shapes)
-                b.tensors[tname] = b.tensors[tname] / s_in
-                sigma[node.output] = s_in
-        else:
-            if node.op == "MaxPool" and (opts.maxpool == "avg" or (opts.maxpool == "auto" and vins[0] in spiking)):
-                nd["op"] = "AveragePool"
-                nd["attrs"]["count_include_pad"] = 0
-                replaced_pools.append(node.name)
-            sigma[node.output] = s_in
-        if any(v in spiking for v in vins) and node.op not in ACTIVATIONS and node.kind != "synaptic":
-            spiking.add(node.output)
-        out_nodes.append(nd)
-
-    # weights and biases: W * weight_scale, b / sigma_out
-    for node in graph.nodes:
-        if node.kind != "synaptic":
-            continue
-        nd = nodes[node.name]
-        k = weight_scale.get(node.name, 1.0)
-        if k != 1.0:
-            b.tensors[nd["inputs"][1]] = b.tensors[nd["inputs"][1]] * k
-        if len(nd["inputs"]) > 2:
-            b.tensors[nd["inputs"][2]] = b.tensors[nd["inputs"][2]] / sigma[node.output]
-        if opts.weight_bits is not None:
-            b.tensors[nd["inputs"][1]] = quantise(b.tensors[nd["inputs"][1]], opts.weight_bits)
-
-    b.doc["nodes"] = out_nodes
+    sc = _Scaling(graph, ann.source, lam, opts)
+    b.doc["nodes"] = [sc.node(node, {**nodes[node.name], "attrs": dict(nodes[node.name]["attrs"]),
+                                     "inputs": list(nodes[node.name]["inputs"])}, b.tensors) for node in graph.nodes]
+    _scale_tensors(graph, nodes, sc, b.tensors, opts.weight_bits)
     b.readout(graph.readout.output, mode="membrane")
     if opts.weight_bits is not None:
         b.doc["weight_bits"] = int(opts.weight_bits)
@@ -181,9 +202,9 @@ def to_snn(ann: AnnGraph, calib_x: np.ndarray, opts: ConvertOptions, name: Optio
         "balance": opts.balance, "percentile": opts.percentile if opts.balance == "percentile" else None,
         "ratenorm_p": opts.ratenorm_p if opts.balance == "ratenorm" else None,
         "activation_scale": {k: float(v) for k, v in lam.items()},
-        "readout_scale": float(sigma[graph.readout.output]),
-        "maxpool_to_avgpool": replaced_pools,
-        "rescaled_for_add": {k: float(v) for k, v in weight_scale.items()},
+        "readout_scale": float(sc.sigma[graph.readout.output]),
+        "maxpool_to_avgpool": sc.replaced_pools,
+        "rescaled_for_add": {k: float(v) for k, v in sc.weight_scale.items()},
         "neuron": opts.neuron, "leak": opts.leak if opts.neuron == "LIF" else None, "reset": opts.reset,
         "weight_bits": opts.weight_bits, "calibration_samples": int(calib_x.shape[0]),
         "input": "direct (analog values at every step into the first layer)",

@@ -22,7 +22,39 @@ class TechConfig(_Section):
     overrides: dict[str, Any] = Field(default_factory=dict, description="dotted tech-table keys to override, e.g. arith_pj.int8_add")
 
 
-class PimConfig(_Section):
+class PimBitSlicing:
+    """Bit-slicing geometry of a PIM macro, derived from ``rows``, ``cell_bits``, ``weight_bits``,
+    ``input_bits``, ``dac_bits`` and ``signed_weights`` (shared by the configuration and the
+    macro's numerics parameters, :class:`accelsim.hw.pim.macro.MacroParams`)."""
+
+    @property
+    def stored_weight_bits(self) -> int:
+        """Bits stored per weight column group: the magnitude (weight_bits - 1) for differential
+        pairs, the whole offset code (weight_bits) for offset encoding."""
+        return self.weight_bits - 1 if self.signed_weights == "differential" else self.weight_bits
+
+    @property
+    def weight_slices(self) -> int:
+        """Columns per stored weight: ceil(stored_weight_bits / cell_bits)."""
+        return math.ceil(max(self.stored_weight_bits, 1) / self.cell_bits)
+
+    @property
+    def input_slices(self) -> int:
+        """Input slices applied one after another: ceil(input_bits / dac_bits)."""
+        return math.ceil(self.input_bits / self.dac_bits)
+
+    @property
+    def full_scale(self) -> int:
+        """Largest bit-line sum of a full array: rows (2^dac_bits - 1)(2^cell_bits - 1)."""
+        return self.rows * (2 ** self.dac_bits - 1) * (2 ** self.cell_bits - 1)
+
+    @property
+    def lossless_adc_bits(self) -> int:
+        """ADC bits that resolve every bit-line sum exactly: ceil(log2(full_scale + 1))."""
+        return max(1, math.ceil(math.log2(self.full_scale + 1)))
+
+
+class PimConfig(_Section, PimBitSlicing):
     """Analog processing-in-memory crossbar macro that runs the first layer.
 
     Functional model and mapping: :mod:`accelsim.hw.pim`; cost:
@@ -61,29 +93,6 @@ class PimConfig(_Section):
     adc_offset_lsb: float = Field(0.0, ge=0, description="ADC offset sigma, fixed per bit line (LSB)")
     adc_noise_lsb: float = Field(0.0, ge=0, description="ADC noise sigma per conversion (LSB)")
     seed: int = Field(0, ge=0, description="seed of the non-idealities")
-
-    @property
-    def stored_weight_bits(self) -> int:
-        """Bits stored per weight column group: the magnitude (weight_bits - 1) for differential
-        pairs, the whole offset code (weight_bits) for offset encoding."""
-        return self.weight_bits - 1 if self.signed_weights == "differential" else self.weight_bits
-
-    @property
-    def weight_slices(self) -> int:
-        """Columns per stored weight: ceil(stored_weight_bits / cell_bits)."""
-        return math.ceil(max(self.stored_weight_bits, 1) / self.cell_bits)
-
-    @property
-    def input_slices(self) -> int:
-        """Input slices applied one after another: ceil(input_bits / dac_bits)."""
-        return math.ceil(self.input_bits / self.dac_bits)
-
-    @property
-    def lossless_adc_bits(self) -> int:
-        """ADC bits that resolve every bit-line sum exactly:
-        ceil(log2(rows * (2^dac_bits - 1) * (2^cell_bits - 1) + 1))."""
-        full = self.rows * (2 ** self.dac_bits - 1) * (2 ** self.cell_bits - 1)
-        return max(1, math.ceil(math.log2(full + 1)))
 
 
 class CoreConfig(_Section):

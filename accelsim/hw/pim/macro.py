@@ -30,17 +30,18 @@ ADC conversions and the shift-and-add, and records the drive statistics.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numba
 import numpy as np
 
+from accelsim.config.arch import PimBitSlicing
 from accelsim.hw.first_layer import FirstLayerActivity
 
 
 @dataclass(frozen=True)
-class MacroParams:
-    """The numerics-changing PIM parameters (see accelsim.config.numerics)."""
+class MacroParams(PimBitSlicing):
+    """The PIM parameters the crossbar model reads (part of a trace's identity), named as in ``pim``."""
 
     rows: int
     cell_bits: int
@@ -58,32 +59,8 @@ class MacroParams:
 
     @classmethod
     def from_config(cls, pim) -> "MacroParams":
-        return cls(rows=pim.rows, cell_bits=pim.cell_bits, weight_bits=pim.weight_bits, input_bits=pim.input_bits,
-                   dac_bits=pim.dac_bits, adc_bits=pim.adc_bits, adc_range=pim.adc_range,
-                   adc_clip_ratio=pim.adc_clip_ratio, signed_weights=pim.signed_weights,
-                   conductance_sigma=pim.conductance_sigma, adc_offset_lsb=pim.adc_offset_lsb,
-                   adc_noise_lsb=pim.adc_noise_lsb, seed=pim.seed)
-
-    @property
-    def stored_bits(self) -> int:
-        return self.weight_bits - 1 if self.signed_weights == "differential" else self.weight_bits
-
-    @property
-    def weight_slices(self) -> int:
-        return math.ceil(max(self.stored_bits, 1) / self.cell_bits)
-
-    @property
-    def input_slices(self) -> int:
-        return math.ceil(self.input_bits / self.dac_bits)
-
-    @property
-    def full_scale(self) -> int:
-        """Largest bit-line sum of a full array: rows (2^dac - 1)(2^cell - 1)."""
-        return self.rows * (2 ** self.dac_bits - 1) * (2 ** self.cell_bits - 1)
-
-    @property
-    def lossless_adc_bits(self) -> int:
-        return max(1, math.ceil(math.log2(self.full_scale + 1)))
+        """The group's fields, read by name from the ``pim`` section (the same names)."""
+        return cls(**{f.name: getattr(pim, f.name) for f in fields(cls)})
 
 
 def adc_lsb(value_range: float, adc_bits: int) -> float:

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Optional
 
 from accelsim.hw.result import LayerCost
+from accelsim.schedule.model import Schedule
 
 
 @dataclass
@@ -14,7 +15,7 @@ class CostResult:
     layers: list[LayerCost]
     info: dict = field(default_factory=dict)
     makespan_ns: Optional[float] = None         # delay from a schedule; None: layers run one after another
-    schedule: Any = None                        # the timing model's schedule (timeline), if any
+    schedule: Optional[Schedule] = None         # the discrete-event schedule (timeline), if any
 
     @property
     def energy_pj(self) -> float:

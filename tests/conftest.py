@@ -50,7 +50,7 @@ noc:
   mesh_x: 2
   mesh_y: 1
 memory:
-  dram_bandwidth_gbps: 6.4
+  dram_bandwidth_gb_per_s: 6.4
 """
 
 

@@ -175,7 +175,7 @@ def test_section_that_is_not_a_mapping(tiny_arch_dict, write_arch, expect_proble
     ("core", "weight_sram_kib", 0, "must be greater than 0"),
     ("core", "vmem_sram_kib", -2.0, "must be greater than 0"),
     ("tech", "clock_mhz", 0.0, "must be greater than 0"),
-    ("memory", "dram_bandwidth_gbps", -1.0, "must be greater than 0"),
+    ("memory", "dram_bandwidth_gb_per_s", -1.0, "must be greater than 0"),
     ("core", "task_overhead_cycles", -1, "must be greater than or equal to 0"),
 ])
 def test_negative_or_zero_size(tiny_arch_dict, write_arch, expect_problem, section, key, value, allowed):
@@ -352,8 +352,8 @@ def test_set_changes_the_value(arch_file):
 
 
 def test_set_can_create_a_missing_section(write_arch):
-    spec = load_arch(write_arch("name: bare\n"), ["memory.dram_bandwidth_gbps=25.6"])
-    assert spec.arch.memory.dram_bandwidth_gbps == 25.6
+    spec = load_arch(write_arch("name: bare\n"), ["memory.dram_bandwidth_gb_per_s=25.6"])
+    assert spec.arch.memory.dram_bandwidth_gb_per_s == 25.6
 
 
 def test_set_into_tech_overrides(arch_file):

@@ -37,7 +37,7 @@ ARCH = {
              "on_overflow": "error", "partition": "channel"},
     "noc": {"mesh_x": 2, "mesh_y": 1, "flit_bits": 32, "router_latency_cycles": 1, "link_bits_per_cycle": 32,
             "link_mm": 1.5},
-    "memory": {"dram_bandwidth_gbps": 12.8},
+    "memory": {"dram_bandwidth_gb_per_s": 12.8},
 }
 
 

@@ -58,7 +58,7 @@ class PimConfig(_Section, PimBitSlicing):
     """Analog processing-in-memory crossbar macro that runs the first layer.
 
     Functional model and mapping: :mod:`accelsim.hw.pim`; cost:
-    :mod:`accelsim.hw.first_layer_cost`; equations in docs/pim.md.
+    :mod:`accelsim.hw.pim.cost`; equations in docs/pim.md.
     """
 
     enabled: bool = Field(True, description="run the analog-input first layer on PIM macros (false: on the digital core)")
@@ -69,8 +69,9 @@ class PimConfig(_Section, PimBitSlicing):
     weight_bits: int = Field(6, ge=1, le=16, description="weight precision incl. sign (bits)")
     input_bits: int = Field(8, ge=1, le=16, description="input (activation) precision (bits)")
     input_full_scale: float = Field(
-        1.0, gt=0, description="analog input value mapped to the largest input code; inputs are clipped to "
-                               "[0, input_full_scale] (also the digital first layer's input range)")
+        1.0, gt=0, description="analog input value mapped to the largest input code (in the unit of the "
+                               "workload's input values); inputs are clipped to [0, input_full_scale] (also the "
+                               "digital first layer's input range)")
     dac_bits: int = Field(1, ge=1, le=8, description="DAC resolution per input slice (bits)")
     adc_bits: int = Field(6, ge=1, le=16, description="ADC resolution (bits)")
     adc_share: int = Field(8, ge=1, le=1024, description="bit-line columns sharing one ADC (conversions serialise)")
@@ -145,7 +146,7 @@ class NocConfig(_Section):
 class MemoryConfig(_Section):
     """Off-chip DRAM: where weights that do not fit core SRAM stream from (core.on_overflow: dram)."""
 
-    dram_bandwidth_gbps: float = Field(12.8, gt=0, description="off-chip DRAM bandwidth (GB/s), one shared port")
+    dram_bandwidth_gb_per_s: float = Field(12.8, gt=0, description="off-chip DRAM bandwidth (GB/s), one shared port")
     dram_latency_ns: float = Field(50.0, ge=0, description="access latency added once per DRAM transfer (ns); "
                                    "assumption, order of a DDR row access")
 

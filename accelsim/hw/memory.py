@@ -3,9 +3,9 @@
 SRAM access energy comes from the tech table's size curve ([H14], see
 :meth:`accelsim.tech.table.TechTable.sram_access_pj`) for one word of the
 memory's width; DRAM costs ``dram_pj_per_bit`` per bit moved and its one shared
-port moves ``bandwidth`` bytes per ns after a fixed access latency:
+port moves ``bandwidth_gb_per_s`` GB/s (= bytes per ns) after a fixed access latency:
 
-    t_dram(bits) = latency_ns + bits / (8 * bandwidth_gbps)      [GB/s = bytes/ns]
+    t_dram(bits) = latency_ns + bits / (8 * bandwidth_gb_per_s)      [GB/s = bytes/ns]
 """
 from __future__ import annotations
 
@@ -32,17 +32,20 @@ class Sram:
 
 @dataclass(frozen=True)
 class Dram:
-    bandwidth_gbps: float
+    """The off-chip DRAM: one shared port of ``bandwidth_gb_per_s`` GB/s, ``latency_ns`` per transfer,
+    ``pj_per_bit`` per bit moved."""
+
+    bandwidth_gb_per_s: float
     latency_ns: float
     pj_per_bit: float
 
     @classmethod
     def of(cls, memory, tech: TechTable) -> "Dram":
         """The DRAM of an architecture's ``memory`` section with the tech table's energy per bit."""
-        return cls(memory.dram_bandwidth_gbps, memory.dram_latency_ns, tech.dram_pj_per_bit)
+        return cls(memory.dram_bandwidth_gb_per_s, memory.dram_latency_ns, tech.dram_pj_per_bit)
 
     def transfer_ns(self, bits: float) -> float:
-        return self.latency_ns + bits / (8.0 * self.bandwidth_gbps) if bits > 0 else 0.0
+        return self.latency_ns + bits / (8.0 * self.bandwidth_gb_per_s) if bits > 0 else 0.0
 
     def energy_pj(self, bits: float) -> float:
         return bits * self.pj_per_bit

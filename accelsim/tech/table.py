@@ -42,12 +42,11 @@ class ArithPJ(_Strict):
 
 
 class AdcTable(_Strict):
-    """ADC energy/time models' constants (see accelsim/hw/pim/periphery.py)."""
+    """ADC energy/time models' constants (see accelsim/tech/adc.py)."""
 
     survey_pj_8b: PositiveFloat
     survey_pj_4b: PositiveFloat
     survey_rate_mhz: PositiveFloat
-    isaac_pj_8b: PositiveFloat
     sar_uw_per_bit: PositiveFloat
     sar_uw_offset: PositiveFloat
     sar_ns_per_cycle: PositiveFloat
@@ -59,12 +58,12 @@ class DacTable(_Strict):
 
 
 class RramTable(_Strict):
-    """Memory cell of the crossbar: on/off resistance (kOhm), read voltage (V), pulse (ns)."""
+    """Memory cell of the crossbar: on/off resistance (kOhm), read voltage (V); the read pulse is
+    the architecture's ``pim.read_pulse_ns``."""
 
     r_on_kohm: PositiveFloat
     r_off_kohm: PositiveFloat
     read_v: PositiveFloat
-    read_pulse_ns: PositiveFloat
 
     @field_validator("r_off_kohm")
     @classmethod
@@ -90,7 +89,6 @@ class TechTable(_Strict):
     adc: AdcTable
     dac: DacTable
     rram: RramTable
-    spikesim_lif_pj_65nm: PositiveFloat
 
     @field_validator("sram_read_64b_pj")
     @classmethod

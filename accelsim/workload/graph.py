@@ -58,9 +58,6 @@ class Graph:
     spec: WorkloadSpec
     _consumers: dict[str, tuple[Node, ...]] = field(default_factory=dict, repr=False)
 
-    def is_value(self, name: str) -> bool:
-        return name in self.shapes
-
     def producer(self, value: str) -> Optional[Node]:
         for n in self.nodes:
             if n.output == value:

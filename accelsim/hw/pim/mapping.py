@@ -52,9 +52,6 @@ class PimMapping:
         """Programmed cells / cells of the macros one copy occupies."""
         return self.cells_used / (self.tiles * self.rows * self.cols)
 
-    def row_range(self, tile: int) -> tuple[int, int]:
-        return tile * self.rows, min(self.rows_per_group, (tile + 1) * self.rows)
-
     def max_cols_in_tile(self) -> int:
         """Bit lines in use in the fullest column tile."""
         return min(self.cols, self.cols_per_group)

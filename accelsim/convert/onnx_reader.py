@@ -34,7 +34,6 @@ class ReaderBase:
     def __init__(self, model, file: str, name: str, timesteps: int):
         from onnx import numpy_helper
 
-        self.onnx_model = model
         self.file = file
         self.g = model.graph
         self.consts: dict[str, np.ndarray] = {t.name: numpy_helper.to_array(t) for t in self.g.initializer}

@@ -7,7 +7,7 @@ cost-only parameters reuses one trace.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Hashable, Optional
+from typing import Any, Callable, Hashable, Optional
 
 import numpy as np
 

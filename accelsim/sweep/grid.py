@@ -33,9 +33,6 @@ class Point:
     def key(self) -> str:
         return point_key(self.values)
 
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.values)
-
 
 def point_key(values: Iterable[tuple[str, Any]]) -> str:
     """Stable identity of a design point: ``a.b=1;c.d="x"`` sorted by key."""

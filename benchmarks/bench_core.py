@@ -1,4 +1,4 @@
-"""Benchmark of the spike-core path (DESIGN.md §6). Prints figures; asserts nothing.
+"""Benchmark of the spike-core path (targets: docs/performance.md). Prints figures; asserts nothing.
 
 For each workload:
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""A ResNet-18-sized SNN at ImageNet resolution, T = 4, one sample (DESIGN.md §6:
+"""A ResNet-18-sized SNN at ImageNet resolution, T = 4, one sample (target, docs/performance.md:
 under 60 s and 4 GB on a 2-core machine), through the whole pipeline.
 
     python benchmarks/bench_resnet18.py [--timesteps 4] [--arch arch_configs/ace_snn_pim.yaml] [--set KEY=VALUE ...]

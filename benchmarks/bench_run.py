@@ -1,6 +1,6 @@
 #!/usr/bin/env python
-"""Wall time of `accelsim run` on the shipped examples (DESIGN.md §6: < 2 s with a warm
-numba cache), and how the time splits into loading, the functional trace and cost+report.
+"""Wall time of `accelsim run` on the shipped examples (target, docs/performance.md:
+< 2 s with a warm numba cache), and how the time splits into loading, the functional trace and cost+report.
 
     python benchmarks/bench_run.py [--repeat 3]
 

@@ -4,8 +4,8 @@ Prints figures; asserts nothing. For each workload and each engine (``fast``, ``
 
 * ``schedule``: one schedule of the cost model's task arrays (uncached, best of N);
 * ``cost + report``: the spike-core cost model and report on the trace, nothing memoised;
-* ``full``: functional trace + cost + report, as a ratio to the bare forward pass (DESIGN.md §6
-  target <= 1.5x) and to the functional trace;
+* ``full``: functional trace + cost + report, as a ratio to the bare forward pass (target <= 1.5x,
+  docs/performance.md) and to the functional trace;
 * timing points per second reusing the trace: ``core.task_overhead_cycles`` = 0, 1, 2, ... so every
   point needs a new schedule; one process, and two worker processes (fork) splitting the points.
 

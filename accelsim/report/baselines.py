@@ -13,8 +13,9 @@ at the accumulator width). Memory traffic, when ``baselines.memory_traffic`` is
 inference (ideal reuse: a lower bound): weights ``W_l * p`` bits read, inputs
 ``|x_l| * p`` bits read, outputs ``|y_l| * p`` bits written.
 
-ACE-SNN's "compute-only" SNN energy (SEEDS.md §1) is also given, so that its
-ratios can be reproduced on our counts:
+ACE-SNN's "compute-only" SNN energy (its probable energy model, not stated in
+the paper; see docs/baselines.md) is also given, so that its ratios can be
+reproduced on our counts:
 
     E_SNN,compute = MACs_1 * E_MAC(k) * evals_1 + sum_{l>=2} SynOps_l * E_AC(k)
 

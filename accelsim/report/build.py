@@ -1,4 +1,4 @@
-"""Assemble report.json (DESIGN.md §4.2) from a trace and a cost result."""
+"""Assemble report.json (its keys: docs/models.md, "report.json") from a trace and a cost result."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Speed of the functional PIM model on a workload's first layer (default: hsi_hybrid).
 
-Runs only the input layer's synaptic node through the crossbar model
-(:class:`accelsim.hw.first_layer.PimExec`) for ``--samples`` samples (the
+Runs only the first layer's synaptic node through the crossbar model
+(:class:`accelsim.hw.pim.numerics.PimExec`) for ``--samples`` samples (the
 workload's samples repeated to that count), after one warm-up call that
 compiles/loads the numba kernels, and prints the time and throughput.
 

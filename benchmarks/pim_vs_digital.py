@@ -72,7 +72,7 @@ def run(arch: str, workload: str, sets: list[str], samples: int | None) -> dict:
         e1 = sum(first["energy_breakdown_pj"].get(k, 0.0) for k in ENGINE_KEYS)
     pi = rep["per_inference"]
     return {"acc": rep["accuracy"], "e1": e1, "d1": d1, "span1": first["latency_ns"],
-            "layer1": first["energy_pj"], "e": pi["energy_pj"], "d": pi["latency_ns"],
+            "first_layer_pj": first["energy_pj"], "e": pi["energy_pj"], "d": pi["latency_ns"],
             "policy": det["static_input"], "resources": len({t["resource"] for t in tasks
                                                               if t["layer"] == first["name"]
                                                               and t["kind"] in ("pim", "input")})}
@@ -98,12 +98,12 @@ def main(argv=None) -> int:
         return f"{pct(f[e], dig[e])} / {pct(f[d], dig[d])} / {pct(f[e] * f[d], dig[e] * dig[d])}"
 
     print("First layer on its engine (synaptic part only; delay = engine busy time):\n")
-    print("| first layer on | accuracy | L1 engine energy (uJ) | L1 engine time (us) | L1 EDP (uJ*us) "
-          "| dE / dD / dEDP | (L1 with its LIF neurons, uJ) | (L1 span, ms) |")
+    print("| first layer on | accuracy | engine energy (uJ) | engine time (us) | EDP (uJ*us) "
+          "| dE / dD / dEDP | (with its LIF neurons, uJ) | (span, ms) |")
     print("|---|---:|---:|---:|---:|---|---:|---:|")
     for label, f in rows:
         print(f"| {label} | {f['acc']:.3f} | {f['e1'] / 1e6:.2f} | {f['d1'] / 1e3:.1f} | "
-              f"{f['e1'] * f['d1'] / 1e9:.1f} | {deltas(f, 'e1', 'd1')} | {f['layer1'] / 1e6:.2f} | "
+              f"{f['e1'] * f['d1'] / 1e9:.1f} | {deltas(f, 'e1', 'd1')} | {f['first_layer_pj'] / 1e6:.2f} | "
               f"{f['span1'] / 1e6:.2f} |")
     print("\nWhole network (per inference; delay = makespan):\n")
     print("| first layer on | energy (mJ) | delay (ms) | EDP (mJ*ms) | dE / dD / dEDP |")

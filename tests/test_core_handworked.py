@@ -102,18 +102,18 @@ def test_every_energy_component_and_the_makespan(hand):
     router = 32 * tech.noc_router_pj_per_bit
     link = 32 * 1.5 * tech.noc_link_pj_per_bit_mm
     l0, l1, l2 = cost.layers
-    front = first_layer_synaptic_cost(job.spec, trace.layers[0], trace.counts[0], 1, 2, True)
-    F = front.step_ns[0]
-    assert front.step_ns[1] == 0.0  # hold: computed once
+    first = first_layer_synaptic_cost(job.spec, trace.layers[0], trace.counts[0], 1, 2, True)
+    F = first.step_ns[0]
+    assert first.step_ns[1] == 0.0  # hold: computed once
     # fc1 neurons: 4 neurons x 2 steps = 8 updates, each a compare + the input add (IF: no leak multiply),
     # 5 spikes (1 subtract each); Vmem: ceil(2/4) = 1 word per core per step -> 4 words read + written
-    for k, v in front.energy_pj.items():  # the first layer's synaptic part is taken over unchanged
+    for k, v in first.energy_pj.items():  # the first layer's synaptic part is taken over unchanged
         if k not in ("core.vmem", "core.neuron"):
             assert l0.energy_pj[k] == pytest.approx(v, rel=1e-12), k
-    assert {k for k, v in l0.energy_pj.items() if v} <= set(front.energy_pj) | {"core.vmem", "core.neuron",
+    assert {k for k, v in l0.energy_pj.items() if v} <= set(first.energy_pj) | {"core.vmem", "core.neuron",
                                                                                  "leakage.sram"}
-    assert l0.energy_pj["core.neuron"] == pytest.approx(8 * 2 * add + 5 * add + front.energy_pj.get("core.neuron", 0))
-    assert l0.energy_pj["core.vmem"] == pytest.approx(4 * rw_v + front.energy_pj.get("core.vmem", 0))
+    assert l0.energy_pj["core.neuron"] == pytest.approx(8 * 2 * add + 5 * add + first.energy_pj.get("core.neuron", 0))
+    assert l0.energy_pj["core.vmem"] == pytest.approx(4 * rw_v + first.energy_pj.get("core.vmem", 0))
     # fc2: 10 weight words, 10 + 4 (updates: 1 word per core per step) Vmem words, 10 ops,
     # 4 updates + 4 spikes, 10 received + 5 sent FIFO, 10 router flits, 5 link flits
     expect1 = {"core.weight_sram": 10 * rd_w, "core.vmem": 14 * rw_v, "core.accumulate": 10 * add,
@@ -130,7 +130,7 @@ def test_every_energy_component_and_the_makespan(hand):
     #  fc2 t1: max(1, 3, 6, 3) = 6 -> 10 cycles = 40 ns;  fc3: max(1, 2, 4, 2) = 4 + 2 = 6 = 24 ns
     #  NoC: 1 flit = 1 link cycle; latency (1 hop + 1) routers = 2 cycles = 8 ns
     # Schedule:
-    #  front (digital fc1) on both cores [0, F]; fc1 t0 [F, F+16]; fc1 t1 [F+16, F+32]
+    #  first layer's synaptic task (digital fc1) on both cores [0, F]; fc1 t0 [F, F+16]; fc1 t1 [F+16, F+32]
     #  fc2 t0 links [F+16, F+20] + 8 -> ready F+28, cores busy until F+32 -> [F+32, F+64]
     #  fc2 t1 links [F+32, F+40] (2 flits on link 0) + 8 -> ready F+48; after its t0 task -> [F+64, F+104]
     #  fc3 t0 links [F+64, F+68] + 8 -> ready F+76; cores busy -> [F+104, F+128]
@@ -147,7 +147,7 @@ def test_every_energy_component_and_the_makespan(hand):
     assert l1.info["per_core"] == {"neurons": [1, 1], "events_received": [5.0, 5.0], "packets_sent": [3.0, 2.0],
                                    "synaptic_ops": [5.0, 5.0], "spikes": [2.0, 2.0], "task_cycles": [18, 18]}
     # leakage: 2 cores x (8 + 2 + 2 FIFOs) KiB x uW/KiB x makespan, split by core busy time
-    # (fc1 4 x 16 = 64 ns plus the front 2 x F is not core-task time; fc2 2 x (32 + 40) = 144; fc3 4 x 24 = 96)
+    # (fc1 4 x 16 = 64 ns plus its synaptic tasks 2 x F is not core-task time; fc2 2 x (32 + 40) = 144; fc3 4 x 24 = 96)
     total = tech.sram_leakage_pj_per_ns(2 * (8 + 2 + 2 * fk)) * (F + 152)
     assert sum(l.energy_pj["leakage.sram"] for l in cost.layers) == pytest.approx(total)
     assert l1.energy_pj["leakage.sram"] == pytest.approx(total * 144 / (64 + 144 + 96))

@@ -85,7 +85,7 @@ def random_network(seed: int, nd: int, folder, encoding: str = "direct", n_sampl
     in_sp = tuple(int(rng.integers(lo, hi + 1)) for _ in range(nd))
     b = WorkloadBuilder(f"rand{seed}", (cin,) + in_sp, timesteps=T, encoding=encoding)
 
-    # layer 1: the analog-input conv
+    # the first layer: the analog-input conv
     c1 = int(rng.integers(2, 5))
     ker, strd, pads, dil, sp = _rand_geometry(rng, in_sp)
     w1 = rng.integers(-1, 4, size=(c1, cin) + ker).astype(np.float64)

@@ -1,6 +1,6 @@
 """Export a ReLU MLP (e.g. scikit-learn's ``MLPClassifier``) to ONNX with ``onnx.helper``.
 
-Used by the digits example (``scripts/digits_onnx.py``) and the tests: the
+Used by the digits example (``scripts/digits_balance_table.py``) and the tests: the
 exported model is ``Flatten -> (MatMul -> Add -> Relu)* -> MatMul -> Add`` (the
 pattern PyTorch's ``nn.Linear`` exports to when traced with a 3-D input, and the
 one :mod:`accelsim.convert.onnx_graph` folds into Gemm nodes), or the same with

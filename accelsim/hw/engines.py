@@ -18,7 +18,7 @@ name (:func:`register`). It provides, for the layers it runs:
 The shipped engines register when :mod:`accelsim.hw.builtin` is imported (the
 cost model and :mod:`accelsim.simulate` do). Adding an engine: one module that
 calls :func:`register` + one import line in :mod:`accelsim.hw.builtin` + its
-tests (see docs/architecture.md).
+tests.
 """
 from __future__ import annotations
 

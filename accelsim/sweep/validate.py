@@ -38,34 +38,6 @@ def _blame(problem: Problem, axes: list[Axis], point: Point) -> Problem:
     return replace(problem, file=where)
 
 
-def _plain_paths(raw: dict, pairs: Pairs) -> bool:
-    """Every key's parent path is missing or a mapping (else apply_sets reports the problem)."""
-    for key, _ in pairs:
-        node: Any = raw
-        for part in key.split(".")[:-1]:
-            node = node.get(part) if isinstance(node, dict) else None
-            if node is None:
-                break
-            if not isinstance(node, dict):
-                return False
-    return True
-
-
-def set_paths(raw: dict, pairs: Pairs) -> dict:
-    """``raw`` with dotted keys set, copying only the mappings along each path (validation never mutates)."""
-    out = dict(raw)
-    for key, value in pairs:
-        parts = key.split(".")
-        node = out
-        for part in parts[:-1]:
-            child = node.get(part)
-            child = dict(child) if isinstance(child, dict) else {}
-            node[part] = child
-            node = child
-        node[parts[-1]] = value
-    return out
-
-
 class PointValidator:
     """Builds and checks the :class:`ArchSpec` of each point; loads each workload variant once."""
 
@@ -81,10 +53,7 @@ class PointValidator:
         self._workloads: dict[Pairs, None] = {}
 
     def arch_spec(self, arch_pairs: Pairs) -> ArchSpec:
-        raw = self._base_raw
-        if arch_pairs:
-            raw = set_paths(raw, arch_pairs) if _plain_paths(raw, arch_pairs) else \
-                apply_sets(raw, arch_pairs, self.arch_file)
+        raw = apply_sets(self._base_raw, arch_pairs, self.arch_file) if arch_pairs else self._base_raw
         arch = validate_arch_dict(raw, self.arch_file)
         tkey = json.dumps([arch.tech.node, arch.tech.overrides], sort_keys=True, default=str)
         if tkey not in self._tech:

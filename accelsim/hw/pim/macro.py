@@ -40,7 +40,8 @@ from accelsim.hw.first_layer import FirstLayerActivity
 
 @dataclass(frozen=True)
 class MacroParams:
-    """The numerics-changing PIM parameters (see accelsim.config.numerics)."""
+    """The PIM parameters the crossbar model reads: the ``pim`` engine's numerics group (part of a
+    trace's identity, :func:`accelsim.hw.engines.numerics_identity`)."""
 
     rows: int
     cell_bits: int

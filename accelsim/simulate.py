@@ -1,8 +1,9 @@
 """One simulation in three stages: load and validate, functional trace, cost and report.
 
 The stages are separate so that a sweep can reuse one functional trace for every
-design point that differs only in cost parameters (see
-:mod:`accelsim.config.numerics` for which parameters change the numerics).
+design point that differs only in cost parameters: a trace is decided by the
+workload and, per layer, its engine's numerics group
+(:func:`accelsim.hw.engines.numerics_identity`).
 """
 from __future__ import annotations
 

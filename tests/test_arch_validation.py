@@ -159,6 +159,30 @@ def test_wrong_type(tiny_arch_dict, write_arch, expect_problem, section, key, va
     expect_problem(err.value, path, dotted, allowed, value=value)
 
 
+def test_choices_are_derived_from_their_registries(tiny_arch_dict, write_arch, expect_problem):
+    """pim.adc_model lists the ADC models of accelsim.tech.adc; core.partition the mapping
+    policies that accelsim.hw.core.mapping implements (each one maps a layer)."""
+    from typing import get_args
+
+    from accelsim.config.arch import CoreConfig, PimConfig
+    from accelsim.engine.lower import lower
+    from accelsim.hw.core.mapping import map_layer
+    from accelsim.tech.adc import ADC_MODELS
+    from accelsim.workload import load_workload
+
+    assert get_args(PimConfig.model_fields["adc_model"].annotation) == tuple(ADC_MODELS)
+    policies = get_args(CoreConfig.model_fields["partition"].annotation)
+    layer = lower(load_workload(Path(__file__).resolve().parent.parent / "workloads" / "digits" / "workload.json"))[1]
+    for policy in policies:
+        assert map_layer(layer, 4, policy).neurons_per_core.sum() == layer.neurons
+    with pytest.raises(ValueError, match="known: " + ", ".join(policies)):
+        map_layer(layer, 4, "diagonal")
+    path = write_arch(broken(tiny_arch_dict, "core", "partition", "diagonal"))
+    with pytest.raises(InputError) as err:
+        load_arch(path)
+    expect_problem(err.value, path, "core.partition", " or ".join(repr(p) for p in policies), value="diagonal")
+
+
 @pytest.mark.parametrize("value", [3, None, [1, 2]])
 def test_section_that_is_not_a_mapping(tiny_arch_dict, write_arch, expect_problem, value):
     tiny_arch_dict["pim"] = value

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from accelsim.cli import main
 from accelsim.engine.lower import lower
@@ -47,19 +48,49 @@ def test_packing_a_small_layer_saves_energy_and_costs_time(tmp_path):
     assert reps[16]["accuracy"] == reps[1]["accuracy"]  # a cost-only parameter
 
 
-def test_one_trace_costed_under_two_mappings_gives_fresh_results():
-    """The routed counts are memoised per trace: a change of core.min_neurons_per_core must not
-    reuse the counts of the other mapping (what a sweep over it does)."""
-    from accelsim.config.loader import load_arch
-    from accelsim.cost import model
-    from accelsim.simulate import Job, functional_trace
+# (core.min_neurons_per_core, core.count) on the 4 x 4 mesh: a trace costed under each in turn
+MAPPINGS = [(1, 4), (64, 4), (1, 16), (64, 16)]
 
-    arch = ROOT / "arch_configs" / "ace_snn_pim.yaml"
-    graph = load_workload(DIGITS)
-    data = graph.samples.head(10)
-    specs = {m: load_arch(arch, [("core.min_neurons_per_core", m)]) for m in (1, 16)}
-    shared = functional_trace(Job(specs[1], graph, data, str(arch), str(DIGITS), ""))
-    reused = {m: model.evaluate(shared, specs[m], graph).energy_pj for m in (1, 16)}
-    fresh = {m: model.evaluate(functional_trace(Job(specs[m], graph, data, str(arch), str(DIGITS), "")),
-                               specs[m], graph).energy_pj for m in (1, 16)}
-    assert reused == fresh and reused[1] != reused[16]
+
+def report_differences(a, b, path=""):
+    """Paths at which two report dicts differ (exact: floats bit for bit, NaN equal to NaN)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if a.keys() != b.keys():
+            return [f"{path} keys {sorted(a.keys() ^ b.keys())}"]
+        return [d for k in a for d in report_differences(a[k], b[k], f"{path}.{k}")]
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        if len(a) != len(b):
+            return [f"{path} length {len(a)} != {len(b)}"]
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in report_differences(x, y, f"{path}[{i}]")]
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return []
+    return [] if type(a) is type(b) and a == b else [f"{path}: {a!r} != {b!r}"]
+
+
+@pytest.mark.parametrize("arch_name", ["ace_snn_pim", "digital_only"])
+def test_one_trace_costed_under_every_mapping_gives_every_report_field_of_fresh_runs(arch_name):
+    """The core engine's derived results (mapping, routed counts, Vmem occupancy, placement) are
+    memoised on the trace: one trace costed under each mapping, forwards then backwards so every
+    memo is hit, must give the whole report.json of a fresh run (own trace) of the same point."""
+    from dataclasses import replace
+
+    from accelsim.simulate import cost_and_report, functional_trace, prepare
+
+    arch = str(ROOT / "arch_configs" / f"{arch_name}.yaml")
+
+    def job(m, cores):
+        return prepare(arch, str(DIGITS), [("core.min_neurons_per_core", m), ("core.count", cores),
+                                           ("noc.mesh_x", 4), ("noc.mesh_y", 4)], samples=10)
+
+    fresh = {}
+    for m, cores in MAPPINGS:
+        j = job(m, cores)
+        fresh[m, cores] = cost_and_report(j, functional_trace(j))
+    shared_job = job(*MAPPINGS[0])
+    shared = functional_trace(shared_job)
+    for point in MAPPINGS + MAPPINGS[::-1]:
+        reused = cost_and_report(replace(shared_job, spec=job(*point).spec), shared)  # as a sweep does
+        diff = report_differences(reused, fresh[point])
+        assert not diff, f"{point}: " + "; ".join(diff[:5])
+    energies = {p: r["per_inference"]["energy_pj"] for p, r in fresh.items()}
+    assert len(set(energies.values())) == len(MAPPINGS)   # every mapping costs differently

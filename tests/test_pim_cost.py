@@ -1,5 +1,5 @@
 """PIM cost model: a hand-worked single-tile example, ADC energy vs bits, ADC sharing,
-static-input policy, the numerics keys, and PIM-vs-digital end to end."""
+static-input policy, and PIM-vs-digital end to end."""
 from __future__ import annotations
 
 import math

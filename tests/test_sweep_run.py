@@ -156,6 +156,46 @@ def test_without_trace_reuse_the_numbers_are_the_same(tmp_path, arch_file, workl
     assert a.rows == b.rows
 
 
+def test_trace_groups_derive_from_the_engines_numerics(tmp_path, arch_file, workload_file):
+    """pim.adc_bits changes the trace only when the PIM runs the first layer, core.count never,
+    pim.enabled always: 3 traces for 8 points, each row equal to a fresh run, and the sweep says so."""
+    from accelsim.sweep.evaluate import metrics_row
+
+    grid = ["pim.enabled=true,false", "pim.adc_bits=3,5", "core.count=1,2"]
+    logs: list[str] = []
+    spec = SweepSpec(str(arch_file), str(workload_file), parse_grid(grid), backend="numpy")
+    res = run_sweep(spec, tmp_path / "s", workers=1, log=logs.append)
+    assert (res.points, res.traces, res.failed) == (8, 3, 0)
+    assert ("sweep: re-runs the functional pass for: pim.enabled; reuses traces over: core.count; "
+            "re-runs for some values of the other keys: pim.adc_bits") in logs
+    for r in res.rows:
+        sets = [f"{k}={v}" for k, v in (item.split("=") for item in r["point"].split(";"))]
+        fresh = metrics_row(run_simulation(str(arch_file), str(workload_file), sets=sets, backend="numpy"))
+        assert {k: v for k, v in r.items() if k != "point"} == fresh, r["point"]
+    logs.clear()
+    again = run_sweep(spec, tmp_path / "n", workers=1, reuse_traces=False, log=logs.append)
+    assert again.traces == 8 and again.rows == res.rows
+    assert "sweep: --no-reuse: one functional trace per point" in logs
+
+
+def test_trace_reuse_names_what_each_swept_key_does(tmp_path, arch_file, workload_file):
+    from accelsim.sweep.grid import grid_points
+    from accelsim.sweep.runner import trace_reuse
+    from accelsim.sweep.validate import PointValidator, validate_points
+
+    axes = parse_grid(["workload.timesteps=1,2", "pim.adc_bits=3,5", "noc.link_mm=1,2", "core.lanes=4"])
+    points = grid_points(axes)
+    ids = validate_points(PointValidator(str(arch_file), str(workload_file), ()), axes, points)
+    assert len(set(ids)) == 4 and len({id(i) for i in ids}) == 4      # equal identities are one object
+    got = trace_reuse(axes, points, ids)
+    assert (got.rerun, got.reuse, got.partly) == (("workload.timesteps", "pim.adc_bits"), ("noc.link_mm",), ())
+    assert str(got) == ("re-runs the functional pass for: workload.timesteps, pim.adc_bits; "
+                        "reuses traces over: noc.link_mm")
+    # a sparse random sample: values that never share a trace re-run it
+    sparse = trace_reuse(axes, [points[i] for i in (0, 3, 6)], [ids[i] for i in (0, 3, 6)])
+    assert sparse.reuse == () and "noc.link_mm" in sparse.rerun
+
+
 def test_dask_missing_is_a_clean_error(capsys, tmp_path, arch_file, workload_file, monkeypatch):
     import sys
 

@@ -11,6 +11,13 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from accelsim.tech.adc import ADC_MODELS
+
+# Choices derived from their registries, never listed twice:
+ADC_MODEL_NAMES = tuple(ADC_MODELS)      # pim.adc_model: the ADC energy models (accelsim.tech.adc)
+PARTITIONS = ("channel", "spatial")      # core.partition: the spike-core mapping policies
+                                         # (implemented in accelsim.hw.core.mapping, which imports this)
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
@@ -75,7 +82,7 @@ class PimConfig(_Section, PimBitSlicing):
     dac_bits: int = Field(1, ge=1, le=8, description="DAC resolution per input slice (bits)")
     adc_bits: int = Field(6, ge=1, le=16, description="ADC resolution (bits)")
     adc_share: int = Field(8, ge=1, le=1024, description="bit-line columns sharing one ADC (conversions serialise)")
-    adc_model: Literal["survey", "sar", "walden"] = Field("survey", description="ADC energy model")
+    adc_model: Literal[ADC_MODEL_NAMES] = Field("survey", description="ADC energy model")
     adc_range: Literal["full_scale", "calibrated"] = Field(
         "full_scale", description="ADC input range: the array's full scale, or calibrated to the programmed weights")
     adc_clip_ratio: float = Field(
@@ -122,7 +129,7 @@ class CoreConfig(_Section):
         """Word width of the Vmem SRAM (bits)."""
         return self.vmem_word_bits if self.vmem_word_bits is not None else self.sram_word_bits
 
-    partition: Literal["channel", "spatial"] = Field(
+    partition: Literal[PARTITIONS] = Field(
         "channel", description="how a layer's neurons are split over cores: contiguous output-channel blocks "
         "(weights split, default) or contiguous blocks of output positions (weights replicated); see docs/spike-core.md")
     min_neurons_per_core: int = Field(

@@ -6,7 +6,6 @@ loads the technology table. Errors are :class:`accelsim.errors.InputError`.
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -15,6 +14,7 @@ import pydantic
 import yaml
 
 from accelsim.config.arch import Arch
+from accelsim.util.dotted import NotAMapping, set_all
 from accelsim.util.pydantic_errors import problems_from
 from accelsim.config.rules import ARCH_RULES
 from accelsim.tech.table import TechTable, load_tech
@@ -64,20 +64,12 @@ def parse_set(item: str) -> tuple[str, Any]:
 
 
 def apply_sets(raw: dict, sets: Iterable[tuple[str, Any]], file: str) -> dict:
-    """Set dotted keys in a copy of ``raw``; paths through non-mappings fail."""
-    out = copy.deepcopy(raw)
-    for key, value in sets:
-        parts = key.split(".")
-        node = out
-        for i, part in enumerate(parts[:-1]):
-            nxt = node.get(part)
-            if nxt is None:
-                nxt = node[part] = {}
-            if not isinstance(nxt, dict):
-                raise fail(file, ".".join(parts[: i + 1]), f"is not a section; cannot set {key} inside it", nxt)
-            node = nxt
-        node[parts[-1]] = value
-    return out
+    """``raw`` with dotted keys set (copy-on-write: ``raw`` is never mutated, see
+    :mod:`accelsim.util.dotted`); a path through a non-mapping fails."""
+    try:
+        return set_all(raw, sets)
+    except NotAMapping as exc:
+        raise fail(file, exc.prefix, f"is not a section; cannot set {exc.key} inside it", exc.value) from None
 
 
 def validate_arch_dict(raw: Any, file: str) -> Arch:

@@ -16,7 +16,7 @@ from accelsim.config.loader import ArchSpec
 from accelsim.engine.functional import simulate
 from accelsim.engine.lower import Layer, lower
 from accelsim.engine.trace import LayerCounts, Trace
-from accelsim.hw.engines import CostRun, HardwareNumerics, assign, engine_of, engines_used, get
+from accelsim.hw.engines import CostRun, HardwareNumerics, assign, engine_of, engines_used, get, numerics_identity
 from accelsim.hw.result import LayerCost
 from accelsim.workload.graph import Graph, Samples
 

@@ -145,3 +145,9 @@ class HardwareNumerics:
             ex = get(layer.engine).executor(graph, node, layer, self.arch, backend, self.built)
             self.built += ex is not None
         return ex if ex is not None else make_executor(graph, node, backend)
+
+
+def numerics_identity(layers: list[Layer], arch: Arch) -> tuple:
+    """What makes two traces of one workload equal: each layer's engine and its numerics group
+    (the sweep groups design points by it; tests/test_trace_identity.py checks it is complete)."""
+    return tuple((l.name, l.engine, get(l.engine).numerics(arch)) for l in layers)

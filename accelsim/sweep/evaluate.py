@@ -2,8 +2,9 @@
 
 Runs inside a worker (a local process or a Dask worker), so it takes one
 picklable :class:`GroupTask` and returns plain rows. Points of a group share
-every numerics-changing value (:func:`accelsim.config.numerics.numerics_part`),
-so the trace of the first is the trace of all; only
+their trace identity (their workload values and every engine's numerics group,
+:meth:`accelsim.sweep.validate.PointValidator.trace_identity`), so the trace of
+the first is the trace of all; only
 :func:`accelsim.simulate.cost_and_report` runs per point. A failure is recorded
 in the point's row (``status=error``) and the other points go on.
 """

@@ -3,20 +3,21 @@
     spec = SweepSpec(arch_file, workload_file, parse_grid(items), samples=20)
     result = run_sweep(spec, "sweep/")       # writes sweep/results.csv
 
-Points are grouped by their numerics-changing values
-(:func:`accelsim.config.numerics.numerics_part`): one group = one functional
-trace = one worker task; cost-only points are evaluated from that trace.
+Points are grouped by their trace identity (derived from the engines' numerics
+groups, :meth:`accelsim.sweep.validate.PointValidator.trace_identity`): one group =
+one functional trace = one worker task; the group's points are costed from that
+trace. :func:`trace_reuse` tells which swept keys re-run the functional pass.
 """
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Hashable, Optional
 
 from accelsim.version import __version__
-from accelsim.config.numerics import numerics_part
 from accelsim.util.io import output_dir
 from accelsim.errors import fail
 from accelsim.sweep import executors
@@ -65,19 +66,60 @@ def manifest(spec: SweepSpec) -> dict[str, Any]:
     }
 
 
-def group_tasks(spec: SweepSpec, points: list[Point], todo: set[str],
+def group_tasks(spec: SweepSpec, points: list[Point], identities: list[Hashable], todo: set[str],
                 reuse: bool = True) -> list[GroupTask]:
-    """Pending points grouped by their numerics part (``reuse``) or one per group, groups in grid order."""
+    """Pending points grouped by their trace identity (``reuse``) or one per group, groups in grid order."""
     groups: dict[object, list[PointTask]] = {}
-    for point in points:
+    for point, identity in zip(points, identities):
         if point.key in todo:
-            group = numerics_part(point.values) if reuse else point.key
+            group = identity if reuse else point.key
             groups.setdefault(group, []).append(PointTask(point.key, point.values))
     arch = os.path.abspath(spec.arch_file)
     wl = os.path.abspath(spec.workload_file)
     inputs = os.path.abspath(spec.inputs) if spec.inputs else None
     return [GroupTask(arch, wl, spec.samples, inputs, spec.backend, spec.base_sets, tuple(pts))
             for pts in groups.values()]
+
+
+@dataclass(frozen=True)
+class TraceReuse:
+    """Which swept keys re-run the functional pass and which reuse traces (keys with one value: neither).
+
+    ``rerun``: points that differ only in this key never share a trace; ``reuse``: the key's values
+    share traces and no two points differing only in it have different traces; ``partly``: both
+    happen (e.g. ``pim.adc_bits`` swept with ``pim.enabled``: it matters only on the PIM).
+    """
+
+    rerun: tuple[str, ...]
+    reuse: tuple[str, ...]
+    partly: tuple[str, ...]
+
+    def __str__(self) -> str:
+        parts = [f"re-runs the functional pass for: {', '.join(self.rerun) or '(none)'}",
+                 f"reuses traces over: {', '.join(self.reuse) or '(none)'}"]
+        if self.partly:
+            parts.append(f"re-runs for some values of the other keys: {', '.join(self.partly)}")
+        return "; ".join(parts)
+
+
+def trace_reuse(axes: list[Axis], points: list[Point], identities: list[Hashable]) -> TraceReuse:
+    """Classify every swept key by how the points' trace identities fall (see :class:`TraceReuse`)."""
+    group = {}
+    gids = [group.setdefault(i, len(group)) for i in identities]
+    out: dict[str, list[str]] = {"rerun": [], "reuse": [], "partly": []}
+    for j, axis in enumerate(axes):
+        if len(axis.values) < 2:
+            continue
+        within: dict[int, set[str]] = {}           # trace group -> this key's values in it
+        neighbours: dict[tuple, set[int]] = {}     # the other keys' values -> trace groups
+        for point, g in zip(points, gids):
+            values = [json.dumps(v, sort_keys=True) for _, v in point.values]
+            within.setdefault(g, set()).add(values[j])
+            neighbours.setdefault(tuple(values[:j] + values[j + 1:]), set()).add(g)
+        shares = any(len(v) > 1 for v in within.values())
+        splits = any(len(g) > 1 for g in neighbours.values())
+        out["partly" if shares and splits else "reuse" if shares else "rerun"].append(axis.key)
+    return TraceReuse(tuple(out["rerun"]), tuple(out["reuse"]), tuple(out["partly"]))
 
 
 def record(stream, journal: Journal, total: int, progress: bool, write: Callable[[], Any]) -> int:
@@ -129,7 +171,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, executor: str = "local", wor
         executors.require_dask()
     points = grid_points(spec.axes, spec.random_n, spec.seed)
     validator = PointValidator(spec.arch_file, spec.workload_file, spec.base_sets)
-    validate_points(validator, spec.axes, points)
+    identities = validate_points(validator, spec.axes, points)
     output_dir(out, "sweep folder")
     check_manifest(out, manifest(spec))
     journal = Journal(out / JOURNAL).open()
@@ -137,10 +179,12 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, executor: str = "local", wor
     swept = [a.key for a in spec.axes]
     try:
         todo = {k for k in keys if not journal.done(k)}
-        tasks = group_tasks(spec, points, todo, reuse_traces)
+        tasks = group_tasks(spec, points, identities, todo, reuse_traces)
         reused = len(keys) - len(todo)
         log(f"sweep: {len(keys)} design points (grid of {grid_size(spec.axes)}), {reused} already done, "
             f"{len(todo)} to run in {len(tasks)} trace group(s); accelsim {__version__}")
+        log(f"sweep: {trace_reuse(spec.axes, points, identities)}" if reuse_traces else
+            "sweep: --no-reuse: one functional trace per point")
         workers = workers or os.cpu_count() or 1
         if not tasks:
             stream: Any = iter(())

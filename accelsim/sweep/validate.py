@@ -1,18 +1,27 @@
-"""Validate every design point before anything runs.
+"""Validate every design point before anything runs, and find which points share a trace.
 
 Each point's architecture is built from the arch file plus the fixed ``--set``
 pairs plus the point's swept arch keys (read once, validated per point, tech
-tables cached); each distinct set of ``workload.*`` values is loaded once. A
-problem names the ``--grid`` item it comes from, so a bad value exits 2 with a
-message like ``--grid pim.adc_bits=4,99: pim.adc_bits = 99: must be ...``.
+tables cached); each distinct set of ``workload.*`` values is loaded and lowered
+once. A problem names the ``--grid`` item it comes from, so a bad value exits 2
+with a message like ``--grid pim.adc_bits=4,99: pim.adc_bits = 99: must be ...``.
+
+A point's *trace identity* (:meth:`PointValidator.trace_identity`) is derived,
+never listed by hand: its ``workload.*`` values plus, per hardware layer, the
+engine that runs it and that engine's numerics group
+(:func:`accelsim.hw.engines.numerics_identity`: exactly the parameters the
+engine's functional executor reads). Points with equal identities have equal
+functional traces.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import Any, Iterable
+from typing import Any, Hashable, Iterable
 
 from accelsim.config.loader import ArchSpec, apply_sets, read_yaml, validate_arch_dict
+from accelsim.engine.lower import Layer, lower
+from accelsim.hw.builtin import assign, numerics_identity
 from accelsim.tech.table import TechTable, load_tech
 from accelsim.errors import InputError, Problem
 from accelsim.sweep.grid import Axis, Point
@@ -38,36 +47,8 @@ def _blame(problem: Problem, axes: list[Axis], point: Point) -> Problem:
     return replace(problem, file=where)
 
 
-def _plain_paths(raw: dict, pairs: Pairs) -> bool:
-    """Every key's parent path is missing or a mapping (else apply_sets reports the problem)."""
-    for key, _ in pairs:
-        node: Any = raw
-        for part in key.split(".")[:-1]:
-            node = node.get(part) if isinstance(node, dict) else None
-            if node is None:
-                break
-            if not isinstance(node, dict):
-                return False
-    return True
-
-
-def set_paths(raw: dict, pairs: Pairs) -> dict:
-    """``raw`` with dotted keys set, copying only the mappings along each path (validation never mutates)."""
-    out = dict(raw)
-    for key, value in pairs:
-        parts = key.split(".")
-        node = out
-        for part in parts[:-1]:
-            child = node.get(part)
-            child = dict(child) if isinstance(child, dict) else {}
-            node[part] = child
-            node = child
-        node[parts[-1]] = value
-    return out
-
-
 class PointValidator:
-    """Builds and checks the :class:`ArchSpec` of each point; loads each workload variant once."""
+    """Builds and checks the :class:`ArchSpec` of each point; loads and lowers each workload variant once."""
 
     def __init__(self, arch_file: str, workload_file: str, base_sets: Pairs):
         self.arch_file = arch_file
@@ -78,34 +59,45 @@ class PointValidator:
             raise InputError([Problem(arch_file, "", "expected a mapping of sections", self.raw)])
         self._base_raw = apply_sets(self.raw or {}, self.base_arch, arch_file) if self.base_arch else (self.raw or {})
         self._tech: dict[str, TechTable] = {}
-        self._workloads: dict[Pairs, None] = {}
+        self._layers: dict[Pairs, list[Layer]] = {}
 
     def arch_spec(self, arch_pairs: Pairs) -> ArchSpec:
-        raw = self._base_raw
-        if arch_pairs:
-            raw = set_paths(raw, arch_pairs) if _plain_paths(raw, arch_pairs) else \
-                apply_sets(raw, arch_pairs, self.arch_file)
+        raw = apply_sets(self._base_raw, arch_pairs, self.arch_file) if arch_pairs else self._base_raw
         arch = validate_arch_dict(raw, self.arch_file)
         tkey = json.dumps([arch.tech.node, arch.tech.overrides], sort_keys=True, default=str)
         if tkey not in self._tech:
             self._tech[tkey] = load_tech(arch.tech.node, arch.tech.overrides, file=self.arch_file)
         return ArchSpec(arch=arch, tech=self._tech[tkey], source=self.arch_file)
 
+    def layers(self, wl_pairs: Pairs) -> list[Layer]:
+        """The hardware layers of the workload with ``wl_pairs`` set (loaded, validated and lowered once)."""
+        if wl_pairs not in self._layers:
+            self._layers[wl_pairs] = lower(load_workload(self.workload_file, self.base_workload + wl_pairs))
+        return self._layers[wl_pairs]
+
     def check_workload(self, wl_pairs: Pairs) -> None:
-        if wl_pairs not in self._workloads:
-            load_workload(self.workload_file, self.base_workload + wl_pairs)
-            self._workloads[wl_pairs] = None
+        self.layers(wl_pairs)
+
+    def trace_identity(self, spec: ArchSpec, wl_pairs: Pairs) -> Hashable:
+        """What decides the functional trace of the point with ``spec`` and ``wl_pairs``: the
+        workload values and, per layer, its engine and that engine's numerics group."""
+        layers = assign(self.layers(wl_pairs), spec.arch)
+        return tuple(sorted(wl_pairs, key=lambda p: p[0])), numerics_identity(layers, spec.arch)
 
 
-def validate_points(validator: PointValidator, axes: list[Axis], points: list[Point]) -> None:
-    """Check every point; raise one InputError listing every distinct problem.
+def validate_points(validator: PointValidator, axes: list[Axis], points: list[Point]) -> list[Hashable]:
+    """Check every point; raise one InputError listing every distinct problem. Returns each
+    point's trace identity (:meth:`PointValidator.trace_identity`; equal ones are one object).
 
     The validated specs are not kept (a large sweep would hold them all): the
     worker builds each point's spec again from its pairs, which is cheap.
     """
     problems: dict[str, Problem] = {}
+    identities: list[Hashable] = []
+    interned: dict[Hashable, Hashable] = {}
     for point in points:
         arch_pairs, wl_pairs = split_pairs(point.values)
+        spec = None
         try:
             validator.check_workload(wl_pairs)
         except InputError as exc:
@@ -113,10 +105,14 @@ def validate_points(validator: PointValidator, axes: list[Axis], points: list[Po
                 q = _blame(p, axes, point)
                 problems.setdefault(str(q), q)
         try:
-            validator.arch_spec(arch_pairs)
+            spec = validator.arch_spec(arch_pairs)
         except InputError as exc:
             for p in exc.problems:
                 q = _blame(p, axes, point)
                 problems.setdefault(str(q), q)
+        if not problems and spec is not None:
+            identity = validator.trace_identity(spec, wl_pairs)
+            identities.append(interned.setdefault(identity, identity))
     if problems:
         raise InputError(list(problems.values()))
+    return identities

@@ -11,7 +11,6 @@ validates them and derives energies at other bit widths and sizes:
 """
 from __future__ import annotations
 
-import copy
 import functools
 import math
 from functools import cached_property
@@ -22,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator
 
 from accelsim.errors import InputError, Problem
+from accelsim.util.dotted import NotAMapping, flatten, set_dotted
 
 TECH_DIR = Path(__file__).resolve().parent
 
@@ -155,34 +155,10 @@ class TechTable(_Strict):
         return self.sram_leakage_uw_per_kib * size_kib * 1e-3
 
 
-def _flatten(overrides: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    """``{"arith_pj": {"int8_add": 0.05}}`` → ``[("arith_pj.int8_add", 0.05)]`` (nested = dotted)."""
-    out: list[tuple[str, Any]] = []
-    for key, value in overrides.items():
-        if isinstance(value, dict) and value:
-            out += _flatten(value, f"{prefix}{key}.")
-        else:
-            out.append((f"{prefix}{key}", value))
-    return out
-
-
-def _set_dotted(tree: dict, dotted_key: str, value: Any) -> str | None:
-    """Set ``dotted_key`` in ``tree``; a problem message if a prefix is a value, not a section."""
-    parts = dotted_key.split(".")
-    node = tree
-    for i, p in enumerate(parts[:-1]):
-        if node.get(p) is None:
-            node[p] = {}
-        if not isinstance(node[p], dict):
-            return f"{'.'.join(parts[:i + 1])} is a value, not a section; cannot set a key inside it"
-        node = node[p]
-    node[parts[-1]] = value
-    return None
-
-
 @functools.lru_cache(maxsize=8)
 def _read_table(node: str) -> dict:
-    """The parsed YAML of a node's table (parsed once per process; callers copy it)."""
+    """The parsed YAML of a node's table (parsed once per process; never mutated: overrides
+    are set copy-on-write)."""
     with open(TECH_DIR / f"{node}.yaml", encoding="utf-8") as fh:
         return yaml.safe_load(fh)
 
@@ -198,12 +174,14 @@ def load_tech(node: str, overrides: dict[str, Any] | None = None, *, file: str =
 
     if node not in available_nodes():  # a name, never a path out of TECH_DIR
         raise InputError([Problem(file, f"{path}.node", f"unknown technology node; available: {', '.join(available_nodes())}", node)])
-    raw = copy.deepcopy(_read_table(node))
+    raw = _read_table(node)
     bad = []
-    for key, value in _flatten(overrides or {}):
-        msg = _set_dotted(raw, key, value)
-        if msg:
-            bad.append(Problem(file, f"{path}.overrides.{key}", msg, value))
+    for key, value in flatten(overrides or {}):
+        try:
+            raw = set_dotted(raw, key, value)
+        except NotAMapping as exc:
+            bad.append(Problem(file, f"{path}.overrides.{key}",
+                               f"{exc.prefix} is a value, not a section; cannot set a key inside it", value))
     if bad:
         raise InputError(bad)
     try:

@@ -27,13 +27,11 @@ from typing import Optional
 
 import numpy as np
 
+from accelsim.config.arch import PARTITIONS
 from accelsim.engine.execute import make_executor
 from accelsim.engine.lower import Layer, pool_window
 from accelsim.kernels.pool import max_pool
 from accelsim.workload.graph import Graph
-
-POLICIES = ("channel", "spatial")
-
 
 def blocks(n: int, k: int) -> np.ndarray:
     """Owner core of each of ``n`` items dealt in contiguous balanced blocks over ``k`` cores."""
@@ -72,8 +70,8 @@ def layer_cores(layer: Layer, k: int, min_neurons: int = 1) -> tuple[int, int]:
 def map_layer(layer: Layer, k: int, policy: str, min_neurons: int = 1) -> LayerMap:
     """Owners of ``layer``'s outputs and neurons on ``k`` cores under ``policy``; a small layer
     uses only ``layer_cores`` of them (``core.min_neurons_per_core``)."""
-    if policy not in POLICIES:
-        raise ValueError(f"unknown partition policy {policy!r}")
+    if policy not in PARTITIONS:
+        raise ValueError(f"unknown partition policy {policy!r}; known: {', '.join(PARTITIONS)}")
     used, first = layer_cores(layer, k, min_neurons)
     channels = layer.out_shape[0]
     positions = int(np.prod(layer.out_shape[1:])) if layer.kind == "conv" else 1

@@ -41,7 +41,8 @@ from accelsim.hw.first_layer import FirstLayerActivity
 
 @dataclass(frozen=True)
 class MacroParams(PimBitSlicing):
-    """The PIM parameters the crossbar model reads (part of a trace's identity), named as in ``pim``."""
+    """The PIM parameters the crossbar model reads, named as in ``pim``: the ``pim`` engine's numerics
+    group (part of a trace's identity, :func:`accelsim.hw.engines.numerics_identity`)."""
 
     rows: int
     cell_bits: int

@@ -10,8 +10,8 @@ import pytest
 
 from accelsim.engine.functional import simulate
 from accelsim.engine.lower import lower
-from accelsim.kernels import neuron
 from accelsim.kernels.window import Window
+from accelsim.neurons import lif as neuron
 from accelsim.workload import load_workload
 from accelsim.workload.builder import WorkloadBuilder
 

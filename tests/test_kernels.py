@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accelsim.kernels import conv, dense, neuron, pool
+from accelsim.kernels import conv, dense, pool
+from accelsim.neurons import lif as neuron
 from accelsim.kernels.window import Window
 
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from accelsim.kernels import neuron
+from accelsim.neurons import cuba_lif, li, lif
+from accelsim.neurons.base import RESET_SUBTRACT, RESET_ZERO
 
 
 def _params(M, rng):
@@ -13,7 +14,7 @@ def _params(M, rng):
                 gain=rng.normal(size=M), bias=0.1 * rng.normal(size=M), thr=rng.uniform(0.2, 1.0, M))
 
 
-@pytest.mark.parametrize("reset_mode", [neuron.RESET_SUBTRACT, neuron.RESET_ZERO])
+@pytest.mark.parametrize("reset_mode", [RESET_SUBTRACT, RESET_ZERO])
 def test_cuba_lif_numba_equals_reference(reset_mode):
     rng = np.random.default_rng(3)
     N, M, T = 5, 37, 30
@@ -23,9 +24,9 @@ def test_cuba_lif_numba_equals_reference(reset_mode):
     total = 0.0
     for _ in range(T):
         i = rng.normal(size=(N, M))
-        s1 = neuron.cuba_lif_step(v1, c1, i, p["syn_leak"], p["w_in"], p["leak"], p["gain"], p["bias"], p["thr"],
+        s1 = cuba_lif.cuba_lif_step(v1, c1, i, p["syn_leak"], p["w_in"], p["leak"], p["gain"], p["bias"], p["thr"],
                                   reset_mode, -0.25)
-        s2 = neuron.cuba_lif_step_reference(v2, c2, i, p["syn_leak"], p["w_in"], p["leak"], p["gain"], p["bias"],
+        s2 = cuba_lif.cuba_lif_step_reference(v2, c2, i, p["syn_leak"], p["w_in"], p["leak"], p["gain"], p["bias"],
                                             p["thr"], reset_mode, -0.25)
         assert np.array_equal(s1, s2) and np.array_equal(v1, v2) and np.array_equal(c1, c2)
         total += s1.sum()
@@ -39,7 +40,7 @@ def test_li_numba_equals_reference():
     v1, v2 = np.zeros((N, M)), np.zeros((N, M))
     for _ in range(10):
         i = rng.normal(size=(N, M))
-        assert np.array_equal(neuron.li_step(v1, i, leak, gain, bias), neuron.li_step_reference(v2, i, leak, gain, bias))
+        assert np.array_equal(li.li_step(v1, i, leak, gain, bias), li.li_step_reference(v2, i, leak, gain, bias))
 
 
 def test_cuba_lif_by_hand():
@@ -52,8 +53,8 @@ def test_cuba_lif_by_hand():
     v, c = np.zeros((1, 1)), np.zeros((1, 1))
     spikes, vs, cs = [], [], []
     for x in (1.0, 0.0, 0.0, 1.0):
-        s = neuron.cuba_lif_step(v, c, np.array([[x]]), one(0.5), one(2.0), one(0.5), one(1.0), one(0.0), one(1.5),
-                                 neuron.RESET_ZERO, 0.0)
+        s = cuba_lif.cuba_lif_step(v, c, np.array([[x]]), one(0.5), one(2.0), one(0.5), one(1.0), one(0.0), one(1.5),
+                                   RESET_ZERO, 0.0)
         spikes.append(s[0, 0]), vs.append(v[0, 0]), cs.append(c[0, 0])
     assert spikes == [1.0, 0.0, 0.0, 1.0]
     assert vs == [0.0, 1.0, 1.0, 0.0]
@@ -64,15 +65,15 @@ def test_cuba_lif_threshold_is_strict_and_lif_is_not():
     # v exactly at threshold: CubaLIF (NIR, v > thr) does not fire; LIF (v >= thr) does
     one = np.ones(1)
     v, c = np.zeros((1, 1)), np.zeros((1, 1))
-    s = neuron.cuba_lif_step(v, c, np.ones((1, 1)), np.zeros(1), one, one, one, np.zeros(1), one, neuron.RESET_ZERO)
+    s = cuba_lif.cuba_lif_step(v, c, np.ones((1, 1)), np.zeros(1), one, one, one, np.zeros(1), one, RESET_ZERO)
     assert s[0, 0] == 0.0 and v[0, 0] == 1.0
     v2 = np.zeros((1, 1))
-    assert neuron.lif_step(v2, np.ones((1, 1)), one, one, neuron.RESET_ZERO)[0, 0] == 1.0
+    assert lif.lif_step(v2, np.ones((1, 1)), one, one, RESET_ZERO)[0, 0] == 1.0
 
 
 def test_li_by_hand():
     # leak 0.5, gain 2, bias 1: v = 0.5 v + 2 i + 1; inputs 1, 1 -> 3, 4.5
     v = np.zeros((1, 1))
     args = (np.array([0.5]), np.array([2.0]), np.array([1.0]))
-    assert neuron.li_step(v, np.ones((1, 1)), *args)[0, 0] == 3.0
-    assert neuron.li_step(v, np.ones((1, 1)), *args)[0, 0] == 4.5
+    assert li.li_step(v, np.ones((1, 1)), *args)[0, 0] == 3.0
+    assert li.li_step(v, np.ones((1, 1)), *args)[0, 0] == 4.5

@@ -4,7 +4,7 @@ For a feed-forward graph the SNN can be run layer-major: all T steps of one
 node, then the next. Before a neuron node runs, its T input currents are known
 (they depend only on earlier layers), so its threshold can be chosen to give a
 target firing rate on the calibration inputs: the rate is monotone in the
-threshold, found by bisection on log(threshold) with the exact LIF dynamics.
+threshold, found by bisection on log(threshold) with the neuron kind's own dynamics.
 This is spike-based threshold balancing (Sengupta et al. 2019) with a rate
 target instead of the maximum current; use it when few time steps make
 activation-based balancing starve the deeper layers.
@@ -14,16 +14,16 @@ from __future__ import annotations
 import numpy as np
 
 from accelsim.engine.execute import NeuronExec, make_executor
-from accelsim.kernels.neuron import lif_step_reference
 from accelsim.workload.graph import Graph
 
 
-def _rate(currents: list[np.ndarray], leak: np.ndarray, thr: float, reset_mode: int, v_reset: float) -> float:
-    v = np.zeros_like(currents[0])
+def _rate(ex: NeuronExec, currents: list[np.ndarray], thr: float) -> float:
+    """Firing rate of ``ex``'s neurons (its kind's dynamics) under ``currents`` with threshold ``thr``."""
+    state = ex.kind.initial_state(ex.node.attrs, currents[0].shape[0], currents[0].shape[1])
+    params = {**ex.params, "threshold": np.full(currents[0].shape[1], thr)}
     spikes = 0.0
-    th = np.full(currents[0].shape[1], thr)
     for i in currents:
-        spikes += lif_step_reference(v, i, leak, th, reset_mode, v_reset).sum()
+        spikes += ex.kind.step(state, i, params, "numpy").sum()
     return spikes / (currents[0].size * len(currents))
 
 
@@ -36,7 +36,7 @@ def calibrate_rates(graph: Graph, x: np.ndarray, target: float | dict[str, float
     for node in graph.nodes:
         ex = make_executor(graph, node, "numba")
         ins = [vals.get(i) for i in node.inputs]
-        if isinstance(ex, NeuronExec):
+        if isinstance(ex, NeuronExec) and ex.spiking:
             cur = [c.reshape(c.shape[0], -1) for c in ins[0]]
             goal = target[node.name] if isinstance(target, dict) else target
             peak = max(float(c.max()) for c in cur)
@@ -46,7 +46,7 @@ def calibrate_rates(graph: Graph, x: np.ndarray, target: float | dict[str, float
                 lo, hi = np.log(peak) - 20.0, np.log(peak) + 1.0  # rate(lo) ~ high, rate(hi) = 0
                 for _ in range(iters):
                     mid = 0.5 * (lo + hi)
-                    if _rate(cur, ex.leak, float(np.exp(mid)), ex.reset_mode, ex.v_reset) > goal:
+                    if _rate(ex, cur, float(np.exp(mid))) > goal:
                         lo = mid
                     else:
                         hi = mid

@@ -44,6 +44,8 @@ import numpy as np
 
 from accelsim.convert.nir_files import node_metadata
 
+EXPORTABLE = ("LIF", "IF", "LI", "CubaLIF")  # the neuron kinds translated below, both ways
+
 
 class NeuronImport:
     """The importer's handlers of NIR neuron nodes (mixed into the NIR importer)."""
@@ -66,7 +68,7 @@ class NeuronImport:
         """accelsim's own node, when the graph was written by ``accelsim export``."""
         m = node_metadata(node)
         op = m.get("accelsim_op")
-        if op not in ("LIF", "IF", "LI", "CubaLIF"):
+        if op not in EXPORTABLE:
             return None
         attrs = {k[len("accelsim_attr_"):]: v for k, v in m.items() if k.startswith("accelsim_attr_")}
         for k, v in list(attrs.items()):
@@ -139,6 +141,8 @@ class NeuronExport:
     def neuron(self, node):
         import nir
 
+        if node.op not in EXPORTABLE:
+            raise self.bad(node, f"no NIR node models this neuron kind (exportable: {', '.join(EXPORTABLE)})")
         shape = self.g.shapes[node.output]
         a_ = node.attrs
         meta: dict[str, Any] = {"accelsim_op": node.op}

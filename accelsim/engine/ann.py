@@ -33,7 +33,7 @@ def run_ann(graph: Graph, x: np.ndarray, mode: str = "relu", capture: Optional[d
         for node in graph.nodes:
             ins = [vals[i] if i in vals else graph.tensors[i] for i in node.inputs]
             ex = execs[node.name]
-            if isinstance(ex, NeuronExec):
+            if isinstance(ex, NeuronExec) and ex.spiking:
                 cur = ins[0]
                 if capture is not None:
                     capture.setdefault(node.name, []).append(cur)

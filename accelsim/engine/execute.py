@@ -1,4 +1,5 @@
-"""Evaluators of graph nodes on a batch: one small class per operator.
+"""Evaluators of graph nodes on a batch: one small class per operator, and one
+(:class:`NeuronExec`) for every neuron kind.
 
 Each executor is built once per node (weights laid out for its kernel), reset
 per batch (stateful neurons), and called once per time step with the node's
@@ -12,7 +13,7 @@ from typing import ClassVar
 import numpy as np
 
 from accelsim.engine.lower import conv_window, pool_window
-from accelsim.kernels import conv, dense, neuron, pool
+from accelsim.kernels import conv, dense, pool
 from accelsim.workload.graph import Graph, Node
 
 EXECUTORS: dict[str, type["Executor"]] = {}
@@ -125,86 +126,44 @@ def _per_neuron(graph: Graph, ref, shape: tuple[int, ...]) -> np.ndarray:
     return np.ascontiguousarray(np.broadcast_to(arr, shape).reshape(-1))
 
 
-@executor("LIF", "IF")
 class NeuronExec(Executor):
-    """LIF/IF neurons; the membrane ``v`` is the state. See :mod:`accelsim.kernels.neuron`."""
+    """Every neuron node, whatever its kind (:mod:`accelsim.neurons`): the kind's parameters
+    expanded to one value per neuron, its state arrays [batch, neurons] (reset per batch),
+    and one call of the kind's ``step`` per time step. ``thr`` is the firing threshold
+    (spiking kinds with a ``threshold`` parameter), which conversion may overwrite."""
 
     stateful = True
 
     def __init__(self, graph, node, backend):
         super().__init__(graph, node, backend)
-        shape = self.out_shape
-        self.m = int(np.prod(shape))
-        a = node.attrs
-        self.thr = _per_neuron(graph, a.threshold, shape)
-        self.leak = _per_neuron(graph, getattr(a, "leak", 1.0), shape)
-        self.reset_mode = neuron.RESET_SUBTRACT if a.reset == "subtract" else neuron.RESET_ZERO
-        self.v_reset, self.v_init = float(a.v_reset), float(a.v_init)
-        self.v = np.zeros((0, self.m))
+        self.kind = node.spec.neuron
+        self.m = int(np.prod(self.out_shape))
+        per = {k: _per_neuron(graph, getattr(node.attrs, k), self.out_shape) for k in self.kind.params}
+        self.params = self.kind.prepare(node.attrs, per)
+        self.reset(0)
+
+    @property
+    def spiking(self) -> bool:
+        return self.kind.spiking
+
+    @property
+    def thr(self) -> np.ndarray:
+        return self.params["threshold"]
+
+    @thr.setter
+    def thr(self, value: np.ndarray) -> None:
+        self.params["threshold"] = value
 
     def reset(self, batch):
-        self.v = np.full((batch, self.m), self.v_init)
+        self.batch = batch
+        self.state = self.kind.initial_state(self.node.attrs, batch, self.m)
 
     def __call__(self, ins):
         i = ins[0].reshape(ins[0].shape[0], -1)
-        step = neuron.lif_step if self.backend == "numba" else neuron.lif_step_reference
-        s = step(self.v, i, self.leak, self.thr, self.reset_mode, self.v_reset)
-        return s.reshape((s.shape[0],) + self.out_shape)
-
-
-@executor("LI")
-class LIExec(Executor):
-    """Leaky integrator (non-spiking); the membrane ``v`` is the state and the output."""
-
-    stateful = True
-
-    def __init__(self, graph, node, backend):
-        super().__init__(graph, node, backend)
-        shape = self.out_shape
-        self.m = int(np.prod(shape))
-        a = node.attrs
-        self.leak, self.gain, self.bias = (_per_neuron(graph, getattr(a, k), shape) for k in ("leak", "gain", "bias"))
-        self.v_init = float(a.v_init)
-        self.v = np.zeros((0, self.m))
-
-    def reset(self, batch):
-        self.v = np.full((batch, self.m), self.v_init)
-
-    def __call__(self, ins):
-        i = ins[0].reshape(ins[0].shape[0], -1)
-        if self.v.shape[0] != i.shape[0]:
+        if i.shape[0] != self.batch:  # called without a reset (e.g. the ANN pass)
             self.reset(i.shape[0])
-        step = neuron.li_step if self.backend == "numba" else neuron.li_step_reference
-        v = step(self.v, i, self.leak, self.gain, self.bias)
-        return v.reshape((v.shape[0],) + self.out_shape)
-
-
-@executor("CubaLIF")
-class CubaLIFExec(NeuronExec):
-    """Current-based LIF: synaptic current ``isyn`` and membrane ``v`` are the state."""
-
-    def __init__(self, graph, node, backend):
-        Executor.__init__(self, graph, node, backend)
-        shape = self.out_shape
-        self.m = int(np.prod(shape))
-        a = node.attrs
-        self.thr, self.leak, self.gain, self.bias, self.syn_leak, self.w_in = (
-            _per_neuron(graph, getattr(a, k), shape) for k in ("threshold", "leak", "gain", "bias", "syn_leak", "w_in"))
-        self.reset_mode = neuron.RESET_SUBTRACT if a.reset == "subtract" else neuron.RESET_ZERO
-        self.v_reset, self.v_init = float(a.v_reset), float(a.v_init)
-        self.v = np.zeros((0, self.m))
-        self.isyn = np.zeros((0, self.m))
-
-    def reset(self, batch):
-        self.v = np.full((batch, self.m), self.v_init)
-        self.isyn = np.zeros((batch, self.m))
-
-    def __call__(self, ins):
-        i = ins[0].reshape(ins[0].shape[0], -1)
-        step = neuron.cuba_lif_step if self.backend == "numba" else neuron.cuba_lif_step_reference
-        s = step(self.v, self.isyn, i, self.syn_leak, self.w_in, self.leak, self.gain, self.bias, self.thr,
-                 self.reset_mode, self.v_reset)
-        return s.reshape((s.shape[0],) + self.out_shape)
+        out = self.kind.step(self.state, i, self.params, self.backend)
+        return out.reshape((out.shape[0],) + self.out_shape)
 
 
 @executor("Mul")
@@ -214,4 +173,6 @@ class MulExec(Executor):
 
 
 def make_executor(graph: Graph, node: Node, backend: str) -> Executor:
+    if node.kind == "neuron":
+        return NeuronExec(graph, node, backend)
     return EXECUTORS[node.op](graph, node, backend)

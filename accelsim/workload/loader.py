@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import zipfile
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Mapping, Optional
 
 import numpy as np
 import pydantic
 
 from accelsim.util.pydantic_errors import problems_from
 from accelsim.errors import InputError, ProblemList, fail
+from accelsim.neurons import Range
 from accelsim.workload.graph import Graph, Node, Samples
 from accelsim.workload.ops import OPS, ShapeError
 from accelsim.workload.spec import WorkloadSpec
@@ -230,13 +231,11 @@ def check_numeric(consts: list[Optional[np.ndarray]]) -> None:
                 raise ShapeError("tensor contains NaN or infinite values", f"inputs[{j}]")
 
 
-PARAM_RANGES = {"threshold": (0.0, None), "leak": (0.0, 1.0), "syn_leak": (0.0, 1.0)}  # others: any finite number
-
-
 def check_neuron_params(attrs: Any, shape: tuple[int, ...], tensors: dict[str, np.ndarray],
-                        params: tuple[str, ...] = ("threshold", "leak")) -> None:
-    for key in params:
-        lo, hi = PARAM_RANGES.get(key, (None, None))
+                        params: Mapping[str, Range]) -> None:
+    """Each neuron parameter (a number or a tensor name): numeric, a scalar, per channel or per
+    neuron, inside its kind's allowed range (``params``: name -> :class:`~accelsim.neurons.Range`)."""
+    for key, allowed in params.items():
         if not hasattr(attrs, key):
             continue
         ref = getattr(attrs, key)
@@ -247,10 +246,8 @@ def check_neuron_params(attrs: Any, shape: tuple[int, ...], tensors: dict[str, n
         if arr.ndim and tuple(arr.shape) not in ((shape[0],), tuple(shape), (1,)):
             raise ShapeError(f"{key} tensor of shape {list(arr.shape)} must be a scalar, per channel [{shape[0]}] "
                              f"or per neuron {list(shape)}", f"attrs.{key}", ref)
-        if key == "threshold" and not np.all(arr > lo):
-            raise ShapeError("threshold must be > 0", f"attrs.{key}", ref if isinstance(ref, str) else float(arr))
-        if key in ("leak", "syn_leak") and not (np.all(arr >= lo) and np.all(arr <= hi)):
-            raise ShapeError(f"{key} must be in [0, 1]", f"attrs.{key}", ref if isinstance(ref, str) else float(arr))
+        if not allowed.contains(arr):
+            raise ShapeError(f"{key} must be {allowed}", f"attrs.{key}", ref if isinstance(ref, str) else float(arr))
         if not np.all(np.isfinite(arr)):
             raise ShapeError(f"{key} must be finite", f"attrs.{key}", ref if isinstance(ref, str) else float(arr))
 

@@ -13,19 +13,23 @@ Per core ``d`` and step ``t`` (``lanes`` accumulators, ``ports`` per SRAM,
     synaptic cycles = max(ceil(ops / lanes), ceil(weight_words / ports),
                           ceil(2 * vmem_words / ports), events_received)
     pooling/add cycles = ceil(aux_ops / (lanes * cores owning neurons))
-    neuron cycles   = max(ceil(n_d / lanes) * neuron_update_cycles,
-                          ceil(2 * ceil(n_d / vpw) / ports))        (spiking layers)
+    neuron cycles   = phases * max(ceil(n_d / lanes) * update_cycles,
+                                   ceil(2 * state_words * ceil(n_d / vpw) / ports))   (spiking layers)
     task cycles     = synaptic + pooling + neuron + task_overhead_cycles
                       (only for cores that own neurons or receive events)
 
+with the neuron kind's hooks (:mod:`accelsim.neurons`): ``phases`` updates per
+neuron and step, ``update_cycles`` per update per lane (default
+``core.neuron_update_cycles``), ``state_words`` Vmem words per neuron.
+
 Energies (pJ): weight words x word read (or x word bits x DRAM pJ/bit when the
 layer is streamed); Vmem words x (read + write) for synaptic updates and
-``ceil(n_d / vpw)`` words per neuron update; ops (+ pooling/add ops) x a
-``vmem_bits`` add; per neuron update a compare (a ``vmem_bits`` add) plus a
-leak multiply for LIF — in general the neuron op's ``update_adds`` adds and
-``update_mults`` multiplies, and ``state_words`` words per neuron (2 for CubaLIF) —
-(plus the add of the first layer's input current, which
-arrives as one value per neuron and step), a subtract per spike; one FIFO write + read per event
+``state_words * ceil(n_d / vpw)`` words per neuron update; ops (+ pooling/add ops) x a
+``vmem_bits`` add; per neuron update the kind's ``update_adds`` ``vmem_bits`` adds and
+``update_mults`` multiplies (IF: a compare; LIF: a compare and a leak multiply;
+CubaLIF: 4 and 4), ``phases`` updates per neuron and step (plus, once per step, the add
+of the first layer's input current, which arrives as one value per neuron and step),
+a subtract per spike; one FIFO write + read per event
 received (input FIFO) and per packet sent (output FIFO); per packet of
 ``ceil(fifo_word_bits / flit_bits)`` flits, flit bits x (router traversals x
 router pJ/bit + links x link_mm x link pJ/bit/mm).
@@ -107,18 +111,21 @@ def spike_layer_cost(tech: TechTable, core: CoreConfig, noc: NocConfig, memory: 
     kind = layer.neuron.spec if layer.neuron is not None else None
     per_update = (kind.update_adds * add + kind.update_mults * tech.int_mult_pj(core.vmem_bits)) if kind else 0.0
     state = kind.state_words if kind else 1
+    phases = kind.phases if kind else 1
+    update_cycles = kind.update_cycles if kind and kind.update_cycles is not None else core.neuron_update_cycles
     dram = Dram.of(memory, tech)
 
     n_d = act.neurons
-    updates = int(n_d.sum()) * T                        # per inference
-    update_words = int(cdiv(n_d, vpw).sum()) * T * state  # Vmem words per inference for neuron updates
+    steps = int(n_d.sum()) * T                          # neuron-steps per inference
+    updates = steps * phases                            # neuron updates per inference
+    update_words = int(cdiv(n_d, vpw).sum()) * T * state * phases  # Vmem words per inference for neuron updates
     wwords = int(act.weight_words.sum())
     aux = int(counts.aux_ops.sum())
     energy = {
         "core.weight_sram": 0.0 if streamed else wwords * wsram.read_pj(tech) / N,
         "core.vmem": (int(act.vmem_words.sum()) / N + update_words) * (vsram.read_pj(tech) + vsram.write_pj(tech)),
         "core.accumulate": (int(act.ops.sum()) + aux) * add / N,
-        "core.neuron": updates * (per_update + (add if integrate_input else 0.0)) + int(act.spikes.sum()) * add / N,
+        "core.neuron": steps * (phases * per_update + (add if integrate_input else 0.0)) + int(act.spikes.sum()) * add / N,
         "core.fifo": int(act.received.sum() + act.sent.sum()) * fifo_rw / N,
         "noc.router": int(act.router_flits.sum()) * noc.flit_bits * tech.noc_router_pj_per_bit / N,
         "noc.link": int(act.link_flits.sum()) * noc.flit_bits * noc.link_mm * tech.noc_link_pj_per_bit_mm / N,
@@ -136,7 +143,7 @@ def spike_layer_cost(tech: TechTable, core: CoreConfig, noc: NocConfig, memory: 
     owning = max(int(np.count_nonzero(n_d)), 1)
     aux_cyc = cdiv(counts.aux_ops, N * lanes * owning)[:, None]
     if layer.spiking:
-        neu = np.maximum(cdiv(n_d, lanes) * core.neuron_update_cycles, cdiv(2 * state * cdiv(n_d, vpw), ports))
+        neu = phases * np.maximum(cdiv(n_d, lanes) * update_cycles, cdiv(2 * state * cdiv(n_d, vpw), ports))
     else:
         neu = np.zeros_like(n_d)
     active = (n_d[None, :] > 0) | (act.received > 0)

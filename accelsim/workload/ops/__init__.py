@@ -4,7 +4,7 @@ Shapes here exclude the batch dimension; ONNX axis numbers (which count the batc
 as axis 0) are translated. Each operator is a small class with:
 
 * ``kind``: ``synaptic`` (weights, fan-out: Conv, Gemm, MatMul), ``neuron``
-  (stateful, spiking: LIF, IF), ``pool``, ``shape`` or ``elementwise``;
+  (stateful: LIF, IF, LI, CubaLIF), ``pool``, ``shape`` or ``elementwise``;
 * ``roles``: what each input is: ``value`` (a graph value), ``tensor`` (a named
   tensor from the .npz), ``any``; a trailing ``?`` marks it optional, ``*`` variadic;
 * ``Attrs``: a pydantic model of the ONNX attributes (unknown ones are errors);
@@ -17,7 +17,9 @@ registers every operator in :data:`OPS`.
 
 Add an operator by writing a class in the module of its kind and decorating it
 with :func:`register`; the functional engine adds its evaluator in
-:mod:`accelsim.engine.execute`.
+:mod:`accelsim.engine.execute`. Neuron ops are not written here: every neuron kind
+registered in :mod:`accelsim.neurons` is an op (:mod:`.neurons` adapts it), and the
+engine runs it with its one generic neuron executor.
 """
 from __future__ import annotations
 
@@ -25,6 +27,6 @@ from accelsim.workload.ops.registry import OPS, OpSpec, Shape, ShapeError, regis
 from accelsim.workload.ops import synaptic, pool, shape, elementwise, neurons  # noqa: F401,E402  (they register)
 
 SYNAPTIC = frozenset(n for n, c in OPS.items() if c.kind == "synaptic")
-NEURONS = frozenset(n for n, c in OPS.items() if c.kind == "neuron")
+NEURONS = neurons.NEURON_OPS  # live: neuron kinds registered later are included
 
 __all__ = ["NEURONS", "OPS", "OpSpec", "SYNAPTIC", "Shape", "ShapeError", "register"]

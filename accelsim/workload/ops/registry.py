@@ -6,14 +6,19 @@ Shapes exclude the batch dimension.
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar, Optional
+from collections import ChainMap
+from typing import Any, ClassVar, Mapping, Optional
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
+
+from accelsim.neurons.base import AttrsModel, NeuronKind, Range
 
 Shape = tuple[int, ...]
 
-OPS: dict[str, type["OpSpec"]] = {}
+# op name -> spec: the ops registered here, then (appended by :mod:`.neurons`) a live view of
+# every registered neuron kind (:data:`accelsim.neurons.NEURONS`) as an op.
+OPS: ChainMap[str, type["OpSpec"]] = ChainMap({})
 
 
 class ShapeError(Exception):
@@ -30,9 +35,8 @@ def register(cls: type["OpSpec"]) -> type["OpSpec"]:
     return cls
 
 
-# The base of every operator's attribute model (no docstring: it would enter the JSON Schema).
-class OpAttrs(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+# The base of every operator's attribute model (extra keys forbidden, frozen, strict, finite).
+OpAttrs = AttrsModel
 
 
 class OpSpec:
@@ -40,15 +44,18 @@ class OpSpec:
     kind: ClassVar[str]
     roles: ClassVar[tuple[str, ...]]
     Attrs: ClassVar[type[BaseModel]] = OpAttrs
-    # neuron attributes that are a number or a tensor name (scalar, per channel or per neuron)
-    params: ClassVar[tuple[str, ...]] = ("threshold", "leak")
-    # neurons only: does the node emit binary spikes (else its output is an analog state, e.g. LI),
-    # and what one update of one neuron costs besides integrating its synaptic events (which the
-    # cost models charge per event): multiplies, adds/compares, and state words read and written
+    # neuron ops only (copied from their :class:`~accelsim.neurons.base.NeuronKind`, ``neuron``):
+    # attributes that are a number or a tensor name with their allowed range; does the node emit
+    # binary spikes; what one update of one neuron costs besides integrating its synaptic events
+    # (multiplies, adds/compares, state words, sub-steps per time step, cycles per update or None)
+    neuron: ClassVar[Optional[type[NeuronKind]]] = None
+    params: ClassVar[Mapping[str, Range]] = {}
     spiking: ClassVar[bool] = True
     update_mults: ClassVar[int] = 0
     update_adds: ClassVar[int] = 0
     state_words: ClassVar[int] = 1
+    phases: ClassVar[int] = 1
+    update_cycles: ClassVar[Optional[int]] = None
 
     @classmethod
     def infer(cls, attrs: Any, shapes: list[Optional[Shape]], consts: list[Optional[np.ndarray]]) -> Shape:

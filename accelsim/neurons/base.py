@@ -1,0 +1,176 @@
+"""The base of every neuron kind, its attribute model and the registry of kinds.
+
+A neuron kind is one small class: its workload op name, an attribute model,
+its parameters (a number or a tensor name each, with the range the workload
+loader checks), its state arrays, what one update of one neuron costs, and a
+pure ``step``. The subclass docstring states its update equation. Per step, for
+``N`` samples and ``M`` neurons (parameters expanded to ``[M]``, state ``[N, M]``):
+
+    out = step(state, current, params, backend)   # advances ``state`` in place
+
+``backend`` ``"numba"`` runs the kind's numba kernel, anything else its numpy
+reference; both give bit-identical results (the tests check it for every kind).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Mapping, Optional, Union
+
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+RESET_SUBTRACT = 0
+RESET_ZERO = 1
+
+
+# The base of every attribute model, of neurons and of the other workload ops (no
+# docstring: it would enter the JSON Schema): unknown keys are errors, values frozen,
+# types strict, numbers finite.
+class AttrsModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+def _number_or_name(value: Any) -> Any:
+    """One clear message instead of one per union member (float, int, str)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError("must be a number or the name of a tensor in the .npz")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+# A neuron parameter: a number, or the name of a tensor (scalar, per channel [C] or per neuron).
+Param = Annotated[Union[float, int, str], BeforeValidator(_number_or_name)]
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values a parameter may take: ``lo``/``hi`` (None: unbounded), each end open or closed."""
+
+    lo: Optional[float] = None
+    hi: Optional[float] = None
+    lo_open: bool = False
+    hi_open: bool = False
+
+    def contains(self, values: np.ndarray) -> bool:
+        """Every value lies in the range (NaN never does; infinities are checked separately)."""
+        v = np.asarray(values, dtype=np.float64)
+        ok = np.ones(v.shape, dtype=bool) if self.lo is None else (v > self.lo if self.lo_open else v >= self.lo)
+        if self.hi is not None:
+            ok &= v < self.hi if self.hi_open else v <= self.hi
+        return bool(np.all(ok))
+
+    def __str__(self) -> str:
+        num = lambda x: f"{x:g}"  # noqa: E731
+        if self.lo is None and self.hi is None:
+            return "finite"
+        if self.hi is None:
+            return f"{'>' if self.lo_open else '>='} {num(self.lo)}"
+        if self.lo is None:
+            return f"{'<' if self.hi_open else '<='} {num(self.hi)}"
+        return f"in {'(' if self.lo_open else '['}{num(self.lo)}, {num(self.hi)}{')' if self.hi_open else ']'}"
+
+
+ANY = Range()
+POSITIVE = Range(0.0, None, lo_open=True)
+NON_NEGATIVE = Range(0.0, None)
+UNIT = Range(0.0, 1.0)
+
+
+class NeuronKind:
+    """One neuron model; subclasses set the class attributes below and the two kernels.
+
+    * ``op``: the workload op name (``"LIF"``);
+    * ``Attrs``: the attribute model (an :class:`AttrsModel`);
+    * ``params``: the attributes that are a number or a tensor name (:data:`Param`),
+      each with its allowed :class:`Range`; the engine expands them to one value per neuron;
+    * ``state``: the state arrays and their value at t = 0: the name of an attribute
+      (``"v_init"``) or a number;
+    * ``spiking``: the output is binary spikes (else an analog state, e.g. LI's membrane);
+    * costs of one update of one neuron besides integrating its synaptic events (which
+      the cost models charge per event): ``update_mults`` multiplies, ``update_adds``
+      adds/compares, ``state_words`` state words read and written, ``phases`` sub-steps
+      per time step (each one update, e.g. few-spikes coding), ``update_cycles`` cycles
+      per update per lane (None: the architecture's ``core.neuron_update_cycles``).
+
+    ``prepare`` turns the expanded parameters and the other attributes into the
+    ``params`` that ``kernel`` (numba) and ``reference`` (numpy) read.
+    """
+
+    op: ClassVar[str]
+    Attrs: ClassVar[type[AttrsModel]]
+    params: ClassVar[Mapping[str, Range]] = {}
+    state: ClassVar[Mapping[str, Union[str, float]]] = {"v": "v_init"}
+    spiking: ClassVar[bool] = True
+    update_mults: ClassVar[int] = 0
+    update_adds: ClassVar[int] = 0
+    state_words: ClassVar[int] = 1
+    phases: ClassVar[int] = 1
+    update_cycles: ClassVar[Optional[int]] = None
+
+    @classmethod
+    def prepare(cls, attrs: Any, per_neuron: dict[str, np.ndarray]) -> dict[str, Any]:
+        """The ``params`` of :meth:`step` from the attributes and the ``params`` expanded to [M]."""
+        return dict(per_neuron)
+
+    @classmethod
+    def initial_state(cls, attrs: Any, batch: int, neurons: int) -> dict[str, np.ndarray]:
+        """Every state array at t = 0, [batch, neurons] float64."""
+        return {name: np.full((batch, neurons), float(getattr(attrs, ref) if isinstance(ref, str) else ref))
+                for name, ref in cls.state.items()}
+
+    @staticmethod
+    def kernel(state: dict[str, np.ndarray], current: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+        """The numba step: advances ``state`` in place, returns the output [N, M] (spikes 0.0/1.0)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def reference(state: dict[str, np.ndarray], current: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+        """The numpy step, bit-identical to :meth:`kernel`."""
+        raise NotImplementedError
+
+    @classmethod
+    def step(cls, state: dict[str, np.ndarray], current: np.ndarray, params: dict[str, Any],
+             backend: str = "numba") -> np.ndarray:
+        """One time step of ``N`` samples: ``current`` [N, M]; ``state`` advances in place."""
+        return (cls.kernel if backend == "numba" else cls.reference)(state, current, params)
+
+
+# op -> kind. The workload sees every kind registered here as an op (accelsim.workload.ops).
+NEURONS: dict[str, type[NeuronKind]] = {}
+
+
+def _check_kind(cls: type[NeuronKind]) -> None:
+    """A kind that cannot work is a programming error, raised at registration."""
+    fields = getattr(cls, "Attrs", AttrsModel).model_fields
+    bad = [f"{name} is not an attribute" for name in cls.params if name not in fields]
+    bad += [f"state {s} starts from {ref!r}, not an attribute" for s, ref in cls.state.items()
+            if isinstance(ref, str) and ref not in fields]
+    if not isinstance(getattr(cls, "op", None), str) or not cls.op:
+        bad.append("op must be a non-empty string")
+    if not (isinstance(cls.phases, int) and cls.phases >= 1):
+        bad.append(f"phases must be an integer >= 1, not {cls.phases!r}")
+    if cls.update_cycles is not None and not (isinstance(cls.update_cycles, int) and cls.update_cycles >= 1):
+        bad.append(f"update_cycles must be None or an integer >= 1, not {cls.update_cycles!r}")
+    if not (isinstance(cls.state_words, int) and cls.state_words >= 1):
+        bad.append(f"state_words must be an integer >= 1, not {cls.state_words!r}")
+    if bad:
+        raise TypeError(f"neuron kind {cls.__name__}: " + "; ".join(bad))
+
+
+def register(cls: type[NeuronKind]) -> type[NeuronKind]:
+    """Class decorator: add a neuron kind (it becomes a workload op of kind ``neuron``)."""
+    _check_kind(cls)
+    NEURONS[cls.op] = cls
+    return cls
+
+
+def unregister(op: str) -> None:
+    """Remove a neuron kind (e.g. one a test registered)."""
+    NEURONS.pop(op, None)
+
+
+def reset_mode(reset: str) -> int:
+    """The ``reset`` attribute (``subtract`` or ``zero``) as the kernels' integer code."""
+    return RESET_SUBTRACT if reset == "subtract" else RESET_ZERO

@@ -1,0 +1,115 @@
+"""Leaky integrate-and-fire (LIF) and integrate-and-fire (IF) neurons, discrete time.
+
+Per neuron, parameters flattened to the neuron count M (``v``, ``i`` [N, M]; ``leak``,
+``threshold`` [M])::
+
+    v <- leak * v + i
+    s  = v >= threshold
+    v <- v - threshold * s          (reset by subtraction)
+    v <- where(s, v_reset, v)       (reset to zero / v_reset)
+
+The numba kernel and the numpy reference give bit-identical results.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+import numba
+import numpy as np
+from pydantic import Field
+
+from accelsim.neurons.base import (POSITIVE, RESET_SUBTRACT, RESET_ZERO, UNIT, AttrsModel, NeuronKind, Param,
+                                   register, reset_mode)
+
+__all__ = ["IF", "LIF", "RESET_SUBTRACT", "RESET_ZERO", "lif_step", "lif_step_reference"]
+
+
+@numba.njit(cache=True, parallel=True)
+def _lif_step(v, i, leak, thr, reset_mode, v_reset, s):
+    N, M = v.shape
+    for n in numba.prange(N):
+        for k in range(M):
+            u = leak[k] * v[n, k] + i[n, k]
+            if u >= thr[k]:
+                s[n, k] = 1.0
+                if reset_mode == 0:
+                    u = u - thr[k]
+                else:
+                    u = v_reset
+            else:
+                s[n, k] = 0.0
+            v[n, k] = u
+
+
+def lif_step(v: np.ndarray, i: np.ndarray, leak: np.ndarray, thr: np.ndarray, reset_mode: int,
+             v_reset: float = 0.0) -> np.ndarray:
+    """Advance ``v`` one step in place; returns the spikes (0.0/1.0) as [N, M]."""
+    s = np.empty_like(v)
+    _lif_step(v, np.ascontiguousarray(i, dtype=np.float64), leak, thr, reset_mode, v_reset, s)
+    return s
+
+
+def lif_step_reference(v: np.ndarray, i: np.ndarray, leak: np.ndarray, thr: np.ndarray, reset_mode: int,
+                       v_reset: float = 0.0) -> np.ndarray:
+    u = leak * v + i
+    s = u >= thr
+    if reset_mode == RESET_SUBTRACT:
+        u = np.where(s, u - thr, u)
+    else:
+        u = np.where(s, v_reset, u)
+    v[...] = u
+    return s.astype(np.float64)
+
+
+class NeuronAttrs(AttrsModel):
+    threshold: Param = Field(1.0, description="firing threshold: a number, or a tensor name (per channel or per neuron)")
+    reset: Literal["subtract", "zero"] = Field("subtract", description="after a spike: v -= threshold, or v = v_reset")
+    v_reset: float = Field(0.0, description="membrane value after a reset to zero (reset: zero)")
+    v_init: float = Field(0.0, description="membrane value at t = 0")
+
+
+class LIFAttrs(NeuronAttrs):
+    leak: Param = Field(1.0, description="multiplicative leak lambda in [0, 1]: a number or a tensor name")
+
+
+@register
+class LIF(NeuronKind):
+    """Leaky integrate-and-fire, discrete time (ACE-SNN):
+
+        v[t] = leak * v[t-1] + I[t];  s[t] = (v[t] >= threshold);
+        v[t] -= threshold * s[t]  (reset: subtract)   or   v[t] = v_reset where s[t] (reset: zero)
+    """
+
+    op = "LIF"
+    Attrs = LIFAttrs
+    params = {"threshold": POSITIVE, "leak": UNIT}
+    update_mults = 1   # leak * v
+    update_adds = 1    # compare with the threshold
+
+    @classmethod
+    def prepare(cls, attrs, per_neuron):
+        leak = per_neuron.get("leak")
+        return {"threshold": per_neuron["threshold"],
+                "leak": np.ones_like(per_neuron["threshold"]) if leak is None else leak,
+                "reset_mode": reset_mode(attrs.reset), "v_reset": float(attrs.v_reset)}
+
+    @staticmethod
+    def kernel(state, current, p):
+        return lif_step(state["v"], current, p["leak"], p["threshold"], p["reset_mode"], p["v_reset"])
+
+    @staticmethod
+    def reference(state, current, p):
+        return lif_step_reference(state["v"], current, p["leak"], p["threshold"], p["reset_mode"], p["v_reset"])
+
+
+@register
+class IF(LIF):
+    """Integrate-and-fire: LIF with leak = 1 (Ding et al.'s converted neuron):
+
+        v[t] = v[t-1] + I[t];  s[t] = (v[t] >= threshold);  reset as LIF
+    """
+
+    op = "IF"
+    Attrs = NeuronAttrs
+    params = {"threshold": POSITIVE}
+    update_mults = 0   # no leak

@@ -101,16 +101,9 @@ def load_workload(path: str | Path, sets: Iterable[tuple[str, Any]] = ()) -> Gra
     return Graph(**{**graph.__dict__, "samples": samples})
 
 
-def build_graph(spec: WorkloadSpec, tensors: dict[str, np.ndarray], file: str) -> Graph:
-    pl = ProblemList(file)
+def _check_nodes(spec: WorkloadSpec, tensors: dict[str, np.ndarray], file: str, pl: ProblemList) -> dict[int, Any]:
+    """Unique names and outputs, known ops, valid attributes: each node's validated attributes."""
     inp = spec.inputs[0]
-    if any(d < 1 for d in inp.shape):
-        pl.add("inputs[0].shape", "every dimension must be a positive integer", inp.shape)
-    values: set[str] = {inp.name}
-    if inp.name in tensors:
-        pl.add("inputs[0].name", "is also the name of a tensor in the .npz; names must be unique", inp.name)
-
-    # names, ops, attributes
     seen_nodes: dict[str, int] = {}
     producers: dict[str, int] = {}
     attrs_of: dict[int, Any] = {}
@@ -133,9 +126,12 @@ def build_graph(spec: WorkloadSpec, tensors: dict[str, np.ndarray], file: str) -
             attrs_of[i] = op.Attrs.model_validate(nd.attrs)
         except pydantic.ValidationError as exc:
             pl.extend(problems_from(exc, op.Attrs, file, prefix=f"{p}.attrs"))
-    values |= set(producers)
+    return attrs_of
 
-    # input references and roles
+
+def _check_inputs(spec: WorkloadSpec, tensors: dict[str, np.ndarray], values: set[str], attrs_of: dict[int, Any],
+                  pl: ProblemList) -> None:
+    """Every input names a graph value or a tensor, as its role asks; neuron tensors exist; outputs exist."""
     for i, nd in enumerate(spec.nodes):
         op = OPS.get(nd.op)
         if op is None:
@@ -168,17 +164,29 @@ def build_graph(spec: WorkloadSpec, tensors: dict[str, np.ndarray], file: str) -
             pl.add(f"outputs[{k}]", "not a graph value", name)
     if spec.readout.output not in values:
         pl.add("readout.output", "not a graph value", spec.readout.output)
-    pl.raise_if_any()
 
-    order = topo_order(spec, inp.name, file)
 
-    # shapes through the graph
+def _shape_problem(pl: ProblemList, exc: ShapeError, nd, p: str, ins: list[str]) -> None:
+    sub = f"{p}.{exc.path}" if exc.path else p
+    msg = f"{nd.op} '{nd.name}': {exc}"
+    value, j = exc.value, exc.path[len("inputs["):-1] if exc.path.startswith("inputs[") else ""
+    if value is None and j.isdigit() and int(j) < len(ins):
+        value = ins[int(j)]  # name the offending tensor or value
+    if value is None:
+        pl.add(sub, msg)
+    else:
+        pl.add(sub, msg, value)
+
+
+def _infer_shapes(spec: WorkloadSpec, order: list[int], tensors: dict[str, np.ndarray], values: set[str],
+                  attrs_of: dict[int, Any], pl: ProblemList) -> tuple[dict[str, tuple[int, ...]], list[Node]]:
+    """Shapes through the graph in topological order, and the typed nodes."""
+    inp = spec.inputs[0]
     shapes: dict[str, tuple[int, ...]] = {inp.name: tuple(inp.shape)}
     nodes: list[Node] = []
     for i in order:
         nd = spec.nodes[i]
         op = OPS[nd.op]
-        p = f"nodes[{i}]"
         ins = list(nd.inputs)
         if any(n in values and n not in shapes for n in ins):
             continue  # an upstream node failed; its problem is already listed
@@ -191,18 +199,29 @@ def build_graph(spec: WorkloadSpec, tensors: dict[str, np.ndarray], file: str) -
             if op.kind == "synaptic":
                 check_numeric(consts)
         except ShapeError as exc:
-            sub = f"{p}.{exc.path}" if exc.path else p
-            msg = f"{nd.op} '{nd.name}': {exc}"
-            value, j = exc.value, exc.path[len("inputs["):-1] if exc.path.startswith("inputs[") else ""
-            if value is None and j.isdigit() and int(j) < len(ins):
-                value = ins[int(j)]  # name the offending tensor or value
-            if value is None:
-                pl.add(sub, msg)
-            else:
-                pl.add(sub, msg, value)
+            _shape_problem(pl, exc, nd, f"nodes[{i}]", ins)
             continue
         shapes[nd.outputs[0]] = tuple(int(d) for d in out_shape)
         nodes.append(Node(nd.name, nd.op, op, tuple(ins), nd.outputs[0], attrs_of[i], i))
+    return shapes, nodes
+
+
+def build_graph(spec: WorkloadSpec, tensors: dict[str, np.ndarray], file: str) -> Graph:
+    """Validate a parsed workload against its tensors and build the typed graph: every problem
+    is gathered and raised at once (names, ops, attributes, inputs, cycles, shapes, readout)."""
+    pl = ProblemList(file)
+    inp = spec.inputs[0]
+    if any(d < 1 for d in inp.shape):
+        pl.add("inputs[0].shape", "every dimension must be a positive integer", inp.shape)
+    if inp.name in tensors:
+        pl.add("inputs[0].name", "is also the name of a tensor in the .npz; names must be unique", inp.name)
+    attrs_of = _check_nodes(spec, tensors, file, pl)
+    values = {inp.name} | {nd.outputs[0] for nd in spec.nodes}
+    _check_inputs(spec, tensors, values, attrs_of, pl)
+    pl.raise_if_any()
+
+    order = topo_order(spec, inp.name, file)
+    shapes, nodes = _infer_shapes(spec, order, tensors, values, attrs_of, pl)
     pl.raise_if_any()
 
     if spec.readout.mode == "spike_count":

@@ -35,6 +35,7 @@ from accelsim.simulate import cost_and_report, functional_trace, prepare
 def bare_forward(graph, samples) -> float:
     """The SNN forward pass alone, the same batches and executors as the engine; returns seconds."""
     from accelsim.engine.functional import _batch_size
+    from accelsim.engine.interpret import interpret
     from accelsim.engine.lower import static_values
 
     t0 = time.perf_counter()
@@ -48,15 +49,7 @@ def bare_forward(graph, samples) -> float:
             e.reset(xb.shape[0])
         cache = {}
         for _ in range(T):
-            vals = {graph.input.name: xb}
-            for node in graph.nodes:
-                if node.output in cache:
-                    vals[node.output] = cache[node.output]
-                    continue
-                out = execs[node.name]([vals[i] if i in vals else graph.tensors[i] for i in node.inputs])
-                vals[node.output] = out
-                if node.output in static:
-                    cache[node.output] = out
+            interpret(graph, {graph.input.name: xb}, execs, cache, static)
     return time.perf_counter() - t0
 
 

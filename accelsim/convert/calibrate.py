@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from accelsim.engine.execute import NeuronExec, make_executor
+from accelsim.engine.execute import Executor, NeuronExec, make_executor
+from accelsim.engine.interpret import Op, interpret
 from accelsim.workload.graph import Graph
 
 
@@ -27,38 +28,49 @@ def _rate(ex: NeuronExec, currents: list[np.ndarray], thr: float) -> float:
     return spikes / (currents[0].size * len(currents))
 
 
+def _threshold(cur: list[np.ndarray], ex: NeuronExec, goal: float, iters: int) -> float:
+    """The threshold of neuron ``ex`` giving firing rate ``goal`` under the per-step currents ``cur``."""
+    peak = max(float(c.max()) for c in cur)
+    if peak <= 0:
+        return 1.0
+    lo, hi = np.log(peak) - 20.0, np.log(peak) + 1.0  # rate(lo) ~ high, rate(hi) = 0
+    for _ in range(iters):
+        mid = 0.5 * (lo + hi)
+        if _rate(ex, cur, float(np.exp(mid))) > goal:
+            lo = mid
+        else:
+            hi = mid
+    return float(np.exp(0.5 * (lo + hi)))
+
+
+def _calibrated(name: str, ex: NeuronExec, goal: float, iters: int, thresholds: dict[str, float]) -> Op:
+    """Neuron ``ex`` on all steps, its threshold first set (and stored in ``thresholds``) for rate ``goal``."""
+    def run(ins: list) -> list[np.ndarray]:
+        thr = _threshold([c.reshape(c.shape[0], -1) for c in ins[0]], ex, goal, iters)
+        thresholds[name] = thr
+        ex.thr = np.full_like(ex.thr, thr)
+        ex.reset(ins[0][0].shape[0])
+        return [ex([c]) for c in ins[0]]
+    return run
+
+
+def _every_step(ex: Executor, T: int) -> Op:
+    """``ex`` on each of the ``T`` steps of its per-step inputs (a tensor is passed whole at every step)."""
+    return lambda ins: [ex([v[t] if isinstance(v, list) else v for v in ins]) for t in range(T)]
+
+
 def calibrate_rates(graph: Graph, x: np.ndarray, target: float | dict[str, float], iters: int = 40) -> dict[str, float]:
     """Per neuron node, the (scalar) threshold giving firing rate ``target`` on inputs ``x``."""
     T = graph.timesteps
     per_step = x.ndim == len(graph.input.shape) + 2
-    vals: dict[str, list[np.ndarray]] = {graph.input.name: [x[:, t] if per_step else x for t in range(T)]}
     thresholds: dict[str, float] = {}
+    ops: dict[str, Op] = {}
     for node in graph.nodes:
         ex = make_executor(graph, node, "numba")
-        ins = [vals.get(i) for i in node.inputs]
         if isinstance(ex, NeuronExec) and ex.spiking:
-            cur = [c.reshape(c.shape[0], -1) for c in ins[0]]
             goal = target[node.name] if isinstance(target, dict) else target
-            peak = max(float(c.max()) for c in cur)
-            if peak <= 0:
-                thr = 1.0
-            else:
-                lo, hi = np.log(peak) - 20.0, np.log(peak) + 1.0  # rate(lo) ~ high, rate(hi) = 0
-                for _ in range(iters):
-                    mid = 0.5 * (lo + hi)
-                    if _rate(ex, cur, float(np.exp(mid))) > goal:
-                        lo = mid
-                    else:
-                        hi = mid
-                thr = float(np.exp(0.5 * (lo + hi)))
-            thresholds[node.name] = thr
-            ex.thr = np.full_like(ex.thr, thr)
-            ex.reset(x.shape[0])
-            vals[node.output] = [ex([c]) for c in ins[0]]
+            ops[node.name] = _calibrated(node.name, ex, goal, iters, thresholds)
         else:
-            steps = []
-            for t in range(T):
-                args = [v[t] if v is not None else graph.tensors[n] for v, n in zip(ins, node.inputs)]
-                steps.append(ex(args))
-            vals[node.output] = steps
+            ops[node.name] = _every_step(ex, T)
+    interpret(graph, {graph.input.name: [x[:, t] if per_step else x for t in range(T)]}, ops)
     return thresholds

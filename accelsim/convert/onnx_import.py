@@ -35,9 +35,10 @@ import numpy as np
 from accelsim.convert.balance import activation_scale
 from accelsim.convert.onnx_graph import AnnGraph
 from accelsim.engine.execute import make_executor
+from accelsim.engine.interpret import interpret
 from accelsim.errors import fail
 from accelsim.workload.builder import WorkloadBuilder
-from accelsim.workload.graph import Graph
+from accelsim.workload.graph import Graph, Node
 
 
 @dataclass(frozen=True)
@@ -62,15 +63,15 @@ def ann_activations(graph: Graph, x: np.ndarray, batch_size: int = 64) -> tuple[
     """Outputs of every ``Relu``/``Clip`` node on inputs ``x`` (flattened), and the readout [N, classes]."""
     execs = {n.name: make_executor(graph, n, "numpy") for n in graph.nodes}
     acts: dict[str, list[np.ndarray]] = {}
+
+    def record(node: Node, ins: list, out: np.ndarray) -> None:
+        if node.op in ACTIVATIONS:
+            acts.setdefault(node.name, []).append(out.reshape(-1))
+
     outs = []
     for start in range(0, x.shape[0], batch_size):
-        vals = {graph.input.name: np.asarray(x[start:start + batch_size], dtype=np.float64)}
-        for node in graph.nodes:
-            ins = [vals[i] if i in vals else graph.tensors[i] for i in node.inputs]
-            vals[node.output] = execs[node.name](ins)
-            if node.op in ACTIVATIONS:
-                acts.setdefault(node.name, []).append(vals[node.output].reshape(-1))
-        out = vals[graph.readout.output]
+        xb = np.asarray(x[start:start + batch_size], dtype=np.float64)
+        out = interpret(graph, {graph.input.name: xb}, execs, observe=record)[graph.readout.output]
         outs.append(out.reshape(out.shape[0], -1))
     return {k: np.concatenate(v) for k, v in acts.items()}, np.concatenate(outs, axis=0)
 

@@ -15,7 +15,15 @@ from typing import Optional
 import numpy as np
 
 from accelsim.engine.execute import NeuronExec, make_executor
-from accelsim.workload.graph import Graph
+from accelsim.engine.interpret import Op, interpret
+from accelsim.workload.graph import Graph, Node
+
+
+def _activation(ex: NeuronExec, mode: str) -> Op:
+    """The static activation that replaces neuron ``ex``: ``max(I, 0)`` or ``clip(I / threshold, 0, 1)``."""
+    if mode == "relu":
+        return lambda ins: np.maximum(ins[0], 0.0)
+    return lambda ins: np.clip(ins[0] / ex.thr.reshape(ins[0].shape[1:]), 0.0, 1.0)
 
 
 def run_ann(graph: Graph, x: np.ndarray, mode: str = "relu", capture: Optional[dict[str, list]] = None,
@@ -27,22 +35,17 @@ def run_ann(graph: Graph, x: np.ndarray, mode: str = "relu", capture: Optional[d
     if x.ndim == len(graph.input.shape) + 2:  # a per-step sequence: its mean is the rate input
         x = x.mean(axis=1)
     execs = {n.name: make_executor(graph, n, "numpy") for n in graph.nodes}
+    neurons = {name for name, ex in execs.items() if isinstance(ex, NeuronExec) and ex.spiking}
+    ops = {name: _activation(ex, mode) if name in neurons else ex for name, ex in execs.items()}
+
+    def record(node: Node, ins: list, out: np.ndarray) -> None:
+        if node.name in neurons:
+            capture.setdefault(node.name, []).append(ins[0])
+
     outs = []
     for start in range(0, x.shape[0], batch_size):
-        vals: dict[str, np.ndarray] = {graph.input.name: x[start:start + batch_size].astype(np.float64)}
-        for node in graph.nodes:
-            ins = [vals[i] if i in vals else graph.tensors[i] for i in node.inputs]
-            ex = execs[node.name]
-            if isinstance(ex, NeuronExec) and ex.spiking:
-                cur = ins[0]
-                if capture is not None:
-                    capture.setdefault(node.name, []).append(cur)
-                if mode == "relu":
-                    vals[node.output] = np.maximum(cur, 0.0)
-                else:
-                    thr = ex.thr.reshape(cur.shape[1:])
-                    vals[node.output] = np.clip(cur / thr, 0.0, 1.0)
-            else:
-                vals[node.output] = ex(ins)
-        outs.append(vals[graph.readout.output].reshape(vals[graph.readout.output].shape[0], -1))
+        xb = x[start:start + batch_size].astype(np.float64)
+        vals = interpret(graph, {graph.input.name: xb}, ops, observe=record if capture is not None else None)
+        y = vals[graph.readout.output]
+        outs.append(y.reshape(y.shape[0], -1))
     return np.concatenate(outs, axis=0)

@@ -1,8 +1,9 @@
 """Functional simulation of a workload over T time steps.
 
 Order inside a time step (explicit, as in Brian2's schedule): the input for step
-t is presented; every node is evaluated in topological order (synaptic ops
-integrate into neurons, neurons leak/fire/reset); then counts are taken and the
+t is presented; every node is evaluated in topological order (one pass of
+:func:`accelsim.engine.interpret.interpret`: synaptic ops integrate into
+neurons, neurons leak/fire/reset); then counts are taken and the
 readout accumulates. Values that depend only on a direct-encoded input are
 computed at step 0 and reused (they are identical at every step); the cost model
 decides separately whether the hardware recomputes or holds them.
@@ -17,6 +18,7 @@ from typing import Callable, Iterable, Optional
 import numpy as np
 
 from accelsim.engine.execute import Executor, make_executor
+from accelsim.engine.interpret import interpret
 from accelsim.engine.lower import Layer, lower, pool_window, static_values
 from accelsim.engine.trace import AddressCounts, LayerCounts, Trace, count_dtype
 from accelsim.workload.graph import Graph, Node, Samples
@@ -86,16 +88,7 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
         cache: dict[str, np.ndarray] = {}
         scores = np.zeros((nb, ncls))
         for t in range(T):
-            vals: dict[str, np.ndarray] = {graph.input.name: xb[:, t] if per_step_input else xb}
-            for node in graph.nodes:
-                if node.output in cache:
-                    vals[node.output] = cache[node.output]
-                    continue
-                ins = [vals[i] if i in vals else graph.tensors[i] for i in node.inputs]
-                out = execs[node.name](ins)
-                vals[node.output] = out
-                if node.output in static:
-                    cache[node.output] = out
+            vals = interpret(graph, {graph.input.name: xb[:, t] if per_step_input else xb}, execs, cache, static)
             for layer, cnt, ax, adr in zip(layers, counts, aux, addresses):
                 xin = vals[layer.data_input]
                 nz = (xin != 0).reshape(nb, -1)

@@ -29,9 +29,10 @@ import numpy as np
 
 from accelsim.config.arch import PARTITIONS
 from accelsim.engine.execute import make_executor
+from accelsim.engine.interpret import Op, interpret
 from accelsim.engine.lower import Layer, pool_window
 from accelsim.kernels.pool import max_pool
-from accelsim.workload.graph import Graph
+from accelsim.workload.graph import Graph, Node
 
 def blocks(n: int, k: int) -> np.ndarray:
     """Owner core of each of ``n`` items dealt in contiguous balanced blocks over ``k`` cores."""
@@ -87,42 +88,44 @@ def map_layer(layer: Layer, k: int, policy: str, min_neurons: int = 1) -> LayerM
     return LayerMap(policy, k, channels, positions, owner, neuron_owner)
 
 
+def _id_op(graph: Graph, node: Node, neuron_ids: Optional[np.ndarray]) -> Op:
+    """``node``'s executor on ids (see :func:`producers`): a spiking layer's neuron node outputs the ids of
+    its neurons, shape nodes move ids, a pool or ``Add`` keeps the largest, any other node outputs -1."""
+    shape = (1,) + graph.shapes[node.output]
+    values = [k for k, i in enumerate(node.inputs) if i in graph.shapes]
+    if neuron_ids is not None:
+        return lambda ins: neuron_ids.reshape(shape)
+    if node.kind not in ("synaptic", "neuron") and values:
+        if node.op in ("AveragePool", "MaxPool"):
+            win = pool_window(graph, node)
+            return lambda ins: max_pool(ins[values[0]], win)
+        if node.op == "Add":
+            return lambda ins: np.maximum(ins[values[0]], ins[values[1]]) if len(values) > 1 else ins[values[0]]
+        if node.op in ("Flatten", "Reshape", "Concat"):  # the node's own executor, on its graph values
+            ex = make_executor(graph, node, "numpy")
+            return lambda ins: ex([ins[k] for k in values])
+    return lambda ins: np.full(shape, -1.0)
+
+
 def producers(graph: Graph, layers: list[Layer]) -> tuple[list[np.ndarray], np.ndarray]:
     """For each layer, the producing neuron of each input element, as a global id.
 
     Global ids number the neurons of all spiking layers one after another; the
     second result holds each layer's offset. ``-1`` marks an element not made by
     a neuron (the graph input). Ids are pushed through the stateless nodes
-    between layers: shape nodes move them, a pool takes the largest id of its
-    window (one of the neurons pooled, all of one channel), an ``Add`` of two
-    spike streams charges the element to one of its producers (the larger id),
-    a ``Concat`` joins them.
+    between layers by interpreting the graph on ids (a batch of one, as floats):
+    shape nodes move them, a pool takes the largest id of its window (one of the
+    neurons pooled, all of one channel), an ``Add`` of two spike streams charges
+    the element to one of its producers (the larger id), a ``Concat`` joins them.
     """
     offsets = np.zeros(len(layers) + 1, dtype=np.int64)
-    ids: dict[str, np.ndarray] = {graph.input.name: np.full((1,) + graph.shapes[graph.input.name], -1.0)}
     by_neuron = {}
     for layer in layers:
         offsets[layer.index + 1] = offsets[layer.index] + (layer.neurons if layer.spiking else 0)
         if layer.spiking:
-            by_neuron[layer.neuron.output] = layer
-    for node in graph.nodes:
-        shape = graph.shapes[node.output]
-        if node.output in by_neuron:
-            lay = by_neuron[node.output]
-            ids[node.output] = (offsets[lay.index] + np.arange(lay.neurons, dtype=np.float64)).reshape((1,) + shape)
-            continue
-        vins = [ids[v] for v in graph.value_inputs(node) if v in ids]
-        if node.kind in ("synaptic", "neuron") or not vins:
-            ids[node.output] = np.full((1,) + shape, -1.0)
-        elif node.op in ("AveragePool", "MaxPool"):
-            ids[node.output] = max_pool(vins[0], pool_window(graph, node))
-        elif node.op == "Add":
-            ids[node.output] = np.maximum(vins[0], vins[1]) if len(vins) > 1 else vins[0]
-        elif node.op in ("Flatten", "Reshape", "Concat"):
-            ids[node.output] = make_executor(graph, node, "numpy")([ids.get(i, None) for i in node.inputs
-                                                                     if i in graph.shapes])
-        else:
-            ids[node.output] = np.full((1,) + shape, -1.0)
+            by_neuron[layer.neuron.output] = offsets[layer.index] + np.arange(layer.neurons, dtype=np.float64)
+    ops = {n.name: _id_op(graph, n, by_neuron.get(n.output)) for n in graph.nodes}
+    ids = interpret(graph, {graph.input.name: np.full((1,) + graph.shapes[graph.input.name], -1.0)}, ops)
     out = [ids[layer.data_input].reshape(-1).astype(np.int64) for layer in layers]
     return out, offsets
 

@@ -54,18 +54,15 @@ def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "", sc
         tasks.append(task)
     mesh = Mesh(arch.noc.mesh_x, arch.noc.mesh_y)
     sched = schedule(tasks, trace.timesteps, arch.core.count, mesh, arch.clock_ns, Dram.of(arch.memory, spec.tech),
-                     max([1] + [e.macros_held(costs, arch) for e in engines]), engine=scheduler)
+                     max([1] + [e.macros_held(run, costs) for e in engines]), engine=scheduler)
     for engine in engines:
         engine.finish(run, costs, sched)
     for cost in costs:
         cost.latency_ns = sched.layer_latency_ns(cost.name)
     first = next((c for c, l in zip(costs, trace.layers) if l.first_layer), None)
-    info = {
-        "static_input": first.info.get("static_input") if first is not None else None,
-        "mapping": {k: v for e in engines for k, v in e.info(run).items()},
-        "timing": timing_info(sched),
-    }
-    return CostResult(NAME, NOTE, costs, info, makespan_ns=sched.makespan_ns, schedule=sched)
+    return CostResult(NAME, NOTE, costs, makespan_ns=sched.makespan_ns, schedule=sched,
+                      static_input=first.static_input if first is not None else None,
+                      mapping={k: v for e in engines for k, v in e.info(run).items()}, timing=timing_info(sched))
 
 
 def timing_info(sched: Schedule) -> dict:

@@ -13,9 +13,11 @@ class CostResult:
     model: str
     note: str
     layers: list[LayerCost]
-    info: dict = field(default_factory=dict)
     makespan_ns: Optional[float] = None         # delay from a schedule; None: layers run one after another
     schedule: Optional[Schedule] = None         # the discrete-event schedule (timeline), if any
+    static_input: Optional[str] = None          # the first layer's static-input policy applied (None: no first layer)
+    mapping: dict = field(default_factory=dict)  # the engines' mapping figures (report's "mapping" block)
+    timing: dict = field(default_factory=dict)   # the schedule's figures (report's "timing" block)
 
     @property
     def energy_pj(self) -> float:

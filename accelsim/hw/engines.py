@@ -83,7 +83,7 @@ class Engine:
     def finish(self, run: CostRun, costs: list[LayerCost], schedule: Any) -> None:
         pass
 
-    def macros_held(self, costs: list[LayerCost], arch: Arch) -> int:
+    def macros_held(self, run: CostRun, costs: list[LayerCost]) -> int:
         """PIM macros its tasks hold in the schedule (0: none)."""
         return 0
 

@@ -32,7 +32,7 @@ def build_report(graph: Graph, spec: ArchSpec, trace: Trace, cost: CostResult, *
             sparsity = 1.0 - int(counts.nonzero_out.sum()) / (neurons * T * N)
         # a held (direct-input) first layer is evaluated once per inference, not every step:
         # its hardware work is the trace's per-step work times the evaluations
-        evals = int(lc.info.get("evaluations", T)) if layer.first_layer else T
+        evals = lc.evaluations if layer.first_layer and lc.evaluations is not None else T
         hw = evals / T
         layers.append({
             "name": layer.name,
@@ -69,9 +69,9 @@ def build_report(graph: Graph, spec: ArchSpec, trace: Trace, cost: CostResult, *
         "samples": N,
         "timesteps": T,
         "cost_model": {"name": cost.model, "note": cost.note},
-        "static_input": cost.info.get("static_input"),
-        "mapping": cost.info.get("mapping"),
-        "timing": cost.info.get("timing"),
+        "static_input": cost.static_input,
+        "mapping": cost.mapping,
+        "timing": cost.timing,
         "per_inference": {
             "energy_pj": _f(energy),
             "latency_ns": _f(latency),

@@ -76,4 +76,4 @@ def core_first_layer_cost(tech: TechTable, core: CoreConfig, clock_ns: float, la
     if act is not None:
         info["inputs_clipped_fraction"] = act.inputs_clipped / max(act.inputs, 1)
         info["input_density"] = act.nonzero_inputs / max(act.inputs, 1)
-    return LayerCost(layer.name, "core", energy, float(per_eval * evals), info, step_ns)
+    return LayerCost(layer.name, "core", energy, float(per_eval * evals), info, step_ns, evals, policy)

@@ -91,4 +91,4 @@ def pim_first_layer_cost(tech: TechTable, pim: PimConfig, layer: Layer, act: Fir
         "evaluation_ns": eval_ns, "accumulator_bits": acc, "inputs_clipped_fraction": act.inputs_clipped / max(act.inputs, 1),
         **buf_info,
     }
-    return LayerCost(layer.name, "pim", energy, float(eval_ns * evals), info, step_ns)
+    return LayerCost(layer.name, "pim", energy, float(eval_ns * evals), info, step_ns, evals, policy)

@@ -65,13 +65,13 @@ class PimEngine(Engine):
         part, cycles, dram_bits = core.neuron_part(run, layer, counts)
         static = layer.name in run.trace.static_layers
         cost = self.first_layer_synaptic(run.spec, layer, counts, run.samples, run.timesteps, static)
+        run.state[self.name] = int(cost.info["macros_used"])
         merge_parts(cost, part)
         return cost, core.tasks(run, layer, cycles, dram_bits, list(cost.step_ns), "pim")
 
-    def macros_held(self, costs: list[LayerCost], arch: Arch) -> int:
+    def macros_held(self, run: CostRun, costs: list[LayerCost]) -> int:
         """Macros the first layer's task holds: those its weights are programmed into."""
-        used = next((int(c.info.get("macros_used", arch.pim.macros)) for c in costs if c.engine == "pim"), 1)
-        return min(used, arch.pim.macros)
+        return min(run.state.get(self.name, 1), run.spec.arch.pim.macros)
 
 
 register(PimEngine())

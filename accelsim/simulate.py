@@ -79,10 +79,10 @@ def functional_trace(job: Job, backend: str = "numba", progress: bool = False) -
 
 def cost_and_report(job: Job, trace: Trace, timeline: Optional[str] = None) -> dict:
     """Energy and latency of ``trace`` on ``job.spec``, as a report.json dict.
-    ``timeline``: also write the schedule there as CSV (see :mod:`accelsim.schedule.model`)."""
+    ``timeline``: also write the schedule there as CSV (see :mod:`accelsim.schedule`)."""
     cost = cost_model.evaluate(trace, job.spec, job.graph, job.arch_file)
     if timeline is not None:
-        from accelsim.schedule.model import timeline_csv
+        from accelsim.schedule import timeline_csv
         from accelsim.util.io import atomic_write_text
         atomic_write_text(timeline, timeline_csv(cost.schedule))
     return build_report(job.graph, job.spec, trace, cost, arch_file=job.arch_file,

@@ -20,13 +20,13 @@ from accelsim.hw.builtin import CostRun, engine_of, engines_used, get
 from accelsim.hw.noc import Mesh
 from accelsim.hw.memory import Dram
 from accelsim.hw.pim.engine import PimEngine
-from accelsim.schedule.model import Schedule, schedule
+from accelsim.schedule import Schedule, schedule
 from accelsim.workload.graph import Graph
 
 NAME = "spike_core"
 NOTE = ("event-driven spike-core model: per-core counts routed from the recorded spike addresses, XY multicast "
-        "NoC, weight placement, discrete-event schedule (tasks per layer, step and core; the simpy model, replayed "
-        "exactly by a numba kernel; delay = makespan)")
+        "NoC, weight placement, discrete-event schedule (tasks per layer, step and core; a numba scheduler checked "
+        "bit for bit against its simpy specification; delay = makespan)")
 
 
 def _check_engines(trace: Trace, spec: ArchSpec) -> None:
@@ -39,7 +39,8 @@ def _check_engines(trace: Trace, spec: ArchSpec) -> None:
 
 def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "", scheduler: str = "fast") -> CostResult:
     """Energy and delay of one inference (averaged over the trace's samples).
-    ``scheduler``: ``fast`` (the numba model) or ``simpy`` (its reference, :mod:`accelsim.schedule`)."""
+    ``scheduler``: ``fast`` (the numba model) or ``simpy`` (its executable specification), see
+    :mod:`accelsim.schedule`; the same schedule either way."""
     if len(trace.addresses) != len(trace.layers):
         raise ValueError("the trace has no per-address counts; run the functional engine of this version")
     _check_engines(trace, spec)
@@ -55,7 +56,7 @@ def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "", sc
         tasks.append(task)
     mesh = Mesh(arch.noc.mesh_x, arch.noc.mesh_y)
     sched = schedule(tasks, trace.timesteps, arch.core.count, mesh, arch.clock_ns, Dram.of(arch.memory, spec.tech),
-                     PimEngine.macros_held(costs, arch.pim.macros), engine=scheduler)
+                     PimEngine.macros_held(costs, arch.pim.macros), scheduler=scheduler)
     for engine in engines:
         engine.finish(run, costs, sched)
     for cost in costs:

@@ -203,8 +203,14 @@ def test_random_tiny_workloads(monkeypatch, tmp_path, seed):
     both(*args)
 
 
-def test_report_and_timeline_identical(monkeypatch, tmp_path):
-    """End to end: report.json's content and the timeline CSV are the same with either scheduler."""
+def _without_scheduler(report: dict, scheduler: str) -> dict:
+    assert report["timing"]["scheduler"] == scheduler
+    return {**report, "timing": {k: v for k, v in report["timing"].items() if k != "scheduler"}}
+
+
+def test_report_and_timeline_identical(tmp_path):
+    """End to end: report.json's content and the timeline CSV are the same with either scheduler,
+    apart from ``timing.scheduler``, which names it."""
     wl = _example("digits")
     if wl is None:
         pytest.skip("digits not generated (scripts/make_digits.py)")
@@ -212,11 +218,38 @@ def test_report_and_timeline_identical(monkeypatch, tmp_path):
 
     job = prepare(str(ROOT / "arch_configs" / "ace_snn_pim.yaml"), str(wl), samples=10)
     trace = functional_trace(job)
-    real = model.schedule
     out = {}
     for scheduler in timing.SCHEDULERS:
-        monkeypatch.setattr(model, "schedule",
-                            lambda *a, **k: real(*a, **{**k, "cache": False, "scheduler": scheduler}))
+        timing.dispatch.clear_cache()
         tl = tmp_path / f"{scheduler}.csv"
-        out[scheduler] = (json.dumps(cost_and_report(job, trace, timeline=str(tl))), tl.read_text())
+        report = cost_and_report(job, trace, timeline=str(tl), scheduler=scheduler)
+        out[scheduler] = (json.dumps(_without_scheduler(report, scheduler)), tl.read_text())
     assert out["fast"] == out["simpy"]
+
+
+def test_cli_scheduler_flag(tmp_path):
+    """``accelsim run --scheduler fast|simpy``: identical report.json apart from ``timing.scheduler``;
+    the default is fast."""
+    wl = _example("digits")
+    if wl is None:
+        pytest.skip("digits not generated (scripts/make_digits.py)")
+    from accelsim.cli import main
+
+    arch = str(ROOT / "arch_configs" / "digital_only.yaml")
+    reports = {}
+    for flag in ("fast", "simpy", None):
+        timing.dispatch.clear_cache()
+        out = tmp_path / str(flag)
+        assert main(["run", arch, str(wl), "-o", str(out), "--samples", "4", "-q"]
+                    + (["--scheduler", flag] if flag else [])) == 0
+        reports[flag] = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert _without_scheduler(reports["fast"], "fast") == _without_scheduler(reports["simpy"], "simpy")
+    assert reports[None] == reports["fast"]
+
+
+def test_unknown_scheduler_is_an_input_error():
+    from accelsim.errors import InputError
+    from accelsim.simulate import run_simulation
+
+    with pytest.raises(InputError, match="--scheduler"):
+        run_simulation("no_arch.yaml", "no_workload.json", scheduler="numba")

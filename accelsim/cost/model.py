@@ -40,7 +40,7 @@ def _check_engines(trace: Trace, spec: ArchSpec) -> None:
 def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "", scheduler: str = "fast") -> CostResult:
     """Energy and delay of one inference (averaged over the trace's samples).
     ``scheduler``: ``fast`` (the numba model) or ``simpy`` (its executable specification), see
-    :mod:`accelsim.schedule`; the same schedule either way."""
+    :mod:`accelsim.schedule`; the same schedule either way, recorded as ``timing.scheduler``."""
     if len(trace.addresses) != len(trace.layers):
         raise ValueError("the trace has no per-address counts; run the functional engine of this version")
     _check_engines(trace, spec)
@@ -65,13 +65,16 @@ def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "", sc
     info = {
         "static_input": first.info.get("static_input") if first is not None else None,
         "mapping": {k: v for e in engines for k, v in e.info(run).items()},
-        "timing": timing_info(sched),
+        "timing": timing_info(sched, scheduler),
     }
     return CostResult(NAME, NOTE, costs, info, makespan_ns=sched.makespan_ns, schedule=sched)
 
 
-def timing_info(sched: Schedule) -> dict:
+def timing_info(sched: Schedule, scheduler: str) -> dict:
+    """report.json's ``timing``: which scheduler ran, makespan, busy time and utilisation per resource,
+    each layer's span, the number of scheduled tasks."""
     return {
+        "scheduler": scheduler,
         "makespan_ns": sched.makespan_ns,
         "utilization": {k: float(v) for k, v in sched.utilization().items()},
         "busy_ns": {k: float(v) for k, v in sched.busy_ns.items()},

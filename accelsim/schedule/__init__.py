@@ -8,8 +8,8 @@ simpy processes of :mod:`.simpy_model` are its executable specification:
 readable, extensible, and checked bit for bit against the kernel on the shipped
 examples and on random task graphs built to tie (tests/test_timing_fast.py). A
 timing change is made in the kernel; that test then says whether the simpy
-specification must follow. ``schedule(..., scheduler="simpy")`` runs the
-specification instead.
+specification must follow. ``--scheduler simpy`` (``schedule(...,
+scheduler="simpy")``) runs the specification instead.
 
 * :func:`schedule` (:mod:`.dispatch`): picks the scheduler, memoises schedules;
 * :class:`Schedule`, :func:`timeline_csv`, :data:`TIMELINE_HEADER` (:mod:`.result`);

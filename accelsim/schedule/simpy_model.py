@@ -1,6 +1,6 @@
 """The schedule as simpy processes: the executable specification of the scheduler.
 
-``scheduler="simpy"`` runs these processes; the default scheduler
+``--scheduler simpy`` runs these processes; the default scheduler
 (:mod:`accelsim.schedule.kernel`, numba) is the model and must give the same
 schedule bit for bit, which tests/test_timing_fast.py checks on the shipped
 examples and on random task graphs built to tie. A timing change is made in

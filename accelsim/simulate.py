@@ -19,6 +19,7 @@ from accelsim.engine.trace import Trace
 from accelsim.errors import fail
 from accelsim.hw.builtin import HardwareNumerics, assign, engines_used
 from accelsim.report.build import build_report
+from accelsim.schedule import SCHEDULERS
 from accelsim.workload.graph import Graph, Samples
 from accelsim.workload.loader import load_inputs, load_workload
 
@@ -78,12 +79,13 @@ def functional_trace(job: Job, backend: str = "numba", progress: bool = False) -
             bar.close()
 
 
-def cost_and_report(job: Job, trace: Trace, timeline: Optional[str] = None) -> dict:
+def cost_and_report(job: Job, trace: Trace, timeline: Optional[str] = None, scheduler: str = "fast") -> dict:
     """Energy and latency of ``trace`` on ``job.spec``, as a report.json dict.
-    ``timeline``: also write the schedule there as CSV (see :mod:`accelsim.schedule.model`)."""
-    cost = cost_model.evaluate(trace, job.spec, job.graph, job.arch_file)
+    ``timeline``: also write the schedule there as CSV (see :mod:`accelsim.schedule`);
+    ``scheduler``: ``fast`` (the numba model) or ``simpy`` (its specification), the same schedule."""
+    cost = cost_model.evaluate(trace, job.spec, job.graph, job.arch_file, scheduler=scheduler)
     if timeline is not None:
-        from accelsim.schedule.model import timeline_csv
+        from accelsim.schedule import timeline_csv
         from accelsim.util.io import atomic_write_text
         atomic_write_text(timeline, timeline_csv(cost.schedule))
     return build_report(job.graph, job.spec, trace, cost, arch_file=job.arch_file,
@@ -92,13 +94,17 @@ def cost_and_report(job: Job, trace: Trace, timeline: Optional[str] = None) -> d
 
 def run_simulation(arch_file: str, workload_file: str, sets: Iterable[str] = (), samples: Optional[int] = None,
                    inputs: Optional[str] = None, backend: str = "numba", progress: bool = False,
-                   timeline: Optional[str] = None, before_run: Optional[Callable[[Job], None]] = None) -> dict:
+                   timeline: Optional[str] = None, before_run: Optional[Callable[[Job], None]] = None,
+                   scheduler: str = "fast") -> dict:
     """The whole simulation. ``before_run(job)``: called once everything is validated and
-    before the long part (e.g. to check that the outputs can be written)."""
+    before the long part (e.g. to check that the outputs can be written); ``scheduler``: see
+    :func:`cost_and_report`."""
+    if scheduler not in SCHEDULERS:
+        raise fail("--scheduler", "", f"must be one of {', '.join(SCHEDULERS)}", scheduler)
     job = prepare(arch_file, workload_file, sets, samples, inputs)
     layers = hardware_layers(job)
     for engine in engines_used(layers):  # mapping and placement fit: fail before the long part
         engine.check(layers, job.spec)
     if before_run is not None:
         before_run(job)
-    return cost_and_report(job, functional_trace(job, backend, progress), timeline)
+    return cost_and_report(job, functional_trace(job, backend, progress), timeline, scheduler)

@@ -1,6 +1,6 @@
-"""Benchmark of the schedule (accelsim/schedule/model.py): simpy reference vs the fast kernel.
+"""Benchmark of the schedule (accelsim/schedule/): the numba scheduler vs its simpy specification.
 
-Prints figures; asserts nothing. For each workload and each engine (``fast``, ``simpy``):
+Prints figures; asserts nothing. For each workload and each scheduler (``fast``, ``simpy``):
 
 * ``schedule``: one schedule of the cost model's task arrays (uncached, best of N);
 * ``cost + report``: the spike-core cost model and report on the trace, nothing memoised;
@@ -22,23 +22,23 @@ from bench_core import bare_forward, best, machine, spec_for
 
 from accelsim.config.loader import read_yaml
 from accelsim.cost import model
-from accelsim.schedule import model as timing
+from accelsim.schedule import SCHEDULERS
+from accelsim.schedule.dispatch import clear_cache
 from accelsim.simulate import cost_and_report, functional_trace, prepare
 
-ENGINES = ("fast", "simpy")
 _REAL = model.schedule
 _STATE: dict = {}
 
 
-def use_engine(engine: str) -> None:
-    """Make the cost model schedule with ``engine`` (uncached, so every evaluation schedules)."""
-    model.schedule = lambda *a, **k: _REAL(*a, **{**k, "cache": False, "engine": engine})
+def use_scheduler(scheduler: str) -> None:
+    """Make the cost model schedule with ``scheduler`` (uncached, so every evaluation schedules)."""
+    model.schedule = lambda *a, **k: _REAL(*a, **{**k, "cache": False, "scheduler": scheduler})
 
 
 def forget(trace) -> None:
     """Drop every memo, so the next evaluation maps, routes and schedules from scratch."""
     trace.forget()
-    timing._CACHE.clear()
+    clear_cache()
 
 
 def _points(ks: list[int]) -> int:
@@ -63,8 +63,8 @@ def sweep_rate(n: int, workers: int) -> float:
 def bench(arch: str, workload: str, samples: int | None) -> None:
     job = prepare(arch, workload, samples=samples)
     warm = prepare(arch, workload, samples=2)
-    for engine in ENGINES:  # numba kernels load from the cache (or compile) here
-        use_engine(engine)
+    for scheduler in SCHEDULERS:  # numba kernels load from the cache (or compile) here
+        use_scheduler(scheduler)
         cost_and_report(warm, functional_trace(warm))
     # best of several: the bare pass is a few ms on digits, and a shared machine's other jobs can stall it
     bare = best(lambda: bare_forward(job.graph, job.data), repeat=7)
@@ -85,20 +85,20 @@ def bench(arch: str, workload: str, samples: int | None) -> None:
     print(f"bare forward pass      {bare:8.4f} s")
     print(f"functional trace       {t_func:8.4f} s")
     rows = {}
-    for engine in ENGINES:
-        use_engine(engine)
-        t_sched = best(lambda: _REAL(*args, cache=False, engine=engine), repeat=5 if engine == "simpy" else 50)
+    for scheduler in SCHEDULERS:
+        use_scheduler(scheduler)
+        t_sched = best(lambda: _REAL(*args, cache=False, scheduler=scheduler), repeat=5 if scheduler == "simpy" else 50)
 
         def fresh():
             forget(trace)
             cost_and_report(job, trace)
         t_cost = best(fresh, repeat=3)
         full = t_func + t_cost
-        n = 40 if engine == "simpy" else 400
+        n = 40 if scheduler == "simpy" else 400
         _points([0])  # routing memoised in this process before the workers fork
-        rows[engine] = (t_sched, t_cost, full, sweep_rate(n, 1), sweep_rate(n, 2))
-    for engine, (t_sched, t_cost, full, one, two) in rows.items():
-        print(f"[{engine:5s}] schedule {t_sched * 1e3:8.3f} ms | cost + report {t_cost * 1e3:7.1f} ms | full "
+        rows[scheduler] = (t_sched, t_cost, full, sweep_rate(n, 1), sweep_rate(n, 2))
+    for scheduler, (t_sched, t_cost, full, one, two) in rows.items():
+        print(f"[{scheduler:5s}] schedule {t_sched * 1e3:8.3f} ms | cost + report {t_cost * 1e3:7.1f} ms | full "
               f"{full:7.4f} s = {full / bare:5.2f}x bare, {full / t_func:4.2f}x functional trace | timing points/s "
               f"{one:7.1f} (1 process), {two:7.1f} (2 processes)")
     f, s = rows["fast"], rows["simpy"]

@@ -50,7 +50,7 @@ def test_example_runs(tmp_path, name, arch):
     assert rows[0] == "resource,layer,step,start_ns,end_ns,kind" and len(rows) - 1 == rep["timing"]["tasks"]
     assert max(float(r.split(",")[4]) for r in rows[1:]) == pytest.approx(per["latency_ns"])
     kinds = {r.split(",")[5] for r in rows[1:]}
-    assert kinds == ({"pim", "core", "noc"} if arch == "ace_snn_pim" else {"input", "core", "noc"})
+    assert kinds == ({"pim", "core", "noc"} if arch == "ace_snn_pim" else {"first_layer", "core", "noc"})
     if arch == "ace_snn_pim":  # the first layer runs at once on the macros that hold its weights, no others
         pims = {r.split(",")[0] for r in rows[1:] if r.endswith(",pim")}
         used = rep["layers"][0]["cost_details"]["macros_used"]

@@ -162,7 +162,7 @@ def test_report_and_timeline(hand, tmp_path):
     lines = tl.read_text().splitlines()
     assert lines[0] == "resource,layer,step,start_ns,end_ns,kind"
     assert len(lines) - 1 == rep["timing"]["tasks"]
-    assert {ln.split(",")[5] for ln in lines[1:]} == {"input", "core", "noc"}
+    assert {ln.split(",")[5] for ln in lines[1:]} == {"first_layer", "core", "noc"}
     assert rep["per_inference"]["latency_ns"] == rep["timing"]["makespan_ns"]
     assert set(rep["timing"]["utilization"]) >= {"core0", "core1", "link:x0y0->x1y0"}
     assert all(0 < u <= 1 for u in rep["timing"]["utilization"].values())

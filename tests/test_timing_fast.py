@@ -1,4 +1,5 @@
-"""The fast scheduler (accelsim/schedule/kernel.py) gives exactly the simpy schedule.
+"""The scheduler (accelsim/schedule/kernel.py, numba) gives exactly the schedule of its executable
+specification, the simpy processes of accelsim/schedule/simpy_model.py.
 
 Exactly: every timeline row (resource, layer, step, start, end, kind), every busy sum, the
 per-layer spans and core busy times and the makespan compare with ``==`` (bit-identical
@@ -18,7 +19,7 @@ import yaml
 
 from accelsim.cost import model
 from accelsim.hw.tasks import LayerTasks
-from accelsim.schedule import model as timing
+import accelsim.schedule as timing
 from accelsim.hw.memory import Dram
 from accelsim.hw.noc import Mesh
 from accelsim.simulate import functional_trace, prepare
@@ -39,8 +40,8 @@ def assert_same(a: timing.Schedule, b: timing.Schedule) -> None:
 
 
 def both(*args) -> timing.Schedule:
-    ref = timing.schedule(*args, cache=False, engine="simpy")
-    fast = timing.schedule(*args, cache=False, engine="fast")
+    ref = timing.schedule(*args, cache=False, scheduler="simpy")
+    fast = timing.schedule(*args, cache=False, scheduler="fast")
     assert_same(ref, fast)
     return fast
 
@@ -154,14 +155,14 @@ def test_deadlock_is_reported_by_both():
     mesh = Mesh(1, 1)
     layers = [LayerTasks(i, f"l{i}", np.ones((1, 1), np.int64), np.zeros((1, 1)), np.zeros((1, 4), np.int64),
                          np.zeros(1, np.int64), (1 - i,), None) for i in range(2)]
-    for engine in timing.ENGINES:
+    for scheduler in timing.SCHEDULERS:
         with pytest.raises(RuntimeError, match="deadlocked"):
-            timing.schedule(layers, 1, 1, mesh, 1.0, Dram(1.0, 0.0, 1.0), cache=False, engine=engine)
+            timing.schedule(layers, 1, 1, mesh, 1.0, Dram(1.0, 0.0, 1.0), cache=False, scheduler=scheduler)
 
 
-def test_unknown_engine():
-    with pytest.raises(ValueError, match="unknown schedule engine"):
-        timing.schedule(*random_tasks(0), engine="nope")
+def test_unknown_scheduler():
+    with pytest.raises(ValueError, match="unknown scheduler"):
+        timing.schedule(*random_tasks(0), scheduler="nope")
 
 
 # ---------------------------------------------------------------- random tiny workloads and archs
@@ -202,8 +203,14 @@ def test_random_tiny_workloads(monkeypatch, tmp_path, seed):
     both(*args)
 
 
-def test_report_and_timeline_identical(monkeypatch, tmp_path):
-    """End to end: report.json's content and the timeline CSV are the same with either engine."""
+def _without_scheduler(report: dict, scheduler: str) -> dict:
+    assert report["timing"]["scheduler"] == scheduler
+    return {**report, "timing": {k: v for k, v in report["timing"].items() if k != "scheduler"}}
+
+
+def test_report_and_timeline_identical(tmp_path):
+    """End to end: report.json's content and the timeline CSV are the same with either scheduler,
+    apart from ``timing.scheduler``, which names it."""
     wl = _example("digits")
     if wl is None:
         pytest.skip("digits not generated (scripts/make_digits.py)")
@@ -211,10 +218,38 @@ def test_report_and_timeline_identical(monkeypatch, tmp_path):
 
     job = prepare(str(ROOT / "arch_configs" / "ace_snn_pim.yaml"), str(wl), samples=10)
     trace = functional_trace(job)
-    real = model.schedule
     out = {}
-    for engine in timing.ENGINES:
-        monkeypatch.setattr(model, "schedule", lambda *a, **k: real(*a, **{**k, "cache": False, "engine": engine}))
-        tl = tmp_path / f"{engine}.csv"
-        out[engine] = (json.dumps(cost_and_report(job, trace, timeline=str(tl))), tl.read_text())
+    for scheduler in timing.SCHEDULERS:
+        timing.dispatch.clear_cache()
+        tl = tmp_path / f"{scheduler}.csv"
+        report = cost_and_report(job, trace, timeline=str(tl), scheduler=scheduler)
+        out[scheduler] = (json.dumps(_without_scheduler(report, scheduler)), tl.read_text())
     assert out["fast"] == out["simpy"]
+
+
+def test_cli_scheduler_flag(tmp_path):
+    """``accelsim run --scheduler fast|simpy``: identical report.json apart from ``timing.scheduler``;
+    the default is fast."""
+    wl = _example("digits")
+    if wl is None:
+        pytest.skip("digits not generated (scripts/make_digits.py)")
+    from accelsim.cli import main
+
+    arch = str(ROOT / "arch_configs" / "digital_only.yaml")
+    reports = {}
+    for flag in ("fast", "simpy", None):
+        timing.dispatch.clear_cache()
+        out = tmp_path / str(flag)
+        assert main(["run", arch, str(wl), "-o", str(out), "--samples", "4", "-q"]
+                    + (["--scheduler", flag] if flag else [])) == 0
+        reports[flag] = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert _without_scheduler(reports["fast"], "fast") == _without_scheduler(reports["simpy"], "simpy")
+    assert reports[None] == reports["fast"]
+
+
+def test_unknown_scheduler_is_an_input_error():
+    from accelsim.errors import InputError
+    from accelsim.simulate import run_simulation
+
+    with pytest.raises(InputError, match="--scheduler"):
+        run_simulation("no_arch.yaml", "no_workload.json", scheduler="numba")

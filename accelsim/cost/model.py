@@ -19,13 +19,13 @@ from accelsim.engine.trace import Trace
 from accelsim.hw.builtin import CostRun, engine_of, engines_used, get
 from accelsim.hw.noc import Mesh
 from accelsim.hw.memory import Dram
-from accelsim.schedule.model import Schedule, schedule
+from accelsim.schedule import Schedule, schedule
 from accelsim.workload.graph import Graph
 
 NAME = "spike_core"
 NOTE = ("event-driven spike-core model: per-core counts routed from the recorded spike addresses, XY multicast "
-        "NoC, weight placement, discrete-event schedule (tasks per layer, step and core; the simpy model, replayed "
-        "exactly by a numba kernel; delay = makespan)")
+        "NoC, weight placement, discrete-event schedule (tasks per layer, step and core; a numba scheduler checked "
+        "bit for bit against its simpy specification; delay = makespan)")
 
 
 def _check_engines(trace: Trace, spec: ArchSpec) -> None:
@@ -38,7 +38,8 @@ def _check_engines(trace: Trace, spec: ArchSpec) -> None:
 
 def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "", scheduler: str = "fast") -> CostResult:
     """Energy and delay of one inference (averaged over the trace's samples).
-    ``scheduler``: ``fast`` (the numba model) or ``simpy`` (its reference, :mod:`accelsim.schedule`)."""
+    ``scheduler``: ``fast`` (the numba model) or ``simpy`` (its executable specification), see
+    :mod:`accelsim.schedule`; the same schedule either way, recorded as ``timing.scheduler``."""
     if len(trace.addresses) != len(trace.layers):
         raise ValueError("the trace has no per-address counts; run the functional engine of this version")
     _check_engines(trace, spec)
@@ -54,7 +55,7 @@ def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "", sc
         tasks.append(task)
     mesh = Mesh(arch.noc.mesh_x, arch.noc.mesh_y)
     sched = schedule(tasks, trace.timesteps, arch.core.count, mesh, arch.clock_ns, Dram.of(arch.memory, spec.tech),
-                     max([1] + [e.macros_held(run, costs) for e in engines]), engine=scheduler)
+                     max([1] + [e.macros_held(run, costs) for e in engines]), scheduler=scheduler)
     for engine in engines:
         engine.finish(run, costs, sched)
     for cost in costs:
@@ -62,11 +63,14 @@ def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "", sc
     first = next((c for c, l in zip(costs, trace.layers) if l.first_layer), None)
     return CostResult(NAME, NOTE, costs, makespan_ns=sched.makespan_ns, schedule=sched,
                       static_input=first.static_input if first is not None else None,
-                      mapping={k: v for e in engines for k, v in e.info(run).items()}, timing=timing_info(sched))
+                      mapping={k: v for e in engines for k, v in e.info(run).items()}, timing=timing_info(sched, scheduler))
 
 
-def timing_info(sched: Schedule) -> dict:
+def timing_info(sched: Schedule, scheduler: str) -> dict:
+    """report.json's ``timing``: which scheduler ran, makespan, busy time and utilisation per resource,
+    each layer's span, the number of scheduled tasks."""
     return {
+        "scheduler": scheduler,
         "makespan_ns": sched.makespan_ns,
         "utilization": {k: float(v) for k, v in sched.utilization().items()},
         "busy_ns": {k: float(v) for k, v in sched.busy_ns.items()},

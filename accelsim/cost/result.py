@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from accelsim.hw.result import LayerCost
-from accelsim.schedule.model import Schedule
+from accelsim.schedule import Schedule
 
 
 @dataclass

@@ -19,6 +19,6 @@ class LayerTasks:
     link_cycles: np.ndarray               # [T, links] occupancy of each link by this layer's input packets
     noc_latency_cycles: np.ndarray        # [T] router pipeline latency of the deepest packet
     sources: tuple[int, ...]              # layers whose step-t tasks produce this layer's step-t input
-    front_ns: Optional[list[float]] = None  # input layer: its synaptic task per step (PIM macro or cores)
-    front_resource: str = "pim"           # "pim" or "cores"
+    first_layer_ns: Optional[list[float]] = None  # first layer: its synaptic task per step (PIM macros or cores)
+    first_layer_resource: str = "pim"     # "pim" or "cores"
     info: dict = field(default_factory=dict)

@@ -182,14 +182,14 @@ class CoreEngine(Engine):
                                 integrate_input=layer.first_layer)
 
     def tasks(self, run: CostRun, layer: Layer, cycles: np.ndarray, dram_bits: np.ndarray,
-              first_ns: Optional[list[float]] = None, first_resource: str = "pim") -> LayerTasks:
+              first_layer_ns: Optional[list[float]] = None, first_layer_resource: str = "pim") -> LayerTasks:
         """The layer's tasks for the schedule: core cycles, DRAM bits, NoC occupancy and latency."""
         st: CoreRun = run.state[self.name]
         noc, act = run.spec.arch.noc, st.acts[layer.index]
         link_cycles = cdiv(act.link_flits * noc.flit_bits, run.samples * noc.link_bits_per_cycle)
         latency = np.where(act.depth > 0, (act.depth + 1) * noc.router_latency_cycles, 0)
         return LayerTasks(layer.index, layer.name, cycles, dram_bits, np.asarray(link_cycles, np.int64),
-                          latency.astype(np.int64), st.sources[layer.index], first_ns, first_resource)
+                          latency.astype(np.int64), st.sources[layer.index], first_layer_ns, first_layer_resource)
 
     def first_layer_synaptic(self, spec: ArchSpec, layer: Layer, counts: LayerCounts, samples: int,
                              timesteps: int, static: bool) -> LayerCost:
@@ -212,13 +212,13 @@ class CoreEngine(Engine):
         static = layer.name in run.trace.static_layers
         cost = self.first_layer_synaptic(run.spec, layer, counts, run.samples, run.timesteps, static)
         merge_parts(cost, part)
-        first_ns = list(cost.step_ns) if cost.step_ns is not None else [cost.latency_ns / run.timesteps] * run.timesteps
+        first_layer_ns = list(cost.step_ns) if cost.step_ns is not None else [cost.latency_ns / run.timesteps] * run.timesteps
         if layer.name in st.placement.streamed:  # weights stay in DRAM: fetched once per evaluation
             bits = layer.weights * run.spec.arch.core.weight_bits
-            evals = sum(1 for x in first_ns if x > 0)
+            evals = sum(1 for x in first_layer_ns if x > 0)
             cost.energy_pj["dram.weights"] = cost.energy_pj.get("dram.weights", 0.0) + st.dram.energy_pj(bits) * evals
-            first_ns = [x + st.dram.transfer_ns(bits) if x > 0 else x for x in first_ns]
-        return cost, self.tasks(run, layer, cycles, dram_bits, first_ns, "cores")
+            first_layer_ns = [x + st.dram.transfer_ns(bits) if x > 0 else x for x in first_layer_ns]
+        return cost, self.tasks(run, layer, cycles, dram_bits, first_layer_ns, "cores")
 
     def finish(self, run: CostRun, costs: list[LayerCost], schedule) -> None:
         """Leakage of all core SRAM (weights, Vmem, FIFOs) over the delay, split by core busy time."""

@@ -93,6 +93,34 @@ def route_layer(layer: Layer, adr: AddressCounts, lmap: LayerMap, classes: Optio
         router_flits=(h @ classes.routers) * flits_per_packet, depth=depth, neurons=neurons, events=h.sum(axis=1))
 
 
+def _details(act: CoreActivity, N: int, wwords: int, update_words: int, updates: int, cycles: np.ndarray,
+             streamed: bool) -> dict:
+    """The layer's figures on the cores per inference (the report's ``cost_details``)."""
+    n_d = act.neurons
+    return {
+        "synaptic_ops": float(act.ops.sum() / N),
+        "events_routed": float(act.events.sum() / N),
+        "events_received": float(act.received.sum() / N),
+        "packets_sent": float(act.sent.sum() / N),
+        "spikes_emitted": float(act.spikes.sum() / N),
+        "weight_words_read": float(wwords / N),
+        "vmem_words_rmw": float(act.vmem_words.sum() / N + update_words),
+        "neuron_updates": updates,
+        "noc_link_flits": float(act.link_flits.sum() / N),
+        "noc_router_flits": float(act.router_flits.sum() / N),
+        "core_cycles": float(cycles.sum()),
+        "weights_from": "dram" if streamed else "sram",
+        "per_core": {  # per inference, one entry per core: load balance and traffic of the mapping
+            "neurons": n_d.tolist(),
+            "events_received": (act.received.sum(axis=0) / N).tolist(),
+            "packets_sent": (act.sent.sum(axis=0) / N).tolist(),
+            "synaptic_ops": (act.ops.sum(axis=0) / N).tolist(),
+            "spikes": (act.spikes.sum(axis=0) / N).tolist(),
+            "task_cycles": cycles.sum(axis=0).tolist(),
+        },
+    }
+
+
 def spike_layer_cost(tech: TechTable, core: CoreConfig, noc: NocConfig, memory: MemoryConfig, layer: Layer,
                      counts: LayerCounts, act: CoreActivity, N: int, T: int, streamed: bool = False,
                      integrate_input: bool = False) -> tuple[LayerCost, np.ndarray, np.ndarray]:
@@ -149,26 +177,5 @@ def spike_layer_cost(tech: TechTable, core: CoreConfig, noc: NocConfig, memory: 
     active = (n_d[None, :] > 0) | (act.received > 0)
     cycles = np.where(active, syn + aux_cyc + neu[None, :] + core.task_overhead_cycles, 0)
     dram_bits = act.weight_words * word / N if streamed else np.zeros(cycles.shape)
-    info = {
-        "synaptic_ops": float(act.ops.sum() / N),
-        "events_routed": float(act.events.sum() / N),
-        "events_received": float(act.received.sum() / N),
-        "packets_sent": float(act.sent.sum() / N),
-        "spikes_emitted": float(act.spikes.sum() / N),
-        "weight_words_read": float(wwords / N),
-        "vmem_words_rmw": float(act.vmem_words.sum() / N + update_words),
-        "neuron_updates": updates,
-        "noc_link_flits": float(act.link_flits.sum() / N),
-        "noc_router_flits": float(act.router_flits.sum() / N),
-        "core_cycles": float(cycles.sum()),
-        "weights_from": "dram" if streamed else "sram",
-        "per_core": {  # per inference, one entry per core: load balance and traffic of the mapping
-            "neurons": n_d.tolist(),
-            "events_received": (act.received.sum(axis=0) / N).tolist(),
-            "packets_sent": (act.sent.sum(axis=0) / N).tolist(),
-            "synaptic_ops": (act.ops.sum(axis=0) / N).tolist(),
-            "spikes": (act.spikes.sum(axis=0) / N).tolist(),
-            "task_cycles": cycles.sum(axis=0).tolist(),
-        },
-    }
+    info = _details(act, N, wwords, update_words, updates, cycles, streamed)
     return LayerCost(layer.name, "core", energy, 0.0, info), cycles.astype(np.int64), dram_bits

@@ -20,7 +20,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from accelsim.config.loader import load_arch  # noqa: E402
 from accelsim.cost import model  # noqa: E402
-from accelsim.engine.functional import simulate  # noqa: E402
 from accelsim.hw.builtin import simulate_on  # noqa: E402
 from accelsim.workload.graph import Samples  # noqa: E402
 from tests.test_core_scaling import MESHES, compute_bound  # noqa: E402

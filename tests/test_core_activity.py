@@ -6,7 +6,6 @@ import pytest
 
 from accelsim.cost import model
 from accelsim.hw.core.engine import core_maps
-from accelsim.engine.functional import simulate
 from accelsim.hw.builtin import simulate_on
 from accelsim.config.loader import load_arch
 from accelsim.workload.builder import WorkloadBuilder

@@ -6,7 +6,6 @@ import pytest
 
 from accelsim.config.loader import load_arch
 from accelsim.hw.core.engine import core_activities, core_maps, core_producers
-from accelsim.engine.functional import simulate
 from accelsim.hw.builtin import simulate_on
 from accelsim.hw.noc import Mesh
 from accelsim.kernels.conv import conv_reference

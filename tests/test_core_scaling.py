@@ -6,7 +6,6 @@ import pytest
 
 from accelsim.config.loader import load_arch
 from accelsim.cost import model
-from accelsim.engine.functional import simulate
 from accelsim.hw.builtin import simulate_on
 from accelsim.workload.builder import WorkloadBuilder
 

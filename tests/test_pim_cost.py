@@ -7,14 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pydantic import BaseModel
 
 from accelsim.config.arch import Arch
 from accelsim.config.loader import ArchSpec
 from accelsim.tech.table import load_tech
 from accelsim.tech.adc import ADC_MODELS, adc_pj
 from accelsim.hw.builtin import first_layer_synaptic_cost
-from accelsim.engine.functional import simulate
 from accelsim.errors import InputError
 from accelsim.hw.builtin import simulate_on
 from accelsim.simulate import run_simulation

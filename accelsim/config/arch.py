@@ -12,6 +12,7 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from accelsim.tech.adc import ADC_MODELS
+from accelsim.util.mathx import cdiv
 
 # Choices derived from their registries, never listed twice:
 ADC_MODEL_NAMES = tuple(ADC_MODELS)      # pim.adc_model: the ADC energy models (accelsim.tech.adc)
@@ -43,12 +44,12 @@ class PimBitSlicing:
     @property
     def weight_slices(self) -> int:
         """Columns per stored weight: ceil(stored_weight_bits / cell_bits)."""
-        return math.ceil(max(self.stored_weight_bits, 1) / self.cell_bits)
+        return cdiv(max(self.stored_weight_bits, 1), self.cell_bits)
 
     @property
     def input_slices(self) -> int:
         """Input slices applied one after another: ceil(input_bits / dac_bits)."""
-        return math.ceil(self.input_bits / self.dac_bits)
+        return cdiv(self.input_bits, self.dac_bits)
 
     @property
     def full_scale(self) -> int:

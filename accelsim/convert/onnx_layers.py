@@ -10,6 +10,7 @@ from typing import Any, Optional
 import numpy as np
 
 from accelsim.convert.onnx_reader import GraphValue
+from accelsim.util.mathx import cdiv
 
 
 class LayerTranslation:
@@ -152,7 +153,7 @@ def _same_pads(spatial, kernel, strides, dilations, mode: str) -> list[int]:
     dilations = dilations or [1] * nd
     begin, end = [], []
     for i in range(nd):
-        out = -(-spatial[i] // strides[i])
+        out = cdiv(spatial[i], strides[i])
         total = max(0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - spatial[i])
         small, big = total // 2, total - total // 2
         begin.append(small if mode == "SAME_UPPER" else big)

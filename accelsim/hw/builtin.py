@@ -20,6 +20,9 @@ from accelsim.hw.engines import CostRun, HardwareNumerics, assign, engine_of, en
 from accelsim.hw.result import LayerCost
 from accelsim.workload.graph import Graph, Samples
 
+__all__ = ["CostRun", "HardwareNumerics", "assign", "engine_of", "engines_used", "first_layer_synaptic_cost", "get",
+           "numerics_identity", "simulate_on"]
+
 
 def simulate_on(arch: Arch, graph: Graph, samples: Samples, **kwargs) -> Trace:
     """The functional trace of ``graph`` with every layer on its engine of ``arch`` (keyword

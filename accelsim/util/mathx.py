@@ -11,8 +11,3 @@ def cdiv(a, b):
         return -(-np.asarray(a, dtype=np.int64) // np.asarray(b, dtype=np.int64))
     return -(-int(a) // int(b))
 
-
-def ceil_div(a: float, b: float) -> int:
-    """``ceil(a / b)`` of non-negative reals (0 for ``a <= 0``)."""
-    import math
-    return int(math.ceil(a / b)) if a > 0 else 0

@@ -36,7 +36,7 @@ router pJ/bit + links x link_mm x link pJ/bit/mm).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np

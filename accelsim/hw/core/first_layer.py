@@ -20,7 +20,7 @@ from accelsim.hw.first_layer import FirstLayerActivity, QuantExec, acc_bits, buf
 from accelsim.hw.result import LayerCost
 from accelsim.kernels import conv, dense
 from accelsim.tech.table import TechTable
-from accelsim.util.mathx import ceil_div
+from accelsim.util.mathx import cdiv
 
 
 class DigitalExec(QuantExec):
@@ -55,7 +55,7 @@ def core_first_layer_cost(tech: TechTable, core: CoreConfig, clock_ns: float, la
     par = core.lanes * core.count
     vectors = layer.window.out_positions if layer.window is not None else 1
     acc = acc_bits(core.input_bits, core.weight_bits, layer.fan_in)
-    weight_reads = layer.weights * ceil_div(vectors, core.lanes) * evals
+    weight_reads = layer.weights * cdiv(vectors, core.lanes) * evals
     macs = layer.macs * evals
     e_mac = tech.mult_ab_pj(core.input_bits, core.weight_bits) + tech.int_add_pj(acc)
     outputs = float(np.prod(layer.out_shape))
@@ -68,7 +68,7 @@ def core_first_layer_cost(tech: TechTable, core: CoreConfig, clock_ns: float, la
         "core.weight_sram": weight_reads * tech.sram_access_pj(core.weight_sram_kib, core.weight_bits),
         "core.buffer": buf_pj,
     }
-    per_eval_cycles = ceil_div(layer.macs, par) + core.task_overhead_cycles
+    per_eval_cycles = cdiv(layer.macs, par) + core.task_overhead_cycles
     per_eval = per_eval_cycles * clock_ns
     step_ns = step_durations(per_eval, evals, T)
     info = {"static_input": policy, "evaluations": evals, "macs": macs, "mac_pj": e_mac,

@@ -33,6 +33,7 @@ from accelsim.engine.interpret import Op, interpret
 from accelsim.engine.lower import Layer, pool_window
 from accelsim.kernels.pool import max_pool
 from accelsim.workload.graph import Graph, Node
+from accelsim.util.mathx import cdiv
 
 def blocks(n: int, k: int) -> np.ndarray:
     """Owner core of each of ``n`` items dealt in contiguous balanced blocks over ``k`` cores."""
@@ -64,7 +65,7 @@ def _owners(policy: str, channels: int, positions: int, k: int) -> np.ndarray:
 def layer_cores(layer: Layer, k: int, min_neurons: int = 1) -> tuple[int, int]:
     """(cores used, first core) of ``layer`` on ``k`` cores: ``ceil(neurons / min_neurons)`` cores at
     most, starting at core ``(index * used) mod k`` so that small consecutive layers use different cores."""
-    used = int(min(k, max(1, -(-layer.neurons // max(min_neurons, 1)))))
+    used = int(min(k, max(1, cdiv(layer.neurons, max(min_neurons, 1)))))
     return used, (layer.index * used) % k if used < k else 0
 
 

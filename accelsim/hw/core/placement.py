@@ -23,6 +23,7 @@ import numpy as np
 from accelsim.engine.lower import Layer
 from accelsim.errors import fail
 from accelsim.hw.core.mapping import LayerMap, blocks
+from accelsim.util.mathx import cdiv
 
 
 def weight_words(layer: Layer, lmap: LayerMap, wpw: int) -> np.ndarray:
@@ -30,15 +31,15 @@ def weight_words(layer: Layer, lmap: LayerMap, wpw: int) -> np.ndarray:
     k = lmap.cores
     if layer.kind != "conv":
         n_d = np.bincount(lmap.owner, minlength=k).astype(np.int64)
-        return int(np.prod(layer.in_shape)) * -(-n_d // wpw)
+        return int(np.prod(layer.in_shape)) * cdiv(n_d, wpw)
     G, C = layer.group, layer.in_shape[0]
     cin_g, out_g, taps = C // G, lmap.channels // G, layer.window.taps
     if lmap.policy == "spatial":
         has = np.bincount(blocks(lmap.positions, k), minlength=k) > 0
-        return np.where(has, C * -(-(taps * out_g) // wpw), 0).astype(np.int64)
+        return np.where(has, C * cdiv(taps * out_g, wpw), 0).astype(np.int64)
     ch = np.zeros((G, k), dtype=np.int64)
     np.add.at(ch, (np.arange(lmap.channels) // out_g, blocks(lmap.channels, k)), 1)
-    return (cin_g * -(-(taps * ch) // wpw)).sum(axis=0)
+    return (cin_g * cdiv(taps * ch, wpw)).sum(axis=0)
 
 
 @dataclass(frozen=True)

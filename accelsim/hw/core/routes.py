@@ -38,6 +38,7 @@ import numpy as np
 from accelsim.engine.lower import Layer
 from accelsim.hw.core.mapping import LayerMap, blocks
 from accelsim.hw.noc import Mesh
+from accelsim.util.mathx import cdiv
 
 
 @numba.njit(cache=True)
@@ -80,10 +81,6 @@ def spatial_taps_per_core(in_sp, out_sp, kernel, strides, dil, pads, pos_owner, 
     return taps
 
 
-def _ceil_div(a: np.ndarray, b: int) -> np.ndarray:
-    return -(-a // b)
-
-
 @dataclass(frozen=True)
 class Profiles:
     """Per input element a profile id; per profile and core: ops, weight words, Vmem words."""
@@ -99,7 +96,7 @@ def profiles(layer: Layer, lmap: LayerMap, wpw: int, vpw: int) -> Profiles:
     E = int(np.prod(layer.in_shape))
     if layer.kind != "conv":
         n_d = np.bincount(lmap.owner, minlength=k).astype(np.int64)[None, :]
-        return Profiles(np.zeros(E, np.int64), n_d, _ceil_div(n_d, wpw), _ceil_div(n_d, vpw))
+        return Profiles(np.zeros(E, np.int64), n_d, cdiv(n_d, wpw), cdiv(n_d, vpw))
     win, G = layer.window, layer.group
     C = layer.in_shape[0]
     S = E // C
@@ -114,14 +111,14 @@ def profiles(layer: Layer, lmap: LayerMap, wpw: int, vpw: int) -> Profiles:
         key = (np.arange(C)[:, None] // cin_g) * (K + 1) + taps[None, :]
         uniq, inv = np.unique(key.reshape(-1), return_inverse=True)
         g, t = uniq // (K + 1), (uniq % (K + 1))[:, None]
-        return Profiles(inv.astype(np.int64), t * ch[g], _ceil_div(t * ch[g], wpw), t * _ceil_div(ch[g], vpw))
+        return Profiles(inv.astype(np.int64), t * ch[g], cdiv(t * ch[g], wpw), t * cdiv(ch[g], vpw))
     pos_owner = blocks(lmap.positions, k)
     taps_d = spatial_taps_per_core(np.array(win.in_sp), np.array(win.out_sp), np.array(win.kernel),
                                    np.array(win.strides), np.array(win.dilations), np.array(win.pads_begin),
                                    pos_owner, k)
     uniq, inv = np.unique(taps_d, axis=0, return_inverse=True)
     inv = np.tile(inv.reshape(-1), C)
-    return Profiles(inv.astype(np.int64), uniq * out_g, _ceil_div(uniq * out_g, wpw), uniq * -(-out_g // vpw))
+    return Profiles(inv.astype(np.int64), uniq * out_g, cdiv(uniq * out_g, wpw), uniq * cdiv(out_g, vpw))
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from accelsim.hw.pim.periphery import array_read_pj, dac_pj
 from accelsim.hw.result import LayerCost
 from accelsim.tech.adc import ADC_MODELS, adc_ns, adc_pj
 from accelsim.tech.table import TechTable
-from accelsim.util.mathx import ceil_div
+from accelsim.util.mathx import cdiv
 
 
 def check_fits(m: PimMapping, pim: PimConfig, layer_name: str, source: str) -> int:
@@ -70,7 +70,7 @@ def pim_first_layer_cost(tech: TechTable, pim: PimConfig, layer: Layer, act: Fir
     t_adc = adc_ns(tech, pim.adc_bits, pim.adc_model)
     serial = min(pim.adc_share, m.max_cols_in_tile())   # conversions in a row on the busiest ADC
     convert_ns = serial * t_adc
-    reads = ceil_div(m.vectors, copies) * m.input_slices  # sequential reads of each macro per evaluation
+    reads = cdiv(m.vectors, copies) * m.input_slices  # sequential reads of each macro per evaluation
     if pim.pipelined_adc:   # read k+1 overlaps the conversions of read k: fill + steady state
         read_ns = max(pim.read_pulse_ns, convert_ns)
         eval_ns = reads * read_ns + min(pim.read_pulse_ns, convert_ns) if reads else 0.0

@@ -37,6 +37,7 @@ import numpy as np
 
 from accelsim.config.arch import PimBitSlicing
 from accelsim.hw.first_layer import FirstLayerActivity
+from accelsim.util.mathx import cdiv
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ class ProgrammedLayer:
         self.col_out = o_idx.astype(np.int64)
         self.col_weight = (sign * (2.0 ** (k_idx * p.cell_bits))).astype(np.float64)
         self.offset_code = 2 ** (p.weight_bits - 1) if not diff else 0
-        self.row_tiles = math.ceil(self.R / p.rows)
+        self.row_tiles = cdiv(self.R, p.rows)
         # ideal levels are integers: int32 sums (exact; vectorise well); with variation float32
         # (its rounding error is far below the ADC LSB)
         if p.conductance_sigma > 0:

@@ -13,11 +13,11 @@ output positions.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from accelsim.config.arch import PimConfig
 from accelsim.engine.lower import Layer
+from accelsim.util.mathx import cdiv
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def map_matrix(groups: int, rows_per_group: int, outputs_per_group: int, vectors
     return PimMapping(
         groups=groups, rows_per_group=rows_per_group, outputs_per_group=outputs_per_group, vectors=vectors,
         weight_slices=pim.weight_slices, cols_per_weight=per_weight, input_slices=pim.input_slices,
-        row_tiles=math.ceil(rows_per_group / pim.rows), col_tiles=math.ceil(outputs_per_group * per_weight / pim.cols),
+        row_tiles=cdiv(rows_per_group, pim.rows), col_tiles=cdiv(outputs_per_group * per_weight, pim.cols),
         rows=pim.rows, cols=pim.cols,
     )
 

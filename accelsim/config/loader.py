@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import pydantic
-import yaml
 
 from accelsim.config.arch import Arch
+from accelsim.util import reader
 from accelsim.util.dotted import NotAMapping, set_all
 from accelsim.util.pydantic_errors import problems_from
 from accelsim.config.rules import ARCH_RULES
@@ -31,21 +31,8 @@ class ArchSpec:
 
 
 def read_yaml(path: str | Path) -> Any:
-    path = Path(path)
-    if not path.exists():
-        raise fail(str(path), "", "file not found")
-    if path.is_dir():
-        raise fail(str(path), "", "is a directory, expected a YAML file")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise fail(str(path), where, f"invalid YAML: {problem}") from None
-    except UnicodeDecodeError:
-        raise fail(str(path), "", "not a UTF-8 text file") from None
+    """The architecture YAML through the bounded reader (:mod:`accelsim.util.reader`)."""
+    return reader.read_yaml(path, "architecture file (YAML)")
 
 
 def parse_set(item: str) -> tuple[str, Any]:
@@ -56,10 +43,7 @@ def parse_set(item: str) -> tuple[str, Any]:
     key = key.strip()
     if not key or any(not part for part in key.split(".")):
         raise fail("--set", key, "expected a dotted key such as pim.adc_bits")
-    try:
-        value = yaml.safe_load(text) if text.strip() else ""
-    except yaml.YAMLError:
-        value = text
+    value = reader.parse_yaml(text, f"--set {key}", raw_on_syntax_error=True) if text.strip() else ""
     return key, value
 
 

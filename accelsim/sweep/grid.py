@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Iterable, Optional
 
-import yaml
-
 from accelsim.errors import fail
+from accelsim.util import reader
 
 
 @dataclass(frozen=True)
@@ -41,10 +40,7 @@ def point_key(values: Iterable[tuple[str, Any]]) -> str:
 
 def parse_value(text: str) -> Any:
     """One grid value, parsed as YAML like ``--set`` values (``4`` -> int, ``true`` -> bool, ``1e3`` -> float)."""
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
+    value = reader.parse_yaml(text, "--grid", raw_on_syntax_error=True)
     if value is None or not isinstance(value, (bool, int, float, str)):
         return text  # dates, nulls, ...: keep the text as written
     if isinstance(value, str):

@@ -8,14 +8,13 @@ workload's folder.
 """
 from __future__ import annotations
 
-import json
-import zipfile
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional
 
 import numpy as np
 import pydantic
 
+from accelsim.util import reader
 from accelsim.util.pydantic_errors import problems_from
 from accelsim.errors import InputError, ProblemList, fail
 from accelsim.neurons import Range
@@ -25,17 +24,8 @@ from accelsim.workload.spec import WorkloadSpec
 
 
 def read_json(path: Path) -> Any:
-    if not path.exists():
-        raise fail(str(path), "", "file not found")
-    if path.is_dir():
-        raise fail(str(path), "", "is a directory, expected a workload .json file")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except json.JSONDecodeError as exc:
-        raise fail(str(path), f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}") from None
-    except UnicodeDecodeError:
-        raise fail(str(path), "", "not a UTF-8 text file") from None
+    """The workload JSON through the bounded reader (:mod:`accelsim.util.reader`)."""
+    return reader.read_json(path, "workload file (JSON)")
 
 
 def confined_path(folder: Path, rel: str, file: str, path: str) -> Path:
@@ -50,26 +40,37 @@ def confined_path(folder: Path, rel: str, file: str, path: str) -> Path:
     return full
 
 
-def load_npz(full: Path, file: str, path: str, rel: str) -> dict[str, np.ndarray]:
-    """Every array of an ``.npz``, loaded without pickle."""
-    if not full.is_file():
-        raise fail(file, path, f"tensor file not found ({full})", rel)
-    if not zipfile.is_zipfile(full):  # np.load would try to unpickle it
-        raise fail(file, path, "not a valid .npz file (not a zip archive); write it with numpy.savez", rel)
-    try:
-        with np.load(full, allow_pickle=False) as data:
-            out = {}
-            for key in data.files:
-                out[key] = data[key]
-                if not isinstance(out[key], np.ndarray):  # numpy returns a non-.npy member as raw bytes
-                    raise fail(file, path, f"member {key!r} is not a numpy array (.npy); write the file with numpy.savez", rel)
-            return out
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise fail(file, path, "contains pickled (object) arrays, which are not allowed; save numeric arrays only", rel) from None
-        raise fail(file, path, f"cannot read .npz: {exc}", rel) from None
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise fail(file, path, f"not a valid .npz file: {exc}", rel) from None
+def load_npz(full: Path, file: str, path: str, rel: str, names: Optional[Iterable[str]] = None) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` (only ``names`` when given), read lazily and checked by the bounded
+    reader (no pickle, header and size checked before inflating)."""
+    if full.is_dir():
+        raise fail(file, path, "is a folder; expected a tensor file (.npz)", rel)
+    return reader.read_npz(full, file, path, rel, names)
+
+
+def load_sample_arrays(full: Path, file: str, path: str, rel: str) -> dict[str, np.ndarray]:
+    """``x`` and ``y`` of a samples ``.npz`` (other members are never inflated)."""
+    if full.is_dir():
+        raise fail(file, path, "is a folder; expected a samples file (.npz) with x [N, *input] and y [N]", rel)
+    with reader.NpzArchive(full, file, path, rel) as npz:
+        npz.check_all()
+        if "x" not in npz.names:
+            raise fail(file, f"{path}.x" if path else "x",
+                       f"array 'x' missing; the file has: {', '.join(sorted(npz.names)) or 'nothing'}")
+        return {n: npz.array(n) for n in ("x", "y") if n in npz.names}
+
+
+def referenced_names(spec: WorkloadSpec) -> set[str]:
+    """Every name the workload could mean as a tensor: node inputs and outputs, string
+    attributes (neuron parameters given by tensor name), the graph input."""
+    names = {spec.inputs[0].name}
+    for nd in spec.nodes:
+        names.update(nd.inputs)
+        names.update(nd.outputs)
+        for v in nd.attrs.values():
+            if isinstance(v, str):
+                names.add(v)
+    return names
 
 
 def load_workload(path: str | Path, sets: Iterable[tuple[str, Any]] = ()) -> Graph:
@@ -90,13 +91,14 @@ def load_workload(path: str | Path, sets: Iterable[tuple[str, Any]] = ()) -> Gra
     except pydantic.ValidationError as exc:
         raise InputError(problems_from(exc, WorkloadSpec, file)) from None
     folder = path.parent
-    tensors = load_npz(confined_path(folder, spec.tensors, file, "tensors"), file, "tensors", spec.tensors)
+    tensors = load_npz(confined_path(folder, spec.tensors, file, "tensors"), file, "tensors", spec.tensors,
+                       referenced_names(spec))
     tensors = {k: (v.astype(np.float64) if v.dtype.kind == "f" else v) for k, v in tensors.items()}
     graph = build_graph(spec, tensors, file)
     samples = None
     if spec.samples is not None:
         full = confined_path(folder, spec.samples, file, "samples")
-        samples = check_samples(load_npz(full, file, "samples", spec.samples), graph, file, "samples", labels_required=False)
+        samples = check_samples(load_sample_arrays(full, file, "samples", spec.samples), graph, file, "samples", labels_required=False)
         samples = Samples(samples.x, samples.y, str(folder / spec.samples))  # the report names the samples file
     return Graph(**{**graph.__dict__, "samples": samples})
 
@@ -196,8 +198,7 @@ def _infer_shapes(spec: WorkloadSpec, order: list[int], tensors: dict[str, np.nd
             out_shape = op.infer(attrs_of[i], in_shapes, consts)
             if op.kind == "neuron":
                 check_neuron_params(attrs_of[i], out_shape, tensors, op.params)
-            if op.kind == "synaptic":
-                check_numeric(consts)
+            check_numeric(consts)  # every constant: a synaptic weight, a Mul factor, a Reshape shape
         except ShapeError as exc:
             _shape_problem(pl, exc, nd, f"nodes[{i}]", ins)
             continue
@@ -298,6 +299,8 @@ def check_samples(data: dict[str, np.ndarray], graph: Graph, file: str, path: st
     if "x" not in data:
         raise fail(file, f"{path}x", f"array 'x' missing; the file has: {', '.join(sorted(data)) or 'nothing'}")
     x = data["x"]
+    if x.ndim == 0:
+        raise fail(file, f"{path}x", f"must be an array [N, ...] of samples, got a 0-d value of dtype {x.dtype}")
     shp = tuple(graph.input.shape)
     T = graph.timesteps
     if x.dtype.kind not in "fiub":
@@ -334,6 +337,6 @@ def load_inputs(path: str | Path, graph: Graph) -> Samples:
     """``--inputs FILE.npz``: replaces the workload's own samples."""
     path = Path(path)
     file = str(path)
-    if not path.exists():
-        raise fail(file, "", "file not found")
-    return check_samples(load_npz(path, file, "", file), graph, file, "")
+    if path.is_dir():
+        raise fail(file, "", "is a folder; --inputs takes a .npz file with x [N, *input] (and y [N])")
+    return check_samples(load_sample_arrays(path, file, "", file), graph, file, "")

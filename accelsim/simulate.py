@@ -7,7 +7,8 @@ workload and, per layer, its engine's numerics group
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
@@ -16,7 +17,7 @@ from accelsim.cost import model as cost_model
 from accelsim.engine.functional import simulate
 from accelsim.engine.lower import lower
 from accelsim.engine.trace import Trace
-from accelsim.errors import fail
+from accelsim.errors import InputError, fail
 from accelsim.hw.builtin import HardwareNumerics, assign, engines_used
 from accelsim.report.build import build_report
 from accelsim.schedule import SCHEDULERS
@@ -83,13 +84,36 @@ def cost_and_report(job: Job, trace: Trace, timeline: Optional[str] = None, sche
     """Energy and latency of ``trace`` on ``job.spec``, as a report.json dict.
     ``timeline``: also write the schedule there as CSV (see :mod:`accelsim.schedule`);
     ``scheduler``: ``fast`` (the numba model) or ``simpy`` (its specification), the same schedule."""
-    cost = cost_model.evaluate(trace, job.spec, job.graph, job.arch_file, scheduler=scheduler)
+    try:
+        cost = cost_model.evaluate(trace, job.spec, job.graph, job.arch_file, scheduler=scheduler)
+    except InputError as exc:  # a limit found while costing: name the architecture file
+        raise InputError([replace(p, file=p.file or job.arch_file) for p in exc.problems]) from None
+    except (OverflowError, ZeroDivisionError, ValueError) as exc:  # bounds should make this unreachable
+        raise fail(job.arch_file, "", f"the cost model cannot represent this architecture ({type(exc).__name__}: "
+                   f"{exc}); a parameter is too large or too small") from None
+    report = build_report(job.graph, job.spec, trace, cost, arch_file=job.arch_file,
+                          workload_file=job.workload_file, inputs=job.inputs_label)
+    check_finite(report, job.arch_file)
     if timeline is not None:
         from accelsim.schedule import timeline_csv
         from accelsim.util.io import atomic_write_text
         atomic_write_text(timeline, timeline_csv(cost.schedule))
-    return build_report(job.graph, job.spec, trace, cost, arch_file=job.arch_file,
-                        workload_file=job.workload_file, inputs=job.inputs_label)
+    return report
+
+
+def check_finite(report: dict, arch_file: str) -> None:
+    """Every number of a report is finite, or an InputError names the first non-finite one (a
+    parameter too large or too small for the cost model; never NaN or inf in report.json)."""
+    stack: list[tuple[str, object]] = [("", report)]
+    while stack:
+        path, v = stack.pop()
+        if isinstance(v, dict):
+            stack.extend((f"{path}.{k}" if path else str(k), c) for k, c in reversed(list(v.items())))
+        elif isinstance(v, (list, tuple)):
+            stack.extend((f"{path}[{i}]", c) for i, c in reversed(list(enumerate(v))))
+        elif isinstance(v, float) and not math.isfinite(v):
+            raise fail(arch_file, "", f"the results are not finite ({path} = {v}): a parameter is too large or "
+                       "too small for the cost model to represent")
 
 
 def run_simulation(arch_file: str, workload_file: str, sets: Iterable[str] = (), samples: Optional[int] = None,

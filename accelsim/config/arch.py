@@ -7,9 +7,9 @@ Cross-field rules live in :mod:`accelsim.config.rules`, one named check each.
 from __future__ import annotations
 
 import math
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from accelsim.tech.adc import ADC_MODELS
 from accelsim.util.mathx import cdiv
@@ -20,13 +20,23 @@ PARTITIONS = ("channel", "spatial")      # core.partition: the spike-core mappin
                                          # (implemented in accelsim.hw.core.mapping, which imports this)
 
 
+def at_least(low: float) -> AfterValidator:
+    """A positive value's floor: below it the cost model's results are not representable
+    (a latency of 1e300 ns); ``gt=0`` on the field still gives the usual message for 0."""
+    def check(v: float) -> float:
+        if v < low:
+            raise ValueError(f"must be at least {low:g} (smaller values make the results unrepresentable)")
+        return v
+    return AfterValidator(check)
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class TechConfig(_Section):
     node: str = Field("45nm", description="technology table in accelsim/tech/<node>.yaml")
-    clock_mhz: float = Field(200.0, gt=0, le=10_000, description="digital clock of cores, NoC and PIM periphery (MHz)")
+    clock_mhz: Annotated[float, at_least(1e-3)] = Field(200.0, gt=0, le=10_000, description="digital clock of cores, NoC and PIM periphery (MHz)")
     overrides: dict[str, Any] = Field(default_factory=dict, description="dotted tech-table keys to override, e.g. arith_pj.int8_add")
 
 
@@ -77,7 +87,7 @@ class PimConfig(_Section, PimBitSlicing):
     weight_bits: int = Field(6, ge=1, le=16, description="weight precision incl. sign (bits)")
     input_bits: int = Field(8, ge=1, le=16, description="input (activation) precision (bits)")
     input_full_scale: float = Field(
-        1.0, gt=0, description="analog input value mapped to the largest input code (in the unit of the "
+        1.0, gt=0, le=1e12, description="analog input value mapped to the largest input code (in the unit of the "
                                "workload's input values); inputs are clipped to [0, input_full_scale] (also the "
                                "digital first layer's input range)")
     dac_bits: int = Field(1, ge=1, le=8, description="DAC resolution per input slice (bits)")
@@ -89,7 +99,7 @@ class PimConfig(_Section, PimBitSlicing):
     adc_clip_ratio: float = Field(
         1.0, gt=0, le=1, description="calibrated range only: clip at this fraction of the largest reachable bit-line sum")
     signed_weights: Literal["differential", "offset"] = Field("differential", description="signed-weight encoding")
-    read_pulse_ns: float = Field(10.0, gt=0, description="word-line read pulse per input slice (ns)")
+    read_pulse_ns: float = Field(10.0, gt=0, le=1e6, description="word-line read pulse per input slice (ns)")
     pipelined_adc: bool = Field(
         False, description="sample-and-hold between array and ADCs: the next read overlaps the conversions "
                            "of the previous one")
@@ -99,30 +109,30 @@ class PimConfig(_Section, PimBitSlicing):
         "auto", description="direct input: recompute the first layer every step, or compute once and hold "
                             "(auto: the cheaper)")
     conductance_sigma: float = Field(0.0, ge=0, le=1, description="relative conductance variation (sigma / level)")
-    adc_offset_lsb: float = Field(0.0, ge=0, description="ADC offset sigma, fixed per bit line (LSB)")
-    adc_noise_lsb: float = Field(0.0, ge=0, description="ADC noise sigma per conversion (LSB)")
-    seed: int = Field(0, ge=0, description="seed of the non-idealities")
+    adc_offset_lsb: float = Field(0.0, ge=0, le=1e6, description="ADC offset sigma, fixed per bit line (LSB)")
+    adc_noise_lsb: float = Field(0.0, ge=0, le=1e6, description="ADC noise sigma per conversion (LSB)")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="seed of the non-idealities")
 
 
 class CoreConfig(_Section):
     """Event-driven digital spike core (all later layers)."""
 
-    count: int = Field(4, ge=1, le=65536, description="number of spike cores")
+    count: int = Field(4, ge=1, le=4096, description="number of spike cores")
     lanes: int = Field(16, ge=1, le=4096, description="accumulate units per core")
     weight_bits: int = Field(8, ge=1, le=32, description="stored weight precision (bits)")
     vmem_bits: int = Field(16, ge=1, le=32, description="membrane potential precision (bits)")
     input_bits: int = Field(8, ge=1, le=32, description="first-layer input precision when it runs here (bits)")
-    weight_sram_kib: float = Field(64.0, gt=0, description="weight SRAM per core (KiB)")
-    vmem_sram_kib: float = Field(16.0, gt=0, description="membrane SRAM per core (KiB)")
+    weight_sram_kib: float = Field(64.0, gt=0, le=1_048_576, description="weight SRAM per core (KiB)")
+    vmem_sram_kib: float = Field(16.0, gt=0, le=1_048_576, description="membrane SRAM per core (KiB)")
     sram_word_bits: int = Field(64, ge=8, le=1024, description="weight SRAM word width (bits); also the Vmem "
                                 "SRAM's unless core.vmem_word_bits is set")
     vmem_word_bits: Optional[int] = Field(None, ge=1, le=1024, description="Vmem SRAM word width (bits); "
                                           "default core.sram_word_bits")
     sram_ports: int = Field(1, ge=1, le=16, description="ports per SRAM")
-    fifo_depth: int = Field(256, ge=1, description="spike FIFO depth (events)")
+    fifo_depth: int = Field(256, ge=1, le=2**24, description="spike FIFO depth (events)")
     fifo_word_bits: int = Field(32, ge=1, le=256, description="spike FIFO word (AER address) width (bits)")
-    neuron_update_cycles: int = Field(1, ge=1, description="cycles per neuron update per lane")
-    task_overhead_cycles: int = Field(16, ge=0, description="fixed cycles per (layer, step, core) task")
+    neuron_update_cycles: int = Field(1, ge=1, le=1_000_000, description="cycles per neuron update per lane")
+    task_overhead_cycles: int = Field(16, ge=0, le=1_000_000_000, description="fixed cycles per (layer, step, core) task")
     on_overflow: Literal["error", "dram"] = Field(
         "error", description="weights that do not fit SRAM: error (naming the layer and KiB), or stream them from DRAM")
     @property
@@ -134,7 +144,7 @@ class CoreConfig(_Section):
         "channel", description="how a layer's neurons are split over cores: contiguous output-channel blocks "
         "(weights split, default) or contiguous blocks of output positions (weights replicated); see docs/spike-core.md")
     min_neurons_per_core: int = Field(
-        1, ge=1, description="a layer uses ceil(neurons / this) cores at most (consecutive layers start on "
+        1, ge=1, le=2**31, description="a layer uses ceil(neurons / this) cores at most (consecutive layers start on "
         "different cores); 1 spreads every layer over all cores. A small layer spread thin pays a weight word "
         "and a Vmem word per event on every core it touches")
 
@@ -142,11 +152,11 @@ class CoreConfig(_Section):
 class NocConfig(_Section):
     """2-D mesh network-on-chip carrying AER spike packets."""
 
-    mesh_x: int = Field(2, ge=1, le=1024, description="mesh columns")
-    mesh_y: int = Field(2, ge=1, le=1024, description="mesh rows")
+    mesh_x: int = Field(2, ge=1, le=64, description="mesh columns")
+    mesh_y: int = Field(2, ge=1, le=64, description="mesh rows")
     flit_bits: int = Field(32, ge=1, le=1024, description="flit width (bits)")
-    router_latency_cycles: int = Field(1, ge=0, description="router pipeline latency per hop (cycles)")
-    link_bits_per_cycle: int = Field(32, ge=1, description="link bandwidth (bits per cycle)")
+    router_latency_cycles: int = Field(1, ge=0, le=1_000_000, description="router pipeline latency per hop (cycles)")
+    link_bits_per_cycle: int = Field(32, ge=1, le=65_536, description="link bandwidth (bits per cycle)")
     link_mm: float = Field(1.0, gt=0, le=100, description="length of one mesh link (mm); sets link energy "
                            "with the tech table's noc_link_pj_per_bit_mm")
 
@@ -154,8 +164,8 @@ class NocConfig(_Section):
 class MemoryConfig(_Section):
     """Off-chip DRAM: where weights that do not fit core SRAM stream from (core.on_overflow: dram)."""
 
-    dram_bandwidth_gb_per_s: float = Field(12.8, gt=0, description="off-chip DRAM bandwidth (GB/s), one shared port")
-    dram_latency_ns: float = Field(50.0, ge=0, description="access latency added once per DRAM transfer (ns); "
+    dram_bandwidth_gb_per_s: Annotated[float, at_least(1e-6)] = Field(12.8, gt=0, le=1e6, description="off-chip DRAM bandwidth (GB/s), one shared port")
+    dram_latency_ns: float = Field(50.0, ge=0, le=1e9, description="access latency added once per DRAM transfer (ns); "
                                    "assumption, order of a DDR row access")
 
 

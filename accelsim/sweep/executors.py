@@ -7,6 +7,9 @@ the sweep always goes on.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Iterator, Optional
 
@@ -16,6 +19,8 @@ from accelsim.sweep.evaluate import GroupTask, error_row, run_group
 Result = tuple[GroupTask, list[dict]]
 CONNECT_TIMEOUT_S = 30.0   # how long to wait for a Dask scheduler given by --address
 MP_START = "spawn"   # not fork: numba/OpenMP state does not survive fork()
+NO_WORKER_TIMEOUT_S = 60.0   # a Dask sweep with no live worker for this long fails (finished points are kept)
+POLL_S = 1.0                 # how often a worker checks its parent, and a Dask sweep its workers
 
 
 def failed(task: GroupTask, message: str) -> Result:
@@ -27,13 +32,26 @@ def run_inline(tasks: list[GroupTask]) -> Iterator[Result]:
         yield task, run_group(task)
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: a daemon thread ends the worker as soon as the sweep that started it is
+    gone (even by SIGKILL, which runs no cleanup), so no worker outlives its sweep; the resource
+    tracker then ends too, its last user gone."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="accelsim-parent-watch", daemon=True).start()
+
+
 def run_local(tasks: list[GroupTask], workers: int) -> Iterator[Result]:
     """Worker processes (spawned: no state inherited from the parent besides the task)."""
     if workers <= 1 or len(tasks) <= 1:
         yield from run_inline(tasks)
         return
     ctx = multiprocessing.get_context(MP_START)
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx,
+                             initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(run_group, t): t for t in tasks}
         for fut in as_completed(futures):
             task = futures[fut]
@@ -66,16 +84,39 @@ def dask_client(address: Optional[str], workers: int):
     return Client(cluster), cluster
 
 
+def _completed(client, futures: list) -> Iterator:
+    """``futures`` as they finish; fails when the cluster has had no worker for
+    :data:`NO_WORKER_TIMEOUT_S` (Dask itself would wait for one forever)."""
+    from dask.distributed import wait
+
+    pending, idle_since = set(futures), None
+    while pending:
+        try:
+            done, pending = wait(pending, timeout=POLL_S, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            done = set()
+        yield from (f for f in futures if f in done)
+        if done or not pending:
+            idle_since = None
+            continue
+        if client.nthreads():
+            idle_since = None
+        elif idle_since is None:
+            idle_since = time.monotonic()
+        elif time.monotonic() - idle_since > NO_WORKER_TIMEOUT_S:
+            raise fail("--executor", "dask", f"no Dask worker alive for {NO_WORKER_TIMEOUT_S:.0f} s with "
+                       f"{len(pending)} trace group(s) left; finished points are kept in the journal, run the "
+                       "same command again to resume")
+
+
 def run_dask(tasks: list[GroupTask], address: Optional[str], workers: int) -> Iterator[Result]:
     """Each group is one Dask task. Workers must see the arch and workload files at the same paths."""
     client, cluster = dask_client(address, workers)
     from dask.distributed import as_completed as dask_completed
 
     try:
-        futures = {}
-        for t in tasks:
-            futures[client.submit(run_group, t, pure=False)] = t
-        for fut in dask_completed(list(futures)):
+        futures = {client.submit(run_group, t, pure=False): t for t in tasks}
+        for fut in _completed(client, list(futures)):
             task = futures[fut]
             try:
                 yield task, fut.result()

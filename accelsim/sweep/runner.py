@@ -173,10 +173,16 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, executor: str = "local", wor
     validator = PointValidator(spec.arch_file, spec.workload_file, spec.base_sets)
     identities = validate_points(validator, spec.axes, points)
     output_dir(out, "sweep folder")
-    check_manifest(out, manifest(spec))
-    journal = Journal(out / JOURNAL).open()
+    journal = Journal(out / JOURNAL)
+    journal.lock()     # one sweep per folder, taken before sweep.json is checked or written
     keys = [p.key for p in points]
     swept = [a.key for a in spec.axes]
+    try:
+        check_manifest(out, manifest(spec))
+        journal.open()
+    except BaseException:
+        journal.close()
+        raise
     try:
         todo = {k for k in keys if not journal.done(k)}
         tasks = group_tasks(spec, points, identities, todo, reuse_traces)

@@ -73,7 +73,8 @@ class Journal:
         self._lock_fh: Optional[io.TextIOWrapper] = None
 
     def open(self) -> "Journal":
-        self._lock()
+        if self._lock_fh is None:
+            self.lock()
         torn = False
         if self.path.exists():
             with open(self.path, encoding="utf-8", errors="replace") as fh:
@@ -88,7 +89,7 @@ class Journal:
         self._fh = open(self.path, "a", encoding="utf-8")
         return self
 
-    def _lock(self) -> None:
+    def lock(self) -> None:
         """One sweep per folder: an exclusive lock the kernel releases when the process dies (even by SIGKILL)."""
         self._lock_fh = open(self.path.with_name(self.path.name + ".lock"), "a")
         try:

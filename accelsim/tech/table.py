@@ -15,19 +15,30 @@ import functools
 import math
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from accelsim.errors import InputError, Problem
 from accelsim.util.dotted import NotAMapping, flatten, set_dotted
 
 TECH_DIR = Path(__file__).resolve().parent
 
+# Every table value is a number (not a string or a boolean, also in tech.overrides) in a range the
+# cost model represents without overflow: 1e-9 .. 1e9 in the table's units (pJ, uW, ns, fF, kOhm, V).
+def _at_least_1e_9(v: float) -> float:
+    if v < 1e-9:
+        raise ValueError("must be at least 1e-9 (smaller values make the results unrepresentable)")
+    return v
+
+
+PositiveFloat = Annotated[float, Field(gt=0, le=1e9), AfterValidator(_at_least_1e_9)]
+Magnitude = Annotated[float, Field(ge=0, le=1e9)]
+
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 class ArithPJ(_Strict):
@@ -83,9 +94,9 @@ class TechTable(_Strict):
     sram_read_64b_pj: dict[float, PositiveFloat] = Field(description="64-bit read energy (pJ) by array size (KiB)")
     sram_write_over_read: PositiveFloat
     dram_pj_per_bit: PositiveFloat
-    sram_leakage_uw_per_kib: float = Field(ge=0)
-    noc_router_pj_per_bit: float = Field(ge=0, description="router traversal energy per bit (pJ)")
-    noc_link_pj_per_bit_mm: float = Field(ge=0, description="link energy per bit per mm (pJ)")
+    sram_leakage_uw_per_kib: Magnitude
+    noc_router_pj_per_bit: Magnitude = Field(description="router traversal energy per bit (pJ)")
+    noc_link_pj_per_bit_mm: Magnitude = Field(description="link energy per bit per mm (pJ)")
     adc: AdcTable
     dac: DacTable
     rram: RramTable

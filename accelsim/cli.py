@@ -92,6 +92,9 @@ def cmd_run(args) -> int:
         output_dir(out)
         if args.timeline:
             output_file(args.timeline, "timeline file")
+        # report.json is written last and marks a finished run: an old one goes before the new timeline
+        # is written, so an interrupted run never leaves a new timeline beside an old report
+        (out / "report.json").unlink(missing_ok=True)
         if args.samples is not None and args.samples > len(job.data):
             print(f"note: --samples {args.samples}: there are only {len(job.data)} samples; simulating all of them",
                   file=sys.stderr)

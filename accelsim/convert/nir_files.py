@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from accelsim.errors import fail
+from accelsim.util import reader
 
 
 def require_nir():
@@ -23,8 +24,7 @@ def require_nir():
 def read_nir_file(path: str | Path):
     nir = require_nir()
     path = Path(path)
-    if not path.is_file():
-        raise fail(str(path), "", "file not found")
+    reader.check_regular(path, "NIR graph", reader.MAX_MODEL_BYTES)
     try:
         return nir.read(str(path), type_check=False)  # accelsim infers and checks every shape itself
     except Exception as exc:  # h5py / NIR's own checks

@@ -35,6 +35,7 @@ from accelsim.convert.onnx_folding import ConstantFolding
 from accelsim.convert.onnx_layers import LayerTranslation
 from accelsim.convert.onnx_reader import GraphValue, ReaderBase
 from accelsim.errors import fail
+from accelsim.util import reader
 from accelsim.workload.builder import WorkloadBuilder
 
 SUPPORTED = ("Conv", "Gemm", "MatMul", "Add", "Relu", "Clip", "MaxPool", "AveragePool", "GlobalAveragePool",
@@ -144,8 +145,7 @@ def load_onnx_model(path: str | Path):
     """Parse an ``.onnx`` file (with a clear error if it is missing or not ONNX)."""
     onnx = require_onnx()
     path = Path(path)
-    if not path.is_file():
-        raise fail(str(path), "", "file not found")
+    reader.check_regular(path, "ONNX model", reader.MAX_MODEL_BYTES)
     try:
         return onnx.load(str(path))
     except Exception as exc:  # protobuf DecodeError and friends

@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from accelsim.plot.report_input import steps_text
 from accelsim.plot.style import ENERGY_UNITS, TIME_UNITS, new_figure, scale
 
 
@@ -55,7 +56,7 @@ def plot_breakdown(report: dict[str, Any]):
     ldiv, lunit = scale(pi["latency_ns"], TIME_UNITS)
     ediv, eunit = scale(pi["energy_pj"], ENERGY_UNITS)
     acc = "" if report.get("accuracy") is None else f", accuracy {100 * report['accuracy']:.1f} %"
-    fig.suptitle(f"{report['workload']} on {report['arch']} (T = {report['timesteps']}): "
+    fig.suptitle(f"{report['workload']} on {report['arch']} ({steps_text(report)}): "
                  f"{pi['energy_pj'] / ediv:.3g} {eunit}, {pi['latency_ns'] / ldiv:.3g} {lunit} "
                  f"per inference{acc}")
     return fig

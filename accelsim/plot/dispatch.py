@@ -1,11 +1,12 @@
 """Pick the figure for an input file and write it: ``plot_file(input, output, kind, x, y)``."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterable, Optional
 
 from accelsim.errors import fail
+from accelsim.plot.report_input import checked_report
+from accelsim.util import reader
 from accelsim.plot.style import output_format, save
 from accelsim.plot.timeline import TIMELINE_COLUMNS
 
@@ -15,10 +16,8 @@ KINDS = REPORT_KINDS + ("timeline", "pareto")
 
 def input_kind(path: Path) -> str:
     """``report``, ``timeline`` or ``results`` from the file's content."""
-    if not path.is_file():
-        raise fail(str(path), "", "file not found")
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        head = fh.readline().strip()
+    with reader.open_regular(path, "report.json, timeline CSV or results.csv", reader.MAX_TEXT_BYTES) as fh:
+        head = fh.readline(4096).decode("utf-8", errors="replace").strip().lstrip("\ufeff")
     if head.startswith("{"):
         return "report"
     cols = [c.strip() for c in head.split(",")]
@@ -31,13 +30,7 @@ def input_kind(path: Path) -> str:
 
 
 def load_report(path: Path) -> dict:
-    try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise fail(str(path), f"line {exc.lineno}", f"invalid JSON: {exc.msg}") from None
-    if not isinstance(report, dict) or "layers" not in report or "per_inference" not in report:
-        raise fail(str(path), "", "not an accelsim report.json (needs per_inference and layers)")
-    return report
+    return checked_report(reader.read_json(path, "report.json"), str(path))
 
 
 def plot_file(source: str | Path, output: str | Path, kind: Optional[str] = None, x: Optional[str] = None,

@@ -4,11 +4,13 @@ from __future__ import annotations
 import re
 
 import csv
+import io
 from pathlib import Path
 
 import numpy as np
 
 from accelsim.errors import fail
+from accelsim.util.reader import read_text
 from accelsim.plot.style import TIME_UNITS, new_figure, scale
 
 TIMELINE_COLUMNS = ("resource", "layer", "step", "start_ns", "end_ns", "kind")
@@ -17,7 +19,7 @@ HATCHES = ("", "//", "..", "xx", "\\\\", "++", "oo")
 
 def read_timeline(path: str | Path) -> list[dict]:
     file = str(path)
-    with open(path, newline="", encoding="utf-8") as fh:
+    with io.StringIO(read_text(path, "timeline CSV"), newline="") as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in TIMELINE_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:

@@ -26,8 +26,11 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from accelsim.errors import fail
+from accelsim.errors import InputError, fail
 from accelsim.util.io import atomic_write_json, atomic_write_text
+from accelsim.util.reader import parse_json, read_bytes, read_json, read_text
+
+MAX_JOURNAL_BYTES = 2**30   # a sweep's journal or results.csv (about a million points)
 
 MANIFEST = "sweep.json"
 JOURNAL = "results.journal"
@@ -51,9 +54,12 @@ def check_manifest(out: Path, manifest: dict[str, Any]) -> bool:
     path = out / MANIFEST
     if path.exists():
         try:
-            old = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise fail(str(path), "", "is not a sweep manifest; choose another -o folder") from None
+            old = read_json(path, "sweep manifest")
+        except InputError as exc:
+            raise fail(str(path), "", f"is not a sweep manifest ({exc.problems[0].message}); choose another -o "
+                       "folder") from None
+        if not isinstance(old, dict):
+            raise fail(str(path), "", "is not a sweep manifest; choose another -o folder")
         diff = [k for k in sorted(set(old) | set(manifest)) if old.get(k) != manifest.get(k)]
         if diff:
             raise fail(str(path), diff[0], "this folder holds a different sweep (it differs in "
@@ -61,6 +67,17 @@ def check_manifest(out: Path, manifest: dict[str, Any]) -> bool:
         return True
     atomic_write_json(path, manifest)
     return False
+
+
+def _journal_entry(line: str, file: str) -> Optional[dict[str, Any]]:
+    """One journal line as an entry, or None when it is torn or not an entry."""
+    try:
+        entry = parse_json(line, file)
+    except InputError:
+        return None
+    ok = (isinstance(entry, dict) and isinstance(entry.get("point"), str) and isinstance(entry.get("row"), dict)
+          and isinstance(entry.get("values", {}), dict))
+    return entry if ok else None
 
 
 class Journal:
@@ -77,13 +94,13 @@ class Journal:
             self.lock()
         torn = False
         if self.path.exists():
-            with open(self.path, encoding="utf-8", errors="replace") as fh:
-                for line in fh:
-                    try:
-                        entry = json.loads(line)
-                        self.entries[entry["point"]] = entry
-                    except (json.JSONDecodeError, KeyError, TypeError):
-                        torn = True
+            text = read_bytes(self.path, "sweep journal", MAX_JOURNAL_BYTES).decode("utf-8", errors="replace")
+            for line in text.splitlines():
+                entry = _journal_entry(line, str(self.path))
+                if entry is None:
+                    torn = True
+                else:
+                    self.entries[entry["point"]] = entry
             if torn:  # drop the torn tail before appending after it
                 atomic_write_text(self.path, "".join(json.dumps(e, sort_keys=True) + "\n" for e in self.entries.values()))
         self._fh = open(self.path, "a", encoding="utf-8")
@@ -152,7 +169,7 @@ def write_csv(path: Path, keys: list[str], swept: list[str], journal: Journal) -
 
 def read_results(path: str | Path) -> tuple[list[str], list[str], list[dict[str, str]]]:
     """(swept columns, all columns, rows) of a results.csv: swept columns lie between ``point`` and ``status``."""
-    with open(path, newline="", encoding="utf-8") as fh:
+    with io.StringIO(read_text(path, "sweep results.csv", MAX_JOURNAL_BYTES), newline="") as fh:
         reader = csv.DictReader(fh)
         columns = list(reader.fieldnames or [])
         rows = list(reader)

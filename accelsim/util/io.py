@@ -49,11 +49,20 @@ def output_file(path: str | os.PathLike, what: str = "output file", create: bool
 def _temp_beside(path: Path, suffix: str) -> tuple[int, str]:
     """A temporary file next to ``path`` with the permissions a plain ``open`` would give
     (mkstemp makes it 0600; the renamed result must honour the umask like any new file)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    except OSError as exc:  # name the file the user asked for, not the hidden temporary one
+        raise _cannot_write(path, exc) from None
     umask = os.umask(0)
     os.umask(umask)
     os.fchmod(fd, 0o666 & ~umask)
     return fd, tmp
+
+
+def _cannot_write(path: Path, exc: OSError):
+    from accelsim.errors import fail
+
+    return fail(str(path), "", f"cannot write: {exc.strerror or exc}")
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
@@ -62,7 +71,10 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     A crash at any moment leaves either the old file or the new one, never half.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
     fd, tmp = _temp_beside(path, ".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -70,11 +82,13 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):  # a full disk, a folder made read-only meanwhile
+            raise _cannot_write(path, exc) from None
         raise
 
 

@@ -35,6 +35,7 @@ from accelsim.errors import InputError, fail
 MAX_TEXT_BYTES = 64 * 2**20       # a YAML, JSON or CSV file (64 MiB)
 MAX_NPZ_BYTES = 16 * 2**30        # a tensor or sample archive on disk (16 GiB; only named members are read)
 MAX_ARRAY_BYTES = 2**30           # one array once inflated (1 GiB)
+MAX_MODEL_BYTES = 2 * 2**30      # an ONNX or NIR model file (protobuf's own limit is 2 GiB)
 MAX_DEPTH = 64                    # nesting of JSON/YAML mappings and lists
 MAX_INT_DIGITS = 100              # digits of an integer in JSON/YAML
 MAX_YAML_NODES = 100_000          # nodes of a YAML document with its aliases expanded
@@ -55,6 +56,13 @@ def _stat_regular(path: Path, what: str) -> os.stat_result:
     if not stat.S_ISREG(st.st_mode):
         raise fail(file, "", f"is not a regular file (a FIFO, socket or device); expected the {what}")
     return st
+
+
+def check_regular(path: str | os.PathLike, what: str, max_bytes: int) -> None:
+    """``path`` is a regular file of at most ``max_bytes`` (for files a library reads itself)."""
+    st = _stat_regular(Path(path), what)
+    if st.st_size > max_bytes:
+        raise fail(str(path), "", f"is {st.st_size} bytes; the {what} may be at most {max_bytes} bytes")
 
 
 def open_regular(path: str | os.PathLike, what: str, max_bytes: int):

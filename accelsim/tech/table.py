@@ -101,6 +101,20 @@ class TechTable(_Strict):
     dac: DacTable
     rram: RramTable
 
+    @field_validator("sram_read_64b_pj", mode="before")
+    @classmethod
+    def _sizes_are_numbers(cls, v: Any) -> Any:
+        """Sizes set by a dotted key (``tech.overrides.sram_read_64b_pj.8``) arrive as text."""
+        if isinstance(v, dict):
+            out = {}
+            for k, e in v.items():
+                try:
+                    out[float(k) if isinstance(k, str) else k] = e
+                except ValueError:
+                    raise ValueError(f"size {k!r} must be a number of KiB") from None
+            return out
+        return v
+
     @field_validator("sram_read_64b_pj")
     @classmethod
     def _two_sizes(cls, v: dict) -> dict:

@@ -85,8 +85,10 @@ def open_regular(path: str | os.PathLike, what: str, max_bytes: int):
 def read_bytes(path: str | os.PathLike, what: str = "input file", max_bytes: int = MAX_TEXT_BYTES) -> bytes:
     """The whole of a regular file of at most ``max_bytes``."""
     with open_regular(path, what, max_bytes) as fh:
-        try:
-            data = fh.read(max_bytes + 1)
+        try:  # a buffer of the file's size (plus one byte to see it grow), not of the cap
+            data = fh.read(min(os.fstat(fh.fileno()).st_size, max_bytes) + 1)
+            if len(data) > os.fstat(fh.fileno()).st_size:  # still growing: read on up to the cap
+                data += fh.read(max_bytes + 1 - len(data))
         except OSError as exc:
             raise fail(str(path), "", f"cannot read the {what}: {exc.strerror or exc}") from None
     if len(data) > max_bytes:  # grew after the stat

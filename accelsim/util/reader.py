@@ -242,8 +242,9 @@ def parse_yaml(text: str, file: str, raw_on_syntax_error: bool = False) -> Any:
     global _LOADER
     if _LOADER is None:
         _LOADER = _yaml_loader()
-    loader = _LOADER(text)
+    loader = None
     try:
+        loader = _LOADER(text)   # the reader refuses control characters here
         node = loader.get_single_node()
         if node is None:
             return None
@@ -264,7 +265,8 @@ def parse_yaml(text: str, file: str, raw_on_syntax_error: bool = False) -> Any:
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. a timestamp with a month 13
         raise fail(file, "", f"invalid YAML value: {exc}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def read_yaml(path: str | os.PathLike, what: str = "YAML file") -> Any:

@@ -36,12 +36,36 @@ class Problem:
         return f"{where}{self.path} = {_short(self.value)}: {self.message}"
 
 
-class InputError(Exception):
-    """Bad input: one or more :class:`Problem` s, reported all at once."""
+class AccelsimError(Exception):
+    """Base of the errors accelsim raises for its user (``accelsim.AccelsimError`` in the Python API)."""
+
+
+class InputError(AccelsimError):
+    """Bad input: one or more :class:`Problem` s, reported all at once. ``file``, ``path``,
+    ``value`` and ``allowed`` are those of the first problem (what the CLI prints first)."""
 
     def __init__(self, problems: Iterable[Problem]):
         self.problems = list(problems)
         super().__init__(self.format())
+
+    @property
+    def file(self) -> str:
+        return self.problems[0].file if self.problems else ""
+
+    @property
+    def path(self) -> str:
+        return self.problems[0].path if self.problems else ""
+
+    @property
+    def value(self) -> Any:
+        """The offending value, or None when the problem has none."""
+        v = self.problems[0].value if self.problems else _MISSING
+        return None if v is _MISSING else v
+
+    @property
+    def allowed(self) -> str:
+        """What is wrong and what is allowed (the message of the first problem)."""
+        return self.problems[0].message if self.problems else ""
 
     def format(self) -> str:
         if len(self.problems) == 1:

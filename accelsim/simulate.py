@@ -126,6 +126,16 @@ def run_simulation(arch_file: str, workload_file: str, sets: Iterable[str] = (),
     if scheduler not in SCHEDULERS:
         raise fail("--scheduler", "", f"must be one of {', '.join(SCHEDULERS)}", scheduler)
     job = prepare(arch_file, workload_file, sets, samples, inputs)
+    return run_job(job, backend, progress, timeline, before_run, scheduler)
+
+
+def run_job(job: Job, backend: str = "numba", progress: bool = False, timeline: Optional[str] = None,
+            before_run: Optional[Callable[[Job], None]] = None, scheduler: str = "fast") -> dict:
+    """Stages 2 and 3 of a loaded and validated job (the Python API builds jobs from objects)."""
+    if scheduler not in SCHEDULERS:
+        raise fail("scheduler", "", f"must be one of {', '.join(SCHEDULERS)}", scheduler)
+    if backend not in ("numba", "numpy"):
+        raise fail("backend", "", "must be numba or numpy", backend)
     layers = hardware_layers(job)
     for engine in engines_used(layers):  # mapping and placement fit: fail before the long part
         engine.check(layers, job.spec)

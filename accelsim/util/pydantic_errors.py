@@ -72,9 +72,12 @@ def allowed_keys(model: type, loc: tuple) -> list[str]:
 def problems_from(exc: pydantic.ValidationError, model: type, file: str, prefix: str = "") -> list[Problem]:
     problems: list[Problem] = []
     for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        # pydantic appends the union member / function name to the loc; drop those
-        loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+        raw = tuple(err["loc"])
+        # pydantic appends the union member / function name to the loc; drop those (an unknown key is
+        # the user's own text, kept whatever it holds)
+        keep = raw[-1:] if err["type"] == "extra_forbidden" else ()
+        loc = tuple(p for p in raw[:len(raw) - len(keep)]
+                    if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))) + keep
         path = dotted(loc)
         if prefix:
             path = f"{prefix}.{path}" if path else prefix

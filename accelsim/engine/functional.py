@@ -36,6 +36,26 @@ def _batch_size(graph: Graph, n: int) -> int:
     return int(max(1, min(n, BATCH_BYTES // max(per_sample, 1))))
 
 
+def _membranes(layers: list[Layer], execs: dict) -> dict[str, np.ndarray]:
+    """A copy of every spiking layer's membrane (state ``v``) before a step."""
+    out = {}
+    for layer in layers:
+        state = getattr(execs[layer.neuron.name], "state", None) if layer.spiking else None
+        if isinstance(state, dict) and "v" in state:
+            out[layer.name] = np.array(state["v"], copy=True)
+    return out
+
+
+def _changed(before: Optional[np.ndarray], ex, t: int) -> int:
+    """Neurons whose membrane the step changed; at step 0 all of them (NeuroBench's count)."""
+    v = ex.state.get("v") if isinstance(getattr(ex, "state", None), dict) else None
+    if v is None:
+        return 0
+    if t == 0 or before is None or before.shape != v.shape:
+        return int(v.size)
+    return int(np.count_nonzero(v != before))
+
+
 def _aux_fanout(graph: Graph, layer: Layer) -> list[tuple[str, str, Optional[np.ndarray]]]:
     """(input value, op, fan-out per input element) for the layer's pooling and add nodes."""
     out = []
@@ -88,6 +108,7 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
         cache: dict[str, np.ndarray] = {}
         scores = np.zeros((nb, ncls))
         for t in range(T):
+            before = _membranes(layers, execs)
             vals = interpret(graph, {graph.input.name: xb[:, t] if per_step_input else xb}, execs, cache, static)
             for layer, cnt, ax, adr in zip(layers, counts, aux, addresses):
                 xin = vals[layer.data_input]
@@ -95,11 +116,13 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
                 per_input = nz.sum(axis=0, dtype=np.int64)
                 adr.by_input[t] += per_input.astype(cdt)
                 cnt.events_in[t] += int(np.count_nonzero(nz))
+                cnt.nonbinary_inputs[t] += int(np.any(((xin != 0) & (xin != 1) & (xin != -1)).reshape(nb, -1), axis=1).sum())
                 cnt.synaptic_ops[t] += int(per_input @ layer.fanout)
                 yout = vals[layer.neuron.output if layer.neuron is not None else layer.synapse.output]
                 nzo = int(np.count_nonzero(yout))
                 cnt.nonzero_out[t] += nzo
                 if layer.spiking:
+                    cnt.membrane_updates[t] += _changed(before.get(layer.name), execs[layer.neuron.name], t)
                     cnt.spikes_out[t] += nzo
                     adr.by_neuron[t] += np.count_nonzero(yout.reshape(nb, -1), axis=0).astype(cdt)
                 for value, op, fan in ax:

@@ -26,11 +26,16 @@ class LayerCounts:
     aux_ops: np.ndarray        # pooling / residual-add operations done on events
     activity: Any = None       # what the layer's engine numerics recorded (e.g. the first layer's
                                # FirstLayerActivity), None when it ran as exact float
+    membrane_updates: Optional[np.ndarray] = None  # spiking layers: neurons whose membrane changed in
+                               # the step (every neuron at step 0; NeuroBench's MembraneUpdates)
+
+    nonbinary_inputs: Optional[np.ndarray] = None  # samples whose input to the synaptic op held a value
+                               # other than 0, 1, -1 in the step (none: NeuroBench counts ACs, else MACs)
 
     @classmethod
     def zeros(cls, T: int) -> "LayerCounts":
         z = lambda: np.zeros(T, dtype=np.int64)  # noqa: E731
-        return cls(z(), z(), z(), z(), z())
+        return cls(z(), z(), z(), z(), z(), membrane_updates=z(), nonbinary_inputs=z())
 
 
 @dataclass

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from accelsim.report.neurobench import neurobench_block
 from accelsim.version import __version__
 from accelsim.config.loader import ArchSpec
 from accelsim.cost.result import CostResult
@@ -82,4 +83,5 @@ def build_report(graph: Graph, spec: ArchSpec, trace: Trace, cost: CostResult, *
         "accuracy": trace.accuracy,
         "accuracy_by_timestep": trace.accuracy_by_step,
         "baselines": cnn_baselines(trace, spec, energy, graph.weight_bits or spec.arch.core.weight_bits),
+        "neurobench": neurobench_block(graph, trace, spec.arch),
     }

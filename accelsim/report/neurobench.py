@@ -1,0 +1,138 @@
+"""The ``neurobench`` block of report.json: NeuroBench 2.x metrics from a trace.
+
+Definitions (neurobench 2.3.0, ``neurobench/metrics``; docs/metrics.md maps each):
+
+* ``SynapticOperations`` — per connection layer (Conv, Gemm, MatMul) and time step, the
+  layer with binarised weights (non-zero -> 1) and no bias applied to the binarised input
+  (non-zero -> 1), summed over its outputs: ``Effective_ACs`` when every input value of the
+  step is 0, 1 or -1 (spikes), else ``Effective_MACs``; ``Dense`` is the same with every
+  weight and input 1 (every connection, every step). Per inference = summed over steps and
+  samples, divided by the samples. Bias, pooling and normalisation are not counted.
+  By linearity the effective count of a step over all samples is the binarised layer
+  applied once to the trace's per-address event counts (``AddressCounts.by_input``): exact.
+* ``ActivationSparsity`` — zero outputs / all outputs of the spiking neuron layers, over all
+  steps and samples.
+* ``MembraneUpdates`` — per spiking neuron layer: every neuron at the first step, then the
+  neurons whose membrane changed in the step; per inference.
+* ``NeuronOperations`` — ``MembraneUpdates`` times the operations of one update of the
+  snnTorch class the kind corresponds to (Leaky: 4; Synaptic: 6 with subtract reset, 8 with
+  zero) as ``Effective``; ``Dense`` = neurons x steps x the same.
+* Static: ``ParameterCount`` (weights and biases of the connection layers),
+  ``ConnectionSparsity`` (zero weights / weights of the connection layers) and ``Footprint``
+  (bytes at accelsim's stored precision: weights at the engine's weight bits, biases and
+  neuron parameters at 32 bits, one membrane word per neuron at ``core.vmem_bits``).
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from accelsim.engine.lower import conv_window
+from accelsim.kernels.conv import conv_reference
+
+# snnTorch class of each accelsim neuron kind, and its operations per membrane update
+# (neurobench.metrics.workload.neuron_operations.neuron_ops_reset_operations)
+SNNTORCH_CLASS = {"LIF": "Leaky", "IF": "Leaky", "CubaLIF": "Synaptic"}
+OPS_PER_UPDATE = {"Leaky": {"subtract": 4, "zero": 4}, "Synaptic": {"subtract": 6, "zero": 8}}
+
+
+def _binary_layer(graph, layer) -> tuple[str, np.ndarray]:
+    """The layer's kind and its weights with every non-zero set to 1 (float64)."""
+    w = graph.tensors[layer.synapse.inputs[1]]
+    wb = (np.asarray(w) != 0).astype(np.float64)
+    if layer.synapse.op == "Conv":
+        return "conv", wb
+    if layer.synapse.op == "Gemm" and layer.synapse.attrs.transB:
+        wb = wb.T
+    return "dense", wb
+
+
+def _apply(graph, layer, kind: str, wb: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Sum over outputs of the binarised layer on each row of ``x`` [B, *in_shape]."""
+    if kind == "conv":
+        y = conv_reference(x, wb, None, conv_window(graph, layer.synapse), layer.group)
+    else:
+        y = x.reshape(x.shape[0], -1) @ wb
+    return y.reshape(y.shape[0], -1).sum(axis=1)
+
+
+def _synaptic_ops(graph, layer, counts, addresses, T: int) -> tuple[float, float, float]:
+    """(effective MACs, effective ACs, dense) of one layer over all steps and samples."""
+    kind, wb = _binary_layer(graph, layer)
+    x = addresses.by_input.astype(np.float64).reshape((T,) + tuple(layer.in_shape))
+    per_step = _apply(graph, layer, kind, wb, x)
+    binary = counts.nonbinary_inputs == 0 if counts.nonbinary_inputs is not None else np.zeros(T, bool)
+    return float(per_step[~binary].sum()), float(per_step[binary].sum()), float(layer.fanout.sum())
+
+
+def _stored_bits(layer, arch) -> int:
+    return arch.pim.weight_bits if layer.engine == "pim" else arch.core.weight_bits
+
+
+def _neuron_params(graph, layer) -> int:
+    """Elements of the tensors a layer's neuron node names (thresholds, leaks given per neuron)."""
+    if layer.neuron is None:
+        return 0
+    names = [v for v in layer.neuron.attrs.model_dump().values() if isinstance(v, str) and v in graph.tensors]
+    return int(sum(graph.tensors[n].size for n in set(names)))
+
+
+def _neuron_ops(layer) -> Optional[int]:
+    cls = SNNTORCH_CLASS.get(layer.neuron.op) if layer.neuron is not None else None
+    if cls is None:
+        return None
+    return OPS_PER_UPDATE[cls][getattr(layer.neuron.attrs, "reset", "subtract")]
+
+
+def _layer_block(graph, layer, counts, addresses, arch, N: int, T: int) -> dict[str, Any]:
+    mac, ac, dense_step = _synaptic_ops(graph, layer, counts, addresses, T)
+    w = np.asarray(graph.tensors[layer.synapse.inputs[1]])
+    bias = int(graph.tensors[layer.synapse.inputs[2]].size) if len(layer.synapse.inputs) > 2 else 0
+    block: dict[str, Any] = {
+        "SynapticOperations": {"Effective_MACs": mac / N, "Effective_ACs": ac / N, "Dense": dense_step * T},
+        "ParameterCount": int(w.size) + bias,
+        "ConnectionSparsity": float(np.count_nonzero(w == 0) / w.size) if w.size else 0.0,
+        "Footprint": int(-(-int(w.size) * _stored_bits(layer, arch) // 8)) + 4 * (bias + _neuron_params(graph, layer)),
+    }
+    if layer.spiking:
+        spikes = float(counts.spikes_out.sum())
+        updates = float(counts.membrane_updates.sum()) if counts.membrane_updates is not None else 0.0
+        ops = _neuron_ops(layer)
+        block["ActivationSparsity"] = 1.0 - spikes / (layer.neurons * T * N)
+        block["MembraneUpdates"] = updates / N
+        block["NeuronOperations"] = None if ops is None else {"Effective": updates * ops / N,
+                                                              "Dense": float(layer.neurons * T * ops)}
+        block["Footprint"] += -(-layer.neurons * arch.core.vmem_bits // 8)
+    return block
+
+
+def neurobench_block(graph, trace, arch) -> Optional[dict[str, Any]]:
+    """``{"per_inference": {...}, "layers": {name: {...}}}``, or None when the trace holds no
+    per-address counts."""
+    N, T = trace.samples, trace.timesteps
+    if not trace.addresses or N < 1:
+        return None
+    layers = {l.name: _layer_block(graph, l, c, a, arch, N, T)
+              for l, c, a in zip(trace.layers, trace.counts, trace.addresses)}
+    spiking = [(l, c) for l, c in zip(trace.layers, trace.counts) if l.spiking]
+    total_out = sum(l.neurons * T * N for l, _ in spiking)
+    sparsity = 1.0 - sum(float(c.spikes_out.sum()) for _, c in spiking) / total_out if total_out else None
+    nops = [b["NeuronOperations"] for b in layers.values() if b.get("NeuronOperations")]
+    per = {
+        "SynapticOperations": {k: sum(b["SynapticOperations"][k] for b in layers.values())
+                               for k in ("Effective_MACs", "Effective_ACs", "Dense")},
+        "ActivationSparsity": sparsity,
+        "MembraneUpdates": sum(b.get("MembraneUpdates", 0.0) for b in layers.values()),
+        "NeuronOperations": {k: sum(n[k] for n in nops) for k in ("Effective", "Dense")} if nops else None,
+        "ParameterCount": sum(b["ParameterCount"] for b in layers.values()),
+        "ConnectionSparsity": _connection_sparsity(graph, trace.layers),
+        "Footprint": sum(b["Footprint"] for b in layers.values()),
+    }
+    return {"version": "neurobench 2.x definitions (docs/metrics.md)", "per_inference": per, "layers": layers}
+
+
+def _connection_sparsity(graph, layers) -> float:
+    ws = [np.asarray(graph.tensors[l.synapse.inputs[1]]) for l in layers]
+    total = sum(w.size for w in ws)
+    return float(sum(np.count_nonzero(w == 0) for w in ws) / total) if total else 0.0

@@ -186,14 +186,14 @@ def test_no_input_crashes_or_exhausts(data):
         for name, blob in files.items():
             (Path(d) / name if name == "arch.yaml" else folder / name).write_bytes(blob)
         out = Path(d) / "out"
-        t0 = time.perf_counter()
+        t0 = time.process_time()   # CPU time: a busy shared machine must not fail a case
         err = io.StringIO()
         import contextlib
 
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
             code = main(["run", str(Path(d) / "arch.yaml"), str(folder / "workload.json"), "-o", str(out), "-q",
                          *sets])
-        assert time.perf_counter() - t0 < 5.0
+        assert time.process_time() - t0 < 5.0
         COUNT["cases"] += 1
         assert code in (0, 2), err.getvalue()
         assert "Traceback" not in err.getvalue()

@@ -49,7 +49,7 @@ def test_digits_equals_counts_from_its_files(arch):
     assert nb["per_inference"]["ActivationSparsity"] == pytest.approx(1 - spikes / (neurons * T), rel=1e-12)
     # IF neurons with a bias: every membrane changes at every step unless its current is exactly 0
     assert nb["per_inference"]["MembraneUpdates"] <= neurons * T
-    assert nb["per_inference"]["NeuronOperations"]["Dense"] == 4 * neurons * T
+    assert nb["per_inference"]["NeuronOperations"]["Neuron Dense Ops"] == 4 * neurons * T
 
 
 def test_tiny_network_worked_by_hand(tmp_path, arch_file):
@@ -81,7 +81,7 @@ def test_tiny_network_worked_by_hand(tmp_path, arch_file):
     # per inference = mean over the two samples
     assert fc["SynapticOperations"] == {"Effective_MACs": 0.0, "Effective_ACs": (9 + 6) / 2, "Dense": 12.0}
     assert fc["MembraneUpdates"] == (2 + (2 + 2)) / 2        # sample 1: all at step 0, n1 at steps 1, 2
-    assert fc["NeuronOperations"] == {"Effective": 4 * 6 / 2, "Dense": 4.0 * 2 * 3}
+    assert fc["NeuronOperations"] == {"Effective Neuron Ops": 4 * 6 / 2, "Neuron Dense Ops": 4.0 * 2 * 3}
     spikes = 6 + 3 + 1                                        # sample 0: 6; sample 1: n0 3, n1 1 (step 1)
     assert fc["ActivationSparsity"] == pytest.approx(1 - spikes / 12)
     assert fc["ConnectionSparsity"] == 0.25 and fc["ParameterCount"] == 4

@@ -36,24 +36,34 @@ def _batch_size(graph: Graph, n: int) -> int:
     return int(max(1, min(n, BATCH_BYTES // max(per_sample, 1))))
 
 
-def _membranes(layers: list[Layer], execs: dict) -> dict[str, np.ndarray]:
-    """A copy of every spiking layer's membrane (state ``v``) before a step."""
+def _states(layers: list[Layer], execs: dict) -> dict[str, dict]:
+    """A copy of the state of every spiking layer's neurons before a step (kinds with a threshold)."""
     out = {}
     for layer in layers:
-        state = getattr(execs[layer.neuron.name], "state", None) if layer.spiking else None
-        if isinstance(state, dict) and "v" in state:
-            out[layer.name] = np.array(state["v"], copy=True)
+        ex = execs[layer.neuron.name] if layer.spiking else None
+        if isinstance(getattr(ex, "state", None), dict) and "v" in ex.state and "threshold" in ex.params:
+            out[layer.name] = {k: np.array(v, copy=True) for k, v in ex.state.items()}
     return out
 
 
-def _changed(before: Optional[np.ndarray], ex, t: int) -> int:
-    """Neurons whose membrane the step changed; at step 0 all of them (NeuroBench's count)."""
-    v = ex.state.get("v") if isinstance(getattr(ex, "state", None), dict) else None
-    if v is None:
+def _integrated(ex, state: Optional[dict], current: np.ndarray) -> Optional[np.ndarray]:
+    """The membrane after the step's input is integrated, before any reset (what snnTorch keeps
+    as its membrane, whose changes NeuroBench's MembraneUpdates counts): the kind's own step,
+    replayed on the state before the step with an infinite threshold."""
+    if state is None:
+        return None
+    params = {**ex.params, "threshold": np.full_like(np.asarray(ex.params["threshold"], dtype=np.float64), np.inf)}
+    ex.kind.step(state, current.reshape(current.shape[0], -1), params, ex.backend)
+    return state["v"]
+
+
+def _updates(u: Optional[np.ndarray], prev: Optional[np.ndarray], t: int) -> int:
+    """NeuroBench's count: every neuron at the first step, then those whose membrane changed."""
+    if u is None:
         return 0
-    if t == 0 or before is None or before.shape != v.shape:
-        return int(v.size)
-    return int(np.count_nonzero(v != before))
+    if t == 0 or prev is None or prev.shape != u.shape:
+        return int(u.size)
+    return int(np.count_nonzero(u != prev))
 
 
 def _aux_fanout(graph: Graph, layer: Layer) -> list[tuple[str, str, Optional[np.ndarray]]]:
@@ -107,8 +117,9 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
             e.reset(nb)
         cache: dict[str, np.ndarray] = {}
         scores = np.zeros((nb, ncls))
+        integrated: dict[str, Optional[np.ndarray]] = {}
         for t in range(T):
-            before = _membranes(layers, execs)
+            before = _states(layers, execs)
             vals = interpret(graph, {graph.input.name: xb[:, t] if per_step_input else xb}, execs, cache, static)
             for layer, cnt, ax, adr in zip(layers, counts, aux, addresses):
                 xin = vals[layer.data_input]
@@ -122,7 +133,9 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
                 nzo = int(np.count_nonzero(yout))
                 cnt.nonzero_out[t] += nzo
                 if layer.spiking:
-                    cnt.membrane_updates[t] += _changed(before.get(layer.name), execs[layer.neuron.name], t)
+                    u = _integrated(execs[layer.neuron.name], before.get(layer.name), vals[layer.neuron.inputs[0]])
+                    cnt.membrane_updates[t] += _updates(u, integrated.get(layer.name), t)
+                    integrated[layer.name] = u
                     cnt.spikes_out[t] += nzo
                     adr.by_neuron[t] += np.count_nonzero(yout.reshape(nb, -1), axis=0).astype(cdt)
                 for value, op, fan in ax:

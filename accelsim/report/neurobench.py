@@ -13,10 +13,12 @@ Definitions (neurobench 2.3.0, ``neurobench/metrics``; docs/metrics.md maps each
 * ``ActivationSparsity`` — zero outputs / all outputs of the spiking neuron layers, over all
   steps and samples.
 * ``MembraneUpdates`` — per spiking neuron layer: every neuron at the first step, then the
-  neurons whose membrane changed in the step; per inference.
+  neurons whose membrane changed in the step, the membrane taken after the step's input and
+  before any reset (what snnTorch keeps; it resets at the next step); per inference.
 * ``NeuronOperations`` — ``MembraneUpdates`` times the operations of one update of the
-  snnTorch class the kind corresponds to (Leaky: 4; Synaptic: 6 with subtract reset, 8 with
-  zero) as ``Effective``; ``Dense`` = neurons x steps x the same.
+  snnTorch class the kind corresponds to (LIF, IF and a CubaLIF without synaptic leak: Leaky,
+  4; CubaLIF: Synaptic, 6 with subtract reset, 8 with zero) as ``Effective Neuron Ops``;
+  ``Neuron Dense Ops`` = neurons x steps x the same.
 * Static: ``ParameterCount`` (weights and biases of the connection layers),
   ``ConnectionSparsity`` (zero weights / weights of the connection layers) and ``Footprint``
   (bytes at accelsim's stored precision: weights at the engine's weight bits, biases and
@@ -78,8 +80,13 @@ def _neuron_params(graph, layer) -> int:
     return int(sum(graph.tensors[n].size for n in set(names)))
 
 
-def _neuron_ops(layer) -> Optional[int]:
+def _neuron_ops(graph, layer) -> Optional[int]:
     cls = SNNTORCH_CLASS.get(layer.neuron.op) if layer.neuron is not None else None
+    if cls == "Synaptic":  # no synaptic current carried over (syn_leak 0): snnTorch's Leaky, as exported
+        ref = getattr(layer.neuron.attrs, "syn_leak", None)
+        value = graph.tensors[ref] if isinstance(ref, str) else ref
+        if value is not None and not np.any(np.asarray(value)):
+            cls = "Leaky"
     if cls is None:
         return None
     return OPS_PER_UPDATE[cls][getattr(layer.neuron.attrs, "reset", "subtract")]
@@ -98,11 +105,11 @@ def _layer_block(graph, layer, counts, addresses, arch, N: int, T: int) -> dict[
     if layer.spiking:
         spikes = float(counts.spikes_out.sum())
         updates = float(counts.membrane_updates.sum()) if counts.membrane_updates is not None else 0.0
-        ops = _neuron_ops(layer)
+        ops = _neuron_ops(graph, layer)
         block["ActivationSparsity"] = 1.0 - spikes / (layer.neurons * T * N)
         block["MembraneUpdates"] = updates / N
-        block["NeuronOperations"] = None if ops is None else {"Effective": updates * ops / N,
-                                                              "Dense": float(layer.neurons * T * ops)}
+        block["NeuronOperations"] = None if ops is None else {"Effective Neuron Ops": updates * ops / N,
+                                                              "Neuron Dense Ops": float(layer.neurons * T * ops)}
         block["Footprint"] += -(-layer.neurons * arch.core.vmem_bits // 8)
     return block
 
@@ -124,7 +131,8 @@ def neurobench_block(graph, trace, arch) -> Optional[dict[str, Any]]:
                                for k in ("Effective_MACs", "Effective_ACs", "Dense")},
         "ActivationSparsity": sparsity,
         "MembraneUpdates": sum(b.get("MembraneUpdates", 0.0) for b in layers.values()),
-        "NeuronOperations": {k: sum(n[k] for n in nops) for k in ("Effective", "Dense")} if nops else None,
+        "NeuronOperations": ({k: sum(n[k] for n in nops) for k in ("Effective Neuron Ops", "Neuron Dense Ops")}
+                             if nops else None),
         "ParameterCount": sum(b["ParameterCount"] for b in layers.values()),
         "ConnectionSparsity": _connection_sparsity(graph, trace.layers),
         "Footprint": sum(b["Footprint"] for b in layers.values()),

@@ -103,6 +103,9 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
     addresses = [AddressCounts(np.zeros((T, int(np.prod(l.in_shape))), cdt),
                                np.zeros((T, l.neurons), cdt) if l.spiking else None) for l in layers]
     aux = [_aux_fanout(graph, layer) for layer in layers]
+    producer = {n.output: n for n in graph.nodes}
+    spike_fed = {l.name for l in layers if l.data_input in producer and producer[l.data_input].kind == "neuron"
+                 and producer[l.data_input].spec.spiking}
     probes = list(probes)
     ncls = graph.num_classes
     scores_all = np.zeros((N, ncls))
@@ -127,7 +130,8 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
                 per_input = nz.sum(axis=0, dtype=np.int64)
                 adr.by_input[t] += per_input.astype(cdt)
                 cnt.events_in[t] += int(np.count_nonzero(nz))
-                cnt.nonbinary_inputs[t] += int(np.any(((xin != 0) & (xin != 1) & (xin != -1)).reshape(nb, -1), axis=1).sum())
+                if layer.name not in spike_fed:  # spikes are 0 or 1: no need to look
+                    cnt.nonbinary_inputs[t] += int(np.any((nz & (np.abs(xin) != 1).reshape(nb, -1)), axis=1).sum())
                 cnt.synaptic_ops[t] += int(per_input @ layer.fanout)
                 yout = vals[layer.neuron.output if layer.neuron is not None else layer.synapse.output]
                 nzo = int(np.count_nonzero(yout))

@@ -31,7 +31,7 @@ from typing import Any, Optional
 import numpy as np
 
 from accelsim.engine.lower import conv_window
-from accelsim.kernels.conv import conv_reference
+from accelsim.kernels.conv import conv_events, scatter_weights
 
 # snnTorch class of each accelsim neuron kind, and its operations per membrane update
 # (neurobench.metrics.workload.neuron_operations.neuron_ops_reset_operations)
@@ -53,7 +53,8 @@ def _binary_layer(graph, layer) -> tuple[str, np.ndarray]:
 def _apply(graph, layer, kind: str, wb: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Sum over outputs of the binarised layer on each row of ``x`` [B, *in_shape]."""
     if kind == "conv":
-        y = conv_reference(x, wb, None, conv_window(graph, layer.synapse), layer.group)
+        y = conv_events(np.ascontiguousarray(x), wb, None, conv_window(graph, layer.synapse), layer.group,
+                        scatter_weights(wb, layer.group))
     else:
         y = x.reshape(x.shape[0], -1) @ wb
     return y.reshape(y.shape[0], -1).sum(axis=1)

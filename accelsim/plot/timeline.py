@@ -52,27 +52,47 @@ def _resource_order(name: str) -> tuple:
     return (kind, [int(tok) if tok.isdigit() else tok for tok in re.split(r"(\d+)", name)])
 
 
+MAX_LINK_ROWS = 8         # NoC links drawn one per row (the busiest); the others share one row
+MAX_HEIGHT_IN = 14.0      # figure height cap (inches); rows get thinner beyond it
+
+
+def group_links(tasks: list[dict], keep: int = MAX_LINK_ROWS) -> tuple[list[dict], str]:
+    """Tasks with every link but the ``keep`` busiest moved to one row ``other links (K)``, and a
+    note saying what was grouped ("" when nothing was). Cores, PIM macros and DRAM keep their rows."""
+    busy: dict[str, float] = {}
+    for t in tasks:
+        if t["resource"].startswith("link"):
+            busy[t["resource"]] = busy.get(t["resource"], 0.0) + t["end_ns"] - t["start_ns"]
+    if len(busy) <= keep + 1:
+        return tasks, ""
+    kept = set(sorted(busy, key=lambda r: (-busy[r], _resource_order(r)))[:keep])
+    rest = len(busy) - keep
+    row = f"other links ({rest})"
+    out = [t if t["resource"] in kept or t["resource"] not in busy else {**t, "resource": row} for t in tasks]
+    return out, f"{len(busy)} NoC links: the {keep} busiest drawn, the other {rest} in one row"
+
+
 def plot_timeline(path: str | Path):
     from accelsim.plot.breakdown import palette
 
-    tasks = read_timeline(path)
+    tasks, grouped = group_links(read_timeline(path))
     resources = sorted(_first_seen(t["resource"] for t in tasks), key=_resource_order)
     layers = _first_seen(t["layer"] for t in tasks)
     kinds = _first_seen(t["kind"] for t in tasks)
     colors = dict(zip(layers, palette(len(layers))))
     hatches = {k: HATCHES[i % len(HATCHES)] for i, k in enumerate(kinds)}
     div, unit = scale(max(t["end_ns"] for t in tasks), TIME_UNITS)
-    fig = new_figure(11, 1.2 + 0.45 * len(resources))
+    fig = new_figure(11, min(1.2 + 0.45 * len(resources), MAX_HEIGHT_IN))
     ax = fig.subplots()
     row = {r: i for i, r in enumerate(resources)}
     for t in tasks:
         ax.barh(row[t["resource"]], (t["end_ns"] - t["start_ns"]) / div, left=t["start_ns"] / div, height=0.7,
                 color=colors[t["layer"]], hatch=hatches[t["kind"]], edgecolor="black", linewidth=0.3)
-    ax.set_yticks(range(len(resources)), resources)
+    ax.set_yticks(range(len(resources)), resources, fontsize=max(4.0, min(10.0, 700.0 / max(len(resources), 1))))
     ax.invert_yaxis()
     ax.set_xlabel(f"time ({unit})")
     ax.set_title(f"schedule: {len(tasks)} tasks on {len(resources)} resources, makespan "
-                 f"{max(t['end_ns'] for t in tasks) / div:.3g} {unit}")
+                 f"{max(t['end_ns'] for t in tasks) / div:.3g} {unit}" + (f"\n{grouped}" if grouped else ""))
     ax.grid(axis="x", alpha=0.3)
     ax.set_axisbelow(True)
     from matplotlib.patches import Patch

@@ -322,10 +322,10 @@ class NpzArchive:
         self._fh.close()
 
     def check_all(self) -> None:
-        """Check every member's header without inflating its data (a pickled or foreign member is
-        refused even when unused; a huge unused member costs nothing)."""
+        """Check every member's header without inflating its data (a pickled, foreign, encrypted or
+        truncated member is refused even when unused; a huge unused member costs nothing)."""
         for name in self._members:
-            self._guarded(name, lambda member, zi, what: self._header(member, zi, what))
+            self._guarded(name, lambda member, zi, what: self._header(member, zi, what, cap=False))
 
     def array(self, name: str):
         """The array ``name``, its header checked before its data is inflated."""
@@ -350,8 +350,9 @@ class NpzArchive:
                 RuntimeError, OverflowError, TypeError) as exc:
             raise self._fail(f"not a valid .npz file: {what} cannot be read: {exc}") from None
 
-    def _header(self, member, zi: zipfile.ZipInfo, what: str):
-        """``(shape, fortran_order, dtype, count, nbytes)`` of a member, checked."""
+    def _header(self, member, zi: zipfile.ZipInfo, what: str, cap: bool = True):
+        """``(shape, fortran_order, dtype, count, nbytes)`` of a member, checked; ``cap``: refuse
+        more than :data:`MAX_ARRAY_BYTES` (for a member about to be read; an unused one costs nothing)."""
         from numpy.lib import format as npf
 
         version = npf.read_magic(member)
@@ -363,7 +364,7 @@ class NpzArchive:
             raise self._fail("contains pickled (object) arrays, which are not allowed; save numeric arrays only")
         count = math.prod(int(d) for d in shape)
         nbytes = count * dtype.itemsize
-        if nbytes > MAX_ARRAY_BYTES:
+        if cap and nbytes > MAX_ARRAY_BYTES:
             raise self._fail(f"{what} declares shape {list(shape)} ({nbytes} bytes); an array may be at most "
                              f"{MAX_ARRAY_BYTES} bytes")
         header = member.tell()

@@ -369,8 +369,8 @@ class NpzArchive:
                              f"{MAX_ARRAY_BYTES} bytes")
         header = member.tell()
         if header + nbytes != zi.file_size:
-            raise self._fail(f"{what} is truncated or padded: its header declares {nbytes} bytes of data, "
-                             f"the archive stores {zi.file_size - header}")
+            raise self._fail(f"{what} is truncated or padded: its header declares shape {list(shape)} "
+                             f"({nbytes} bytes of data), the archive stores {zi.file_size - header}")
         return shape, fortran, dtype, count, nbytes
 
     def _read_member(self, member, zi: zipfile.ZipInfo, what: str):

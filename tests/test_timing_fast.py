@@ -49,7 +49,7 @@ def both(*args) -> timing.Schedule:
 
 def captured_schedules(monkeypatch, trace, spec, graph) -> list[tuple]:
     """The arguments the cost model passes to the scheduler for one evaluation: one inference, then
-    the same tasks for a stream of inputs (the pipelined throughput, accelsim.schedule.pipeline)."""
+    the same tasks for streams of N/2 and N inputs (the pipelined throughput, accelsim.schedule.pipeline)."""
     calls = []
     real = model.schedule
 
@@ -60,7 +60,7 @@ def captured_schedules(monkeypatch, trace, spec, graph) -> list[tuple]:
     monkeypatch.setattr(model, "schedule", spy)
     model.evaluate(trace, spec, graph)
     monkeypatch.setattr(model, "schedule", real)
-    assert len(calls) == 2 and calls[1][1] == calls[0][1] * PIPELINE_INPUTS
+    assert [c[1] for c in calls] == [calls[0][1] * n for n in (1, PIPELINE_INPUTS // 2, PIPELINE_INPUTS)]
     return calls
 
 
@@ -88,10 +88,10 @@ def test_shipped_examples(monkeypatch, name, arch):
         pytest.skip(f"{name} not generated (scripts/make_{name}.py; hsi_hybrid also looked for in /tmp/hsi_hybrid)")
     job = prepare(str(ROOT / "arch_configs" / f"{arch}.yaml"), str(wl), samples=EXAMPLES[name][1])
     trace = functional_trace(job)
-    args, stream = captured_schedules(monkeypatch, trace, job.spec, job.graph)
+    args, few, many = captured_schedules(monkeypatch, trace, job.spec, job.graph)
     sched = both(*args)
     assert len(sched.rows) > 100 and sched.makespan_ns > 0
-    assert both(*stream).makespan_ns > sched.makespan_ns
+    assert sched.makespan_ns < both(*few).makespan_ns < both(*many).makespan_ns
 
 
 # ---------------------------------------------------------------- random task graphs

@@ -79,11 +79,13 @@ def functional_trace(job: Job, backend: str = "numba", progress: bool = False) -
             bar.close()
 
 
-def cost_and_report(job: Job, trace: Trace, timeline: Optional[str] = None, scheduler: str = "fast") -> dict:
+def cost_and_report(job: Job, trace: Trace, timeline: Optional[str] = None, scheduler: str = "fast",
+                    pipeline: bool = True) -> dict:
     """Energy and latency of ``trace`` on ``job.spec``, as a report.json dict.
     ``timeline``: also write the schedule there as CSV (see :mod:`accelsim.schedule`);
-    ``scheduler``: ``fast`` (the numba model) or ``simpy`` (its specification), the same schedule."""
-    cost = cost_model.evaluate(trace, job.spec, job.graph, job.arch_file, scheduler=scheduler)
+    ``scheduler``: ``fast`` (the numba model) or ``simpy`` (its specification), the same schedule;
+    ``pipeline``: also schedule streams of inputs for the throughput (two more schedules; sweeps skip it)."""
+    cost = cost_model.evaluate(trace, job.spec, job.graph, job.arch_file, scheduler=scheduler, pipeline=pipeline)
     if timeline is not None:
         from accelsim.schedule import timeline_csv
         from accelsim.util.io import atomic_write_text

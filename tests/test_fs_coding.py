@@ -396,3 +396,38 @@ def test_bad_fs_conversion_options_exit_2(tmp_path, capsys, args, flag, fragment
                "-o", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert rc == 2 and flag in err and fragment in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("which", ["conv2d", "conv1d", "conv3d_residual", "reshape_const"])
+def test_converted_onnx_models_equal_the_ann_with_binary_code_activations(which):
+    """--coding fs on the converter's test models (Conv + BatchNorm + MaxPool kept, Clip + AveragePool,
+    a residual Add, Reshape/Gemm): the SNN's readout is the ONNX ANN, evaluated by the same kernels,
+    with every Relu/Clip replaced by the binary code of its pre-activation, bit for bit."""
+    pytest.importorskip("onnx")
+    from accelsim.convert.onnx_graph import read_onnx
+    from accelsim.convert.onnx_import import ConvertOptions, to_snn
+    from tests.test_onnx_convert import MODELS
+
+    K = 6
+    m, shape = MODELS[which]()
+    x = np.random.default_rng(7).random((12,) + shape)
+    b, info = to_snn(read_onnx(m, name=which), x, ConvertOptions(coding="fs", phases=K))
+    g = b.graph()
+    assert g.timesteps == 1 and info["coding"] == "fs" and not info["maxpool_to_avgpool"]
+    assert {n.op for n in g.nodes if n.kind == "neuron"} == {"FS"}
+    tr = simulate(g, Samples(x, None, ""))
+    ann = read_onnx(m, name=which).builder.graph()
+    ops, pops = {}, {}
+    for n in ann.nodes:
+        if n.op in ("Relu", "Clip"):
+            def act(ins, name=n.name, alpha=info["activation_scale"][n.name]):
+                pops[name], out = binary_code(ins[0], alpha, K)   # Clip's ceiling lies above alpha's range
+                return out.reshape(ins[0].shape)
+            ops[n.name] = act
+        else:
+            ops[n.name] = make_executor(ann, n, "numba")
+    ref = interpret(ann, {ann.input.name: x}, ops)[ann.readout.output]
+    np.testing.assert_array_equal(tr.scores, ref.reshape(len(x), -1))
+    for layer in tr.layers:
+        if layer.spiking:
+            np.testing.assert_array_equal(tr.addresses[layer.index].by_neuron[0], pops[layer.neuron.name].sum(axis=0))

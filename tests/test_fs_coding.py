@@ -431,3 +431,15 @@ def test_converted_onnx_models_equal_the_ann_with_binary_code_activations(which)
     for layer in tr.layers:
         if layer.spiking:
             np.testing.assert_array_equal(tr.addresses[layer.index].by_neuron[0], pops[layer.neuron.name].sum(axis=0))
+
+
+def test_pipeline_is_computed_for_a_run_and_skipped_by_sweeps(tmp_path, arch_file):
+    from dataclasses import replace
+
+    from accelsim.simulate import cost_and_report, functional_trace, prepare
+
+    job = prepare(str(arch_file), str(fs_workload(tmp_path, 4)), ["pim.macros=8"])
+    trace = functional_trace(job)
+    full, lean = cost_and_report(job, trace), cost_and_report(replace(job, pipeline=False), trace)
+    assert full["pipeline"]["inputs"] == 8 and lean["pipeline"] is None
+    assert full["per_inference"] == lean["per_inference"] and full["layers"] == lean["layers"]

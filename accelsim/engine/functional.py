@@ -71,6 +71,7 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
     counts = [LayerCounts.zeros(T) for _ in layers]
     cdt = count_dtype(N)
     addresses = [AddressCounts(np.zeros((T, int(np.prod(l.in_shape))), cdt),
+                               np.zeros((T, l.neurons), cdt) if l.spiking else None,
                                np.zeros((T, l.neurons), cdt) if l.spiking else None) for l in layers]
     aux = [_aux_fanout(graph, layer) for layer in layers]
     probes = list(probes)
@@ -102,6 +103,8 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
                 if layer.spiking:
                     cnt.spikes_out[t] += nzo
                     adr.by_neuron[t] += np.count_nonzero(yout.reshape(nb, -1), axis=0).astype(cdt)
+                    current = vals[layer.neuron.inputs[0]].reshape(nb, -1)
+                    adr.active_by_neuron[t] += np.count_nonzero(current, axis=0).astype(cdt)
                 for value, op, fan in ax:
                     m = (vals[value] != 0).reshape(nb, -1)
                     cnt.aux_ops[t] += int(m.sum(axis=0, dtype=np.int64) @ fan) if fan is not None else int(np.count_nonzero(m))

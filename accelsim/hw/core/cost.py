@@ -67,6 +67,9 @@ class CoreActivity:
     depth: np.ndarray           # [T] hops to the farthest destination of any packet at that step
     neurons: np.ndarray         # [cores] neurons of the layer per core (per sample)
     events: np.ndarray          # [T] events (input elements with a count), summed over samples
+    active: Optional[np.ndarray] = None    # [T, cores] neuron updates with a non-zero synaptic input
+    depth_ew: Optional[np.ndarray] = None  # [T] east-west hops of the packet farthest in x at that step
+    depth_ns: Optional[np.ndarray] = None  # [T] north-south hops of the packet farthest in y at that step
 
 
 def route_layer(layer: Layer, adr: AddressCounts, lmap: LayerMap, classes: Optional[EventClasses],
@@ -79,18 +82,24 @@ def route_layer(layer: Layer, adr: AddressCounts, lmap: LayerMap, classes: Optio
     else:
         spikes = np.zeros((T, k), dtype=np.int64)
     neurons = lmap.neurons_per_core if layer.spiking else np.zeros(k, dtype=np.int64)
+    active = np.zeros((T, k), dtype=np.int64)
+    if layer.spiking and lmap.neuron_owner.size and adr.active_by_neuron is not None:
+        active = class_histogram(adr.active_by_neuron, lmap.neuron_owner, k)
     if classes is None:
-        z = np.zeros((T, k), dtype=np.int64)
-        return CoreActivity(z, z, z, z, z, spikes, np.zeros((T, links), np.int64), np.zeros(T, np.int64),
-                            np.zeros(T, np.int64), neurons, np.zeros(T, np.int64))
+        z, zt = np.zeros((T, k), dtype=np.int64), np.zeros(T, np.int64)
+        return CoreActivity(z, z, z, z, z, spikes, np.zeros((T, links), np.int64), zt, zt, neurons, zt,
+                            active, zt, zt)
     h = class_histogram(adr.by_input, classes.of_element, classes.count)
     onehot = np.zeros((classes.count, k), dtype=np.int64)
     onehot[np.arange(classes.count), classes.src] = 1
-    depth = np.where(h > 0, classes.depth[None, :], 0).max(axis=1, initial=0)
+
+    def deepest(per_class: np.ndarray) -> np.ndarray:
+        return np.where(h > 0, per_class[None, :], 0).max(axis=1, initial=0)
     return CoreActivity(
         received=h @ classes.recv, sent=h @ onehot, ops=h @ classes.ops, weight_words=h @ classes.weight_words,
         vmem_words=h @ classes.vmem_words, spikes=spikes, link_flits=(h @ classes.links) * flits_per_packet,
-        router_flits=(h @ classes.routers) * flits_per_packet, depth=depth, neurons=neurons, events=h.sum(axis=1))
+        router_flits=(h @ classes.routers) * flits_per_packet, depth=deepest(classes.depth), neurons=neurons,
+        events=h.sum(axis=1), active=active, depth_ew=deepest(classes.depth_ew), depth_ns=deepest(classes.depth_ns))
 
 
 def _details(act: CoreActivity, N: int, wwords: int, update_words: int, updates: int, cycles: np.ndarray,

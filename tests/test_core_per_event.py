@@ -10,7 +10,8 @@ Network (one sample, x = [1, 1], T = 2, IF neurons, threshold 1, reset by subtra
          -> o0 fires t0 (v 1 -> 0) and t1 (v 2 -> 1), o1 both steps                          (4 spikes)
     fc3: Gemm 3 -> 2 readout (no neurons)
 
-loihi.yaml with ``core.count = 4`` on a 2 x 2 mesh: one layer per core (1024 compartments per core),
+loihi.yaml with ``core.count = 4`` on a 2 x 2 mesh, ``core.min_neurons_per_core = 1024`` (Loihi's compartments
+per core): one layer per core,
 layer i on core i: fc1 on core 0 (x0y0), fc2 on core 1 (x1y0), fc3 on core 2 (x0y1). fc2's packets go
 core 0 -> 1 (one E-W hop), fc3's core 1 -> 0 -> 2 (one E-W and one N-S hop). 1 GHz: 1 ns per cycle.
 """
@@ -33,7 +34,7 @@ from accelsim.workload.builder import WorkloadBuilder
 
 ROOT = Path(__file__).resolve().parent.parent
 LOIHI = ROOT / "arch_configs" / "validation" / "loihi.yaml"
-SMALL = ["core.count=4", "noc.mesh_x=2", "noc.mesh_y=2", "pim.static_input=hold"]
+SMALL = ["core.count=4", "noc.mesh_x=2", "noc.mesh_y=2", "core.min_neurons_per_core=1024", "pim.static_input=hold"]
 
 # Davies et al., IEEE Micro 2018, Table 2 (the values loihi.yaml copies)
 SYN_E, SYN_T = 23.6, 3.5

@@ -64,7 +64,8 @@ def per_event_table_needs_per_event_model(arch: Arch) -> Iterator[Violation]:
     """A ``core.per_event`` table that would be ignored is a mistake, not a setting."""
     c = arch.core
     if c.cost_model != "per_event" and "per_event" in c.model_fields_set:
-        yield ("core.per_event", "(section)", "only applies with core.cost_model: per_event "
+        yield ("core.per_event", c.per_event.model_dump(include=c.per_event.model_fields_set),
+               "only applies with core.cost_model: per_event "
                f"(core.cost_model is {c.cost_model!r})")
 
 

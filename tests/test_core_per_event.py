@@ -174,3 +174,25 @@ def test_bad_per_event_settings_exit_2(workload, tmp_path, capsys, key, value, s
 def test_shipped_configs_keep_the_component_model():
     for path in sorted((ROOT / "arch_configs").glob("*.yaml")):
         assert load_arch(path).arch.core.cost_model == "components", path.name
+
+
+def test_same_counts_as_the_component_model_on_digits():
+    """One trace priced both ways: the per-event model prices the component model's exact routed counts
+    (synaptic ops, spikes, link crossings = E-W + N-S hops), and its figures are reproducible bit for bit."""
+    arch = str(ROOT / "arch_configs" / "ace_snn_pim.yaml")
+    spread = ["core.min_neurons_per_core=1"]  # every layer over all 16 cores of the 4 x 4 mesh: N-S hops too
+    job = prepare(arch, str(ROOT / "workloads" / "digits" / "workload.json"), spread, samples=40)
+    trace = functional_trace(job)
+    comp = model.evaluate(trace, job.spec, job.graph)
+    ev_job = prepare(arch, str(ROOT / "workloads" / "digits" / "workload.json"), spread + ["core.cost_model=per_event"],
+                     samples=40)
+    ev = model.evaluate(trace, ev_job.spec, ev_job.graph)
+    again = model.evaluate(functional_trace(ev_job), ev_job.spec, ev_job.graph)
+    for c, e in zip(comp.layers[1:], ev.layers[1:]):
+        assert e.info["synaptic_ops"] == c.info["synaptic_ops"] and e.info["spikes_emitted"] == c.info["spikes_emitted"]
+        assert e.info["hops_ew"] + e.info["hops_ns"] == c.info["noc_link_flits"]  # one 32-bit flit per packet
+        assert e.energy_pj["core.synop"] == pytest.approx(c.info["synaptic_ops"] * SYN_E, rel=1e-12)
+    assert sum(l.info["hops_ns"] for l in ev.layers[1:]) > 0 and sum(l.info["hops_ew"] for l in ev.layers[1:]) > 0
+    assert [l.energy_pj for l in again.layers] == [l.energy_pj for l in ev.layers]
+    assert again.makespan_ns == ev.makespan_ns and again.schedule.rows == ev.schedule.rows
+    assert sum(ev.breakdown().values()) == pytest.approx(ev.energy_pj, rel=1e-12)

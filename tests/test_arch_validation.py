@@ -255,10 +255,6 @@ def test_unknown_enum_value(tiny_arch_dict, write_arch, expect_problem, key, val
 
 RULE_CASES = {
     # rule: (changes that break it, path, message, changes right at the boundary that pass)
-    "per_event_table_needs_per_event_model": (
-        {("core", "per_event"): {"synop_energy_pj": 1.5}}, "core.per_event",
-        "only applies with core.cost_model: per_event (core.cost_model is 'components')",
-        {("core", "cost_model"): "per_event"}),  # with a table: arch_configs/validation/*.yaml
     "mesh_holds_all_cores": (
         {("core", "count"): 3}, "core.count", "must be at most noc.mesh_x * noc.mesh_y = 2",
         {("core", "count"): 2}),

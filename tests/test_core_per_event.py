@@ -152,10 +152,14 @@ def test_phases_and_barrier_energy_scale(workload, loihi):
     assert cost.energy_pj == pytest.approx(base.energy_pj + 40.0 - 4 * NS_E, rel=1e-12)
 
 
-def test_a_per_event_table_without_the_per_event_model_is_an_error(workload):
-    with pytest.raises(InputError) as err:
-        prepare(str(LOIHI), workload, SMALL + ["core.cost_model=components"])
-    assert "core.per_event" in str(err.value) and "only applies with core.cost_model: per_event" in str(err.value)
+def test_the_table_is_unused_under_the_component_model(workload):
+    """Like the pim section of a digital-only file, core.per_event is ignored under core.cost_model:
+    components (so one sweep can compare the two models on one file)."""
+    job = prepare(str(LOIHI), workload, SMALL + ["core.cost_model=components"])
+    cost = model.evaluate(functional_trace(job), job.spec, job.graph)
+    keys = {k for l in cost.layers for k in l.energy_pj}
+    assert {"core.vmem", "core.weight_sram", "leakage.sram"} <= keys
+    assert not keys & {"core.synop", "core.neuron_active", "noc.hop_ew", "leakage.core"}
 
 
 @pytest.mark.parametrize("key, value, says", [

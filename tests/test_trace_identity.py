@@ -38,7 +38,7 @@ BASES = {
     "pim": {},
     "pim-calibrated": {"pim.adc_range": "calibrated", "pim.adc_clip_ratio": 0.8},
     "digital": {"pim.enabled": False},
-    "per-event": {"core.cost_model": "per_event"},   # core.per_event.* apply only here
+    "per-event": {"core.cost_model": "per_event"},   # core.per_event.* are read only here
 }
 # fields whose type has no generic change: a valid other value
 EXPLICIT = {"tech.overrides": [{"vdd_v": 1.0}], "baselines.precisions": [[16], ["fp16"]]}

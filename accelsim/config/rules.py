@@ -60,15 +60,6 @@ def sram_word_holds_a_weight_and_a_membrane(arch: Arch) -> Iterator[Violation]:
                f"must be at least core.vmem_bits = {c.vmem_bits} (whole membranes per SRAM word)")
 
 
-def per_event_table_needs_per_event_model(arch: Arch) -> Iterator[Violation]:
-    """A ``core.per_event`` table that would be ignored is a mistake, not a setting."""
-    c = arch.core
-    if c.cost_model != "per_event" and "per_event" in c.model_fields_set:
-        yield ("core.per_event", c.per_event.model_dump(include=c.per_event.model_fields_set),
-               "only applies with core.cost_model: per_event "
-               f"(core.cost_model is {c.cost_model!r})")
-
-
 ARCH_RULES = (
     mesh_holds_all_cores,
     sram_word_holds_a_weight_and_a_membrane,
@@ -76,5 +67,4 @@ ARCH_RULES = (
     signed_weights_need_two_bits,
     differential_needs_even_columns,
     clip_ratio_needs_calibrated_range,
-    per_event_table_needs_per_event_model,
 )

@@ -245,7 +245,8 @@ class CoreEngine(Engine):
     def info(self, run: CostRun) -> dict:
         st: CoreRun = run.state[self.name]
         core, noc = run.spec.arch.core, run.spec.arch.noc
-        return {"partition": core.partition, "cores": core.count, "mesh": [noc.mesh_x, noc.mesh_y],
+        return {"core_cost_model": core.cost_model, "partition": core.partition, "cores": core.count,
+                "mesh": [noc.mesh_x, noc.mesh_y],
                 **st.placement.info(), **run.trace.derived(vmem_occupancy, VmemParams.of(core))}
 
 

@@ -29,9 +29,9 @@ class PerEventConfig(BaseModel):
                                              "that step; default Loihi Table 2")
     neuron_inactive_time_ns: float = Field(5.3, ge=0, description="per inactive neuron update; default Loihi "
                                            "Table 2")
-    spike_energy_pj: float = Field(1.7, ge=0, description="per spike message a core sends (one per packet "
-                                   "injected, delivery within the tile); default Loihi Table 2 within-tile spike")
-    spike_time_ns: float = Field(2.1, ge=0, description="per spike message sent, serial in the sending core; "
+    spike_energy_pj: float = Field(1.7, ge=0, description="per spike a neuron generates (its message, delivered "
+                                   "within the tile; hops are extra); default Loihi Table 2 within-tile spike")
+    spike_time_ns: float = Field(2.1, ge=0, description="per spike generated, serial in the core of the neuron; "
                                  "default Loihi Table 2 within-tile spike latency")
     hop_ew_energy_pj: float = Field(3.0, ge=0, description="per packet per east-west mesh hop; default Loihi "
                                     "Table 2")

@@ -75,8 +75,9 @@ def test_counts_and_active_neurons(loihi):
     a0, a1, a2 = core_activities(trace, job.graph, job.spec.arch.core, job.spec.arch.noc)
     assert a0.active[:, 0].tolist() == [3, 3] and a0.neurons.tolist() == [4, 0, 0, 0]
     assert a1.ops[:, 1].tolist() == [6, 9] and a1.sent[:, 0].tolist() == [2, 3]
-    assert a1.depth_ew.tolist() == [1, 1] and a1.depth_ns.tolist() == [0, 0]
-    assert a2.ops[:, 2].tolist() == [4, 4] and a2.depth_ew.tolist() == [1, 1] and a2.depth_ns.tolist() == [1, 1]
+    # reach: per east-west distance (0, 1) the largest north-south distance of a destination (-1: none)
+    assert a1.reach.tolist() == [[-1, 0], [-1, 0]]                   # core 0 -> 1: one column east
+    assert a2.ops[:, 2].tolist() == [4, 4] and a2.reach.tolist() == [[-1, 1], [-1, 1]]  # core 1 -> 2
 
 
 def test_every_per_event_energy(loihi):
@@ -200,3 +201,30 @@ def test_same_counts_as_the_component_model_on_digits():
     assert [l.energy_pj for l in again.layers] == [l.energy_pj for l in ev.layers]
     assert again.makespan_ns == ev.makespan_ns and again.schedule.rows == ev.schedule.rows
     assert sum(ev.breakdown().values()) == pytest.approx(ev.energy_pj, rel=1e-12)
+
+
+def test_hop_latency_is_the_slowest_destination_exactly():
+    """A multicast to (2, 0) and (0, 1) from (0, 0): 2 E-W hops or 1 N-S hop, not both (8.2 ns, not 14.7);
+    and on random meshes and destination sets the reach frontier gives the brute-force maximum."""
+    from types import SimpleNamespace
+
+    from accelsim.config.per_event import PerEventConfig
+    from accelsim.hw.core.per_event import noc_latency_cycles
+    from accelsim.hw.noc import Mesh
+
+    pe = PerEventConfig(barrier_time_ns=0.0)
+    mesh = Mesh(3, 3)
+    reach = mesh.reach(0, [2, 3])
+    assert reach == [1, -1, 0]
+    assert noc_latency_cycles(pe, SimpleNamespace(reach=np.array([reach])), 0.1).tolist() == [82]
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        mesh = Mesh(int(rng.integers(1, 7)), int(rng.integers(1, 7)))
+        src = int(rng.integers(mesh.nodes))
+        dests = rng.choice(mesh.nodes, size=int(rng.integers(1, mesh.nodes + 1)), replace=False).tolist()
+        t_ew, t_ns = rng.uniform(0.1, 10, size=2)
+        pe = PerEventConfig(hop_ew_time_ns=float(t_ew), hop_ns_time_ns=float(t_ns), barrier_time_ns=0.0)
+        brute = max(abs(mesh.coord(src)[0] - mesh.coord(d)[0]) * t_ew + abs(mesh.coord(src)[1] - mesh.coord(d)[1]) * t_ns
+                    for d in dests)
+        got = noc_latency_cycles(pe, SimpleNamespace(reach=np.array([mesh.reach(src, dests)])), 1e-3)[0]
+        assert got == math.ceil(round(brute / 1e-3, 9))

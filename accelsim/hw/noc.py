@@ -67,14 +67,17 @@ class Mesh:
         (sx, sy), (dx, dy) = self.coord(src), self.coord(dst)
         return abs(sx - dx) + abs(sy - dy)
 
-    def extent(self, src: int, dests: Iterable[int]) -> tuple[int, int]:
-        """(largest east-west, largest north-south hop count from ``src`` to any of ``dests``)."""
+    def reach(self, src: int, dests: Iterable[int]) -> list[int]:
+        """Per east-west distance ``k`` (0 .. x-1), the largest north-south distance from ``src`` of a
+        destination ``k`` columns away (-1: none). The farthest-hop latency of any weighting of the two
+        directions is a maximum over this frontier."""
         sx, sy = self.coord(src)
-        ew = ns = 0
+        far = [-1] * self.x
         for d in dests:
             dx, dy = self.coord(d)
-            ew, ns = max(ew, abs(sx - dx)), max(ns, abs(sy - dy))
-        return ew, ns
+            k = abs(sx - dx)
+            far[k] = max(far[k], abs(sy - dy))
+        return far
 
     def multicast(self, src: int, dests: Iterable[int]) -> tuple[list[int], int]:
         """(sorted links of the XY multicast tree from ``src`` to ``dests``, its depth in hops)."""

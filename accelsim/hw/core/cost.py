@@ -68,8 +68,8 @@ class CoreActivity:
     neurons: np.ndarray         # [cores] neurons of the layer per core (per sample)
     events: np.ndarray          # [T] events (input elements with a count), summed over samples
     active: Optional[np.ndarray] = None    # [T, cores] neuron updates with a non-zero synaptic input
-    depth_ew: Optional[np.ndarray] = None  # [T] east-west hops of the packet farthest in x at that step
-    depth_ns: Optional[np.ndarray] = None  # [T] north-south hops of the packet farthest in y at that step
+    reach: Optional[np.ndarray] = None     # [T, mesh_x] per east-west distance, the largest north-south
+                                           # distance of any destination of that step's packets (-1: none)
 
 
 def route_layer(layer: Layer, adr: AddressCounts, lmap: LayerMap, classes: Optional[EventClasses],
@@ -88,18 +88,18 @@ def route_layer(layer: Layer, adr: AddressCounts, lmap: LayerMap, classes: Optio
     if classes is None:
         z, zt = np.zeros((T, k), dtype=np.int64), np.zeros(T, np.int64)
         return CoreActivity(z, z, z, z, z, spikes, np.zeros((T, links), np.int64), zt, zt, neurons, zt,
-                            active, zt, zt)
+                            active, None)
     h = class_histogram(adr.by_input, classes.of_element, classes.count)
     onehot = np.zeros((classes.count, k), dtype=np.int64)
     onehot[np.arange(classes.count), classes.src] = 1
 
-    def deepest(per_class: np.ndarray) -> np.ndarray:
-        return np.where(h > 0, per_class[None, :], 0).max(axis=1, initial=0)
+    depth = np.where(h > 0, classes.depth[None, :], 0).max(axis=1, initial=0)
+    reach = np.stack([classes.reach[h[t] > 0].max(axis=0, initial=-1) for t in range(T)])
     return CoreActivity(
         received=h @ classes.recv, sent=h @ onehot, ops=h @ classes.ops, weight_words=h @ classes.weight_words,
         vmem_words=h @ classes.vmem_words, spikes=spikes, link_flits=(h @ classes.links) * flits_per_packet,
-        router_flits=(h @ classes.routers) * flits_per_packet, depth=deepest(classes.depth), neurons=neurons,
-        events=h.sum(axis=1), active=active, depth_ew=deepest(classes.depth_ew), depth_ns=deepest(classes.depth_ns))
+        router_flits=(h @ classes.routers) * flits_per_packet, depth=depth, neurons=neurons,
+        events=h.sum(axis=1), active=active, reach=reach)
 
 
 def _details(act: CoreActivity, N: int, wwords: int, update_words: int, updates: int, cycles: np.ndarray,

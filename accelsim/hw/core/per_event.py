@@ -28,9 +28,10 @@ The NoC transfer of a layer's step keeps the link occupancy of the component mod
 
     ceil((X_t · t_hop_ew + Y_t · t_hop_ns + t_barrier) / clock_ns) cycles
 
-with ``X_t``, ``Y_t`` the largest east-west and north-south hop counts of any packet
-at that step (exact when one packet is farthest in both directions, as on a 1-D
-mesh; otherwise an upper bound) and one time-step barrier per layer and step.
+with ``X_t · t_hop_ew + Y_t · t_hop_ns`` the largest over the destinations of every
+packet at that step (exact: the routed counts keep, per east-west distance, the
+largest north-south one, ``CoreActivity.reach``) and one time-step barrier per
+layer and step.
 Pooling and residual-add operations have no per-event price (Loihi has none) and
 are not charged.
 """
@@ -147,6 +148,9 @@ def per_event_layer_cost(pe: PerEventConfig, core: CoreConfig, noc: NocConfig, d
 
 
 def noc_latency_cycles(pe: PerEventConfig, act: CoreActivity, clock_ns: float) -> np.ndarray:
-    """[T] latency of each step's NoC hand-off: the farthest hops plus the time-step barrier."""
-    ns = act.depth_ew * pe.hop_ew_time_ns + act.depth_ns * pe.hop_ns_time_ns + pe.barrier_time_ns
-    return whole_cycles(ns, clock_ns)
+    """[T] latency of each step's NoC hand-off: the slowest packet's hops plus the time-step barrier.
+
+    ``max over (k, m) of the reach frontier of k · t_hop_ew + m · t_hop_ns`` (0 without packets)."""
+    k = np.arange(act.reach.shape[1])
+    hops = np.where(act.reach >= 0, k[None, :] * pe.hop_ew_time_ns + act.reach * pe.hop_ns_time_ns, 0.0)
+    return whole_cycles(hops.max(axis=1, initial=0.0) + pe.barrier_time_ns, clock_ns)

@@ -134,8 +134,7 @@ class EventClasses:
     links: np.ndarray         # [C, links] 1 where the packet crosses the link
     routers: np.ndarray       # [C] router traversals per packet (0: stays on its core)
     depth: np.ndarray         # [C] hops to the farthest destination
-    depth_ew: np.ndarray      # [C] east-west hops to the destination farthest in x
-    depth_ns: np.ndarray      # [C] north-south hops to the destination farthest in y
+    reach: np.ndarray         # [C, mesh_x] per east-west distance, the largest north-south one (-1: none)
 
     @property
     def count(self) -> int:
@@ -151,13 +150,13 @@ def event_classes(prof: Profiles, src_of_element: np.ndarray, mesh: Mesh, cores:
     links = np.zeros((uniq.size, mesh.links), dtype=np.int64)
     routers = np.zeros(uniq.size, dtype=np.int64)
     depth = np.zeros(uniq.size, dtype=np.int64)
-    depth_xy = np.zeros((uniq.size, 2), dtype=np.int64)
+    reach = np.full((uniq.size, mesh.x), -1, dtype=np.int64)
     for c in range(uniq.size):
         dests = np.nonzero(recv[c])[0].tolist()
         tree, dep = mesh.multicast(int(src[c]), dests)
         links[c, tree] = 1
         routers[c] = len(tree) + 1 if tree else 0
         depth[c] = dep
-        depth_xy[c] = mesh.extent(int(src[c]), dests)
+        reach[c] = mesh.reach(int(src[c]), dests)
     return EventClasses(inv.reshape(-1).astype(np.int64), src.astype(np.int64), ops, ww, vw, recv, links,
-                        routers, depth, depth_xy[:, 0], depth_xy[:, 1])
+                        routers, depth, reach)

@@ -28,7 +28,8 @@ from accelsim.config.loader import load_arch
 from accelsim.cost import model
 from accelsim.errors import InputError
 from accelsim.hw.builtin import first_layer_synaptic_cost
-from accelsim.hw.core.engine import core_activities
+from accelsim.hw.core.engine import active_per_core, core_activities
+from accelsim.hw.core.params import MappingParams
 from accelsim.simulate import functional_trace, prepare
 from accelsim.workload.builder import WorkloadBuilder
 
@@ -73,7 +74,9 @@ def test_counts_and_active_neurons(loihi):
     assert trace.addresses[1].by_neuron.tolist() == [[1, 1, 0], [1, 1, 0]]
     assert trace.addresses[1].active_by_neuron.tolist() == [[1, 1, 0], [1, 1, 0]]
     a0, a1, a2 = core_activities(trace, job.graph, job.spec.arch.core, job.spec.arch.noc)
-    assert a0.active[:, 0].tolist() == [3, 3] and a0.neurons.tolist() == [4, 0, 0, 0]
+    active = active_per_core(trace, MappingParams.of(job.spec.arch.core))
+    assert active[0][:, 0].tolist() == [3, 3] and a0.neurons.tolist() == [4, 0, 0, 0]
+    assert active[1][:, 1].tolist() == [2, 2] and not active[2].any()
     assert a1.ops[:, 1].tolist() == [6, 9] and a1.sent[:, 0].tolist() == [2, 3]
     # reach: per east-west distance (0, 1) the largest north-south distance of a destination (-1: none)
     assert a1.reach.tolist() == [[-1, 0], [-1, 0]]                   # core 0 -> 1: one column east
@@ -228,3 +231,17 @@ def test_hop_latency_is_the_slowest_destination_exactly():
                     for d in dests)
         got = noc_latency_cycles(pe, SimpleNamespace(reach=np.array([mesh.reach(src, dests)])), 1e-3)[0]
         assert got == math.ceil(round(brute / 1e-3, 9))
+
+
+def test_class_reach_equals_the_mesh_reference():
+    from accelsim.hw.core.routes import class_reach
+    from accelsim.hw.noc import Mesh
+
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        mesh = Mesh(int(rng.integers(1, 7)), int(rng.integers(1, 7)))
+        C = int(rng.integers(1, 20))
+        src = rng.integers(mesh.nodes, size=C)
+        recv = (rng.random((C, mesh.nodes)) < 0.3).astype(np.int64)
+        want = [mesh.reach(int(s), np.nonzero(r)[0].tolist()) for s, r in zip(src, recv)]
+        assert class_reach(src, recv, mesh).tolist() == want

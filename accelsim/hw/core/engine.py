@@ -25,7 +25,7 @@ from accelsim.config.arch import Arch, CoreConfig, NocConfig
 from accelsim.config.loader import ArchSpec
 from accelsim.engine.lower import Layer
 from accelsim.engine.trace import LayerCounts, Trace
-from accelsim.hw.core.cost import CoreActivity, route_layer, spike_layer_cost
+from accelsim.hw.core.cost import CoreActivity, active_updates, route_layer, spike_layer_cost
 from accelsim.hw.core.per_event import noc_latency_cycles, per_event_layer_cost, static_energy_pj
 from accelsim.hw.core.first_layer import DigitalExec, core_first_layer_cost
 from accelsim.hw.core.mapping import LayerMap, global_owner, map_layer, producers, source_cores
@@ -85,6 +85,12 @@ def routed(trace: Trace, p: RoutingParams, g: GraphKey) -> list[CoreActivity]:
             classes = event_classes(prof, source_cores(gid, owners), p.mesh, p.mapping.cores)
         acts.append(route_layer(layer, adr, lmap, classes, p.flits_per_packet, p.mesh.links))
     return acts
+
+
+def active_per_core(trace: Trace, p: MappingParams) -> list[np.ndarray]:
+    """Every layer's active neuron updates per step and core (read by the per-event model only)."""
+    maps = trace.derived(layer_maps, p)
+    return [active_updates(l, adr, maps[l.name]) for l, adr in zip(trace.layers, trace.addresses)]
 
 
 def sources(trace: Trace, g: GraphKey) -> list[tuple[int, ...]]:
@@ -180,8 +186,9 @@ class CoreEngine(Engine):
         a = run.spec.arch
         streamed = layer.name in st.placement.streamed
         if a.core.cost_model == "per_event":
+            active = run.trace.derived(active_per_core, MappingParams.of(a.core))[layer.index]
             return per_event_layer_cost(a.core.per_event, a.core, a.noc, st.dram, layer, st.acts[layer.index],
-                                        run.samples, run.timesteps, a.clock_ns, streamed=streamed)
+                                        active, run.samples, run.timesteps, a.clock_ns, streamed=streamed)
         return spike_layer_cost(run.spec.tech, a.core, a.noc, a.memory, layer, counts, st.acts[layer.index],
                                 run.samples, run.timesteps, streamed=streamed, integrate_input=layer.first_layer)
 

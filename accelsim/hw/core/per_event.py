@@ -94,13 +94,11 @@ def hop_packets(act: CoreActivity, flits_per_packet: int) -> tuple[int, int]:
     return int(per_link[ew].sum()) // flits_per_packet, int(per_link[~ew].sum()) // flits_per_packet
 
 
-def layer_counts(layer: Layer, act: CoreActivity, N: int, T: int, flits_per_packet: int,
+def layer_counts(layer: Layer, act: CoreActivity, active_td: np.ndarray, N: int, T: int, flits_per_packet: int,
                  routed: bool) -> EventCounts:
-    """The layer's events per inference."""
-    if act.active is None:
-        raise ValueError(f"layer {layer.name}: the trace has no active-neuron counts (per-event model)")
+    """The layer's events per inference (``active_td``: active neuron-steps [T, cores])."""
     phases = layer.neuron.spec.phases if layer.spiking else 0
-    active = int(act.active.sum())
+    active = int(active_td.sum())
     ew, ns = hop_packets(act, flits_per_packet)
     return EventCounts(
         synops=int(act.ops.sum()) / N, active_updates=phases * active / N,
@@ -109,12 +107,13 @@ def layer_counts(layer: Layer, act: CoreActivity, N: int, T: int, flits_per_pack
 
 
 def per_event_layer_cost(pe: PerEventConfig, core: CoreConfig, noc: NocConfig, dram: Dram, layer: Layer,
-                         act: CoreActivity, N: int, T: int, clock_ns: float,
+                         act: CoreActivity, active: np.ndarray, N: int, T: int, clock_ns: float,
                          streamed: bool = False) -> tuple[LayerCost, np.ndarray, np.ndarray]:
-    """Energy of ``layer`` on the cores per inference, task cycles [T, cores] and DRAM bits [T, cores]."""
+    """Energy of ``layer`` on the cores per inference, task cycles [T, cores] and DRAM bits [T, cores]
+    (``active``: its active neuron-steps per step and core, :func:`.cost.active_updates`)."""
     F = cdiv(core.fifo_word_bits, noc.flit_bits)
     routed = not layer.first_layer
-    n = layer_counts(layer, act, N, T, F, routed)
+    n = layer_counts(layer, act, active, N, T, F, routed)
     energy = event_energy_pj(pe, n)
     word = core.sram_word_bits
     if streamed:
@@ -122,8 +121,8 @@ def per_event_layer_cost(pe: PerEventConfig, core: CoreConfig, noc: NocConfig, d
 
     phases = layer.neuron.spec.phases if layer.spiking else 0
     n_d = act.neurons
-    inactive = n_d[None, :] * N - act.active
-    ns = (act.ops * pe.synop_time_ns + phases * (act.active * pe.neuron_active_time_ns
+    inactive = n_d[None, :] * N - active
+    ns = (act.ops * pe.synop_time_ns + phases * (active * pe.neuron_active_time_ns
                                                  + inactive * pe.neuron_inactive_time_ns)
           + act.spikes * pe.spike_time_ns) / N
     busy = (n_d[None, :] > 0) | (act.received > 0)
@@ -139,7 +138,7 @@ def per_event_layer_cost(pe: PerEventConfig, core: CoreConfig, noc: NocConfig, d
         "per_core": {
             "neurons": n_d.tolist(),
             "synaptic_ops": (act.ops.sum(axis=0) / N).tolist(),
-            "neuron_updates_active": (phases * act.active.sum(axis=0) / N).tolist(),
+            "neuron_updates_active": (phases * active.sum(axis=0) / N).tolist(),
             "spikes": (act.spikes.sum(axis=0) / N).tolist(),
             "task_cycles": cycles.sum(axis=0).tolist(),
         },

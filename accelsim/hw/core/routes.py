@@ -150,13 +150,19 @@ def event_classes(prof: Profiles, src_of_element: np.ndarray, mesh: Mesh, cores:
     links = np.zeros((uniq.size, mesh.links), dtype=np.int64)
     routers = np.zeros(uniq.size, dtype=np.int64)
     depth = np.zeros(uniq.size, dtype=np.int64)
-    reach = np.full((uniq.size, mesh.x), -1, dtype=np.int64)
     for c in range(uniq.size):
-        dests = np.nonzero(recv[c])[0].tolist()
-        tree, dep = mesh.multicast(int(src[c]), dests)
+        tree, dep = mesh.multicast(int(src[c]), np.nonzero(recv[c])[0].tolist())
         links[c, tree] = 1
         routers[c] = len(tree) + 1 if tree else 0
         depth[c] = dep
-        reach[c] = mesh.reach(int(src[c]), dests)
     return EventClasses(inv.reshape(-1).astype(np.int64), src.astype(np.int64), ops, ww, vw, recv, links,
-                        routers, depth, reach)
+                        routers, depth, class_reach(src, recv, mesh))
+
+
+def class_reach(src: np.ndarray, recv: np.ndarray, mesh: Mesh) -> np.ndarray:
+    """[C, mesh.x]: :meth:`Mesh.reach` of every class (source ``src[c]``, destinations ``recv[c] > 0``)."""
+    cores = np.arange(recv.shape[1])
+    hx = np.abs(src[:, None] % mesh.x - cores[None, :] % mesh.x)
+    hy = np.abs(src[:, None] // mesh.x - cores[None, :] // mesh.x)
+    dest = recv > 0
+    return np.stack([np.where(dest & (hx == k), hy, -1).max(axis=1, initial=-1) for k in range(mesh.x)], axis=1)

@@ -87,7 +87,6 @@ def route_layer(layer: Layer, adr: AddressCounts, lmap: LayerMap, classes: Optio
     h = class_histogram(adr.by_input, classes.of_element, classes.count)
     onehot = np.zeros((classes.count, k), dtype=np.int64)
     onehot[np.arange(classes.count), classes.src] = 1
-
     depth = np.where(h > 0, classes.depth[None, :], 0).max(axis=1, initial=0)
     reach = np.stack([classes.reach[h[t] > 0].max(axis=0, initial=-1) for t in range(T)])
     return CoreActivity(

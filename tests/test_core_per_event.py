@@ -245,3 +245,20 @@ def test_class_reach_equals_the_mesh_reference():
         recv = (rng.random((C, mesh.nodes)) < 0.3).astype(np.int64)
         want = [mesh.reach(int(s), np.nonzero(r)[0].tolist()) for s, r in zip(src, recv)]
         assert class_reach(src, recv, mesh).tolist() == want
+
+
+def test_truenorth_yaml_on_the_hand_worked_network(workload):
+    """truenorth.yaml through the whole simulator: 23 synaptic ops at 1.530 pJ, 13 hops at 2.3 pJ, static
+    power over the delay; the 1 ms tick makes each layer hand-off one tick: 2 steps + 2 routed layers - 1
+    = 3 ticks of delay (plus the sub-microsecond core work)."""
+    tn = ROOT / "arch_configs" / "validation" / "truenorth.yaml"
+    job = prepare(str(tn), workload, SMALL)
+    cost = model.evaluate(functional_trace(job), job.spec, job.graph)
+    pe = job.spec.arch.core.per_event
+    total = lambda key: sum(l.energy_pj.get(key, 0.0) for l in cost.layers)  # noqa: E731
+    assert total("core.synop") == pytest.approx(23 * 1.530, rel=1e-12)
+    assert total("noc.hop_ew") + total("noc.hop_ns") == pytest.approx(13 * 2.3, rel=1e-12)
+    assert total("leakage.core") == pytest.approx(4 * pe.static_power_uw_per_core * cost.makespan_ns * 1e-3, rel=1e-12)
+    assert {k for l in cost.layers for k, v in l.energy_pj.items() if v and not k.startswith(("core.mac", "core.buffer",
+            "core.weight_sram"))} == {"core.synop", "noc.hop_ew", "noc.hop_ns", "leakage.core"}
+    assert 3e6 < cost.makespan_ns < 3e6 + 1e4

@@ -35,6 +35,7 @@ class Job:
     arch_file: str
     workload_file: str
     inputs_label: str
+    pipeline: bool = True  # also schedule streams of inputs for the throughput (sweeps turn it off)
 
 
 def prepare(arch_file: str, workload_file: str, sets: Iterable[str | tuple] = (), samples: Optional[int] = None,
@@ -83,9 +84,11 @@ def functional_trace(job: Job, backend: str = "numba", progress: bool = False) -
 def cost_and_report(job: Job, trace: Trace, timeline: Optional[str] = None, scheduler: str = "fast") -> dict:
     """Energy and latency of ``trace`` on ``job.spec``, as a report.json dict.
     ``timeline``: also write the schedule there as CSV (see :mod:`accelsim.schedule`);
-    ``scheduler``: ``fast`` (the numba model) or ``simpy`` (its specification), the same schedule."""
+    ``scheduler``: ``fast`` (the numba model) or ``simpy`` (its specification), the same schedule.
+    ``job.pipeline``: also schedule streams of inputs for the throughput (two more schedules; sweeps skip it)."""
     try:
-        cost = cost_model.evaluate(trace, job.spec, job.graph, job.arch_file, scheduler=scheduler)
+        cost = cost_model.evaluate(trace, job.spec, job.graph, job.arch_file, scheduler=scheduler,
+                                   pipeline=job.pipeline)
     except InputError as exc:  # a limit found while costing: name the architecture file
         raise InputError([replace(p, file=p.file or job.arch_file) for p in exc.problems]) from None
     except (OverflowError, ZeroDivisionError, ValueError) as exc:  # bounds should make this unreachable

@@ -104,7 +104,7 @@ def _layer_block(graph, layer, counts, addresses, arch, N: int, T: int) -> dict[
         "Footprint": int(-(-int(w.size) * _stored_bits(layer, arch) // 8)) + 4 * (bias + _neuron_params(graph, layer)),
     }
     if layer.spiking:
-        spikes = float(counts.spikes_out.sum())
+        spikes = float(counts.nonzero_out.sum())   # NeuroBench: non-zero activations
         updates = float(counts.membrane_updates.sum()) if counts.membrane_updates is not None else 0.0
         ops = _neuron_ops(graph, layer)
         block["ActivationSparsity"] = 1.0 - spikes / (layer.neurons * T * N)
@@ -125,7 +125,7 @@ def neurobench_block(graph, trace, arch) -> Optional[dict[str, Any]]:
               for l, c, a in zip(trace.layers, trace.counts, trace.addresses)}
     spiking = [(l, c) for l, c in zip(trace.layers, trace.counts) if l.spiking]
     total_out = sum(l.neurons * T * N for l, _ in spiking)
-    sparsity = 1.0 - sum(float(c.spikes_out.sum()) for _, c in spiking) / total_out if total_out else None
+    sparsity = 1.0 - sum(float(c.nonzero_out.sum()) for _, c in spiking) / total_out if total_out else None
     nops = [b["NeuronOperations"] for b in layers.values() if b.get("NeuronOperations")]
     per = {
         "SynapticOperations": {k: sum(b["SynapticOperations"][k] for b in layers.values())

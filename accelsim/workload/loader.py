@@ -67,9 +67,15 @@ def referenced_names(spec: WorkloadSpec) -> set[str]:
     for nd in spec.nodes:
         names.update(nd.inputs)
         names.update(nd.outputs)
-        for v in nd.attrs.values():
+        stack = list(nd.attrs.values())
+        while stack:   # names may sit in lists (e.g. one tensor per phase)
+            v = stack.pop()
             if isinstance(v, str):
                 names.add(v)
+            elif isinstance(v, (list, tuple)):
+                stack.extend(v)
+            elif isinstance(v, dict):
+                stack.extend(v.values())
     return names
 
 

@@ -193,7 +193,9 @@ def test_no_input_crashes_or_exhausts(data):
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
             code = main(["run", str(Path(d) / "arch.yaml"), str(folder / "workload.json"), "-o", str(out), "-q",
                          *sets])
-        assert time.process_time() - t0 < 5.0
+        cpu = time.process_time() - t0
+        # bad input fails fast; a valid input may ask for real work (--set workload.timesteps=15070)
+        assert cpu < (5.0 if code == 2 else 120.0), (code, cpu)
         COUNT["cases"] += 1
         assert code in (0, 2), err.getvalue()
         assert "Traceback" not in err.getvalue()

@@ -73,6 +73,12 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
     addresses = [AddressCounts(np.zeros((T, int(np.prod(l.in_shape))), cdt),
                                np.zeros((T, l.neurons), cdt) if l.spiking else None) for l in layers]
     aux = [_aux_fanout(graph, layer) for layer in layers]
+    # neuron executors that count fixed-point overflow events (take_overflows(): events since the last call)
+    counting = [execs[l.neuron.name] if l.neuron is not None and hasattr(execs[l.neuron.name], "take_overflows")
+                else None for l in layers]
+    for cnt, ex in zip(counts, counting):
+        if ex is not None:
+            cnt.overflows = np.zeros(T, dtype=np.int64)
     probes = list(probes)
     ncls = graph.num_classes
     scores_all = np.zeros((N, ncls))
@@ -107,6 +113,9 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
                     cnt.aux_ops[t] += int(m.sum(axis=0, dtype=np.int64) @ fan) if fan is not None else int(np.count_nonzero(m))
                 for probe in probes:
                     probe(layer, t, start, xin, yout)
+            for cnt, ex in zip(counts, counting):
+                if ex is not None:
+                    cnt.overflows[t] += ex.take_overflows()
             scores += vals[readout.output].reshape(nb, -1)
             if correct is not None:
                 correct[t] += int(np.sum(np.argmax(scores, axis=1) == samples.y[start:start + nb]))

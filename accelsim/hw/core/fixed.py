@@ -1,0 +1,162 @@
+"""Bit-true executors of the spike cores (``core.numerics: fixed``, docs/numerics.md).
+
+Per layer the cores hold (:class:`LayerFormat`):
+
+* weights at ``core.weight_bits``, symmetric with one scale per layer (per tensor):
+  ``s_w = max|w| / (2^(b-1) - 1)``, ``q_w = rint(w / s_w)`` (:func:`accelsim.hw.quantize.quantise_weights`);
+* membrane and synaptic current as ``core.vmem_bits`` two's-complement words whose LSB is
+  ``s_v = s_w / 2^core.vmem_frac_bits`` (the weight LSB, with ``vmem_frac_bits`` more fractional bits);
+* bias, threshold and reset value as integers in LSBs ``rint(x / s_v)``, held in ``vmem_bits``
+  words (a threshold is at least 1 LSB and at most the largest word);
+* leak, gain, synaptic decay and input weight as multipliers with ``core.leak_frac_bits``
+  fractional bits, or decays as shifts (``core.leak_mode``).
+
+The synaptic node (:class:`FixedConvExec`, :class:`FixedDenseExec`) sums the integer weights of
+its input events, scaled to membrane LSBs (``2^vmem_frac_bits q_w`` per spike; a non-binary input,
+e.g. average-pooled spikes, is rounded to the LSB), plus the integer bias, and hands the current on
+as ``current_lsb * s_v``. The neuron node (:class:`FixedNeuronExec`) takes any incoming current to
+LSBs (``rint(I / s_v)``: exact for a fixed synapse, one rounding for the sum of a merged shortcut
+or for the digital first layer's scaled accumulator) and steps the integer datapath
+(:mod:`.datapath`), counting overflow events. Graph values between nodes stay real-valued (LSB
+counts times their LSB), so pooling, adds and the readout read them unchanged.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from accelsim.engine.execute import ConvExec, DenseExec, NeuronExec
+from accelsim.engine.lower import Layer
+from accelsim.hw.core.datapath import DatapathParams, datapath_step, datapath_step_reference
+from accelsim.hw.first_layer import Geometry
+from accelsim.hw.quantize import leak_shift, multiplier, quantise_weights, saturate, to_fixed, word_range
+from accelsim.kernels import conv
+from accelsim.neurons.base import RESET_ZERO, FixedForm
+from accelsim.workload.graph import Graph, Node
+
+
+@dataclass(frozen=True)
+class FixedPoint:
+    """The word formats of the cores' fixed-point numerics (part of the core engine's numerics)."""
+
+    weight_bits: int
+    vmem_bits: int
+    vmem_frac_bits: int
+    wrap: bool
+    shift_leak: bool
+    leak_frac_bits: int
+
+
+@dataclass(frozen=True)
+class LayerFormat:
+    """One layer's fixed-point format: its weight scale and membrane LSB."""
+
+    fp: FixedPoint
+    weight_scale: float       # s_w (per layer)
+    lsb: float                # s_v = s_w / 2^vmem_frac_bits
+
+    @classmethod
+    def of(cls, graph: Graph, layer: Layer, fp: FixedPoint) -> "LayerFormat":
+        _, s_w = quantise_weights(Geometry(graph, layer.synapse).w, fp.weight_bits)
+        return cls(fp, s_w, s_w / 2.0 ** fp.vmem_frac_bits)
+
+
+class _FixedSynapse:
+    """Mixin: integer weights, the layer's current in membrane LSBs, handed on as ``lsb * current``."""
+
+    fmt: LayerFormat
+    bias_lsb: Optional[np.ndarray]
+
+    def _quantise(self, w: np.ndarray, b: Optional[np.ndarray]) -> np.ndarray:
+        q, _ = quantise_weights(w, self.fmt.fp.weight_bits)
+        self.bias_lsb = None if b is None else to_fixed(b, self.fmt.lsb).astype(np.float64)
+        return q.astype(np.float64)
+
+    def _current(self, y: np.ndarray, bias_shape: tuple[int, ...]) -> np.ndarray:
+        c = np.rint(y * 2.0 ** self.fmt.fp.vmem_frac_bits)
+        if self.bias_lsb is not None:
+            c = c + self.bias_lsb.reshape(bias_shape)
+        return c * self.fmt.lsb
+
+
+class FixedConvExec(_FixedSynapse, ConvExec):
+    def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
+        super().__init__(graph, node, backend)
+        self.fmt = fmt
+        self.w = self._quantise(self.w, self.b)
+        self.b = None
+        self.wt = conv.scatter_weights(self.w, self.group) if backend == "numba" else None
+
+    def __call__(self, ins):
+        y = super().__call__(ins)
+        return self._current(y, (1, y.shape[1]) + (1,) * (y.ndim - 2))
+
+
+class FixedDenseExec(_FixedSynapse, DenseExec):
+    def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
+        super().__init__(graph, node, backend)
+        self.fmt = fmt
+        self.wt = np.ascontiguousarray(self._quantise(self.wt, self.b))
+        self.b = None
+
+    def __call__(self, ins):
+        return self._current(super().__call__(ins), (1, -1))
+
+
+def fixed_synapse(graph: Graph, node: Node, backend: str, fmt: LayerFormat):
+    """The fixed-point executor of a layer's synaptic node (Conv, Gemm or MatMul)."""
+    return (FixedConvExec if node.op == "Conv" else FixedDenseExec)(graph, node, backend, fmt)
+
+
+def datapath_params(form: FixedForm, fmt: LayerFormat) -> DatapathParams:
+    """A kind's fixed-point form in integer words of the layer's format."""
+    fp = fmt.fp
+    lo, hi = word_range(fp.vmem_bits)
+    word = lambda x: np.clip(to_fixed(x, fmt.lsb), lo, hi)  # noqa: E731
+    mult = lambda x: multiplier(x, fp.leak_frac_bits)  # noqa: E731
+    m = form.leak.shape[0]
+    has_syn = form.syn_leak is not None
+    syn_leak = form.syn_leak if has_syn else np.zeros(m)
+    return DatapathParams(
+        leak_m=mult(form.leak), leak_k=leak_shift(form.leak), gain_m=mult(form.gain), bias=word(form.bias),
+        thr=np.clip(to_fixed(form.threshold, fmt.lsb), 1, hi) if form.threshold is not None else np.zeros(m, np.int64),
+        syn_m=mult(syn_leak), syn_k=leak_shift(syn_leak), w_in_m=mult(form.w_in if has_syn else np.ones(m)),
+        has_syn=has_syn, spiking=form.threshold is not None, strict=form.strict,
+        reset_zero=form.reset_mode == RESET_ZERO, v_reset=int(word(np.array([form.v_reset]))[0]),
+        frac_bits=fp.leak_frac_bits, shift_mode=fp.shift_leak, vmem_bits=fp.vmem_bits, wrap=fp.wrap)
+
+
+class FixedNeuronExec(NeuronExec):
+    """A neuron node on the fixed-point cores: integer states [batch, neurons] in membrane LSBs,
+    stepped by the integer datapath; ``overflows`` counts overflow events since the last
+    :meth:`take_overflows`."""
+
+    def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
+        self.fmt = fmt
+        super().__init__(graph, node, backend)
+        form = self.kind.fixed_form(self.params)
+        self.dp = datapath_params(form, fmt) if form is not None else None   # None: no fixed-point form
+        self.overflows = 0
+
+    def reset(self, batch):
+        self.batch = batch
+        state = self.kind.initial_state(self.node.attrs, batch, self.m)
+        hold = lambda x: saturate(to_fixed(x, self.fmt.lsb), self.fmt.fp.vmem_bits, self.fmt.fp.wrap)[0]  # noqa: E731
+        self.v = hold(state["v"])
+        self.isyn = hold(state["isyn"]) if "isyn" in state else np.zeros((batch, self.m), np.int64)
+
+    def take_overflows(self) -> int:
+        n, self.overflows = self.overflows, 0
+        return n
+
+    def __call__(self, ins):
+        i = ins[0].reshape(ins[0].shape[0], -1)
+        if i.shape[0] != self.batch:
+            self.reset(i.shape[0])
+        step = datapath_step if self.backend == "numba" else datapath_step_reference
+        s, overflows = step(self.v, self.isyn, to_fixed(i, self.fmt.lsb), self.dp)
+        self.overflows += overflows
+        out = s.astype(np.float64) if self.dp.spiking else self.v * self.fmt.lsb
+        return out.reshape((out.shape[0],) + self.out_shape)

@@ -138,7 +138,7 @@ class CoreConfig(_Section):
         "multiply", description="fixed numerics: leak as a fixed-point multiplier (core.leak_frac_bits) or as "
         "v - (v >> k) with k = round(-log2(1 - leak))")
     leak_frac_bits: int = Field(
-        12, ge=1, le=16, description="fixed numerics: fractional bits of the fixed-point multipliers (leak, "
+        12, ge=1, le=30, description="fixed numerics: fractional bits of the fixed-point multipliers (leak, "
         "gain, synaptic decay, input weight)")
 
     @property

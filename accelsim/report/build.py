@@ -54,6 +54,8 @@ def build_report(graph: Graph, spec: ArchSpec, trace: Trace, cost: CostResult, *
             "input_density": _f(counts.events_in.sum() / (N * T * max(1, int(layer.fanout.size)))),
             "spike_rate": rate,
             "sparsity": _f(sparsity),
+            "numerics": "fixed" if counts.overflows is not None else "float",
+            "overflow_events": _f(counts.overflows.sum() / N) if counts.overflows is not None else None,
             "energy_pj": _f(lc.total_pj),
             "latency_ns": _f(lc.latency_ns),
             "energy_breakdown_pj": {k: _f(v) for k, v in sorted(lc.energy_pj.items())},

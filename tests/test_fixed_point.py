@@ -173,3 +173,81 @@ def test_hand_worked_case_differs_from_float():
                         Samples(np.ones((1, 2)), np.array([0]), "<hand>"))
     assert trace.addresses[1].by_neuron[:, 2].sum() == 0           # 33 < 40: o2 never fires in float
     assert all(c.overflows is None for c in trace.counts)
+
+
+# --------------------------------------------------------------------------- lossless widths
+
+def random_graph(seed: int):
+    """Conv1d -> LIF -> AveragePool -> Flatten -> Gemm -> CubaLIF -> Gemm -> IF -> Gemm -> LI readout."""
+    rng = np.random.default_rng(seed)
+    b = WorkloadBuilder(f"random{seed}", input_shape=(2, 12), timesteps=10)
+    h = b.conv("conv", b.input, rng.normal(size=(4, 2, 3)), rng.normal(size=4) * 0.1, pads=[1, 1])
+    h = b.neuron("lif", h, "LIF", threshold=rng.uniform(0.5, 1.5, 4), leak=rng.uniform(0.6, 1.0))
+    h = b.flatten("flat", b.pool("pool", h, "avg", [2], strides=[2]))
+    h = b.gemm("fc1", h, rng.normal(size=(10, 24)) * 0.6, rng.normal(size=10) * 0.05)
+    h = b.node("cuba", "CubaLIF", [h], {"threshold": 0.8, "leak": 0.9, "syn_leak": 0.5, "w_in": 0.7,
+                                        "gain": 1.3, "bias": 0.01, "reset": "zero"})
+    h = b.neuron("if", b.gemm("fc2", h, rng.normal(size=(6, 10))), "IF", threshold=1.0)
+    h = b.node("li", "LI", [b.gemm("fc3", h, rng.normal(size=(3, 6)))], {"leak": 0.8, "gain": 0.5, "bias": 0.0})
+    b.readout(h)
+    x = rng.random((16, 2, 12)) * 1.2
+    return b.graph(), Samples(x, rng.integers(0, 3, 16), "<random>")
+
+
+def assert_same_spikes(fixed, exact):
+    for layer, a, b in zip(fixed.layers, fixed.addresses, exact.addresses):
+        if layer.spiking:
+            np.testing.assert_array_equal(a.by_neuron, b.by_neuron, err_msg=layer.name)
+    for a, b in zip(fixed.counts, exact.counts):
+        np.testing.assert_array_equal(a.spikes_out, b.spikes_out)
+        np.testing.assert_array_equal(a.events_in, b.events_in)
+    np.testing.assert_array_equal(fixed.predictions, exact.predictions)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("first", ["digital", "pim"])
+def test_lossless_widths_give_the_float_spikes_on_random_networks(seed, first):
+    graph, samples = random_graph(seed)
+    base = {"pim.enabled": first == "pim"}
+    # the digital first layer quantises its inputs and weights in both (core.input_bits x core.weight_bits)
+    exact = simulate_on(arch_with({**base, **LOSSLESS, "core.numerics": "float"}), graph, samples)
+    fixed = simulate_on(arch_with({**base, **LOSSLESS}), graph, samples)
+    assert sum(int(c.spikes_out.sum()) for c in exact.counts) > 100        # the network is active
+    assert_same_spikes(fixed, exact)
+    np.testing.assert_allclose(fixed.scores, exact.scores, rtol=1e-5, atol=1e-5)
+    assert all(c.overflows is not None and c.overflows.sum() == 0
+               for l, c in zip(fixed.layers, fixed.counts) if l.neuron is not None and l.engine == "core")
+
+
+@pytest.mark.parametrize("arch,workload,samples", [
+    ("arch_configs/digital_only.yaml", "workloads/digits/workload.json", None),
+    ("arch_configs/ace_snn_pim.yaml", "workloads/digits/workload.json", None),
+    ("arch_configs/ace_snn_pim.yaml", "workloads/hsi_hybrid/workload.json", 6),
+])
+def test_lossless_widths_give_the_float_spikes_on_the_shipped_examples(arch, workload, samples):
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    sets = [f"{k}={v}" for k, v in LOSSLESS.items()] + ["core.on_overflow=dram"]
+    fixed = functional_trace(prepare(str(root / arch), str(root / workload), sets=sets, samples=samples))
+    exact = functional_trace(prepare(str(root / arch), str(root / workload), samples=samples,
+                                     sets=[s.replace("core.numerics=fixed", "core.numerics=float") for s in sets]))
+    assert_same_spikes(fixed, exact)
+
+
+@pytest.mark.parametrize("changes", [
+    {"core.vmem_overflow": "wrap", "core.leak_mode": "shift"},
+    {"core.vmem_overflow": "saturate", "core.leak_mode": "multiply", "core.vmem_frac_bits": 2},
+])
+def test_small_widths_numba_equals_numpy_end_to_end(changes):
+    graph, samples = random_graph(3)
+    arch = arch_with({"pim.enabled": False, "core.numerics": "fixed", "core.weight_bits": 4, "core.vmem_bits": 4,
+                      "core.leak_frac_bits": 6, **changes})
+    a = simulate_on(arch, graph, samples, backend="numba")
+    b = simulate_on(arch, graph, samples, backend="numpy")
+    for x, y in zip(a.addresses, b.addresses):
+        np.testing.assert_array_equal(x.by_input, y.by_input)
+    for x, y in zip(a.counts, b.counts):
+        np.testing.assert_array_equal(x.spikes_out, y.spikes_out)
+        np.testing.assert_array_equal(x.overflows, y.overflows)
+    np.testing.assert_array_equal(a.scores, b.scores)
+    assert sum(int(c.overflows.sum()) for c in a.counts if c.overflows is not None) > 0

@@ -251,3 +251,18 @@ def test_small_widths_numba_equals_numpy_end_to_end(changes):
         np.testing.assert_array_equal(x.overflows, y.overflows)
     np.testing.assert_array_equal(a.scores, b.scores)
     assert sum(int(c.overflows.sum()) for c in a.counts if c.overflows is not None) > 0
+
+
+def test_fixed_counts_do_not_depend_on_batching():
+    graph, samples = random_graph(4)
+    arch = arch_with({"pim.enabled": False, "core.numerics": "fixed", "core.weight_bits": 4, "core.vmem_bits": 5})
+    whole = simulate_on(arch, graph, samples)
+    one = simulate_on(arch, graph, samples, batch_size=1)
+    head = simulate_on(arch, graph, Samples(samples.x[:5], samples.y[:5], "head"))
+    tail = simulate_on(arch, graph, Samples(samples.x[5:], samples.y[5:], "tail"))
+    for w, o, h, t in zip(whole.counts, one.counts, head.counts, tail.counts):
+        np.testing.assert_array_equal(w.spikes_out, o.spikes_out)
+        if w.overflows is not None:
+            np.testing.assert_array_equal(w.overflows, o.overflows)
+            np.testing.assert_array_equal(w.overflows, h.overflows + t.overflows)
+    assert sum(int(c.overflows.sum()) for c in whole.counts if c.overflows is not None) > 0

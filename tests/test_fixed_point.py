@@ -266,3 +266,24 @@ def test_fixed_counts_do_not_depend_on_batching():
             np.testing.assert_array_equal(w.overflows, o.overflows)
             np.testing.assert_array_equal(w.overflows, h.overflows + t.overflows)
     assert sum(int(c.overflows.sum()) for c in whole.counts if c.overflows is not None) > 0
+
+
+def test_a_gain_beyond_the_64_bit_datapath_is_an_input_error():
+    from accelsim.errors import InputError
+    b = WorkloadBuilder("big_gain", input_shape=(2,), timesteps=2)
+    b.readout(b.node("li", "LI", [b.gemm("fc", b.input, np.eye(2))], {"leak": 1.0, "gain": 2.0 ** 40}))
+    arch = arch_with({"pim.enabled": False, "core.numerics": "fixed", "core.vmem_bits": 32, "core.leak_frac_bits": 30})
+    with pytest.raises(InputError) as err:
+        simulate_on(arch, b.graph(), Samples(np.ones((1, 2)), None, "<x>"))
+    assert "nodes[1].attrs.gain" in str(err.value) and "core.leak_frac_bits" in str(err.value)
+
+
+def test_a_current_beyond_the_64_bit_datapath_is_an_input_error():
+    from accelsim.errors import InputError
+    b = WorkloadBuilder("big_current", input_shape=(2,), timesteps=2)
+    b.readout(b.node("li", "LI", [b.gemm("fc", b.input, np.eye(2))], {"leak": 1.0, "gain": 2.0 ** 20}))
+    arch = arch_with({"pim.enabled": False, "core.numerics": "fixed", "core.weight_bits": 24, "core.vmem_bits": 8,
+                      "core.vmem_frac_bits": 16, "core.leak_frac_bits": 12})
+    with pytest.raises(InputError) as err:
+        simulate_on(arch, b.graph(), Samples(np.ones((1, 2)), None, "<x>"))
+    assert "nodes[1]" in str(err.value) and "input current reaches" in str(err.value)

@@ -28,6 +28,7 @@ from typing import Optional
 import numpy as np
 
 from accelsim.engine.execute import ConvExec, DenseExec, NeuronExec
+from accelsim.errors import fail
 from accelsim.engine.lower import Layer
 from accelsim.hw.core.datapath import DatapathParams, datapath_step, datapath_step_reference
 from accelsim.hw.first_layer import Geometry
@@ -128,6 +129,29 @@ def datapath_params(form: FixedForm, fmt: LayerFormat) -> DatapathParams:
         frac_bits=fp.leak_frac_bits, shift_mode=fp.shift_leak, vmem_bits=fp.vmem_bits, wrap=fp.wrap)
 
 
+PRODUCT_LIMIT = 2 ** 62   # |x * m + 2^(f-1)| must stay below 2^63 in the int64 datapath
+
+
+def check_multipliers(form: FixedForm, fp: FixedPoint, graph: Graph, node: Node) -> None:
+    """InputError when a held state times a multiplier cannot fit the int64 datapath."""
+    held = 2.0 ** (fp.vmem_bits - 1 + fp.leak_frac_bits)
+    for name in ("leak", "gain", "syn_leak"):
+        x = getattr(form, name)
+        if x is not None and x.size and float(np.abs(x).max()) * held >= PRODUCT_LIMIT:
+            raise fail(graph.source, f"nodes[{graph.nodes.index(node)}].attrs.{name}",
+                       f"with core.numerics: fixed, |{name}| x 2^core.leak_frac_bits x 2^(core.vmem_bits - 1) must "
+                       "stay below 2^62 (the 64-bit datapath); lower core.leak_frac_bits", float(np.abs(x).max()))
+
+
+def current_limit(dp: DatapathParams) -> Optional[int]:
+    """The largest incoming current (LSBs) whose products with the multiplier applied to it fit
+    int64 (None: no multiplier touches it)."""
+    one = 1 << dp.frac_bits
+    on_input = dp.w_in_m if dp.has_syn else dp.gain_m
+    m = int(np.abs(on_input[on_input != one]).max()) if np.any(on_input != one) else 0
+    return PRODUCT_LIMIT // m if m else None
+
+
 class FixedNeuronExec(NeuronExec):
     """A neuron node on the fixed-point cores: integer states [batch, neurons] in membrane LSBs,
     stepped by the integer datapath; ``overflows`` counts overflow events since the last
@@ -137,7 +161,11 @@ class FixedNeuronExec(NeuronExec):
         self.fmt = fmt
         super().__init__(graph, node, backend)
         form = self.kind.fixed_form(self.params)
-        self.dp = datapath_params(form, fmt) if form is not None else None   # None: no fixed-point form
+        self.dp, self.current_limit = None, None        # None: no fixed-point form
+        if form is not None:
+            check_multipliers(form, fmt.fp, graph, node)
+            self.dp = datapath_params(form, fmt)
+            self.current_limit = current_limit(self.dp)
         self.overflows = 0
 
     def reset(self, batch):
@@ -155,8 +183,14 @@ class FixedNeuronExec(NeuronExec):
         i = ins[0].reshape(ins[0].shape[0], -1)
         if i.shape[0] != self.batch:
             self.reset(i.shape[0])
+        c = to_fixed(i, self.fmt.lsb)
+        if self.current_limit is not None and c.size and int(np.abs(c).max()) >= self.current_limit:
+            raise fail(self.graph.source, f"nodes[{self.graph.nodes.index(self.node)}]",
+                       f"with core.numerics: fixed, its input current reaches {int(np.abs(c).max())} LSB, beyond "
+                       f"what a 64-bit product with its multipliers holds ({self.current_limit}); lower "
+                       "core.leak_frac_bits or core.vmem_frac_bits", self.node.name)
         step = datapath_step if self.backend == "numba" else datapath_step_reference
-        s, overflows = step(self.v, self.isyn, to_fixed(i, self.fmt.lsb), self.dp)
+        s, overflows = step(self.v, self.isyn, c, self.dp)
         self.overflows += overflows
         out = s.astype(np.float64) if self.dp.spiking else self.v * self.fmt.lsb
         return out.reshape((out.shape[0],) + self.out_shape)

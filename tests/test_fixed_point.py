@@ -287,3 +287,20 @@ def test_a_current_beyond_the_64_bit_datapath_is_an_input_error():
     with pytest.raises(InputError) as err:
         simulate_on(arch, b.graph(), Samples(np.ones((1, 2)), None, "<x>"))
     assert "nodes[1]" in str(err.value) and "input current reaches" in str(err.value)
+
+
+def test_digits_accuracy_falls_with_fewer_bits_and_float_is_the_ceiling():
+    """docs/numerics.md's figure, in short: digital_only, digits (360 samples)."""
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    arch, wl = str(root / "arch_configs/digital_only.yaml"), str(root / "workloads/digits/workload.json")
+
+    def acc(**keys):
+        sets = [f"core.{k}={v}" for k, v in {"numerics": "fixed", **keys}.items()]
+        return functional_trace(prepare(arch, wl, sets=sets)).accuracy
+    weights = [acc(weight_bits=b, vmem_bits=24) for b in (2, 3, 8)]
+    membranes = [acc(weight_bits=6, vmem_bits=b) for b in (6, 8, 16)]
+    ceiling = acc(numerics="float", weight_bits=6, vmem_bits=24)
+    assert weights[0] < weights[1] < weights[2] and weights[0] < 0.2
+    assert membranes[0] < membranes[1] < membranes[2]
+    assert ceiling >= max(weights + membranes)

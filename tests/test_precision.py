@@ -59,3 +59,25 @@ def test_convert_records_the_trained_bits_and_warns(tmp_path, capsys):
     assert json.loads((tmp_path / "wl" / "workload.json").read_text())["weight_bits"] == 8
     err = capsys.readouterr().err
     assert f"warning: {arch}: the model was trained with 8-bit weights; core.weight_bits = 6" in err
+
+
+@pytest.mark.parametrize("bits", [4, None])
+def test_nir_import_records_the_trained_bits_and_warns(tmp_path, capsys, bits):
+    nir = pytest.importorskip("nir")
+    w = grid(4, (3, 5), 5) if bits else np.random.default_rng(5).normal(size=(3, 5))
+    nodes = {"input": nir.Input(input_type={"input": np.array([5])}),
+             "fc": nir.Linear(weight=w),
+             "lif": nir.LIF(tau=np.full(3, 2.0), r=np.ones(3), v_leak=np.zeros(3), v_threshold=np.ones(3)),
+             "output": nir.Output(output_type={"output": np.array([3])})}
+    edges = [("input", "fc"), ("fc", "lif"), ("lif", "output")]
+    nir.write(tmp_path / "g.nir", nir.NIRGraph(nodes=nodes, edges=edges, type_check=False))
+    arch = ROOT / "arch_configs" / "ace_snn_pim.yaml"
+    assert main(["import", str(tmp_path / "g.nir"), "--dt", "1", "--timesteps", "4", "-o", str(tmp_path / "o"),
+                 "--arch", str(arch)]) == 0
+    doc = json.loads((tmp_path / "o" / "workload.json").read_text())
+    err = capsys.readouterr().err
+    assert doc.get("weight_bits") == bits
+    if bits:
+        assert "warning" not in err                                    # 4-bit weights fit 6-bit words
+    else:
+        assert "float32 weights; pim.weight_bits = 6" in err and "core.weight_bits = 6" in err

@@ -195,7 +195,7 @@ def test_every_field_outside_the_identity_leaves_the_trace_unchanged(tiny):
     assert {"core.input_bits", "core.weight_bits", "pim.input_full_scale", "pim.enabled"} <= moved["digital"]
     assert "pim.adc_bits" not in moved["digital"]          # the digital first layer ignores the ADC
     fixed_point = {"core.weight_bits", "core.vmem_bits", "core.vmem_frac_bits", "core.vmem_overflow",
-                   "core.leak_mode", "core.leak_frac_bits", "core.numerics"}
+                   "core.leak_mode", "core.leak_frac_bits", "core.weight_scale", "core.numerics"}
     assert fixed_point <= moved["fixed"]                    # bit-true cores: their word formats
     assert not (fixed_point - {"core.numerics", "core.weight_bits"}) & moved["pim"]   # float cores ignore them
     # ... and the cost-only fields were compared (traces computed and found equal)

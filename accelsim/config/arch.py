@@ -128,6 +128,9 @@ class CoreConfig(_Section):
     numerics: Literal["fixed", "float"] = Field(
         "float", description="arithmetic of the layers on the cores: fixed (bit-true: weights at core.weight_bits, "
         "membrane and synaptic current at core.vmem_bits, docs/numerics.md) or float (exact float64)")
+    weight_scale: Literal["layer", "channel"] = Field(
+        "layer", description="fixed numerics: one weight scale per layer, or per output channel (the membrane "
+        "LSB follows it per channel)")
     vmem_frac_bits: int = Field(
         0, ge=0, le=16, description="fixed numerics: fractional bits of the membrane below the weight LSB "
         "(membrane LSB = weight scale / 2^vmem_frac_bits)")

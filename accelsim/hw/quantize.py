@@ -6,7 +6,8 @@ words of the spike cores (``core.numerics: fixed``, docs/numerics.md).
   ``s_x = input_full_scale / (2^b - 1)``; a DAC cannot drive a negative
   voltage, so negative inputs clip to 0 (counted);
 * weights, symmetric per tensor: ``q = rint(w / s_w)`` with
-  ``s_w = max|w| / (2^(b-1) - 1)``, so ``q`` is in ``[-(2^(b-1)-1), 2^(b-1)-1]``;
+  ``s_w = max|w| / (2^(b-1) - 1)``, so ``q`` is in ``[-(2^(b-1)-1), 2^(b-1)-1]``
+  (or per output channel, :func:`quantise_weights_per_channel`);
 * states (membrane, synaptic current): two's-complement words of ``b`` bits, integer
   multiples of an LSB, saturating or wrapping (:func:`saturate`);
 * multipliers (leak, gain): ``rint(x * 2^f)`` with ``f`` fractional bits, or a leak as a
@@ -28,6 +29,17 @@ def quantise_inputs(x: np.ndarray, bits: int, full_scale: float) -> tuple[np.nda
     q = np.rint(np.asarray(x, dtype=np.float64) / scale)
     clipped = int(np.count_nonzero((q < 0) | (q > top)))
     return np.clip(q, 0, top).astype(np.int32), scale, clipped
+
+
+def quantise_weights_per_channel(w: np.ndarray, bits: int, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """(integer weights as int64, scale per index of ``axis``): symmetric, ``max|w|`` over the other axes."""
+    levels = max(2 ** (bits - 1) - 1, 1)
+    w = np.asarray(w, dtype=np.float64)
+    m = np.max(np.abs(np.moveaxis(w, axis, 0)).reshape(w.shape[axis], -1), axis=1) if w.size else np.zeros(0)
+    scale = np.where(m > 0, m / levels, 1.0)
+    shape = [1] * w.ndim
+    shape[axis] = -1
+    return np.rint(w / scale.reshape(shape)).astype(np.int64), scale
 
 
 def quantise_weights(w: np.ndarray, bits: int) -> tuple[np.ndarray, float]:

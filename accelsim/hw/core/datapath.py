@@ -43,7 +43,7 @@ class DatapathParams:
     spiking: bool
     strict: bool              # fire when v > thr (else v >= thr)
     reset_zero: bool          # reset to v_reset (else subtract thr)
-    v_reset: int
+    v_reset: np.ndarray       # value after a reset to zero (LSBs)
     frac_bits: int            # fractional bits of the multipliers
     shift_mode: bool          # decays as shifts
     vmem_bits: int
@@ -96,7 +96,7 @@ def _datapath_step(v, isyn, i, leak_m, leak_k, gain_m, bias, thr, syn_m, syn_k, 
                 fire = u > thr[k] if strict else u >= thr[k]
                 if fire:
                     s[n, k] = 1
-                    u = v_reset if reset_zero else u - thr[k]
+                    u = v_reset[k] if reset_zero else u - thr[k]
             v[n, k] = u
         ovf[n] = count
 

@@ -57,7 +57,7 @@ class DigitalNumerics:
         fixed = None
         if c.numerics == "fixed":
             fixed = FixedPoint(c.weight_bits, c.vmem_bits, c.vmem_frac_bits, c.vmem_overflow == "wrap",
-                               c.leak_mode == "shift", c.leak_frac_bits)
+                               c.leak_mode == "shift", c.leak_frac_bits, c.weight_scale == "channel")
         return cls(c.input_bits, c.weight_bits, arch.pim.input_full_scale, fixed)
 
 

@@ -59,7 +59,8 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
     theirs, :func:`accelsim.hw.engines.assign`). ``executors(graph, node, backend)``: builds
     every node's executor (the hardware numerics of each engine, e.g.
     :class:`accelsim.hw.engines.HardwareNumerics`); a synaptic executor with an ``activity``
-    attribute has it stored in its layer's counts. Default: exact float64 for every node.
+    attribute has it stored in its layer's counts, a neuron executor with ``take_overflows()``
+    (fixed-point states) its overflow events per step. Default: exact float64 for every node.
     """
     T = graph.timesteps
     N = len(samples)

@@ -9,6 +9,10 @@ Per run (:meth:`CoreEngine.prepare`, derived once per trace and parameter group)
 3. *route*: each layer's recorded per-address spike counts through its event
    classes to per-core and per-link counts (:mod:`.routes`, :mod:`.cost`).
 
+Functional (:meth:`CoreEngine.executor`, :meth:`CoreEngine.neuron_executor`): the first layer's
+quantised MACs; with ``core.numerics: fixed`` every layer's synapse and neurons bit-true
+(:mod:`.fixed`, :mod:`.datapath`, docs/numerics.md); else float64.
+
 Per layer (:meth:`CoreEngine.layer_cost`): the spike-layer model
 (:func:`.cost.spike_layer_cost`); a first layer (analog input) it runs as dense
 MACs (:mod:`.first_layer`). After the schedule (:meth:`CoreEngine.finish`):

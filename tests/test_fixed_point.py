@@ -81,6 +81,26 @@ def test_datapath_numba_equals_numpy(has_syn, shift, wrap, strict, reset_zero, s
     assert v1.min() >= -128 and v1.max() <= 127
 
 
+@pytest.mark.parametrize("step", [datapath_step, datapath_step_reference])
+def test_decays_by_hand(step):
+    """multiply 12/16: (10*12 + 8) >> 4 = 8, (-120 + 8) >> 4 = -7; shift k = 2: 10 - (10 >> 2) = 8,
+    -10 - (-10 >> 2) = -10 + 3 = -7; k = -1: no decay; wrap: 30 + 5 = 35 -> 35 - 64 = -29 (6 bits)."""
+    one = lambda x: np.array([x], np.int64)  # noqa: E731
+    base = dict(gain_m=one(16), bias=one(0), thr=one(31), syn_m=one(0), syn_k=one(0), w_in_m=one(16),
+                has_syn=False, spiking=False, strict=False, reset_zero=False, v_reset=one(0), frac_bits=4,
+                vmem_bits=6)
+    cases = [(dict(leak_m=one(12), leak_k=one(0), shift_mode=False, wrap=False), [10, -10], 0, [8, -7], 0),
+             (dict(leak_m=one(0), leak_k=one(2), shift_mode=True, wrap=False), [10, -10], 0, [8, -7], 0),
+             (dict(leak_m=one(0), leak_k=one(-1), shift_mode=True, wrap=False), [10, -10], 0, [10, -10], 0),
+             (dict(leak_m=one(16), leak_k=one(0), shift_mode=False, wrap=True), [30, -30], 5, [-29, -25], 1),
+             (dict(leak_m=one(16), leak_k=one(0), shift_mode=False, wrap=False), [30, -30], 5, [31, -25], 1)]
+    for extra, v0, cur, v1, ovf in cases:
+        p = DatapathParams(**base, **extra)
+        v = np.array(v0, np.int64).reshape(2, 1)
+        _, o = step(v, np.zeros_like(v), np.full((2, 1), cur, np.int64), p)
+        assert v.reshape(-1).tolist() == v1 and o == ovf, extra
+
+
 # --------------------------------------------------------------------------- hand-worked case
 
 HAND_ARCH = {"pim.enabled": False, "core.numerics": "fixed", "core.weight_bits": 3, "core.vmem_bits": 6,
@@ -223,6 +243,7 @@ def test_lossless_widths_give_the_float_spikes_on_random_networks(seed, first):
     ("arch_configs/digital_only.yaml", "workloads/digits/workload.json", None),
     ("arch_configs/ace_snn_pim.yaml", "workloads/digits/workload.json", None),
     ("arch_configs/ace_snn_pim.yaml", "workloads/hsi_hybrid/workload.json", 6),
+    ("arch_configs/digital_only.yaml", "workloads/hsi_hybrid/workload.json", 3),
 ])
 def test_lossless_widths_give_the_float_spikes_on_the_shipped_examples(arch, workload, samples):
     from pathlib import Path

@@ -199,6 +199,7 @@ class FixedNeuronExec(NeuronExec):
         hold = lambda x: saturate(to_fixed(x, self.lsb), self.fmt.fp.vmem_bits, self.fmt.fp.wrap)[0]  # noqa: E731
         self.v = hold(state["v"])
         self.isyn = hold(state["isyn"]) if "isyn" in state else np.zeros((batch, self.m), np.int64)
+        self.state = {"v": self.v, "isyn": self.isyn}      # integer LSBs, advanced in place
 
     def take_overflows(self) -> int:
         n, self.overflows = self.overflows, 0

@@ -26,6 +26,10 @@ class _Section(BaseModel):
 
 class TechConfig(_Section):
     node: str = Field("45nm", description="technology table in accelsim/tech/<node>.yaml")
+    vdd: Optional[float] = Field(
+        None, gt=0, le=5, description="supply voltage (V); default the table's. Energies, delays and leakage "
+        "follow it by the scaling laws of accelsim/tech/scaling.py (logic: Stillmaker & Baas; switched "
+        "capacitance: C V^2); outside [0.5, 1.5] x the node's nominal supply is an error")
     clock_mhz: float = Field(200.0, gt=0, le=10_000, description="digital clock of cores, NoC and PIM periphery (MHz)")
     overrides: dict[str, Any] = Field(default_factory=dict, description="dotted tech-table keys to override, e.g. arith_pj.int8_add")
 

@@ -11,6 +11,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from accelsim.config.macro import MacroConfig
 from accelsim.tech.adc import ADC_MODELS
 from accelsim.util.mathx import cdiv
 
@@ -194,7 +195,8 @@ class BaselineConfig(_Section):
 
 
 class Arch(_Section):
-    """A whole accelerator: technology, PIM macro, spike cores, NoC, memory."""
+    """A whole accelerator: technology, PIM macro, spike cores, NoC, memory, baselines, and the PIM
+    macro's circuit description (``macro``, read by ``accelsim macro`` only)."""
 
     name: str = Field("arch", description="name shown in reports")
     tech: TechConfig = TechConfig()
@@ -203,6 +205,7 @@ class Arch(_Section):
     noc: NocConfig = NocConfig()
     memory: MemoryConfig = MemoryConfig()
     baselines: BaselineConfig = BaselineConfig()
+    macro: MacroConfig = MacroConfig()
 
     @property
     def clock_ns(self) -> float:

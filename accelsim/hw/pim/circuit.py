@@ -163,6 +163,7 @@ def evaluate(tech: TechTable, pim: PimConfig, macro: MacroConfig) -> dict:
         "static_pj_by_block": {b.name: s for b, _, s in rows},
         "counted_blocks": [b.name for b, _, _ in rows if b.counted],
         "area_mm2": area if area > 0 else None,
+        "area_mm2_by_block": {b.name: b.area_um2 * 1e-6 for b, _, _ in rows},
         "tops_per_mm2": tops / macro.instances / area if area > 0 else None,
         "data": {"input_fraction": macro.input_fraction, "weight_fraction": macro.weight_fraction},
     }

@@ -40,7 +40,8 @@ BASES = {
     "digital": {"pim.enabled": False},
 }
 # fields whose type has no generic change: a valid other value
-EXPLICIT = {"tech.overrides": [{"vdd_v": 1.0}], "baselines.precisions": [[16], ["fp16"]]}
+EXPLICIT = {"tech.overrides": [{"vdd_v": 1.0}], "baselines.precisions": [[16], ["fp16"]],
+            "macro.blocks": [[{"name": "adc", "per": "conversion", "pj": 1.0, "vdd_v": 0.9}]]}
 # fields no base can change validly, and why
 UNCHANGEABLE = {"tech.node": "one technology table ships"} if available_nodes() == ["45nm"] else {}
 

@@ -67,8 +67,9 @@ class MacroConfig(_Strict):
                                 "applied, the sign by the pulse polarity")
     convert: Literal["per_slice", "per_mvm"] = Field(
         "per_slice", description="ADC conversions after every input slice, or once per MVM (integrating neurons)")
-    cycle_ns: Optional[float] = Field(None, gt=0, description="time of one array op (ns) at cycle_vdd; logic-limited: "
-                                      "scales with the Stillmaker & Baas delay. Default: pim.read_pulse_ns + "
+    cycle_ns: Optional[float] = Field(None, gt=0, description="time of one array op (per_slice), or the fixed part of one "
+                                      "MVM (per_mvm) (ns), at cycle_vdd; logic-limited: scales with the Stillmaker "
+                                      "& Baas delay. Default: pim.read_pulse_ns + "
                                       "serialised conversions of the table's ADC")
     cycle_vdd: Optional[float] = Field(None, gt=0, le=5, description="supply at which cycle_ns holds (V); "
                                        "default the tech table's")

@@ -41,7 +41,8 @@ BASES = {
 }
 # fields whose type has no generic change: a valid other value
 EXPLICIT = {"tech.overrides": [{"vdd_v": 1.0}], "baselines.precisions": [[16], ["fp16"]],
-            "macro.blocks": [[{"name": "adc", "per": "conversion", "pj": 1.0, "vdd_v": 0.9}]]}
+            "macro.blocks": [[{"name": "adc", "per": "conversion", "pj": 1.0, "vdd_v": 0.9}]],
+            "tech.vdd": [0.8], "macro.cycle_ns": [10.0], "macro.cycle_vdd": [0.9], "macro.node_nm": [45.0]}
 # fields no base can change validly, and why
 UNCHANGEABLE = {"tech.node": "one technology table ships"} if available_nodes() == ["45nm"] else {}
 

@@ -73,9 +73,10 @@ def check_vdd(node_nm: float, vdd: float, where: str = "tech.vdd") -> None:
     v0 = nominal_vdd(node_nm)
     lo, hi = VDD_MIN_FRACTION * v0, VDD_MAX_FRACTION * v0
     if not lo <= vdd <= hi:
+        why = ("lower is near or below the threshold voltage, where the Stillmaker-Baas fits do not hold"
+               if vdd < lo else "higher is beyond the supplies the Stillmaker-Baas fits were made at")
         raise ScalingRangeError(where, vdd, f"supply out of range for {node_nm:g} nm (nominal {v0} V): must be in "
-                                f"[{lo:.3g}, {hi:.3g}] V; lower is near or below the threshold voltage, where "
-                                "the Stillmaker-Baas fits do not hold")
+                                f"[{lo:.3g}, {hi:.3g}] V; {why}")
 
 
 def _poly(node: int, kind: str, vdd: float) -> float:

@@ -169,3 +169,24 @@ def test_adc_bits_outside_the_survey_law_exit_2(tmp_path, capsys):
     assert main(["macro", str(arch), "-o", str(tmp_path / "x.json")]) == 2
     err = capsys.readouterr().err
     assert "pim.adc_bits = 3: the survey-bound ADC law holds for 4 to 16 bits" in err
+
+
+@pytest.mark.parametrize("sets, needle", [
+    (["macro.active_rows=1000"], "macro.active_rows = 1000: must be at most pim.rows = 768"),
+    (["macro.columns_per_weight=1000"], "macro.columns_per_weight = 1000: must be at most pim.cols = 768"),
+    (["macro.cycle_ns=null"], "macro.cycle_vdd = 0.85: only applies with macro.cycle_ns"),
+])
+def test_macro_rules_exit_2(sets, needle, tmp_path, capsys):
+    args = ["macro", str(VALIDATION / "jia_jssc_2020.yaml"), "-o", str(tmp_path / "x.json")]
+    for s in sets:
+        args += ["--set", s]
+    assert main(args) == 2
+    assert needle in capsys.readouterr().err
+
+
+def test_duplicate_block_names_exit_2(tmp_path, capsys):
+    arch = tmp_path / "a.yaml"
+    arch.write_text("macro:\n  blocks:\n    - {name: adc, per: conversion, pj: 1.0, vdd_v: 0.9}\n"
+                    "    - {name: adc, per: row, pj: 1.0, vdd_v: 0.9}\n", encoding="utf-8")
+    assert main(["macro", str(arch), "-o", str(tmp_path / "x.json")]) == 2
+    assert "macro.blocks[1].name = 'adc': must be unique" in capsys.readouterr().err

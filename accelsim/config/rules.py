@@ -60,6 +60,28 @@ def sram_word_holds_a_weight_and_a_membrane(arch: Arch) -> Iterator[Violation]:
                f"must be at least core.vmem_bits = {c.vmem_bits} (whole membranes per SRAM word)")
 
 
+def macro_fits_the_array(arch: Arch) -> Iterator[Violation]:
+    """The macro section describes the pim array: its active rows and a weight's columns fit it."""
+    m, p = arch.macro, arch.pim
+    if m.active_rows is not None and m.active_rows > p.rows:
+        yield ("macro.active_rows", m.active_rows, f"must be at most pim.rows = {p.rows}")
+    if m.columns_per_weight is not None and m.columns_per_weight > p.cols:
+        yield ("macro.columns_per_weight", m.columns_per_weight, f"must be at most pim.cols = {p.cols}")
+
+
+def macro_cycle_vdd_needs_cycle(arch: Arch) -> Iterator[Violation]:
+    if arch.macro.cycle_vdd is not None and arch.macro.cycle_ns is None:
+        yield ("macro.cycle_vdd", arch.macro.cycle_vdd, "only applies with macro.cycle_ns (the cycle it was measured at)")
+
+
+def macro_block_names_unique(arch: Arch) -> Iterator[Violation]:
+    seen: set[str] = set()
+    for i, block in enumerate(arch.macro.blocks):
+        if block.name in seen:
+            yield (f"macro.blocks[{i}].name", block.name, "must be unique among macro.blocks (one breakdown entry each)")
+        seen.add(block.name)
+
+
 ARCH_RULES = (
     mesh_holds_all_cores,
     sram_word_holds_a_weight_and_a_membrane,
@@ -67,4 +89,7 @@ ARCH_RULES = (
     signed_weights_need_two_bits,
     differential_needs_even_columns,
     clip_ratio_needs_calibrated_range,
+    macro_fits_the_array,
+    macro_cycle_vdd_needs_cycle,
+    macro_block_names_unique,
 )

@@ -274,6 +274,12 @@ RULE_CASES = {
     "clip_ratio_needs_calibrated_range": (
         {("pim", "adc_clip_ratio"): 0.5}, "pim.adc_clip_ratio", "only applies with pim.adc_range: calibrated",
         {("pim", "adc_clip_ratio"): 0.5, ("pim", "adc_range"): "calibrated"}),
+    "macro_fits_the_array": (
+        {("macro", "active_rows"): 17}, "macro.active_rows", "must be at most pim.rows = 16",
+        {("macro", "active_rows"): 16}),
+    "macro_cycle_vdd_needs_cycle": (
+        {("macro", "cycle_vdd"): 0.9}, "macro.cycle_vdd", "only applies with macro.cycle_ns",
+        {("macro", "cycle_vdd"): 0.9, ("macro", "cycle_ns"): 10.0}),
 }
 
 
@@ -283,7 +289,7 @@ def test_every_cross_field_rule_has_a_case():
 
 def _apply(arch: dict, changes: dict) -> dict:
     for (section, key), value in changes.items():
-        arch[section][key] = value
+        arch.setdefault(section, {})[key] = value
     return arch
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 EVENTS = ("array_op", "row", "cell", "column", "conversion", "mvm")
 ADC_BIT_LAWS = ("none", "linear", "exp2", "survey")
@@ -83,3 +83,12 @@ class MacroConfig(_Strict):
     weight_fraction: float = Field(0.5, ge=0, le=1, description="mean weight magnitude / largest (data statistics)")
     blocks: list[MacroBlock] = Field(default_factory=list, description="the macro's blocks; empty: from the "
                                      "technology table and pim components")
+
+    @field_validator("blocks")
+    @classmethod
+    def _unique_names(cls, v: list[MacroBlock]) -> list[MacroBlock]:
+        names = [b.name for b in v]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"block names must be unique (one breakdown entry each); repeated: {', '.join(repeated)}")
+        return v

@@ -74,14 +74,6 @@ def macro_cycle_vdd_needs_cycle(arch: Arch) -> Iterator[Violation]:
         yield ("macro.cycle_vdd", arch.macro.cycle_vdd, "only applies with macro.cycle_ns (the cycle it was measured at)")
 
 
-def macro_block_names_unique(arch: Arch) -> Iterator[Violation]:
-    seen: set[str] = set()
-    for i, block in enumerate(arch.macro.blocks):
-        if block.name in seen:
-            yield (f"macro.blocks[{i}].name", block.name, "must be unique among macro.blocks (one breakdown entry each)")
-        seen.add(block.name)
-
-
 ARCH_RULES = (
     mesh_holds_all_cores,
     sram_word_holds_a_weight_and_a_membrane,
@@ -91,5 +83,4 @@ ARCH_RULES = (
     clip_ratio_needs_calibrated_range,
     macro_fits_the_array,
     macro_cycle_vdd_needs_cycle,
-    macro_block_names_unique,
 )

@@ -238,7 +238,7 @@ def test_non_finite_number(tiny_arch_dict, write_arch, expect_problem, section, 
 
 
 @pytest.mark.parametrize("key, value, allowed", [
-    ("adc_model", "flash", "must be 'survey', 'sar' or 'walden'"),
+    ("adc_model", "flash", "must be 'survey', 'sar', 'walden' or 'survey_bound'"),
     ("adc_range", "auto", "must be 'full_scale' or 'calibrated'"),
     ("signed_weights", "twos_complement", "must be 'differential' or 'offset'"),
     ("static_input", "never", "must be 'auto', 'recompute' or 'hold'"),
@@ -274,6 +274,10 @@ RULE_CASES = {
     "clip_ratio_needs_calibrated_range": (
         {("pim", "adc_clip_ratio"): 0.5}, "pim.adc_clip_ratio", "only applies with pim.adc_range: calibrated",
         {("pim", "adc_clip_ratio"): 0.5, ("pim", "adc_range"): "calibrated"}),
+    "adc_bits_in_the_model_range": (
+        {("pim", "adc_model"): "survey_bound", ("pim", "adc_bits"): 3}, "pim.adc_bits",
+        "the survey_bound ADC model holds for 4 to 16 bits",
+        {("pim", "adc_model"): "survey_bound", ("pim", "adc_bits"): 4}),
     "macro_fits_the_array": (
         {("macro", "active_rows"): 17}, "macro.active_rows", "must be at most pim.rows = 16",
         {("macro", "active_rows"): 16}),

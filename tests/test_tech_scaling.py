@@ -72,3 +72,16 @@ def test_vdd_moves_a_table_and_bad_supply_is_an_input_error():
     assert load_tech("45nm", vdd=0.9) == base
     with pytest.raises(InputError, match=r"a.yaml: tech.vdd = 0.2: supply out of range"):
         load_tech("45nm", vdd=0.2, file="a.yaml")
+
+
+def test_survey_bound_adc_by_hand():
+    """Schreier FOM front at 100 MS/s: 302.74 - 6.461 ln(1e8) = 183.7 dB, capped at 180.14 dB."""
+    from accelsim.tech.adc import adc_pj
+    t = load_tech("45nm")
+    for bits in (4, 8, 12):
+        sndr = 6.02 * bits + 1.76
+        assert adc_pj(t, bits, "survey_bound") == pytest.approx(10 ** ((sndr - 180.14159078904734) / 10) / 2 * 1e12,
+                                                                rel=1e-12)
+    fast = load_tech("45nm").model_copy(update={"adc": t.adc.model_copy(update={"survey_rate_mhz": 1000.0})})
+    foms = 302.7387019052544 - 6.460790934271676 * math.log(1e9)           # 168.8 dB: below the cap
+    assert adc_pj(fast, 8, "survey_bound") == pytest.approx(10 ** ((6.02 * 8 + 1.76 - foms) / 10) / 2 * 1e12, rel=1e-12)

@@ -60,6 +60,16 @@ def sram_word_holds_a_weight_and_a_membrane(arch: Arch) -> Iterator[Violation]:
                f"must be at least core.vmem_bits = {c.vmem_bits} (whole membranes per SRAM word)")
 
 
+def adc_bits_in_the_model_range(arch: Arch) -> Iterator[Violation]:
+    """The ADC model holds for the resolution (accelsim/tech/adc.py: each model's bits_range)."""
+    from accelsim.tech.adc import ADC_MODELS
+
+    lo, hi = ADC_MODELS[arch.pim.adc_model].bits_range
+    if not lo <= arch.pim.adc_bits <= hi:
+        yield ("pim.adc_bits", arch.pim.adc_bits,
+               f"the {arch.pim.adc_model} ADC model holds for {lo} to {hi} bits (pim.adc_model)")
+
+
 def macro_fits_the_array(arch: Arch) -> Iterator[Violation]:
     """The macro section describes the pim array: its active rows and a weight's columns fit it."""
     m, p = arch.macro, arch.pim
@@ -81,6 +91,7 @@ ARCH_RULES = (
     signed_weights_need_two_bits,
     differential_needs_even_columns,
     clip_ratio_needs_calibrated_range,
+    adc_bits_in_the_model_range,
     macro_fits_the_array,
     macro_cycle_vdd_needs_cycle,
 )

@@ -72,7 +72,7 @@ def geometry(pim: PimConfig, macro: MacroConfig) -> Geometry:
     return Geometry(rows, pim.cols // per_weight, slices, applied, k, rounds, min(pim.adc_share, k))
 
 
-def _bits_ratio(law: str, bits: int, ref: int) -> float:
+def bits_ratio(law: str, bits: int, ref: int) -> float:
     """Energy at ``bits`` over energy at ``ref`` for an ADC-resolution law (see MacroBlock.bits)."""
     if law == "none":
         return 1.0
@@ -89,7 +89,7 @@ def _bits_ratio(law: str, bits: int, ref: int) -> float:
     return 10.0 ** (0.602 * (bits - ref))
 
 
-def _supply_ratio(block: MacroBlock, node0: float, node: float, vdd: float, kind: str = "energy") -> float:
+def supply_ratio(block: MacroBlock, node0: float, node: float, vdd: float, kind: str = "energy") -> float:
     v1 = vdd if block.supply == "core" else block.vdd_v
     if block.law == "logic" or kind == "power":
         return logic_ratio(kind, node0, block.vdd_v, node, v1)
@@ -142,9 +142,9 @@ def evaluate(tech: TechTable, pim: PimConfig, macro: MacroConfig) -> dict:
     activity = {"none": 1.0, "input": macro.input_fraction, "product": macro.input_fraction * macro.weight_fraction}
     rows = []
     for b in blocks:
-        dyn = (_events(b.per, g, pim.cols) * b.pj * activity[b.data] * _bits_ratio(b.bits, pim.adc_bits, ref_bits)
-               * _supply_ratio(b, node0, tech.node_nm, tech.vdd_v))
-        static = b.static_uw * _supply_ratio(b, node0, tech.node_nm, tech.vdd_v, "power") * t * 1e-3 if b.static_uw else 0.0
+        dyn = (_events(b.per, g, pim.cols) * b.pj * activity[b.data] * bits_ratio(b.bits, pim.adc_bits, ref_bits)
+               * supply_ratio(b, node0, tech.node_nm, tech.vdd_v))
+        static = b.static_uw * supply_ratio(b, node0, tech.node_nm, tech.vdd_v, "power") * t * 1e-3 if b.static_uw else 0.0
         rows.append((b, dyn, static))
     counted = sum(d + s for b, d, s in rows if b.counted)
     total = sum(d + s for _, d, s in rows)

@@ -1,0 +1,71 @@
+"""A run priced by the macro's circuit blocks (accelsim/hw/pim/circuit_cost.py).
+
+Blocks that restate the technology table's per-action energies give the table model's
+figures; a validated macro's blocks scale with node and supply; a per-MVM converting
+macro needs one input slice.
+"""
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from accelsim.config.loader import load_arch
+from accelsim.errors import InputError
+from accelsim.hw.pim.periphery import cell_conductance_us, dac_pj
+from accelsim.simulate import run_simulation
+from accelsim.tech.adc import adc_pj
+
+from conftest import TINY_ARCH_YAML
+
+
+def _blocks(arch_path) -> list[dict]:
+    spec = load_arch(arch_path)
+    tech, pim = spec.tech, spec.arch.pim
+    g_off, g_on = cell_conductance_us(tech)
+    read = tech.rram.read_v ** 2 * pim.read_pulse_ns * 1e-3
+    v = tech.vdd_v
+    return [
+        {"name": "dac", "per": "row", "pj": dac_pj(tech, pim.dac_bits), "data": "input", "vdd_v": v},
+        {"name": "array_off", "per": "cell", "pj": read * g_off, "data": "input", "vdd_v": v, "supply": "fixed"},
+        {"name": "array_on", "per": "cell", "pj": read * (g_on - g_off), "data": "product", "vdd_v": v,
+         "supply": "fixed"},
+        {"name": "adc", "per": "conversion", "pj": adc_pj(tech, pim.adc_bits, pim.adc_model), "vdd_v": v},
+    ]
+
+
+@pytest.fixture()
+def tiny_pair(tmp_path, workload_file):
+    base = tmp_path / "base.yaml"
+    base.write_text(TINY_ARCH_YAML, encoding="utf-8")
+    raw = yaml.safe_load(TINY_ARCH_YAML)
+    raw["macro"] = {"blocks": _blocks(base)}
+    circ = tmp_path / "circuit.yaml"
+    circ.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return base, circ, workload_file
+
+
+def test_blocks_restating_the_table_give_the_table_model(tiny_pair):
+    base, circ, wl = tiny_pair
+    a = run_simulation(str(base), str(wl), samples=4)
+    b = run_simulation(str(circ), str(wl), samples=4)
+    ea, eb = a["energy_breakdown_pj"], b["energy_breakdown_pj"]
+    assert eb["pim.adc"] == pytest.approx(ea["pim.adc"], rel=1e-12)
+    assert eb["pim.dac"] == pytest.approx(ea["pim.dac"], rel=1e-12)
+    assert eb["pim.array_off"] + eb["pim.array_on"] == pytest.approx(ea["pim.array"], rel=1e-12)
+    assert eb["pim.buffer"] == pytest.approx(ea["pim.buffer"], rel=1e-12)
+    # same time model without macro.cycle_ns: read pulse + serialised conversions per slice
+    assert b["per_inference"]["latency_ns"] == pytest.approx(a["per_inference"]["latency_ns"], rel=1e-12)
+
+
+def test_circuit_blocks_follow_the_supply(tiny_pair, tmp_path):
+    base, circ, wl = tiny_pair
+    lo = run_simulation(str(circ), str(wl), ["tech.vdd=0.8"], samples=2)["energy_breakdown_pj"]
+    hi = run_simulation(str(circ), str(wl), samples=2)["energy_breakdown_pj"]
+    assert lo["pim.adc"] == pytest.approx(hi["pim.adc"] * (0.8 / 0.9) ** 2, rel=1e-12)     # C V^2, core supply
+    assert lo["pim.array_on"] == pytest.approx(hi["pim.array_on"], rel=1e-12)              # fixed read supply
+
+
+def test_per_mvm_conversion_needs_one_input_slice(tiny_pair, tmp_path):
+    base, circ, wl = tiny_pair
+    with pytest.raises(InputError, match="pim.dac_bits.*per_mvm converts once per MVM"):
+        run_simulation(str(circ), str(wl), ["macro.convert=per_mvm"], samples=1)

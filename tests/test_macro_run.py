@@ -69,3 +69,28 @@ def test_per_mvm_conversion_needs_one_input_slice(tiny_pair, tmp_path):
     base, circ, wl = tiny_pair
     with pytest.raises(InputError, match="pim.dac_bits.*per_mvm converts once per MVM"):
         run_simulation(str(circ), str(wl), ["macro.convert=per_mvm"], samples=1)
+
+
+def test_per_mvm_macro_with_bit_serial_pulses(tiny_pair):
+    """One functional slice (dac_bits = input_bits = 4) standing for 4 bit-serial pulse phases
+    (macro.pulse_bits = 1) integrated once per MVM: array ops and rows x 4 phases, one
+    conversion per bit line and vector; time per vector = cycle + 15 levels + adc bits x t_bit."""
+    base, circ, wl = tiny_pair
+    sets = ["pim.dac_bits=4", "macro.convert=per_mvm", "macro.pulse_bits=1", "macro.cycle_ns=100.0",
+            "macro.level_ns=10.0", "macro.adc_ns_per_bit=5.0", "pim.adc_share=1"]
+    extra = {"name": "ctrl", "per": "array_op", "pj": 1.0, "vdd_v": 0.9}
+    raw = yaml.safe_load(circ.read_text())
+    raw["macro"]["blocks"].append(extra)
+    circ.write_text(yaml.safe_dump(raw))
+    rep = run_simulation(str(circ), str(wl), sets, samples=1)
+    info = rep["layers"][0]["cost_details"]
+    assert info["vector_ns"] == pytest.approx(100.0 + 10.0 * 15 + 5.0 * 4, rel=1e-12)
+    spec = load_arch(circ, sets)
+    from accelsim.hw.pim.mapping import map_layer
+    from accelsim.engine.lower import lower
+    from accelsim.workload import load_workload
+    layer = lower(load_workload(wl))[0]
+    m = map_layer(layer, spec.arch.pim)
+    evals = info["evaluations"]
+    assert rep["energy_breakdown_pj"]["pim.ctrl"] == pytest.approx(
+        1.0 * m.vectors * m.groups * 4 * m.row_tiles * m.col_tiles * evals, rel=1e-12)

@@ -65,6 +65,10 @@ class MacroConfig(_Strict):
         False, description="subtract a differential pair in analog before conversion (one conversion per pair)")
     signed_inputs: bool = Field(False, description="signed inputs: input_bits - 1 magnitude bits (at least 1) are "
                                 "applied, the sign by the pulse polarity")
+    pulse_bits: Optional[int] = Field(
+        None, ge=1, le=16, description="input bits the physical driver applies per pulse phase when it differs from "
+                                       "pim.dac_bits (e.g. bit-serial pulses integrated once per MVM, run with one "
+                                       "functional input slice); default pim.dac_bits")
     convert: Literal["per_slice", "per_mvm"] = Field(
         "per_slice", description="ADC conversions after every input slice, or once per MVM (integrating neurons)")
     cycle_ns: Optional[float] = Field(None, gt=0, description="time of one array op (per_slice), or the fixed part of one "

@@ -5,12 +5,13 @@ Geometry from ``pim`` (rows, cols, bit widths, DAC, ADC sharing), circuit from
 
 * MACs ``= R x W`` (R active rows, W = cols / columns_per_weight weights); a MAC at
   the macro's bit widths counts 2 operations whatever the widths.
-* input slices ``S = ceil(applied_bits / dac_bits)`` (applied bits: ``input_bits``,
-  or ``input_bits - 1`` magnitude bits for signed inputs); an array op applies one.
+* input slices ``S = ceil(applied_bits / d)`` with ``d = macro.pulse_bits`` or
+  ``pim.dac_bits`` (applied bits: ``input_bits``, or ``input_bits - 1`` magnitude bits for
+  signed inputs); an array op applies one.
 * conversions per round ``K = cols / columns_per_conversion (/ 2 with
   differential_subtract)``; a round after every slice (``per_slice``) or once per
   MVM (``per_mvm``); ``min(adc_share, K)`` of them serialise on one ADC.
-* time ``t = n_cyc c + level_ns (2^(S dac_bits) - 1) + rounds min(adc_share, K)
+* time ``t = n_cyc c + level_ns (2^(S d) - 1) + rounds min(adc_share, K)
   adc_ns_per_bit adc_bits`` with ``n_cyc = S`` (per_slice) or 1 (per_mvm) and
   ``c = cycle_ns`` scaled by the Stillmaker-Baas delay from ``(macro.node_nm,
   cycle_vdd)`` to the table's ``(node_nm, vdd_v)``; without cycle_ns
@@ -62,11 +63,21 @@ class Geometry:
         return self.rows * self.weights
 
 
+def pulse_bits(pim: PimConfig, macro: MacroConfig) -> int:
+    """Input bits per physical pulse phase (``macro.pulse_bits``, default ``pim.dac_bits``)."""
+    return macro.pulse_bits if macro.pulse_bits is not None else pim.dac_bits
+
+
+def applied_bits(pim: PimConfig, macro: MacroConfig) -> int:
+    """Input bits the driver applies: ``input_bits``, or its magnitude bits for signed inputs."""
+    return max(1, pim.input_bits - 1) if macro.signed_inputs else pim.input_bits
+
+
 def geometry(pim: PimConfig, macro: MacroConfig) -> Geometry:
     rows = macro.active_rows or pim.rows
     per_weight = macro.columns_per_weight or pim.weight_slices * (2 if pim.signed_weights == "differential" else 1)
-    applied = max(1, pim.input_bits - 1) if macro.signed_inputs else pim.input_bits
-    slices = cdiv(applied, pim.dac_bits)
+    applied = applied_bits(pim, macro)
+    slices = cdiv(applied, pulse_bits(pim, macro))
     k = cdiv(pim.cols, macro.columns_per_conversion * (2 if macro.differential_subtract else 1))
     rounds = slices if macro.convert == "per_slice" else 1
     return Geometry(rows, pim.cols // per_weight, slices, applied, k, rounds, min(pim.adc_share, k))
@@ -122,7 +133,7 @@ def mvm_ns(tech: TechTable, pim: PimConfig, macro: MacroConfig, g: Geometry, nod
     else:
         cycle = pim.read_pulse_ns + g.serial * adc_ns(tech, pim.adc_bits, pim.adc_model)
     n_cycles = g.slices if macro.convert == "per_slice" else 1
-    levels = 2 ** (g.slices * pim.dac_bits) - 1
+    levels = 2 ** (g.slices * pulse_bits(pim, macro)) - 1
     return (n_cycles * cycle + macro.level_ns * levels
             + g.rounds * g.serial * macro.adc_ns_per_bit * pim.adc_bits)
 

@@ -45,6 +45,7 @@ EXPLICIT = {"tech.overrides": [{"vdd_v": 1.0}], "baselines.precisions": [[16], [
             "tech.vdd": [0.8], "macro.cycle_ns": [10.0], "macro.cycle_vdd": [0.9], "macro.node_nm": [45.0]}
 # fields no base can change validly, and why
 UNCHANGEABLE = {"tech.node": "one technology table ships"} if available_nodes() == ["45nm"] else {}
+UNCHANGEABLE["macro.cycle_vdd"] = "valid only with macro.cycle_ns set (rule macro_cycle_vdd_needs_cycle)"
 
 
 def arch_fields() -> list[tuple[str, Any]]:

@@ -190,3 +190,11 @@ def test_duplicate_block_names_exit_2(tmp_path, capsys):
                     "    - {name: adc, per: row, pj: 1.0, vdd_v: 0.9}\n", encoding="utf-8")
     assert main(["macro", str(arch), "-o", str(tmp_path / "x.json")]) == 2
     assert "macro.blocks" in (err := capsys.readouterr().err) and "block names must be unique" in err and "adc" in err
+
+
+def test_jia_at_1v2_by_the_cv2_law():
+    """Jia et al. Table II: 192 TOPS/W at 1.2 V (reference copied from the validation set's notes on
+    Table I/II); the 0.85 V energies moved by C V^2 predict 401 x (0.85/1.2)^2 = 201 TOPS/W, within 5 %."""
+    out = _macro("jia_jssc_2020", "tech.vdd=1.2")
+    assert out["tops_per_w"] == pytest.approx(2 * 768 * 768 / (256 * 11.49) * (0.85 / 1.2) ** 2, rel=1e-12)
+    assert abs(out["tops_per_w"] / 192 - 1) <= 0.05

@@ -100,6 +100,10 @@ class PimConfig(_Section, PimBitSlicing):
                            "of the previous one")
     replicate_weights: bool = Field(
         True, description="copy the layer's weights into idle macros to process output positions in parallel")
+    replicate_in_array: bool = Field(
+        False, description="copy a layer that fits one tile block-diagonally inside each array (own rows and bit "
+                           "lines per copy) to process output positions in parallel; the functional model keeps "
+                           "one programmed copy (no per-copy variation)")
     static_input: Literal["auto", "recompute", "hold"] = Field(
         "auto", description="direct input: recompute the first layer every step, or compute once and hold "
                             "(auto: the cheaper)")

@@ -33,13 +33,18 @@ from accelsim.util.mathx import cdiv
 
 def check_fits(m: PimMapping, pim: PimConfig, layer_name: str, source: str) -> int:
     """Copies of the layer the macros hold; an InputError (exit 2) when not even one fits."""
-    copies = m.copies(pim.macros, pim.replicate_weights)
+    copies = m.copies(pim.macros, pim.replicate_weights, pim.replicate_in_array)
     if copies == 0:
         raise fail(source, "pim.macros", f"first layer {layer_name} needs {m.tiles} macros of "
                    f"{pim.rows} x {pim.cols} ({m.row_tiles} row tiles x {m.col_tiles} column tiles x "
                    f"{m.groups} groups); raise pim.macros, pim.rows or pim.cols, or set pim.enabled: false",
                    pim.macros)
     return copies
+
+
+def macros_used(m: PimMapping, pim: PimConfig, copies: int) -> int:
+    """Macros holding the layer's copies (in-array copies share a macro)."""
+    return m.tiles * (copies // (m.in_array_copies() if pim.replicate_in_array else 1))
 
 
 def pim_first_layer_cost(tech: TechTable, pim: PimConfig, layer: Layer, act: FirstLayerActivity, evals: int,
@@ -87,7 +92,7 @@ def pim_first_layer_cost(tech: TechTable, pim: PimConfig, layer: Layer, act: Fir
     info = {
         "static_input": policy, "evaluations": evals,
         "row_tiles": m.row_tiles, "col_tiles": m.col_tiles, "macros_needed": m.tiles, "copies": copies,
-        "macros_used": m.tiles * copies, "array_utilization": m.utilization,
+        "macros_used": macros_used(m, pim, copies), "array_utilization": m.utilization,
         "weight_slices": m.weight_slices, "input_slices": m.input_slices, "bit_lines_per_weight": m.cols_per_weight,
         "adc_model": pim.adc_model, "adc_model_source": ADC_MODELS[pim.adc_model].source,
         "adc_pj_per_conversion": e_adc, "adc_ns_per_conversion": t_adc, "adc_lossless_bits": pim.lossless_adc_bits,
@@ -116,7 +121,7 @@ def _circuit_layer_cost(tech: TechTable, pim: PimConfig, macro: MacroConfig, lay
                                 reads_per_eval=act.vectors * per * m.rows_per_group, out_words=outputs,
                                 T=T, policy=policy)
     eval_ns = cdiv(m.vectors, copies) * c.vector_ns
-    used = m.tiles * copies
+    used = macros_used(m, pim, copies)
     energy = {f"pim.{k}": v * evals + c.static_uw[k] * used * eval_ns * evals * 1e-3 for k, v in c.dynamic_pj.items()}
     energy["pim.buffer"] = buf_pj
     info = {

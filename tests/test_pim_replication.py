@@ -32,7 +32,7 @@ def test_in_array_copies_halve_the_macro_time_not_the_energy():
     b = run_simulation(arch, wl, ["pim.replicate_in_array=true"], samples=2)
     da, db = a["layers"][0]["cost_details"], b["layers"][0]["cost_details"]
     assert (db["copies"], db["macros_used"]) == (2 * da["copies"], da["macros_used"])
-X
+    vectors = 24 * 23 * 23                                       # hsi_hybrid's first layer: 12,696 positions
     per_read = da["evaluation_ns"] / (-(-vectors // da["copies"]))
     assert db["evaluation_ns"] == pytest.approx(-(-vectors // db["copies"]) * per_read, rel=1e-12)
     for key in ("pim.adc", "pim.dac", "pim.array", "pim.shift_add"):

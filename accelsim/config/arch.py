@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from accelsim.config.per_event import PerEventConfig
+from accelsim.config.macro import MacroConfig
 from accelsim.tech.adc import ADC_MODELS
 from accelsim.util.mathx import cdiv
 
@@ -37,6 +38,10 @@ class _Section(BaseModel):
 
 class TechConfig(_Section):
     node: str = Field("45nm", description="technology table in accelsim/tech/<node>.yaml")
+    vdd: Optional[float] = Field(
+        None, gt=0, le=5, description="supply voltage (V); default the table's. Energies, delays and leakage "
+        "follow it by the scaling laws of accelsim/tech/scaling.py (logic: Stillmaker & Baas; switched "
+        "capacitance: C V^2); outside [0.5, 1.5] x the node's nominal supply is an error")
     clock_mhz: Annotated[float, at_least(1e-3)] = Field(200.0, gt=0, le=10_000, description="digital clock of cores, NoC and PIM periphery (MHz)")
     overrides: dict[str, Any] = Field(default_factory=dict, description="dotted tech-table keys to override, e.g. arith_pj.int8_add")
 
@@ -106,6 +111,10 @@ class PimConfig(_Section, PimBitSlicing):
                            "of the previous one")
     replicate_weights: bool = Field(
         True, description="copy the layer's weights into idle macros to process output positions in parallel")
+    replicate_in_array: bool = Field(
+        False, description="copy a layer that fits one tile block-diagonally inside each array (own rows and bit "
+                           "lines per copy) to process output positions in parallel; the functional model keeps "
+                           "one programmed copy (no per-copy variation)")
     static_input: Literal["auto", "recompute", "hold"] = Field(
         "auto", description="direct input: recompute the first layer every step, or compute once and hold "
                             "(auto: the cheaper)")
@@ -136,6 +145,25 @@ class CoreConfig(_Section):
     task_overhead_cycles: int = Field(16, ge=0, le=1_000_000_000, description="fixed cycles per (layer, step, core) task")
     on_overflow: Literal["error", "dram"] = Field(
         "error", description="weights that do not fit SRAM: error (naming the layer and KiB), or stream them from DRAM")
+    numerics: Literal["fixed", "float"] = Field(
+        "float", description="arithmetic of the layers on the cores: fixed (bit-true: weights at core.weight_bits, "
+        "membrane and synaptic current at core.vmem_bits, docs/numerics.md) or float (exact float64)")
+    weight_scale: Literal["layer", "channel"] = Field(
+        "layer", description="fixed numerics: one weight scale per layer, or per output channel (the membrane "
+        "LSB follows it per channel)")
+    vmem_frac_bits: int = Field(
+        0, ge=0, le=16, description="fixed numerics: fractional bits of the membrane below the weight LSB "
+        "(membrane LSB = weight scale / 2^vmem_frac_bits)")
+    vmem_overflow: Literal["saturate", "wrap"] = Field(
+        "saturate", description="fixed numerics: a membrane or current beyond core.vmem_bits saturates or wraps "
+        "(two's complement); counted per layer")
+    leak_mode: Literal["multiply", "shift"] = Field(
+        "multiply", description="fixed numerics: leak as a fixed-point multiplier (core.leak_frac_bits) or as "
+        "v - (v >> k) with k = round(-log2(1 - leak))")
+    leak_frac_bits: int = Field(
+        12, ge=1, le=30, description="fixed numerics: fractional bits of the fixed-point multipliers (leak, "
+        "gain, synaptic decay, input weight)")
+
     @property
     def vmem_word(self) -> int:
         """Word width of the Vmem SRAM (bits)."""
@@ -206,7 +234,8 @@ class BaselineConfig(_Section):
 
 
 class Arch(_Section):
-    """A whole accelerator: technology, PIM macro, spike cores, NoC, memory."""
+    """A whole accelerator: technology, PIM macro, spike cores, NoC, memory, baselines, and the PIM
+    macro's circuit description (``macro``, read by ``accelsim macro`` only)."""
 
     name: str = Field("arch", description="name shown in reports")
     tech: TechConfig = TechConfig()
@@ -215,6 +244,7 @@ class Arch(_Section):
     noc: NocConfig = NocConfig()
     memory: MemoryConfig = MemoryConfig()
     baselines: BaselineConfig = BaselineConfig()
+    macro: MacroConfig = MacroConfig()
 
     @property
     def clock_ns(self) -> float:

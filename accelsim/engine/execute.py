@@ -8,7 +8,7 @@ event-driven kernels or the numpy references.
 """
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Optional
 
 import numpy as np
 
@@ -165,6 +165,17 @@ class NeuronExec(Executor):
     def reset(self, batch):
         self.batch = batch
         self.state = self.kind.initial_state(self.node.attrs, batch, self.m)
+
+    def integrated(self, state: dict, current: np.ndarray) -> Optional[np.ndarray]:
+        """The membrane after one step from ``state`` (a copy, advanced in place) with ``current``,
+        before any reset: the kind's step replayed with an infinite threshold (what snnTorch
+        keeps as its membrane; NeuroBench's MembraneUpdates counts its changes). None when the
+        kind has no threshold."""
+        if "threshold" not in self.params or "v" not in state or self.kind.graded:
+            return None
+        params = {**self.params, "threshold": np.full(np.shape(self.params["threshold"]), np.inf)}
+        self.kind.step(state, current.reshape(current.shape[0], -1), params, self.backend)
+        return state["v"]
 
     def __call__(self, ins):
         i = ins[0].reshape(ins[0].shape[0], -1)

@@ -37,26 +37,25 @@ def _batch_size(graph: Graph, n: int) -> int:
     return int(max(1, min(n, BATCH_BYTES // max(per_sample, 1))))
 
 
+def _replayable(ex) -> bool:
+    """Whether a neuron executor can replay its step without firing (:meth:`integrated`)."""
+    return callable(getattr(ex, "integrated", None)) and isinstance(getattr(ex, "state", None), dict) \
+        and not ex.kind.graded
+
+
 def _states(layers: list[Layer], execs: dict) -> dict[str, dict]:
-    """A copy of the state of every spiking layer's neurons before a step (kinds with a threshold)."""
+    """A copy of the state of every spiking layer's neurons before a step."""
     out = {}
     for layer in layers:
         ex = execs[layer.neuron.name] if layer.spiking else None
-        if (isinstance(getattr(ex, "state", None), dict) and "v" in ex.state and "threshold" in ex.params
-                and not ex.kind.graded):
+        if ex is not None and _replayable(ex):
             out[layer.name] = {k: np.array(v, copy=True) for k, v in ex.state.items()}
     return out
 
 
 def _integrated(ex, state: Optional[dict], current: np.ndarray) -> Optional[np.ndarray]:
-    """The membrane after the step's input is integrated, before any reset (what snnTorch keeps
-    as its membrane, whose changes NeuroBench's MembraneUpdates counts): the kind's own step,
-    replayed on the state before the step with an infinite threshold."""
-    if state is None:
-        return None
-    params = {**ex.params, "threshold": np.full_like(np.asarray(ex.params["threshold"], dtype=np.float64), np.inf)}
-    ex.kind.step(state, current.reshape(current.shape[0], -1), params, ex.backend)
-    return state["v"]
+    """The membrane after the step's input, before any reset (see ``NeuronExec.integrated``)."""
+    return None if state is None else ex.integrated(state, current)
 
 
 def _updates(u: Optional[np.ndarray], prev: Optional[np.ndarray], t: int) -> int:
@@ -91,7 +90,8 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
     theirs, :func:`accelsim.hw.engines.assign`). ``executors(graph, node, backend)``: builds
     every node's executor (the hardware numerics of each engine, e.g.
     :class:`accelsim.hw.engines.HardwareNumerics`); a synaptic executor with an ``activity``
-    attribute has it stored in its layer's counts. Default: exact float64 for every node.
+    attribute has it stored in its layer's counts, a neuron executor with ``take_overflows()``
+    (fixed-point states) its overflow events per step. Default: exact float64 for every node.
     """
     T = graph.timesteps
     N = len(samples)
@@ -111,6 +111,15 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
     producer = {n.output: n for n in graph.nodes}
     spike_fed = {l.name for l in layers if l.data_input in producer and producer[l.data_input].kind == "neuron"
                  and producer[l.data_input].spec.spiking and not producer[l.data_input].spec.neuron.graded}
+    # neuron executors that count fixed-point overflow events (take_overflows(): events since the last call)
+    counting = [execs[l.neuron.name] if l.neuron is not None and hasattr(execs[l.neuron.name], "take_overflows")
+                else None for l in layers]
+    for cnt, ex in zip(counts, counting):
+        if ex is not None:
+            cnt.overflows = np.zeros(T, dtype=np.int64)
+    for layer, cnt in zip(layers, counts):   # membranes NeuroBench's way: float64 neurons with a threshold
+        if layer.spiking and not _replayable(execs[layer.neuron.name]):
+            cnt.membrane_updates = None
     probes = list(probes)
     ncls = graph.num_classes
     scores_all = np.zeros((N, ncls))
@@ -143,7 +152,10 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
                 cnt.nonzero_out[t] += int(np.count_nonzero(yout))
                 if layer.spiking:
                     u = _integrated(execs[layer.neuron.name], before.get(layer.name), vals[layer.neuron.inputs[0]])
-                    cnt.membrane_updates[t] += _updates(u, integrated.get(layer.name), t)
+                    if u is None:
+                        cnt.membrane_updates = None   # not defined for this neuron (no threshold)
+                    elif cnt.membrane_updates is not None:
+                        cnt.membrane_updates[t] += _updates(u, integrated.get(layer.name), t)
                     integrated[layer.name] = u
                     ex = execs[layer.neuron.name]
                     spikes = ex.kind.spike_counts(ex.state, yout.reshape(nb, -1))
@@ -156,6 +168,9 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
                     cnt.aux_ops[t] += int(m.sum(axis=0, dtype=np.int64) @ fan) if fan is not None else int(m.sum())
                 for probe in probes:
                     probe(layer, t, start, xin, yout)
+            for cnt, ex in zip(counts, counting):
+                if ex is not None:
+                    cnt.overflows[t] += ex.take_overflows()
             scores += vals[readout.output].reshape(nb, -1)
             if correct is not None:
                 correct[t] += int(np.sum(np.argmax(scores, axis=1) == samples.y[start:start + nb]))

@@ -31,6 +31,8 @@ class LayerCounts:
 
     nonbinary_inputs: Optional[np.ndarray] = None  # samples whose input to the synaptic op held a value
                                # other than 0, 1, -1 in the step (none: NeuroBench counts ACs, else MACs)
+    overflows: Optional[np.ndarray] = None  # fixed-point state overflow events (saturated or wrapped
+                                            # membrane/current words); None: float64 neurons
 
     @classmethod
     def zeros(cls, T: int) -> "LayerCounts":

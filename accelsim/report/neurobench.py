@@ -105,11 +105,11 @@ def _layer_block(graph, layer, counts, addresses, arch, N: int, T: int) -> dict[
     }
     if layer.spiking:
         spikes = float(counts.nonzero_out.sum())   # NeuroBench: non-zero activations
-        updates = float(counts.membrane_updates.sum()) if counts.membrane_updates is not None else 0.0
+        updates = float(counts.membrane_updates.sum()) if counts.membrane_updates is not None else None
         ops = _neuron_ops(graph, layer)
         block["ActivationSparsity"] = 1.0 - spikes / (layer.neurons * T * N)
-        block["MembraneUpdates"] = updates / N
-        block["NeuronOperations"] = None if ops is None else {"Effective Neuron Ops": updates * ops / N,
+        block["MembraneUpdates"] = None if updates is None else updates / N   # None: fixed-point neurons
+        block["NeuronOperations"] = None if ops is None or updates is None else {"Effective Neuron Ops": updates * ops / N,
                                                               "Neuron Dense Ops": float(layer.neurons * T * ops)}
         block["Footprint"] += -(-layer.neurons * arch.core.vmem_bits // 8)
     return block
@@ -131,7 +131,8 @@ def neurobench_block(graph, trace, arch) -> Optional[dict[str, Any]]:
         "SynapticOperations": {k: sum(b["SynapticOperations"][k] for b in layers.values())
                                for k in ("Effective_MACs", "Effective_ACs", "Dense")},
         "ActivationSparsity": sparsity,
-        "MembraneUpdates": sum(b.get("MembraneUpdates", 0.0) for b in layers.values()),
+        "MembraneUpdates": (None if any(b.get("MembraneUpdates", 0.0) is None for b in layers.values())
+                            else sum(b.get("MembraneUpdates", 0.0) for b in layers.values())),
         "NeuronOperations": ({k: sum(n[k] for n in nops) for k in ("Effective Neuron Ops", "Neuron Dense Ops")}
                              if nops else None),
         "ParameterCount": sum(b["ParameterCount"] for b in layers.values()),

@@ -352,3 +352,10 @@ def test_reader_limits_directly(tmp_path):
         reader.read_json(big)
     assert time.perf_counter() - t0 < 0.5
     assert yaml.safe_load(alias_bomb(3))  # the same document is valid YAML for an unbounded loader
+
+
+def test_cases_found_by_the_fuzz_campaign(write_arch, arch_file, workload_file, capsys):
+    code, err = run_cli(capsys, "run", arch_file, workload_file, "-o", arch_file.parent / "o", "--set", "name=\x1b")
+    assert code in (0, 2) and "Traceback" not in err     # a control character in a --set value
+    path = write_arch("n[ame: tiny\n")                   # an unknown key holding '['
+    assert "n[ame = 'tiny': unknown key" in error_of(load_arch, path)

@@ -10,13 +10,15 @@ What happens to each ONNX operator:
 
 * ``Conv`` (1-D/2-D/3-D), ``Gemm``, ``MatMul`` (constant right operand, written
   as a Gemm), ``AveragePool``, ``MaxPool``, ``Flatten``, ``Add``: kept;
-* ``GlobalAveragePool``: an ``AveragePool`` over the whole spatial extent;
+* ``GlobalAveragePool``, ``ReduceMean`` over all spatial axes: an ``AveragePool``
+  over the whole spatial extent;
 * ``Relu``, ``Clip`` (lower bound 0, constant upper bound): kept as activations;
 * ``BatchNormalization``: folded into the Conv/Gemm before it
   (W' = W * g / sqrt(var + eps) per output channel, b' = (b - mean) * g / sqrt(var + eps) + beta);
 * ``Add`` of a constant right after a Conv/Gemm (``MatMul`` + ``Add``): folded into its bias;
 * ``Dropout``, ``Identity``: dropped (inference);
-* ``Reshape``: its target shape must be constant; PyTorch's
+* ``Reshape``: its target shape must be constant (``allowzero = 1`` is accepted
+  when the target has no zeros: it changes nothing then); PyTorch's
   ``Shape -> Gather -> Unsqueeze -> Concat -> Reshape`` chain is folded, with
   ``Constant``, ``Shape``, ``Gather``, ``Unsqueeze``, ``Squeeze``, ``Concat``,
   ``Cast`` and ``Slice`` evaluated on constants (the batch dimension reads as 1);
@@ -38,7 +40,7 @@ from accelsim.errors import fail
 from accelsim.workload.builder import WorkloadBuilder
 
 SUPPORTED = ("Conv", "Gemm", "MatMul", "Add", "Relu", "Clip", "MaxPool", "AveragePool", "GlobalAveragePool",
-             "Flatten", "Reshape", "BatchNormalization", "Dropout", "Identity")
+             "ReduceMean", "Flatten", "Reshape", "BatchNormalization", "Dropout", "Identity")
 FOLDED = ("Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Slice")
 
 

@@ -1,7 +1,8 @@
 """ONNX layers translated into workload ops while reading an ONNX graph: Conv,
 Gemm and MatMul (as a Gemm with ``[out, in]`` weights), the activations Relu and
 Clip, MaxPool, AveragePool, GlobalAveragePool and ReduceMean over the spatial axes,
-Flatten and Reshape; ONNX's
+Flatten and Reshape (a Reshape to [batch, features] is written as a Flatten, so the
+two exporters' ways of flattening give one workload); ONNX's
 ``auto_pad`` SAME_UPPER/SAME_LOWER become explicit pads.
 """
 from __future__ import annotations
@@ -166,7 +167,13 @@ class LayerTranslation:
             # allowzero only changes what a 0 in the target means (an empty dimension, not a copy)
             raise self.bad(nd, idx, "allowzero = 1 with a 0 in the target shape (an empty dimension) is not supported; "
                                     "allowzero = 1 is accepted when the target has no zeros", tgt)
-        self.env[nd.output[0]] = self.emit(nd, idx, "Reshape", self.unique(nd.name or nd.output[0]), [x.name], {"shape": tgt})
+        # to [batch, features] it is a Flatten however it was written (nothing at all if already flat)
+        flat = len(self.infer(nd, idx, "Reshape", [x.name], {"shape": tgt})) == 1
+        if flat and len(x.shape) == 1:
+            self.env[nd.output[0]] = x
+            return
+        op, attrs = ("Flatten", {"axis": 1}) if flat else ("Reshape", {"shape": tgt})
+        self.env[nd.output[0]] = self.emit(nd, idx, op, self.unique(nd.name or nd.output[0]), [x.name], attrs)
 
 
 def _same_pads(spatial, kernel, strides, dilations, mode: str) -> list[int]:

@@ -149,9 +149,27 @@ def load_onnx_model(path: str | Path):
     if not path.is_file():
         raise fail(str(path), "", "file not found")
     try:
-        return onnx.load(str(path))
+        model = onnx.load(str(path), load_external_data=False)
     except Exception as exc:  # protobuf DecodeError and friends
         raise fail(str(path), "", f"not a valid ONNX model: {exc}") from None
+    _load_external_data(model, path)
+    return model
+
+
+def _load_external_data(model, path: Path) -> None:
+    """Weights stored beside the model (torch's dynamo exporter writes ``MODEL.onnx.data``), read in place."""
+    from onnx.external_data_helper import ExternalDataInfo, load_external_data_for_model, uses_external_data
+
+    tensors = list(model.graph.initializer) + [a.t for nd in model.graph.node for a in nd.attribute if a.HasField("t")]
+    files = sorted({ExternalDataInfo(t).location for t in tensors if uses_external_data(t)})
+    missing = [f for f in files if not (path.parent / f).is_file()]
+    if missing:
+        raise fail(str(path), "", "the weights are stored in external data file(s) that must be next to the model "
+                                  "(torch's dynamo exporter writes MODEL.onnx.data): not found", missing)
+    try:
+        load_external_data_for_model(model, str(path.parent))
+    except Exception as exc:  # a truncated or mismatched data file
+        raise fail(str(path), "", f"cannot read the external weights ({', '.join(files)}): {exc}") from None
 
 
 def read_onnx(model, file: str = "<onnx>", name: str = "model", timesteps: int = 1) -> AnnGraph:

@@ -205,6 +205,17 @@ def test_forced_average_pooling_prints_the_warning(tmp_path, capsys):
     assert check["warning"] in err
 
 
+def test_check_without_labels_reports_the_agreement(tmp_path, capsys):
+    x = np.load(DATA / "calib.npz")["x"][:40]
+    np.savez(tmp_path / "calib.npz", x=x)
+    rc = main(["convert", str(DATA / "cnn_classic.onnx"), "--calib", str(tmp_path / "calib.npz"), "--timesteps", "1",
+               "-o", str(tmp_path / "wl")])
+    err = capsys.readouterr().err
+    check = json.loads((tmp_path / "wl" / "workload.json").read_text())["metadata"]["check"]
+    assert rc == 0 and check["samples"] == 40 and check["ann_accuracy"] is None and check["warning"] is None
+    assert f"check on 40 unlabelled samples: SNN (T = 1) agrees with the ANN on {100 * check['agreement']:.1f} %" in err
+
+
 def test_likely_cause_names_each_cause():
     base = {"balance": "percentile", "neuron": "IF", "reset": "subtract", "maxpool": "spike", "pools_changed": []}
     assert likely_cause({**base, "maxpool": "or", "pools_changed": ["p"]}, 0.98, 0.8, 0.98, 0.7, 32).startswith(

@@ -118,4 +118,6 @@ def _check(ann, builder, info: dict, samples: tuple, limit):
     if limit == 0:
         return None
     n = len(x) if limit is None else min(limit, len(x))
+    print(f"checking the SNN (T = {builder.doc['timesteps']}) against the ANN on {n} samples "
+          "(--check-samples N to limit, 0 to skip) ...", file=sys.stderr)
     return check_conversion(ann.builder.graph(), builder.graph(), x[:n], None if y is None else y[:n], info)

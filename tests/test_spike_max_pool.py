@@ -153,6 +153,9 @@ def test_hand_worked_core_cost_of_the_pool_state(hand_pool):
     again = model.evaluate(trace, job.spec, job.graph).layers[1]
     assert cycles - again.info["per_core"]["task_cycles"][0] == 30
     assert again.energy_pj["core.pool_state"] == 0.0
+    # Vmem (64-bit words of 4 membranes): if1 6 neurons -> 2 words, if2 6 neurons -> 2 words;
+    # the pool's 9 state values -> 3 words on the one core owning conv2's outputs: 7 words = 56 bytes
+    assert cost.mapping["vmem_used_kib_max"] == pytest.approx(7 * 8 / 1024)
 
 
 def test_ann_view_and_calibration_take_the_steady_max(tmp_path):

@@ -73,8 +73,8 @@ def run(args) -> int:
         raise fail("--check-samples", "", "must be an integer >= 0 (0: no check)", args.check_samples)
     out = output_dir(args.out, "workload folder", create=False)  # written only when the conversion succeeds
     name = args.name or Path(args.model).stem
-    opts = ConvertOptions(timesteps=args.timesteps, neuron=args.neuron, leak=args.leak, reset=args.reset, v_init=args.v_init,
-                          balance=args.balance, percentile=args.percentile, ratenorm_p=_p(args.ratenorm_p),
+    opts = ConvertOptions(timesteps=args.timesteps, neuron=args.neuron, leak=args.leak, reset=args.reset,
+                          v_init=args.v_init, balance=args.balance, percentile=args.percentile, ratenorm_p=_p(args.ratenorm_p),
                           maxpool=args.maxpool, weight_bits=args.weight_bits)
     ann = read_onnx(args.model, name=name, timesteps=args.timesteps)
     calib_x, calib_y = load_xy(args.calib, "calibration", ann.input_shape)

@@ -10,7 +10,8 @@ workload format with ``Relu``/``Clip`` activations. Step 2, here:
 3. replace every activation by an IF (or LIF) neuron node, reset by subtraction
    (or to zero), starting at ``v_init`` times its threshold (default 1/2: the
    spike count then rounds T * rate instead of flooring it, which halves the
-   expected quantisation error, Bu et al. 2022). Every graph value v gets a scale sigma_v, meaning "SNN value
+   expected quantisation error, Bu et al. 2022). Every graph value v gets a
+   scale sigma_v, meaning "SNN value
    (rate) = ANN value / sigma_v": sigma = 1 at the analog input (direct input:
    the first layer receives the pixel values at every step), sigma = lambda_n at
    a neuron's spikes, unchanged through pooling and shape nodes. A synaptic node
@@ -187,8 +188,8 @@ class _Scaling:
             self.pools[name] = f"SpikeMaxPool of {what}"
             return
         else:
-            self.pools[name] = f"MaxPool of {what} (--maxpool or: " + \
-                ("an OR of spikes)" if what == "spikes" else "the max of each step)")
+            how = "an OR of spikes" if what == "spikes" else "the max of each step"
+            self.pools[name] = f"MaxPool of {what} (--maxpool or: {how})"
         self.pools_changed.append(name)
 
 

@@ -48,6 +48,9 @@ def add_parser(sub) -> None:
                    help="MaxPool of time-varying values: spike = spiking max-pool whose rate converges to the "
                         "ANN's max (default); or = keep MaxPool (an OR of spikes); avg = every MaxPool an "
                         "average pool")
+    p.add_argument("--coding", choices=("rate", "fs"), default="rate",
+                   help="rate: IF/LIF neurons over --timesteps (default); fs: few-spikes neurons, --phases K, one pass")
+    p.add_argument("--phases", type=int, default=8, help="K, phases of the FS neurons (--coding fs; default 8)")
     p.add_argument("--weight-bits", type=int, default=None, help="quantise weights to this many bits (symmetric)")
     p.add_argument("--check-samples", type=int, default=None, metavar="N",
                    help="check the SNN against the ANN on the first N samples (default: all; 0: no check)")
@@ -67,6 +70,11 @@ def run(args) -> int:
         raise fail("--v-init", "", "must be in [0, 1) (a fraction of the threshold)", args.v_init)
     if not 0.0 < args.percentile <= 100.0:
         raise fail("--percentile", "", "must be in (0, 100]", args.percentile)
+    if not 1 <= args.phases <= 32:
+        raise fail("--phases", "", "must be an integer in [1, 32]", args.phases)
+    if args.coding == "fs" and args.balance == "ratenorm":
+        raise fail("--balance", "", "ratenorm is a rate-coding method; with --coding fs use max or percentile",
+                   args.balance)
     if args.weight_bits is not None and not 1 <= args.weight_bits <= 32:
         raise fail("--weight-bits", "", "must be an integer in [1, 32]", args.weight_bits)
     if args.check_samples is not None and args.check_samples < 0:
@@ -74,9 +82,10 @@ def run(args) -> int:
     out = output_dir(args.out, "workload folder", create=False)  # written only when the conversion succeeds
     name = args.name or Path(args.model).stem
     opts = ConvertOptions(timesteps=args.timesteps, neuron=args.neuron, leak=args.leak, reset=args.reset,
-                          v_init=args.v_init, balance=args.balance, percentile=args.percentile, ratenorm_p=_p(args.ratenorm_p),
-                          maxpool=args.maxpool, weight_bits=args.weight_bits)
-    ann = read_onnx(args.model, name=name, timesteps=args.timesteps)
+                          v_init=args.v_init, balance=args.balance, percentile=args.percentile,
+                          ratenorm_p=_p(args.ratenorm_p), maxpool=args.maxpool, weight_bits=args.weight_bits,
+                          coding=args.coding, phases=args.phases)
+    ann = read_onnx(args.model, name=name, timesteps=1 if args.coding == "fs" else args.timesteps)
     calib_x, calib_y = load_xy(args.calib, "calibration", ann.input_shape)
     samples = None
     if args.samples is not None:
@@ -96,8 +105,9 @@ def run(args) -> int:
     if check is not None:
         meta["check"] = check.as_dict()
     path = builder.write(out, samples=samples, metadata=meta)
-    print(json.dumps({"workload": str(path), "timesteps": opts.timesteps, "balance": opts.balance,
-                      "maxpool": opts.maxpool, "activation_scale": info["activation_scale"],
+    print(json.dumps({"workload": str(path), "timesteps": info["timesteps"], "coding": opts.coding,
+                      "phases": info["phases"], "balance": opts.balance, "maxpool": opts.maxpool,
+                      "activation_scale": info["activation_scale"],
                       "ann_accuracy": meta.get("ann_accuracy"), "check": meta.get("check")}, indent=1))
     if info["pools_changed"]:
         print(f"note: max-pool(s) {', '.join(info['pools_changed'])} converted with --maxpool {opts.maxpool}: "

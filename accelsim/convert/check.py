@@ -13,7 +13,8 @@ After ``accelsim convert`` builds the SNN it runs, on the check samples (the
 
 It reports the accuracies (when the samples are labelled) and the agreement of the
 SNN's predictions with the ANN's. When the SNN is more than ``TOLERANCE`` below the
-ANN it names the likely cause, in this order:
+ANN it names the likely cause, in this order (with few-spikes coding, ``--coding
+fs``, one pass of K phases: the K-bit truncation of the activations):
 
 1. **pooling**: a max-pool of time-varying values was converted as an average pool
    or an OR of spikes (``--maxpool avg|or``), which changes a max-pool-trained
@@ -66,9 +67,12 @@ class CheckResult:
                 f"{100 * self.snn_accuracy:.1f} % at T = {self.timesteps}, agreement {100 * self.agreement:.1f} %")
 
 
-def likely_cause(info: dict, ann: float, snn: float, rate: float, half: Optional[float], T: int) -> str:
+def likely_cause(info: dict, ann: float, snn: float, rate: Optional[float], half: Optional[float], T: int) -> str:
     """The most likely reason the SNN falls short of the ANN (see the module docstring)."""
     pct = lambda a: f"{100 * a:.1f} %"  # noqa: E731
+    if info.get("coding") == "fs":
+        return (f"few-spikes coding: each activation is truncated to K = {info.get('phases')} binary digits of its "
+                f"scale (--balance {info.get('balance')}); more --phases, or --balance percentile, reduce the error")
     if info.get("pools_changed"):
         how = {"avg": "average pools", "or": "maxima of single steps (an OR of spikes)"}.get(info.get("maxpool"), "?")
         return (f"pooling: the max-pool(s) {', '.join(info['pools_changed'])} of a network trained with max pooling "
@@ -97,7 +101,9 @@ def check_conversion(ann: Graph, snn: Graph, x: np.ndarray, y: Optional[np.ndarr
     ann_acc = float(np.mean(ann_pred == y))
     snn_acc = float(tr.accuracy)
     half = tr.accuracy_by_step[T // 2 - 1] if T > 1 else None
-    rate = float(np.mean(run_ann(snn, x, mode="rate").argmax(1) == y))
+    rate = None  # the rate model is the limit of rate coding; few-spikes coding has no T to grow
+    if info.get("coding", "rate") == "rate":
+        rate = float(np.mean(run_ann(snn, x, mode="rate").argmax(1) == y))
     warning = None
     if snn_acc < ann_acc - TOLERANCE:
         warning = (f"the SNN is {100 * (ann_acc - snn_acc):.1f} points below the ANN ({100 * snn_acc:.1f} % vs "

@@ -30,12 +30,18 @@ workload format with ``Relu``/``Clip`` activations. Step 2, here:
    over-counts rates), ``--maxpool avg`` makes every MaxPool an average pool (as
    Ding et al. train theirs); both change a max-pool-trained network's function
    and are recorded as such (``pools_changed``);
-5. optionally quantise each weight tensor to ``weight_bits`` (symmetric,
+5. ``coding fs`` (few-spikes, docs/coding.md): every activation becomes an ``FS``
+   node with ``phases`` K and ``code relu``, ``alpha = lambda_n / sigma_in``; an FS
+   neuron outputs the quantised activation itself, so every scale stays 1
+   (weights and biases unchanged) and the network is the ANN with each
+   activation truncated to K bits of alpha; one pass (``timesteps`` 1);
+   MaxPool is kept (the max of quantised values is exact);
+6. optionally quantise each weight tensor to ``weight_bits`` (symmetric,
    per tensor: w_q = round(w / s) * s, s = max|w| / (2^(bits-1) - 1)).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, Optional
 
@@ -64,6 +70,8 @@ class ConvertOptions:
     ratenorm_p: float | str = "auto"    # p in (0, 1], or "auto" (per layer; see balance.py)
     maxpool: Literal["spike", "or", "avg"] = "spike"
     weight_bits: Optional[int] = None
+    coding: Literal["rate", "fs"] = "rate"  # fs: few-spikes neurons (docs/coding.md), one pass of ``phases``
+    phases: int = 8                         # K of the FS neurons (coding fs)
 
 
 ACTIVATIONS = ("Relu", "Clip")
@@ -150,7 +158,13 @@ class _Scaling:
         opts, sigma = self.opts, self.sigma
         vins = self.graph.value_inputs(node)
         s_in = sigma[vins[0]]
-        if node.op in ACTIVATIONS:
+        if node.op in ACTIVATIONS and opts.coding == "fs":
+            # the FS neuron outputs the quantised activation in its input's units: every scale stays sigma_in
+            nd["op"] = "FS"
+            nd["attrs"] = {"phases": int(opts.phases), "code": "relu", "alpha": float(self.lam[node.name] / s_in)}
+            sigma[node.output] = s_in
+            self.spiking.add(node.output)
+        elif node.op in ACTIVATIONS:
             nd["op"] = opts.neuron
             thr = float(self.lam[node.name] / s_in)
             nd["attrs"] = {"reset": opts.reset, "threshold": thr, "v_init": float(opts.v_init * thr)}
@@ -183,6 +197,9 @@ class _Scaling:
         elif value not in self.varying:
             self.pools[name] = f"MaxPool of {what} (static: exact)"
             return
+        elif self.opts.coding == "fs":  # an FS neuron outputs its quantised activation: its max is exact
+            self.pools[name] = "MaxPool of FS values (exact)"
+            return
         elif mode == "spike":
             nd["op"] = "SpikeMaxPool"
             self.pools[name] = f"SpikeMaxPool of {what}"
@@ -211,6 +228,11 @@ def _scale_tensors(graph, nodes: dict[str, dict], sc: _Scaling, tensors: dict[st
 
 def to_snn(ann: AnnGraph, calib_x: np.ndarray, opts: ConvertOptions, name: Optional[str] = None) -> tuple[WorkloadBuilder, dict]:
     """The SNN workload builder, and a dict of what was done (for the metadata)."""
+    if opts.coding == "fs" and opts.balance == "ratenorm":
+        raise fail(ann.source, "balance", "ratenorm is a rate-coding method; with coding fs use max or percentile",
+                   opts.balance)
+    if opts.coding == "fs":  # one pass: each FS layer runs its K phases within it (docs/coding.md)
+        opts = replace(opts, timesteps=1)
     ann.builder.doc["timesteps"] = int(opts.timesteps)
     graph = ann.builder.graph()
     acts, ann_out = ann_activations(graph, calib_x)
@@ -243,7 +265,12 @@ def to_snn(ann: AnnGraph, calib_x: np.ndarray, opts: ConvertOptions, name: Optio
         "v_init": opts.v_init,
         "weight_bits": opts.weight_bits, "calibration_samples": int(calib_x.shape[0]),
         "input": "direct (analog values at every step into the first layer)",
+        "coding": opts.coding, "phases": int(opts.phases) if opts.coding == "fs" else None,
+        "timesteps": int(opts.timesteps),
     }
+    if opts.coding == "fs":
+        info.update(neuron="FS", leak=None, reset=None, v_init=None, readout_scale=1.0,
+                    input="direct (analog values into the first layer, one pass of K phases per FS layer)")
     b.graph()  # validate before anyone writes it
     return b, info
 

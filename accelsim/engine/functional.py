@@ -20,6 +20,7 @@ import numpy as np
 from accelsim.engine.execute import Executor, make_executor
 from accelsim.engine.interpret import interpret
 from accelsim.engine.lower import Layer, lower, pool_window, static_values
+from accelsim.engine.phases import event_counts, max_phases, phase_values, phased_values
 from accelsim.engine.trace import AddressCounts, LayerCounts, Trace, count_dtype
 from accelsim.workload.graph import Graph, Node, Samples
 
@@ -51,24 +52,25 @@ def _aux_fanout(graph: Graph, layer: Layer) -> list[tuple[str, str, Optional[np.
     return out
 
 
-def _count_aux(cnt: LayerCounts, t: int, vals: dict, nb: int, aux: list) -> None:
-    """Step ``t``'s pooling and add work of one layer (see :mod:`accelsim.hw.core.cost`).
+def _count_aux(cnt: LayerCounts, t: int, vals: dict, aux: list, events_of: Callable[[str], np.ndarray]) -> None:
+    """Step ``t``'s pooling and add work of one layer (see :mod:`accelsim.hw.core.cost`);
+    ``events_of(value)``: the events per element of a value, [batch, elements].
 
-    Per non-zero input element: an ``Add`` one operation; a pool one per window it is in
+    Per input event: an ``Add`` one operation; a pool one per window the element is in
     (its fan-out: an add for AveragePool, a compare for MaxPool and SpikeMaxPool). A
     SpikeMaxPool also increments the element's counter (one operation, one state word read
     and written) and reads each window's maximum it is compared with; each window whose
     maximum grew (a non-zero output) writes it back.
     """
     for value, op, fan, output in aux:
-        m = (vals[value] != 0).reshape(nb, -1)
+        m = events_of(value)
         if fan is None:
-            cnt.aux_ops[t] += int(np.count_nonzero(m))
+            cnt.aux_ops[t] += int(m.sum())
             continue
         compares = int(m.sum(axis=0, dtype=np.int64) @ fan)
         cnt.aux_ops[t] += compares
         if op == "SpikeMaxPool":
-            events = int(np.count_nonzero(m))
+            events = int(m.sum())
             cnt.aux_ops[t] += events
             cnt.state_reads[t] += events + compares
             cnt.state_writes[t] += events + int(np.count_nonzero(vals[output]))
@@ -93,8 +95,11 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
     build = executors or make_executor
     execs = {n.name: build(graph, n, backend) for n in graph.nodes}
     counts = [LayerCounts.zeros(T) for _ in layers]
-    cdt = count_dtype(N)
+    phased = phased_values(graph)
+    K = max_phases(graph) if phased else 1
+    cdt = count_dtype(N * K)  # a graded neuron spikes up to K times per step
     addresses = [AddressCounts(np.zeros((T, int(np.prod(l.in_shape))), cdt),
+                               np.zeros((T, l.neurons), cdt) if l.spiking else None,
                                np.zeros((T, l.neurons), cdt) if l.spiking else None) for l in layers]
     aux = [_aux_fanout(graph, layer) for layer in layers]
     probes = list(probes)
@@ -113,20 +118,24 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
         scores = np.zeros((nb, ncls))
         for t in range(T):
             vals = interpret(graph, {graph.input.name: xb[:, t] if per_step_input else xb}, execs, cache, static)
+            phases = [phase_values(graph, execs, vals, phased, k) for k in range(K)] if phased else []
             for layer, cnt, ax, adr in zip(layers, counts, aux, addresses):
                 xin = vals[layer.data_input]
-                nz = (xin != 0).reshape(nb, -1)
+                nz = event_counts(layer.data_input, vals, phases, phased)
                 per_input = nz.sum(axis=0, dtype=np.int64)
                 adr.by_input[t] += per_input.astype(cdt)
-                cnt.events_in[t] += int(np.count_nonzero(nz))
+                cnt.events_in[t] += int(per_input.sum())
                 cnt.synaptic_ops[t] += int(per_input @ layer.fanout)
                 yout = vals[layer.neuron.output if layer.neuron is not None else layer.synapse.output]
-                nzo = int(np.count_nonzero(yout))
-                cnt.nonzero_out[t] += nzo
+                cnt.nonzero_out[t] += int(np.count_nonzero(yout))
                 if layer.spiking:
-                    cnt.spikes_out[t] += nzo
-                    adr.by_neuron[t] += np.count_nonzero(yout.reshape(nb, -1), axis=0).astype(cdt)
-                _count_aux(cnt, t, vals, nb, ax)
+                    ex = execs[layer.neuron.name]
+                    spikes = ex.kind.spike_counts(ex.state, yout.reshape(nb, -1))
+                    cnt.spikes_out[t] += int(spikes.sum())
+                    adr.by_neuron[t] += spikes.sum(axis=0, dtype=np.int64).astype(cdt)
+                    current = vals[layer.neuron.inputs[0]].reshape(nb, -1)
+                    adr.active_by_neuron[t] += np.count_nonzero(current, axis=0).astype(cdt)
+                _count_aux(cnt, t, vals, ax, lambda v: event_counts(v, vals, phases, phased))
                 for probe in probes:
                     probe(layer, t, start, xin, yout)
             scores += vals[readout.output].reshape(nb, -1)

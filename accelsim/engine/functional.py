@@ -18,6 +18,7 @@ from typing import Callable, Iterable, Optional
 import numpy as np
 
 from accelsim.engine.execute import Executor, make_executor
+from accelsim.engine.hybrid import AnnInitialiser
 from accelsim.engine.interpret import interpret
 from accelsim.engine.lower import Layer, lower, pool_window, static_values
 from accelsim.engine.trace import AddressCounts, LayerCounts, Trace, count_dtype
@@ -79,6 +80,7 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
     correct = np.zeros(T, dtype=np.int64) if samples.y is not None else None
     B = batch_size or _batch_size(graph, N)
     readout = graph.readout
+    hybrid = AnnInitialiser(graph.ann, T, backend) if graph.ann is not None else None  # engine/hybrid.py
 
     for start in range(0, N, B):
         xb = samples.x[start:start + B]
@@ -88,6 +90,8 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
         cache: dict[str, np.ndarray] = {}
         scores = np.zeros((nb, ncls))
         for t in range(T):
+            if hybrid is not None:  # the ANN's state writes come before the step's SNN update
+                hybrid.before_step(t, xb, per_step_input, execs)
             vals = interpret(graph, {graph.input.name: xb[:, t] if per_step_input else xb}, execs, cache, static)
             for layer, cnt, ax, adr in zip(layers, counts, aux, addresses):
                 xin = vals[layer.data_input]
@@ -122,4 +126,5 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
         scores=scores_all, predictions=np.argmax(scores_all, axis=1), labels=samples.y, correct_by_step=correct,
         addresses=addresses,
         meta={"backend": backend, "per_step_input": per_step_input},
+        ann=hybrid.trace() if hybrid is not None else None,
     )

@@ -17,7 +17,7 @@ from accelsim.engine.functional import simulate
 from accelsim.engine.lower import lower
 from accelsim.engine.trace import Trace
 from accelsim.errors import fail
-from accelsim.hw.builtin import HardwareNumerics, assign, engines_used
+from accelsim.hw.builtin import HardwareNumerics, assign, engines_used, get
 from accelsim.report.build import build_report
 from accelsim.schedule import SCHEDULERS
 from accelsim.workload.graph import Graph, Samples
@@ -105,6 +105,8 @@ def run_simulation(arch_file: str, workload_file: str, sets: Iterable[str] = (),
     layers = hardware_layers(job)
     for engine in engines_used(layers):  # mapping and placement fit: fail before the long part
         engine.check(layers, job.spec)
+    if job.graph.ann is not None:  # a hybrid's ANN: fits the PIM macros (ann.target: pim), NoC node
+        get("ann").check_ann(lower(job.graph.ann.graph), layers, job.spec)
     if before_run is not None:
         before_run(job)
     return cost_and_report(job, functional_trace(job, backend, progress), timeline, scheduler)

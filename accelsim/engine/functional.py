@@ -80,7 +80,7 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
     correct = np.zeros(T, dtype=np.int64) if samples.y is not None else None
     B = batch_size or _batch_size(graph, N)
     readout = graph.readout
-    hybrid = AnnInitialiser(graph.ann, T, backend) if graph.ann is not None else None  # engine/hybrid.py
+    hybrid = AnnInitialiser(graph.ann, T, backend, build) if graph.ann is not None else None  # engine/hybrid.py
 
     for start in range(0, N, B):
         xb = samples.x[start:start + B]

@@ -68,10 +68,10 @@ def ann_input(x: np.ndarray, t: int, every: int, accumulate: str, per_step_input
 class AnnInitialiser:
     """Runs the ANN part at steps 0, K, 2K, ... and writes its outputs into the SNN's states."""
 
-    def __init__(self, ann: AnnPart, T: int, backend: str):
+    def __init__(self, ann: AnnPart, T: int, backend: str, build=make_executor):
         self.ann, self.T = ann, T
         g = ann.graph
-        self.execs: dict[str, Executor] = {n.name: make_executor(g, n, backend) for n in g.nodes}
+        self.execs: dict[str, Executor] = {n.name: build(g, n, backend) for n in g.nodes}
         self.layers = [replace(l, engine=ENGINE) for l in lower(g)]
         self.counts = [LayerCounts.zeros(T) for _ in self.layers]
         self.writes = [np.zeros(T, dtype=np.int64) for _ in ann.bindings]
@@ -94,5 +94,7 @@ class AnnInitialiser:
             w[t] += state.size
 
     def trace(self) -> AnnTrace:
+        for layer, cnt in zip(self.layers, self.counts):
+            cnt.activity = getattr(self.execs[layer.synapse.name], "activity", None)
         return AnnTrace(self.ann.every, self.ann.runs(self.T), self.layers, self.counts, self.ann.bindings,
                         self.writes, self.ann.initialisers)

@@ -7,7 +7,9 @@ from accelsim.version import __version__
 from accelsim.config.loader import ArchSpec
 from accelsim.cost.result import CostResult
 from accelsim.engine.trace import Trace
+from accelsim.report.aydin import aydin_baselines
 from accelsim.report.baselines import cnn_baselines
+from accelsim.report.hybrid import energy_by_engine, hybrid_block, real_time_block
 from accelsim.workload.graph import Graph
 
 
@@ -59,7 +61,7 @@ def build_report(graph: Graph, spec: ArchSpec, trace: Trace, cost: CostResult, *
             "energy_breakdown_pj": {k: _f(v) for k, v in sorted(lc.energy_pj.items())},
             "cost_details": lc.info,
         })
-    return {
+    report = {
         "accelsim_version": __version__,
         "arch": spec.arch.name,
         "arch_file": arch_file,
@@ -83,3 +85,9 @@ def build_report(graph: Graph, spec: ArchSpec, trace: Trace, cost: CostResult, *
         "accuracy_by_timestep": trace.accuracy_by_step,
         "baselines": cnn_baselines(trace, spec, energy, graph.weight_bits or spec.arch.core.weight_bits),
     }
+    report["energy_by_engine_pj"] = energy_by_engine(cost)
+    for key, block in (("hybrid", hybrid_block(trace, cost)), ("real_time", real_time_block(graph, trace, cost))):
+        if block is not None:
+            report[key] = block
+    report["baselines"].update(aydin_baselines(trace, cost, graph.step_s))
+    return report

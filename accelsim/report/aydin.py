@@ -40,6 +40,11 @@ def _power(energy_pj: float, window_s: Optional[float]) -> Optional[float]:
     return None if window_s is None else energy_pj * 1e-12 / window_s
 
 
+def ann_power_w(macs_per_run: float, rate_hz: float) -> float:
+    """Power of ``macs_per_run`` dense MACs run ``rate_hz`` times a second at E_MAC (their ANN)."""
+    return macs_per_run * ANN_MAC_PJ * 1e-12 * rate_hz
+
+
 def snn_step_energy_pj(trace: Trace) -> list[float]:
     """E_SNN(t) per SNN step, per inference: sum over layers of r_l(t) * MACs_l * 0.38 pJ."""
     N, T = trace.samples, trace.timesteps

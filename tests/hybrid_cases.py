@@ -21,7 +21,7 @@ X = np.array([                                            # [N=2, T=7, 2]: event
 Y = np.array([0, 1])
 
 
-def workload(folder: Path, every: int = K, accumulate: str = "sum", **extra) -> Path:
+def workload(folder: Path, every: int = K, accumulate: str = "sum", window=None, **extra) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     np.savez(folder / "tensors.npz", W1=W1, W2=W2, A=A, bA=B_A)
     np.savez(folder / "samples.npz", x=X, y=Y)
@@ -41,20 +41,22 @@ def workload(folder: Path, every: int = K, accumulate: str = "sum", **extra) -> 
                 "bindings": [{"value": "v1_init", "neuron": "lif1", "state": "v"}],
                 "initialisers": ["init1"]},
     }
+    if window is not None:
+        wl["ann"]["window"] = window
     wl.update(extra)
     path = folder / "workload.json"
     path.write_text(json.dumps(wl, indent=1))
     return path
 
 
-def reference(every: int = K, accumulate: str = "sum"):
+def reference(every: int = K, accumulate: str = "sum", window=None):
     """Numpy reference: membranes of lif1 and out after every step, spikes, ANN run steps."""
     N = X.shape[0]
     v1, v2 = np.zeros((N, 3)), np.zeros((N, 2))
     v1_steps, v2_steps, spikes, runs = [], [], [], []
     for t in range(T):
         if t % every == 0:
-            lo = max(0, t - every + 1)
+            lo = max(0, t - (window or every) + 1)
             frames = X[:, lo:t + 1]
             xin = {"sum": frames.sum(axis=1), "mean": frames.mean(axis=1), "last": X[:, t]}[accumulate]
             v1 = xin @ A + B_A          # overwrite before this step's SNN update

@@ -69,6 +69,15 @@ def test_ann_runs_every_k(tmp_path):
         np.testing.assert_allclose(v1, reference(every=every)[0], rtol=0, atol=1e-12)
 
 
+def test_window_longer_than_k(tmp_path):
+    """K = 1 with a window of 3 frames: the ANN at every step on a sliding window."""
+    _, trace, v1, v2 = _run(workload(tmp_path, every=1, window=3))
+    r1, r2, _, runs = reference(every=1, window=3)
+    assert trace.ann.runs == runs == list(range(T))
+    np.testing.assert_allclose(v1, r1, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(v2, r2, rtol=0, atol=1e-12)
+
+
 def test_ann_input_windows():
     x = np.arange(2 * 5 * 1, dtype=float).reshape(2, 5, 1)
     np.testing.assert_array_equal(ann_input(x, 0, 3, "sum", True), x[:, 0])

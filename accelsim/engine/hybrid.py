@@ -5,7 +5,8 @@ The functional engine (:func:`accelsim.engine.functional.simulate`) calls
 SNN graph is evaluated. Order inside a step ``t`` of a hybrid workload:
 
 1. if ``t % K == 0`` (steps 0, K, 2K, ...): the ANN input is formed from the
-   frames since the ANN's last run, steps ``max(0, t-K+1) .. t`` (``accumulate``:
+   frames since the ANN's last run, steps ``max(0, t-W+1) .. t`` with ``W`` = the
+   ``window`` (default K) (``accumulate``:
    their sum, their mean, or frame ``t`` only; a direct-encoded input is the same
    frame at every step); the ANN graph is evaluated once (exact float64, dense);
 2. each binding overwrites its SNN state (``v``, or another state array of the
@@ -53,10 +54,10 @@ class AnnTrace:
                        if (l.name in self.initialisers) == initialisers))
 
 
-def ann_input(x: np.ndarray, t: int, every: int, accumulate: str, per_step_input: bool) -> np.ndarray:
-    """The ANN's input at step ``t``: frames ``max(0, t-K+1) .. t`` summed, averaged, or frame ``t``
-    (``x``: the batch, [N, T, ...] for a sequence, [N, ...] for a direct input)."""
-    lo = max(0, t - every + 1)
+def ann_input(x: np.ndarray, t: int, window: int, accumulate: str, per_step_input: bool) -> np.ndarray:
+    """The ANN's input at step ``t``: frames ``max(0, t-W+1) .. t`` (``W = window``) summed, averaged,
+    or frame ``t`` (``x``: the batch, [N, T, ...] for a sequence, [N, ...] for a direct input)."""
+    lo = max(0, t - window + 1)
     if not per_step_input:
         return x * float(t - lo + 1) if accumulate == "sum" else x
     if accumulate == "last":
@@ -82,7 +83,7 @@ class AnnInitialiser:
         if t % ann.every:
             return
         nb = x.shape[0]
-        xin = ann_input(x, t, ann.every, ann.accumulate, per_step_input)
+        xin = ann_input(x, t, ann.frames, ann.accumulate, per_step_input)
         vals = interpret(ann.graph, {ann.graph.input.name: xin}, self.execs)
         for layer, cnt in zip(self.layers, self.counts):
             cnt.events_in[t] += int(np.count_nonzero(vals[layer.data_input]))

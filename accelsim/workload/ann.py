@@ -99,4 +99,4 @@ def build_ann(spec: WorkloadSpec, snn: Graph, tensors: dict[str, np.ndarray], fi
             pl.add(f"ann.initialisers[{k}]", "a state initialiser must be a synaptic node (Conv, Gemm, MatMul)", name)
     bindings = _check_bindings(ann, snn, sub, pl)
     pl.raise_if_any()
-    return AnnPart(sub, ann.every, ann.accumulate, bindings, frozenset(ann.initialisers))
+    return AnnPart(sub, ann.every, ann.accumulate, bindings, frozenset(ann.initialisers), ann.window or 0)

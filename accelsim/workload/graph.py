@@ -62,6 +62,11 @@ class AnnPart:
     accumulate: str
     bindings: tuple[Binding, ...]
     initialisers: frozenset[str]
+    window: int = 0  # frames the ANN input covers (0: every)
+
+    @property
+    def frames(self) -> int:
+        return self.window or self.every
 
     def runs(self, T: int) -> list[int]:
         """The SNN steps at which the ANN runs: 0, K, 2K, ... < T."""

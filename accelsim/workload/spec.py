@@ -66,6 +66,9 @@ class AnnSpec(_Strict):
     accumulate: Literal["sum", "mean", "last"] = Field(
         "sum", description="ANN input at step t: sum or mean of the input frames since its last run "
         "(steps max(0, t-K+1)..t), or the frame of step t only (last)")
+    window: Optional[int] = Field(
+        None, ge=1, le=100_000, description="frames the ANN input covers, steps max(0, t-window+1)..t "
+        "(default: K, the frames since its last run); e.g. K = 1 with a longer window runs the ANN at every step")
     nodes: list[NodeSpec] = Field(min_length=1, description="the ANN's nodes; they read the graph input")
     bindings: list[BindingSpec] = Field(min_length=1)
     initialisers: list[str] = Field(

@@ -41,8 +41,9 @@ import numpy as np
 
 T, K, SIDE = 20, 10, 8
 DIRS = np.array([[0, 1], [0, -1], [1, 0], [-1, 0]])  # (dy, dx): right, left, down, up
-P_EVENT, P_NOISE = 0.8, 0.01
+P_EVENT, P_NOISE = 0.5, 0.01
 LEAK, LEAK_OUT = 0.9, 0.8
+ANN_HIDDEN = 64
 
 
 def make_events(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -73,11 +74,11 @@ def windows(x: np.ndarray, rng) -> np.ndarray:
     return out.reshape(n, -1)
 
 
-def mlp(inputs, labels, seed):
+def mlp(inputs, labels, seed, hidden=64):
     from sklearn.neural_network import MLPClassifier
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return MLPClassifier((64,), alpha=1e-3, max_iter=100, random_state=seed).fit(inputs, labels)
+        return MLPClassifier((hidden,), alpha=1e-3, max_iter=60, random_state=seed).fit(inputs, labels)
 
 
 def snn_hidden(x: np.ndarray, w1, b1, thr) -> tuple[np.ndarray, np.ndarray]:
@@ -98,7 +99,7 @@ def build(out: Path) -> dict:
     rng = np.random.default_rng(1)
     x_tr, y_tr = make_events(2000, seed=2)
     x_te, y_te = make_events(300, seed=3)
-    ann = mlp(np.concatenate([windows(x_tr, rng) for _ in range(3)]), np.tile(y_tr, 3), seed=0)
+    ann = mlp(np.concatenate([windows(x_tr, rng) for _ in range(3)]), np.tile(y_tr, 3), seed=0, hidden=ANN_HIDDEN)
     frames = x_tr[:, ::4].reshape(-1, 2 * SIDE * SIDE).astype(float)   # every 4th frame: 10,000 frames
     snn = mlp(frames, np.repeat(y_tr, T // 4), seed=0)
     w1, b1 = snn.coefs_[0], snn.intercepts_[0]

@@ -34,6 +34,7 @@ class Job:
     arch_file: str
     workload_file: str
     inputs_label: str
+    pipeline: bool = True  # also schedule streams of inputs for the throughput (sweeps turn it off)
 
 
 def prepare(arch_file: str, workload_file: str, sets: Iterable[str | tuple] = (), samples: Optional[int] = None,
@@ -82,8 +83,9 @@ def functional_trace(job: Job, backend: str = "numba", progress: bool = False) -
 def cost_and_report(job: Job, trace: Trace, timeline: Optional[str] = None, scheduler: str = "fast") -> dict:
     """Energy and latency of ``trace`` on ``job.spec``, as a report.json dict.
     ``timeline``: also write the schedule there as CSV (see :mod:`accelsim.schedule`);
-    ``scheduler``: ``fast`` (the numba model) or ``simpy`` (its specification), the same schedule."""
-    cost = cost_model.evaluate(trace, job.spec, job.graph, job.arch_file, scheduler=scheduler)
+    ``scheduler``: ``fast`` (the numba model) or ``simpy`` (its specification), the same schedule.
+    ``job.pipeline``: also schedule streams of inputs for the throughput (two more schedules; sweeps skip it)."""
+    cost = cost_model.evaluate(trace, job.spec, job.graph, job.arch_file, scheduler=scheduler, pipeline=job.pipeline)
     if timeline is not None:
         from accelsim.schedule import timeline_csv
         from accelsim.util.io import atomic_write_text

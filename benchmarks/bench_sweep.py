@@ -84,7 +84,7 @@ def in_worker_rate(samples: int, n: int) -> float:
     points = grid_points(axes)
     t = time.perf_counter()
     for p in points:
-        metrics_row(cost_and_report(replace(job, spec=validator.arch_spec(p.values)), trace))
+        metrics_row(cost_and_report(replace(job, spec=validator.arch_spec(p.values), pipeline=False), trace))
     return len(points) / (time.perf_counter() - t)
 
 

@@ -64,8 +64,14 @@ def check_kernel_matches_reference(kind: type[NeuronKind], seed: int, n: int = 4
             assert o_nb.tobytes() == o_np.tobytes(), (kind.op, variant)
             for k in s_nb:
                 assert s_nb[k].tobytes() == s_np[k].tobytes(), (kind.op, variant, k)  # incl. signed zeros
-            if kind.spiking:
+            if kind.spiking and not kind.graded:
                 assert set(np.unique(o_nb)) <= {0.0, 1.0}
+            if kind.graded:  # several spikes per step: its counts are the sum of its phases' binary spikes
+                K = kind.phases_of(attrs)
+                phases = [kind.phase_spikes(s_nb, o_nb, k) for k in range(K)]
+                assert all(set(np.unique(z)) <= {0.0, 1.0} for z in phases)
+                np.testing.assert_array_equal(kind.spike_counts(s_nb, o_nb), np.sum(phases, axis=0))
+                assert not np.any(kind.phase_spikes(s_nb, o_nb, K))
 
 
 @pytest.mark.parametrize("op", KINDS)

@@ -22,6 +22,7 @@ from accelsim.hw.tasks import LayerTasks
 import accelsim.schedule as timing
 from accelsim.hw.memory import Dram
 from accelsim.hw.noc import Mesh
+from accelsim.schedule.pipeline import PIPELINE_INPUTS
 from accelsim.simulate import functional_trace, prepare
 from accelsim.workload.builder import WorkloadBuilder
 
@@ -47,7 +48,8 @@ def both(*args) -> timing.Schedule:
 
 
 def captured_schedules(monkeypatch, trace, spec, graph) -> list[tuple]:
-    """The arguments the cost model passes to the scheduler for one evaluation."""
+    """The arguments the cost model passes to the scheduler for one evaluation: one inference, then
+    the same tasks for streams of N/2 and N inputs (the pipelined throughput, accelsim.schedule.pipeline)."""
     calls = []
     real = model.schedule
 
@@ -58,7 +60,7 @@ def captured_schedules(monkeypatch, trace, spec, graph) -> list[tuple]:
     monkeypatch.setattr(model, "schedule", spy)
     model.evaluate(trace, spec, graph)
     monkeypatch.setattr(model, "schedule", real)
-    assert len(calls) == 1
+    assert [c[1] for c in calls] == [calls[0][1] * n for n in (1, PIPELINE_INPUTS // 2, PIPELINE_INPUTS)]
     return calls
 
 
@@ -86,9 +88,10 @@ def test_shipped_examples(monkeypatch, name, arch):
         pytest.skip(f"{name} not generated (scripts/make_{name}.py; hsi_hybrid also looked for in /tmp/hsi_hybrid)")
     job = prepare(str(ROOT / "arch_configs" / f"{arch}.yaml"), str(wl), samples=EXAMPLES[name][1])
     trace = functional_trace(job)
-    (args,) = captured_schedules(monkeypatch, trace, job.spec, job.graph)
+    args, few, many = captured_schedules(monkeypatch, trace, job.spec, job.graph)
     sched = both(*args)
     assert len(sched.rows) > 100 and sched.makespan_ns > 0
+    assert sched.makespan_ns < both(*few).makespan_ns < both(*many).makespan_ns
 
 
 # ---------------------------------------------------------------- random task graphs
@@ -199,8 +202,8 @@ def test_random_tiny_workloads(monkeypatch, tmp_path, seed):
     path.write_text(yaml.safe_dump(arch), encoding="utf-8")
     job = prepare(str(path), str(wl))
     trace = functional_trace(job)
-    (args,) = captured_schedules(monkeypatch, trace, job.spec, job.graph)
-    both(*args)
+    for args in captured_schedules(monkeypatch, trace, job.spec, job.graph):
+        both(*args)
 
 
 def _without_scheduler(report: dict, scheduler: str) -> dict:

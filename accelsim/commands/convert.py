@@ -43,6 +43,9 @@ def add_parser(sub) -> None:
                    help="Ding et al.'s p for --balance ratenorm: a number in (0, 1], or auto (default)")
     p.add_argument("--maxpool", choices=("auto", "avg", "keep"), default="auto",
                    help="MaxPool: auto = average pooling where it pools spikes; avg = everywhere; keep")
+    p.add_argument("--coding", choices=("rate", "fs"), default="rate",
+                   help="rate: IF/LIF neurons over --timesteps (default); fs: few-spikes neurons, --phases K, one pass")
+    p.add_argument("--phases", type=int, default=8, help="K, phases of the FS neurons (--coding fs; default 8)")
     p.add_argument("--weight-bits", type=int, default=None, help="quantise weights to this many bits (symmetric)")
 
 
@@ -58,14 +61,19 @@ def run(args) -> int:
         raise fail("--leak", "", "must be in [0, 1]", args.leak)
     if not 0.0 < args.percentile <= 100.0:
         raise fail("--percentile", "", "must be in (0, 100]", args.percentile)
+    if not 1 <= args.phases <= 32:
+        raise fail("--phases", "", "must be an integer in [1, 32]", args.phases)
+    if args.coding == "fs" and args.balance == "ratenorm":
+        raise fail("--balance", "", "ratenorm is a rate-coding method; with --coding fs use max or percentile",
+                   args.balance)
     if args.weight_bits is not None and not 1 <= args.weight_bits <= 32:
         raise fail("--weight-bits", "", "must be an integer in [1, 32]", args.weight_bits)
     out = output_dir(args.out, "workload folder", create=False)  # written only when the conversion succeeds
     name = args.name or Path(args.model).stem
     opts = ConvertOptions(timesteps=args.timesteps, neuron=args.neuron, leak=args.leak, reset=args.reset,
                           balance=args.balance, percentile=args.percentile, ratenorm_p=_p(args.ratenorm_p),
-                          maxpool=args.maxpool, weight_bits=args.weight_bits)
-    ann = read_onnx(args.model, name=name, timesteps=args.timesteps)
+                          maxpool=args.maxpool, weight_bits=args.weight_bits, coding=args.coding, phases=args.phases)
+    ann = read_onnx(args.model, name=name, timesteps=1 if args.coding == "fs" else args.timesteps)
     calib_x, calib_y = load_xy(args.calib, "calibration", ann.input_shape)
     samples = None
     if args.samples is not None:
@@ -82,7 +90,8 @@ def run(args) -> int:
                        [int(samples[1].min()), int(samples[1].max())])
         meta["ann_accuracy"] = float((run_ann(ann.builder.graph(), samples[0]).argmax(1) == samples[1]).mean())
     path = builder.write(out, samples=samples, metadata=meta)
-    print(json.dumps({"workload": str(path), "timesteps": opts.timesteps, "balance": opts.balance,
+    print(json.dumps({"workload": str(path), "timesteps": info["timesteps"], "coding": opts.coding,
+                      "phases": info["phases"], "balance": opts.balance,
                       "activation_scale": info["activation_scale"],
                       "ann_accuracy": meta.get("ann_accuracy")}, indent=1))
     print(f"wrote {path}", file=sys.stderr)

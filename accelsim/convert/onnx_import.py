@@ -21,12 +21,18 @@ workload format with ``Relu``/``Clip`` activations. Step 2, here:
 4. max-pooling on spikes becomes average pooling (``--maxpool auto``; the max
    of binary spikes is an OR, which over-counts rates; Ding et al. do the same);
    max-pooling of the analog input is kept, being exact there;
-5. optionally quantise each weight tensor to ``weight_bits`` (symmetric,
+5. ``coding fs`` (few-spikes, docs/coding.md): every activation becomes an ``FS``
+   node with ``phases`` K and ``code relu``, ``alpha = lambda_n / sigma_in``; an FS
+   neuron outputs the quantised activation itself, so every scale stays 1
+   (weights and biases unchanged) and the network is the ANN with each
+   activation truncated to K bits of alpha; one pass (``timesteps`` 1);
+   MaxPool is kept (the max of quantised values is exact);
+6. optionally quantise each weight tensor to ``weight_bits`` (symmetric,
    per tensor: w_q = round(w / s) * s, s = max|w| / (2^(bits-1) - 1)).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, Optional
 
@@ -54,6 +60,8 @@ class ConvertOptions:
     ratenorm_p: float | str = "auto"    # p in (0, 1], or "auto" (per layer; see balance.py)
     maxpool: Literal["auto", "avg", "keep"] = "auto"
     weight_bits: Optional[int] = None
+    coding: Literal["rate", "fs"] = "rate"  # fs: few-spikes neurons (docs/coding.md), one pass of ``phases``
+    phases: int = 8                         # K of the FS neurons (coding fs)
 
 
 ACTIVATIONS = ("Relu", "Clip")
@@ -138,7 +146,13 @@ class _Scaling:
         opts, sigma = self.opts, self.sigma
         vins = self.graph.value_inputs(node)
         s_in = sigma[vins[0]]
-        if node.op in ACTIVATIONS:
+        if node.op in ACTIVATIONS and opts.coding == "fs":
+            # the FS neuron outputs the quantised activation in its input's units: every scale stays sigma_in
+            nd["op"] = "FS"
+            nd["attrs"] = {"phases": int(opts.phases), "code": "relu", "alpha": float(self.lam[node.name] / s_in)}
+            sigma[node.output] = s_in
+            self.spiking.add(node.output)
+        elif node.op in ACTIVATIONS:
             nd["op"] = opts.neuron
             nd["attrs"] = {"reset": opts.reset, "threshold": float(self.lam[node.name] / s_in)}
             if opts.neuron == "LIF":
@@ -150,7 +164,8 @@ class _Scaling:
         elif node.op == "Add":
             self.add(node, vins, tensors)
         else:
-            if node.op == "MaxPool" and (opts.maxpool == "avg" or (opts.maxpool == "auto" and vins[0] in self.spiking)):
+            pools_rates = opts.coding == "rate" and vins[0] in self.spiking  # FS values pool exactly by max
+            if node.op == "MaxPool" and (opts.maxpool == "avg" or (opts.maxpool == "auto" and pools_rates)):
                 nd["op"] = "AveragePool"
                 nd["attrs"]["count_include_pad"] = 0
                 self.replaced_pools.append(node.name)
@@ -178,6 +193,11 @@ def _scale_tensors(graph, nodes: dict[str, dict], sc: _Scaling, tensors: dict[st
 
 def to_snn(ann: AnnGraph, calib_x: np.ndarray, opts: ConvertOptions, name: Optional[str] = None) -> tuple[WorkloadBuilder, dict]:
     """The SNN workload builder, and a dict of what was done (for the metadata)."""
+    if opts.coding == "fs" and opts.balance == "ratenorm":
+        raise fail(ann.source, "balance", "ratenorm is a rate-coding method; with coding fs use max or percentile",
+                   opts.balance)
+    if opts.coding == "fs":  # one pass: each FS layer runs its K phases within it (docs/coding.md)
+        opts = replace(opts, timesteps=1)
     ann.builder.doc["timesteps"] = int(opts.timesteps)
     graph = ann.builder.graph()
     acts, ann_out = ann_activations(graph, calib_x)
@@ -209,7 +229,12 @@ def to_snn(ann: AnnGraph, calib_x: np.ndarray, opts: ConvertOptions, name: Optio
         "neuron": opts.neuron, "leak": opts.leak if opts.neuron == "LIF" else None, "reset": opts.reset,
         "weight_bits": opts.weight_bits, "calibration_samples": int(calib_x.shape[0]),
         "input": "direct (analog values at every step into the first layer)",
+        "coding": opts.coding, "phases": int(opts.phases) if opts.coding == "fs" else None,
+        "timesteps": int(opts.timesteps),
     }
+    if opts.coding == "fs":
+        info.update(neuron="FS", leak=None, reset=None, readout_scale=1.0,
+                    input="direct (analog values into the first layer, one pass of K phases per FS layer)")
     b.graph()  # validate before anyone writes it
     return b, info
 

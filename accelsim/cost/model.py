@@ -9,7 +9,9 @@
    hands to the schedule;
 3. *time*: the discrete-event schedule of all (layer, step, core) tasks
    (:mod:`accelsim.schedule`); the delay is its makespan;
-4. each engine finishes what depends on the delay (the cores' SRAM leakage).
+4. each engine finishes what depends on the delay (the cores' SRAM leakage);
+5. *throughput*: the same tasks for a stream of inputs entering back to back
+   (:mod:`accelsim.schedule.pipeline`): the steady-state interval per input.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from accelsim.hw.builtin import CostRun, engine_of, engines_used, get
 from accelsim.hw.noc import Mesh
 from accelsim.hw.memory import Dram
 from accelsim.schedule import Schedule, schedule
+from accelsim.schedule.pipeline import pipelined
 from accelsim.workload.graph import Graph
 
 NAME = "spike_core"
@@ -36,8 +39,10 @@ def _check_engines(trace: Trace, spec: ArchSpec) -> None:
                              f"architecture runs it on {want!r}; compute a trace for this architecture")
 
 
-def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "", scheduler: str = "fast") -> CostResult:
-    """Energy and delay of one inference (averaged over the trace's samples).
+def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "", scheduler: str = "fast",
+             pipeline: bool = True) -> CostResult:
+    """Energy and delay of one inference (averaged over the trace's samples); ``pipeline``: also the
+    schedule of inputs streamed back to back (:mod:`accelsim.schedule.pipeline`, the throughput).
     ``scheduler``: ``fast`` (the numba model) or ``simpy`` (its executable specification), see
     :mod:`accelsim.schedule`; the same schedule either way, recorded as ``timing.scheduler``."""
     if len(trace.addresses) != len(trace.layers):
@@ -58,8 +63,13 @@ def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "", sc
         ann_costs, tasks = ann.extend(run, tasks)
         costs, engines = costs + ann_costs, engines + [ann]
     mesh = Mesh(arch.noc.mesh_x, arch.noc.mesh_y)
-    sched = schedule(tasks, trace.timesteps, arch.core.count, mesh, arch.clock_ns, Dram.of(arch.memory, spec.tech),
-                     max([1] + [e.macros_held(run, costs) for e in engines]), scheduler=scheduler)
+    macros = max([1] + [e.macros_held(run, costs) for e in engines])
+
+    def run_schedule(task_list, steps):
+        return schedule(task_list, steps, arch.core.count, mesh, arch.clock_ns, Dram.of(arch.memory, spec.tech),
+                        macros, scheduler=scheduler)
+    sched = run_schedule(tasks, trace.timesteps)
+    stream = pipelined(tasks, trace.timesteps, sched, run_schedule) if pipeline else None
     for engine in engines:
         engine.finish(run, costs, sched)
     for cost in costs[:len(trace.layers)]:
@@ -67,7 +77,8 @@ def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "", sc
     first = next((c for c, l in zip(costs, trace.layers) if l.first_layer), None)
     return CostResult(NAME, NOTE, costs, makespan_ns=sched.makespan_ns, schedule=sched,
                       static_input=first.static_input if first is not None else None,
-                      mapping={k: v for e in engines for k, v in e.info(run).items()}, timing=timing_info(sched, scheduler))
+                      mapping={k: v for e in engines for k, v in e.info(run).items()}, timing=timing_info(sched, scheduler),
+                      pipeline=stream)
 
 
 def timing_info(sched: Schedule, scheduler: str) -> dict:

@@ -18,6 +18,7 @@ class CostResult:
     static_input: Optional[str] = None          # the first layer's static-input policy applied (None: no first layer)
     mapping: dict = field(default_factory=dict)  # the engines' mapping figures (report's "mapping" block)
     timing: dict = field(default_factory=dict)   # the schedule's figures (report's "timing" block)
+    pipeline: Optional[dict] = None              # inputs streamed back to back (report's "pipeline" block)
 
     @property
     def energy_pj(self) -> float:

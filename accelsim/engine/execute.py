@@ -126,6 +126,13 @@ def _per_neuron(graph: Graph, ref, shape: tuple[int, ...]) -> np.ndarray:
     return np.ascontiguousarray(np.broadcast_to(arr, shape).reshape(-1))
 
 
+def _expand(graph: Graph, ref, shape: tuple[int, ...]) -> np.ndarray:
+    """A parameter expanded to [M], or a list of them (one per phase) to [K, M]."""
+    if isinstance(ref, (list, tuple)):
+        return np.ascontiguousarray(np.stack([_per_neuron(graph, r, shape) for r in ref]))
+    return _per_neuron(graph, ref, shape)
+
+
 class NeuronExec(Executor):
     """Every neuron node, whatever its kind (:mod:`accelsim.neurons`): the kind's parameters
     expanded to one value per neuron, its state arrays [batch, neurons] (reset per batch),
@@ -138,7 +145,8 @@ class NeuronExec(Executor):
         super().__init__(graph, node, backend)
         self.kind = node.spec.neuron
         self.m = int(np.prod(self.out_shape))
-        per = {k: _per_neuron(graph, getattr(node.attrs, k), self.out_shape) for k in self.kind.params}
+        per = {k: _expand(graph, getattr(node.attrs, k), self.out_shape) for k in self.kind.params
+               if getattr(node.attrs, k, None) is not None}
         self.params = self.kind.prepare(node.attrs, per)
         self.reset(0)
 

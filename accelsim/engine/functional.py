@@ -21,6 +21,7 @@ from accelsim.engine.execute import Executor, make_executor
 from accelsim.engine.hybrid import AnnInitialiser
 from accelsim.engine.interpret import interpret
 from accelsim.engine.lower import Layer, lower, pool_window, static_values
+from accelsim.engine.phases import event_counts, max_phases, phase_values, phased_values
 from accelsim.engine.trace import AddressCounts, LayerCounts, Trace, count_dtype
 from accelsim.workload.graph import Graph, Node, Samples
 
@@ -70,7 +71,9 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
     build = executors or make_executor
     execs = {n.name: build(graph, n, backend) for n in graph.nodes}
     counts = [LayerCounts.zeros(T) for _ in layers]
-    cdt = count_dtype(N)
+    phased = phased_values(graph)
+    K = max_phases(graph) if phased else 1
+    cdt = count_dtype(N * K)  # a graded neuron spikes up to K times per step
     addresses = [AddressCounts(np.zeros((T, int(np.prod(l.in_shape))), cdt),
                                np.zeros((T, l.neurons), cdt) if l.spiking else None) for l in layers]
     aux = [_aux_fanout(graph, layer) for layer in layers]
@@ -93,22 +96,24 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
             if hybrid is not None:  # the ANN's state writes come before the step's SNN update
                 hybrid.before_step(t, xb, per_step_input, execs)
             vals = interpret(graph, {graph.input.name: xb[:, t] if per_step_input else xb}, execs, cache, static)
+            phases = [phase_values(graph, execs, vals, phased, k) for k in range(K)] if phased else []
             for layer, cnt, ax, adr in zip(layers, counts, aux, addresses):
                 xin = vals[layer.data_input]
-                nz = (xin != 0).reshape(nb, -1)
+                nz = event_counts(layer.data_input, vals, phases, phased)
                 per_input = nz.sum(axis=0, dtype=np.int64)
                 adr.by_input[t] += per_input.astype(cdt)
-                cnt.events_in[t] += int(np.count_nonzero(nz))
+                cnt.events_in[t] += int(per_input.sum())
                 cnt.synaptic_ops[t] += int(per_input @ layer.fanout)
                 yout = vals[layer.neuron.output if layer.neuron is not None else layer.synapse.output]
-                nzo = int(np.count_nonzero(yout))
-                cnt.nonzero_out[t] += nzo
+                cnt.nonzero_out[t] += int(np.count_nonzero(yout))
                 if layer.spiking:
-                    cnt.spikes_out[t] += nzo
-                    adr.by_neuron[t] += np.count_nonzero(yout.reshape(nb, -1), axis=0).astype(cdt)
+                    ex = execs[layer.neuron.name]
+                    spikes = ex.kind.spike_counts(ex.state, yout.reshape(nb, -1))
+                    cnt.spikes_out[t] += int(spikes.sum())
+                    adr.by_neuron[t] += spikes.sum(axis=0, dtype=np.int64).astype(cdt)
                 for value, op, fan in ax:
-                    m = (vals[value] != 0).reshape(nb, -1)
-                    cnt.aux_ops[t] += int(m.sum(axis=0, dtype=np.int64) @ fan) if fan is not None else int(np.count_nonzero(m))
+                    m = event_counts(value, vals, phases, phased)
+                    cnt.aux_ops[t] += int(m.sum(axis=0, dtype=np.int64) @ fan) if fan is not None else int(m.sum())
                 for probe in probes:
                     probe(layer, t, start, xin, yout)
             scores += vals[readout.output].reshape(nb, -1)

@@ -91,8 +91,13 @@ class NeuronKind:
     * costs of one update of one neuron besides integrating its synaptic events (which
       the cost models charge per event): ``update_mults`` multiplies, ``update_adds``
       adds/compares, ``state_words`` state words read and written, ``phases`` sub-steps
-      per time step (each one update, e.g. few-spikes coding), ``update_cycles`` cycles
-      per update per lane (None: the architecture's ``core.neuron_update_cycles``).
+      per time step (each one update, e.g. few-spikes coding; :meth:`phases_of` when it
+      depends on the node's attributes), ``update_cycles`` cycles per update per lane
+      (None: the architecture's ``core.neuron_update_cycles``);
+    * ``graded``: one step emits several spikes per neuron (one per phase) and outputs their
+      weighted sum (few-spikes coding); such a kind reports its own spike counts
+      (:meth:`spike_counts`) and the spikes of each phase (:meth:`phase_spikes`), which is
+      what the functional engine counts as spikes and as the next layer's events.
 
     ``prepare`` turns the expanded parameters and the other attributes into the
     ``params`` that ``kernel`` (numba) and ``reference`` (numpy) read.
@@ -108,6 +113,22 @@ class NeuronKind:
     state_words: ClassVar[int] = 1
     phases: ClassVar[int] = 1
     update_cycles: ClassVar[Optional[int]] = None
+    graded: ClassVar[bool] = False
+
+    @classmethod
+    def phases_of(cls, attrs: Any) -> int:
+        """Updates per neuron and time step of a node with these attributes (default ``phases``)."""
+        return cls.phases
+
+    @classmethod
+    def spike_counts(cls, state: dict[str, np.ndarray], out: np.ndarray) -> np.ndarray:
+        """Spikes per neuron [N, M] of the step that produced ``out`` (default: ``out`` is the spikes)."""
+        return out != 0
+
+    @classmethod
+    def phase_spikes(cls, state: dict[str, np.ndarray], out: np.ndarray, phase: int) -> np.ndarray:
+        """The binary spikes [N, M] of phase ``phase`` (0-based) of the last step (default: one phase, ``out``)."""
+        return (out != 0).astype(np.float64) if phase == 0 else np.zeros_like(out)
 
     @classmethod
     def prepare(cls, attrs: Any, per_neuron: dict[str, np.ndarray]) -> dict[str, Any]:

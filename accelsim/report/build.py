@@ -6,6 +6,7 @@ from typing import Any
 from accelsim.version import __version__
 from accelsim.config.loader import ArchSpec
 from accelsim.cost.result import CostResult
+from accelsim.engine.phases import has_graded, max_phases
 from accelsim.engine.trace import Trace
 from accelsim.report.aydin import aydin_baselines
 from accelsim.report.baselines import cnn_baselines
@@ -20,14 +21,16 @@ def _f(x: float) -> float:
 def build_report(graph: Graph, spec: ArchSpec, trace: Trace, cost: CostResult, *, arch_file: str,
                  workload_file: str, inputs: str) -> dict[str, Any]:
     N, T = trace.samples, trace.timesteps
+    K = max_phases(graph) if has_graded(graph) else 1  # few-spikes coding: report time in phases
     energy = cost.energy_pj
     latency = cost.latency_ns
     layers = []
     for layer, counts, lc in zip(trace.layers, trace.counts, cost.layers):
         neurons = layer.neurons
         spikes_out = int(counts.spikes_out.sum())
+        slots = T * (layer.neuron.spec.neuron.phases_of(layer.neuron.attrs) if layer.spiking else 1)
         if layer.spiking:
-            rate = spikes_out / (neurons * T * N)
+            rate = spikes_out / (neurons * slots * N)  # per neuron and phase (one phase per step but FS)
             sparsity = 1.0 - rate
         else:
             rate = None
@@ -55,6 +58,7 @@ def build_report(graph: Graph, spec: ArchSpec, trace: Trace, cost: CostResult, *
             "spikes_out": _f(spikes_out / N),
             "input_density": _f(counts.events_in.sum() / (N * T * max(1, int(layer.fanout.size)))),
             "spike_rate": rate,
+            "spikes_per_neuron": _f(spikes_out / (neurons * N)) if layer.spiking else None,
             "sparsity": _f(sparsity),
             "energy_pj": _f(lc.total_pj),
             "latency_ns": _f(lc.latency_ns),
@@ -69,7 +73,8 @@ def build_report(graph: Graph, spec: ArchSpec, trace: Trace, cost: CostResult, *
         "workload_file": workload_file,
         "inputs": inputs,
         "samples": N,
-        "timesteps": T,
+        "timesteps": T * K,
+        "coding": coding_info(graph, trace, K),
         "cost_model": {"name": cost.model, "note": cost.note},
         "static_input": cost.static_input,
         "mapping": cost.mapping,
@@ -79,6 +84,7 @@ def build_report(graph: Graph, spec: ArchSpec, trace: Trace, cost: CostResult, *
             "latency_ns": _f(latency),
             "edp_pj_ns": _f(energy * latency),
         },
+        "pipeline": cost.pipeline,
         "energy_breakdown_pj": {k: _f(v) for k, v in cost.breakdown().items()},
         "layers": layers,
         "accuracy": trace.accuracy,
@@ -91,3 +97,19 @@ def build_report(graph: Graph, spec: ArchSpec, trace: Trace, cost: CostResult, *
             report[key] = block
     report["baselines"].update(aydin_baselines(trace, cost, graph.step_s))
     return report
+
+
+def coding_info(graph: Graph, trace: Trace, phases: int) -> dict[str, Any]:
+    """report.json's ``coding``: rate (T steps, one spike at most per neuron and step) or few-spikes
+    (``fs``: each FS layer runs K phases per pass, ``timesteps`` = passes x K), and the spikes per
+    spiking neuron per inference over the whole network."""
+    spiking = [(l, c) for l, c in zip(trace.layers, trace.counts) if l.spiking]
+    neurons = sum(l.neurons for l, _ in spiking)
+    spikes = sum(int(c.spikes_out.sum()) for _, c in spiking)
+    fs = has_graded(graph)
+    return {
+        "scheme": "fs" if fs else "rate",
+        "passes": trace.timesteps if fs else None,
+        "phases": phases if fs else None,
+        "spikes_per_neuron": spikes / (neurons * trace.samples) if neurons else None,
+    }

@@ -59,6 +59,14 @@ def headline(report: dict[str, Any]) -> list[str]:
     ]
     if report.get("accuracy") is not None:
         lines[-1] += f"   accuracy {100 * report['accuracy']:.2f} % ({report['samples']} samples)"
+    coding, pipe = report.get("coding") or {}, report.get("pipeline") or {}
+    if coding.get("scheme") == "fs":
+        lines[0] = lines[0].replace(f"T={report['timesteps']}", f"FS: {coding['passes']} pass x K={coding['phases']} phases")
+    if pipe.get("throughput_inputs_per_s"):
+        lines.append(f"pipelined:  one input every {fmt_time(pipe['interval_ns'])} ({pipe['throughput_inputs_per_s']:.4g} "
+                     f"inputs/s, {pipe['inputs']} inputs streamed; busiest: {pipe['busiest_resource']})")
+    if coding.get("spikes_per_neuron") is not None:
+        lines.append(f"spikes per neuron: {coding['spikes_per_neuron']:.3f} per inference ({coding['scheme']} coding)")
     return lines
 
 

@@ -89,7 +89,7 @@ def run_group(task: GroupTask) -> list[dict[str, Any]]:
     for p in task.points:
         try:
             spec = validator.arch_spec(split_pairs(p.values)[0])
-            row = checked(metrics_row(cost_and_report(replace(job, spec=spec), trace)))
+            row = checked(metrics_row(cost_and_report(replace(job, spec=spec, pipeline=False), trace)))
         except Exception as exc:
             row = error_row(error_text(exc))
         out.append({"point": p.key, "values": dict(p.values), "row": row})

@@ -177,8 +177,9 @@ def _check_inputs(spec: WorkloadSpec, tensors: dict[str, np.ndarray], values: se
         if op.kind == "neuron" and i in attrs_of:
             for key in op.params:
                 ref = getattr(attrs_of[i], key, None)
-                if isinstance(ref, str) and ref not in tensors:
-                    pl.add(f"{p}.attrs.{key}", "tensor not found in the .npz", ref)
+                for path, r in _refs(f"{p}.attrs.{key}", ref):
+                    if isinstance(r, str) and r not in tensors:
+                        pl.add(path, "tensor not found in the .npz", r)
     for k, name in enumerate(spec.outputs):
         if name not in values:
             pl.add(f"outputs[{k}]", "not a graph value", name)
@@ -274,21 +275,28 @@ def check_neuron_params(attrs: Any, shape: tuple[int, ...], tensors: dict[str, n
                         params: Mapping[str, Range]) -> None:
     """Each neuron parameter (a number or a tensor name): numeric, a scalar, per channel or per
     neuron, inside its kind's allowed range (``params``: name -> :class:`~accelsim.neurons.Range`)."""
-    for key, allowed in params.items():
-        if not hasattr(attrs, key):
-            continue
-        ref = getattr(attrs, key)
-        arr = np.asarray(tensors[ref] if isinstance(ref, str) else ref)
-        if arr.dtype.kind not in "fiu":
-            raise ShapeError(f"{key} tensor must be numeric, got dtype {arr.dtype}", f"attrs.{key}", ref)
-        arr = arr.astype(np.float64)
-        if arr.ndim and tuple(arr.shape) not in ((shape[0],), tuple(shape), (1,)):
-            raise ShapeError(f"{key} tensor of shape {list(arr.shape)} must be a scalar, per channel [{shape[0]}] "
-                             f"or per neuron {list(shape)}", f"attrs.{key}", ref)
-        if not allowed.contains(arr):
-            raise ShapeError(f"{key} must be {allowed}", f"attrs.{key}", ref if isinstance(ref, str) else float(arr))
-        if not np.all(np.isfinite(arr)):
-            raise ShapeError(f"{key} must be finite", f"attrs.{key}", ref if isinstance(ref, str) else float(arr))
+    for name, allowed in params.items():
+        for key, ref in _refs(name, getattr(attrs, name, None)):
+            arr = np.asarray(tensors[ref] if isinstance(ref, str) else ref)
+            if arr.dtype.kind not in "fiu":
+                raise ShapeError(f"{key} tensor must be numeric, got dtype {arr.dtype}", f"attrs.{key}", ref)
+            arr = arr.astype(np.float64)
+            if arr.ndim and tuple(arr.shape) not in ((shape[0],), tuple(shape), (1,)):
+                raise ShapeError(f"{key} tensor of shape {list(arr.shape)} must be a scalar, per channel [{shape[0]}] "
+                                 f"or per neuron {list(shape)}", f"attrs.{key}", ref)
+            if not allowed.contains(arr):
+                raise ShapeError(f"{key} must be {allowed}", f"attrs.{key}", ref if isinstance(ref, str) else float(arr))
+            if not np.all(np.isfinite(arr)):
+                raise ShapeError(f"{key} must be finite", f"attrs.{key}", ref if isinstance(ref, str) else float(arr))
+
+
+def _refs(path: str, ref: Any) -> list[tuple[str, Any]]:
+    """A parameter's values with their paths: none (unset), one, or one per phase (a list, ``path[k]``)."""
+    if ref is None:
+        return []
+    if isinstance(ref, (list, tuple)):
+        return [(f"{path}[{k}]", r) for k, r in enumerate(ref)]
+    return [(path, ref)]
 
 
 def topo_order(spec: WorkloadSpec, input_name: str, file: str) -> list[int]:

@@ -109,3 +109,20 @@ def test_noc_node_outside_mesh(tmp_path, expect_problem):
     with pytest.raises(InputError) as err:
         run_simulation(ARCH, str(path), ["ann.noc_node=99"])
     expect_problem(err.value, ARCH, "ann.noc_node", "mesh node", value=99)
+
+
+def test_ann_on_pim_overlaps_snn_steps(tmp_path):
+    """digital_only runs the first layer on the cores, so the PIM macros are free for the ANN: its
+    step-3 task runs while the SNN still works on earlier steps, and step 3 of the bound layer waits
+    for the state write."""
+    from accelsim.cost.model import evaluate
+    job = prepare("arch_configs/digital_only.yaml", str(workload(tmp_path)), ["ann.target=pim"])
+    trace = functional_trace(job)
+    for scheduler in ("fast", "simpy"):
+        rows = list(evaluate(trace, job.spec, job.graph, scheduler=scheduler).schedule.rows)
+        ann3 = [r for r in rows if r[1] == "ann" and r[2] == 3]
+        assert ann3 and all(r[5] == "pim" for r in ann3)
+        snn2_end = max(r[4] for r in rows if r[1] in ("fc1", "fc2") and r[2] == 2)
+        assert min(r[3] for r in ann3) < snn2_end                       # overlaps SNN step 2
+        write3 = max(r[4] for r in rows if r[1] == "ann.state_write" and r[2] == 3)
+        assert min(r[3] for r in rows if r[1] == "fc1" and r[2] == 3) >= write3

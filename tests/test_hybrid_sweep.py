@@ -44,3 +44,22 @@ def test_trend_needs_a_swept_x(tmp_path, capsys):
     code = main(["plot", str(tmp_path / "s" / "results.csv"), "-o", str(tmp_path / "k.png"), "--kind", "trend",
                  "--x", "energy_pj"])
     assert code == 2 and "must be a swept parameter" in capsys.readouterr().err
+
+
+def test_ann_numerics_decide_the_trace(tmp_path):
+    """ann.input_bits changes the ANN's numerics (two traces); ann.mac_units is cost-only (one), and its
+    rows equal fresh runs."""
+    path = workload(tmp_path / "w")
+    res = run_sweep(SweepSpec(ARCH, str(path), parse_grid(["ann.input_bits=2,8"]), backend="numpy"),
+                    tmp_path / "a", workers=1)
+    assert res.traces == 2
+    res = run_sweep(SweepSpec(ARCH, str(path), parse_grid(["ann.mac_units=1,64"]), backend="numpy"),
+                    tmp_path / "b", workers=1)
+    assert res.traces == 1
+    with open(tmp_path / "b" / "results.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        rep = run_simulation(ARCH, str(path), [f"ann.mac_units={r['ann.mac_units']}"], backend="numpy")
+        assert float(r["energy_pj"]) == rep["per_inference"]["energy_pj"]
+        assert float(r["latency_ns"]) == rep["per_inference"]["latency_ns"]
+    assert rows[0]["latency_ns"] != rows[1]["latency_ns"]   # 1 MAC per cycle takes longer

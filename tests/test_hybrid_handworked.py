@@ -102,3 +102,30 @@ def test_without_ann_is_unchanged(tmp_path):
     _, hybrid, _, _ = _run(workload(tmp_path / "h"))
     assert not np.array_equal(trace.scores, hybrid.scores)  # the initialiser changes the run
     assert A.shape == (2, 3)
+
+
+def test_synaptic_state_binding(tmp_path):
+    """The ANN may initialise a synaptic state: CubaLIF's current isyn, against numpy."""
+    import json
+    from hybrid_cases import B_A, LEAK_OUT, W1, W2
+    path = workload(tmp_path)
+    wl = json.loads(path.read_text())
+    wl["nodes"][1] = {"name": "lif1", "op": "CubaLIF", "inputs": ["i1"], "outputs": ["s1"],
+                      "attrs": {"leak": 0.5, "syn_leak": 0.5, "threshold": 1.0, "reset": "subtract"}}
+    wl["ann"]["bindings"][0]["state"] = "isyn"
+    path.write_text(json.dumps(wl))
+    graph = load_workload(path)
+    trace = simulate(graph, graph.samples, backend="numpy")
+    N = X.shape[0]
+    v, isyn, y, scores = np.zeros((N, 3)), np.zeros((N, 3)), np.zeros((N, 2)), np.zeros((N, 2))
+    for t in range(T):
+        if t % K == 0:
+            isyn = X[:, max(0, t - K + 1):t + 1].sum(axis=1) @ A + B_A
+        isyn = 0.5 * isyn + X[:, t] @ W1
+        v = 0.5 * v + isyn
+        s = (v > 1.0).astype(float)
+        v = v - s
+        y = LEAK_OUT * y + s @ W2
+        scores += y
+    np.testing.assert_allclose(trace.scores, scores, rtol=0, atol=1e-12)
+    assert trace.ann.runs == [0, 3, 6]

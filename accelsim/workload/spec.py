@@ -54,7 +54,7 @@ class BindingSpec(_Strict):
     value: str = Field(min_length=1, description="an ANN value (output of an ann.nodes node)")
     neuron: str = Field(min_length=1, description="name of an SNN neuron node (nodes[].name)")
     state: str = Field("v", min_length=1, description="the neuron kind's state array to overwrite (v: membrane; "
-                       "i: synaptic current of CUBA_LIF)")
+                       "isyn: synaptic current of CubaLIF)")
 
 
 class AnnSpec(_Strict):

@@ -35,6 +35,8 @@ BATCH_BYTES = 512 * 2**20
 
 def _batch_size(graph: Graph, n: int) -> int:
     per_sample = 8 * 3 * sum(int(np.prod(s)) for s in graph.shapes.values())
+    if graph.ann is not None:  # a hybrid's ANN values live during its runs too
+        per_sample += 8 * 3 * sum(int(np.prod(s)) for s in graph.ann.graph.shapes.values())
     return int(max(1, min(n, BATCH_BYTES // max(per_sample, 1))))
 
 

@@ -38,6 +38,7 @@ BASES = {
     "pim": {},
     "pim-calibrated": {"pim.adc_range": "calibrated", "pim.adc_clip_ratio": 0.8},
     "digital": {"pim.enabled": False},
+    "per-event": {"core.cost_model": "per_event"},   # core.per_event.* are read only here
 }
 # fields whose type has no generic change: a valid other value
 EXPLICIT = {"tech.overrides": [{"vdd_v": 1.0}], "baselines.precisions": [[16], ["fp16"]]}
@@ -45,15 +46,15 @@ EXPLICIT = {"tech.overrides": [{"vdd_v": 1.0}], "baselines.precisions": [[16], [
 UNCHANGEABLE = {"tech.node": "one technology table ships"} if available_nodes() == ["45nm"] else {}
 
 
-def arch_fields() -> list[tuple[str, Any]]:
-    """(dotted key, field info) of every leaf field of Arch, section by section."""
+def arch_fields(model: type[BaseModel] = Arch, prefix: str = "") -> list[tuple[str, Any]]:
+    """(dotted key, field info) of every leaf field of Arch, section by section (nested sections too)."""
     out = []
-    for name, info in Arch.model_fields.items():
+    for name, info in model.model_fields.items():
         ann = info.annotation
         if isinstance(ann, type) and issubclass(ann, BaseModel):
-            out += [(f"{name}.{k}", f) for k, f in ann.model_fields.items()]
+            out += arch_fields(ann, f"{prefix}{name}.")
         else:
-            out.append((name, info))
+            out.append((prefix + name, info))
     return out
 
 
@@ -121,7 +122,7 @@ def fingerprint(trace) -> dict:
     return {
         "layers": [(l.name, l.engine) for l in trace.layers],
         "counts": [{f.name: getattr(c, f.name) for f in dataclasses.fields(c)} for c in trace.counts],
-        "addresses": [(a.by_input, a.by_neuron) for a in trace.addresses],
+        "addresses": [(a.by_input, a.by_neuron, a.active_by_neuron) for a in trace.addresses],
         "scores": trace.scores, "predictions": trace.predictions, "labels": trace.labels,
         "correct_by_step": trace.correct_by_step, "static_layers": trace.static_layers,
         "samples": trace.samples, "timesteps": trace.timesteps, "meta": trace.meta,

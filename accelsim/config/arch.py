@@ -11,6 +11,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from accelsim.config.per_event import PerEventConfig
 from accelsim.tech.adc import ADC_MODELS
 from accelsim.util.mathx import cdiv
 
@@ -137,6 +138,11 @@ class CoreConfig(_Section):
         1, ge=1, description="a layer uses ceil(neurons / this) cores at most (consecutive layers start on "
         "different cores); 1 spreads every layer over all cores. A small layer spread thin pays a weight word "
         "and a Vmem word per event on every core it touches")
+    cost_model: Literal["components", "per_event"] = Field(
+        "components", description="how spike layers are priced: components (SRAM words, adders, FIFOs, NoC bits "
+        "from the tech table) or per_event (core.per_event: energy and time per synaptic op, neuron update, spike, "
+        "hop, barrier; docs/spike-core.md section 11)")
+    per_event: PerEventConfig = PerEventConfig()
 
 
 class NocConfig(_Section):

@@ -77,6 +77,7 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
     K = max_phases(graph) if phased else 1
     cdt = count_dtype(N * K)  # a graded neuron spikes up to K times per step
     addresses = [AddressCounts(np.zeros((T, int(np.prod(l.in_shape))), cdt),
+                               np.zeros((T, l.neurons), cdt) if l.spiking else None,
                                np.zeros((T, l.neurons), cdt) if l.spiking else None) for l in layers]
     aux = [_aux_fanout(graph, layer) for layer in layers]
     probes = list(probes)
@@ -113,6 +114,8 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
                     spikes = ex.kind.spike_counts(ex.state, yout.reshape(nb, -1))
                     cnt.spikes_out[t] += int(spikes.sum())
                     adr.by_neuron[t] += spikes.sum(axis=0, dtype=np.int64).astype(cdt)
+                    current = vals[layer.neuron.inputs[0]].reshape(nb, -1)
+                    adr.active_by_neuron[t] += np.count_nonzero(current, axis=0).astype(cdt)
                 for value, op, fan in ax:
                     m = event_counts(value, vals, phases, phased)
                     cnt.aux_ops[t] += int(m.sum(axis=0, dtype=np.int64) @ fan) if fan is not None else int(m.sum())

@@ -40,12 +40,16 @@ class AddressCounts:
 
     ``by_input[t, e]``: non-zero values (events) at flattened input element ``e``
     ([C*D*H*W] of the synaptic node's input) at step ``t``; ``by_neuron[t, n]``:
-    spikes of neuron ``n`` (None for a non-spiking layer). The dtype is the
-    smallest unsigned type that holds the sample count (:func:`count_dtype`).
+    spikes of neuron ``n`` (None for a non-spiking layer); ``active_by_neuron[t, n]``:
+    samples in which neuron ``n`` received a non-zero synaptic input at step ``t``
+    (what the per-event core model prices as an active neuron update; None for a
+    non-spiking layer). The dtype is the smallest unsigned type that holds the
+    sample count (:func:`count_dtype`).
     """
 
     by_input: np.ndarray
     by_neuron: Optional[np.ndarray]
+    active_by_neuron: Optional[np.ndarray] = None
 
 
 def count_dtype(samples: int) -> np.dtype:

@@ -7,7 +7,8 @@ packet is replicated where the XY paths to its destinations part, so it crosses
 each link of the union of those paths (an XY multicast tree) exactly once.
 
 Every node has four directed output links, numbered ``4 * node + dir`` with
-``dir`` 0 = +x, 1 = -x, 2 = +y, 3 = -y.
+``dir`` 0 = +x, 1 = -x, 2 = +y, 3 = -y: links ``l`` with ``l % 4 < 2`` run east-west,
+the others north-south (:data:`EW_DIRS`).
 
 Energy of one packet of ``F`` flits of ``w`` bits over a tree of ``h`` links:
 ``F*w*h`` link bits and ``F*w*(h+1)`` router bits (every node of the tree, the
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 _DIRS = ((1, 0), (-1, 0), (0, 1), (0, -1))
+EW_DIRS = (0, 1)   # the east-west link directions (x); 2 and 3 are north-south (y)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,18 @@ class Mesh:
     def hops(self, src: int, dst: int) -> int:
         (sx, sy), (dx, dy) = self.coord(src), self.coord(dst)
         return abs(sx - dx) + abs(sy - dy)
+
+    def reach(self, src: int, dests: Iterable[int]) -> list[int]:
+        """Per east-west distance ``k`` (0 .. x-1), the largest north-south distance from ``src`` of a
+        destination ``k`` columns away (-1: none). The farthest-hop latency of any weighting of the two
+        directions is a maximum over this frontier."""
+        sx, sy = self.coord(src)
+        far = [-1] * self.x
+        for d in dests:
+            dx, dy = self.coord(d)
+            k = abs(sx - dx)
+            far[k] = max(far[k], abs(sy - dy))
+        return far
 
     def multicast(self, src: int, dests: Iterable[int]) -> tuple[list[int], int]:
         """(sorted links of the XY multicast tree from ``src`` to ``dests``, its depth in hops)."""

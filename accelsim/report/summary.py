@@ -51,6 +51,8 @@ def _table(header: list[str], rows: list[list[str]], left: int = 1) -> list[str]
 def headline(report: dict[str, Any]) -> list[str]:
     pi = report["per_inference"]
     model = report.get("cost_model", {}).get("name", "?")
+    cores = report.get("mapping", {}).get("core_cost_model")
+    model += f" (cores: {cores})" if cores else ""
     lines = [
         f"accelsim {report['accelsim_version']}  arch={report['arch']}  workload={report['workload']}  "
         f"samples={report['samples']}  T={report['timesteps']}  cost model: {model}",

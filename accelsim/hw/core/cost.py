@@ -67,6 +67,8 @@ class CoreActivity:
     depth: np.ndarray           # [T] hops to the farthest destination of any packet at that step
     neurons: np.ndarray         # [cores] neurons of the layer per core (per sample)
     events: np.ndarray          # [T] events (input elements with a count), summed over samples
+    reach: Optional[np.ndarray] = None     # [T, mesh_x] per east-west distance, the largest north-south
+                                           # distance of any destination of that step's packets (-1: none)
 
 
 def route_layer(layer: Layer, adr: AddressCounts, lmap: LayerMap, classes: Optional[EventClasses],
@@ -80,17 +82,29 @@ def route_layer(layer: Layer, adr: AddressCounts, lmap: LayerMap, classes: Optio
         spikes = np.zeros((T, k), dtype=np.int64)
     neurons = lmap.neurons_per_core if layer.spiking else np.zeros(k, dtype=np.int64)
     if classes is None:
-        z = np.zeros((T, k), dtype=np.int64)
-        return CoreActivity(z, z, z, z, z, spikes, np.zeros((T, links), np.int64), np.zeros(T, np.int64),
-                            np.zeros(T, np.int64), neurons, np.zeros(T, np.int64))
+        z, zt = np.zeros((T, k), dtype=np.int64), np.zeros(T, np.int64)
+        return CoreActivity(z, z, z, z, z, spikes, np.zeros((T, links), np.int64), zt, zt, neurons, zt)
     h = class_histogram(adr.by_input, classes.of_element, classes.count)
     onehot = np.zeros((classes.count, k), dtype=np.int64)
     onehot[np.arange(classes.count), classes.src] = 1
     depth = np.where(h > 0, classes.depth[None, :], 0).max(axis=1, initial=0)
+    reach = np.stack([classes.reach[h[t] > 0].max(axis=0, initial=-1) for t in range(T)])
     return CoreActivity(
         received=h @ classes.recv, sent=h @ onehot, ops=h @ classes.ops, weight_words=h @ classes.weight_words,
         vmem_words=h @ classes.vmem_words, spikes=spikes, link_flits=(h @ classes.links) * flits_per_packet,
-        router_flits=(h @ classes.routers) * flits_per_packet, depth=depth, neurons=neurons, events=h.sum(axis=1))
+        router_flits=(h @ classes.routers) * flits_per_packet, depth=depth, neurons=neurons,
+        events=h.sum(axis=1), reach=reach)
+
+
+def active_updates(layer: Layer, adr: AddressCounts, lmap: LayerMap) -> np.ndarray:
+    """[T, cores]: neuron-steps with a non-zero synaptic input per core, summed over samples (the
+    per-event model's active updates; zeros for a non-spiking layer)."""
+    T, k = adr.by_input.shape[0], lmap.cores
+    if not layer.spiking or not lmap.neuron_owner.size:
+        return np.zeros((T, k), dtype=np.int64)
+    if adr.active_by_neuron is None:
+        raise ValueError(f"layer {layer.name}: the trace has no active-neuron counts")
+    return class_histogram(adr.active_by_neuron, lmap.neuron_owner, k)
 
 
 def _details(act: CoreActivity, N: int, wwords: int, update_words: int, updates: int, cycles: np.ndarray,

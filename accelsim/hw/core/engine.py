@@ -25,7 +25,8 @@ from accelsim.config.arch import Arch, CoreConfig, NocConfig
 from accelsim.config.loader import ArchSpec
 from accelsim.engine.lower import Layer
 from accelsim.engine.trace import LayerCounts, Trace
-from accelsim.hw.core.cost import CoreActivity, route_layer, spike_layer_cost
+from accelsim.hw.core.cost import CoreActivity, active_updates, route_layer, spike_layer_cost
+from accelsim.hw.core.per_event import noc_latency_cycles, per_event_layer_cost, static_energy_pj
 from accelsim.hw.core.first_layer import DigitalExec, core_first_layer_cost
 from accelsim.hw.core.mapping import LayerMap, global_owner, map_layer, producers, source_cores
 from accelsim.hw.core.params import MappingParams, RoutingParams, VmemParams
@@ -84,6 +85,12 @@ def routed(trace: Trace, p: RoutingParams, g: GraphKey) -> list[CoreActivity]:
             classes = event_classes(prof, source_cores(gid, owners), p.mesh, p.mapping.cores)
         acts.append(route_layer(layer, adr, lmap, classes, p.flits_per_packet, p.mesh.links))
     return acts
+
+
+def active_per_core(trace: Trace, p: MappingParams) -> list[np.ndarray]:
+    """Every layer's active neuron updates per step and core (read by the per-event model only)."""
+    maps = trace.derived(layer_maps, p)
+    return [active_updates(l, adr, maps[l.name]) for l, adr in zip(trace.layers, trace.addresses)]
 
 
 def sources(trace: Trace, g: GraphKey) -> list[tuple[int, ...]]:
@@ -177,9 +184,13 @@ class CoreEngine(Engine):
         """The layer's part on the cores: events, neurons, FIFOs, NoC (energy, cycles, DRAM bits)."""
         st: CoreRun = run.state[self.name]
         a = run.spec.arch
+        streamed = layer.name in st.placement.streamed
+        if a.core.cost_model == "per_event":
+            active = run.trace.derived(active_per_core, MappingParams.of(a.core))[layer.index]
+            return per_event_layer_cost(a.core.per_event, a.core, a.noc, st.dram, layer, st.acts[layer.index],
+                                        active, run.samples, run.timesteps, a.clock_ns, streamed=streamed)
         return spike_layer_cost(run.spec.tech, a.core, a.noc, a.memory, layer, counts, st.acts[layer.index],
-                                run.samples, run.timesteps, streamed=layer.name in st.placement.streamed,
-                                integrate_input=layer.first_layer)
+                                run.samples, run.timesteps, streamed=streamed, integrate_input=layer.first_layer)
 
     def tasks(self, run: CostRun, layer: Layer, cycles: np.ndarray, dram_bits: np.ndarray,
               first_layer_ns: Optional[list[float]] = None, first_layer_resource: str = "pim") -> LayerTasks:
@@ -187,7 +198,10 @@ class CoreEngine(Engine):
         st: CoreRun = run.state[self.name]
         noc, act = run.spec.arch.noc, st.acts[layer.index]
         link_cycles = cdiv(act.link_flits * noc.flit_bits, run.samples * noc.link_bits_per_cycle)
-        latency = np.where(act.depth > 0, (act.depth + 1) * noc.router_latency_cycles, 0)
+        if run.spec.arch.core.cost_model == "per_event" and not layer.first_layer:
+            latency = noc_latency_cycles(run.spec.arch.core.per_event, act, run.spec.arch.clock_ns)
+        else:
+            latency = np.where(act.depth > 0, (act.depth + 1) * noc.router_latency_cycles, 0)
         return LayerTasks(layer.index, layer.name, cycles, dram_bits, np.asarray(link_cycles, np.int64),
                           latency.astype(np.int64), st.sources[layer.index], first_layer_ns, first_layer_resource)
 
@@ -221,19 +235,25 @@ class CoreEngine(Engine):
         return cost, self.tasks(run, layer, cycles, dram_bits, first_layer_ns, "cores")
 
     def finish(self, run: CostRun, costs: list[LayerCost], schedule) -> None:
-        """Leakage of all core SRAM (weights, Vmem, FIFOs) over the delay, split by core busy time."""
+        """Leakage of all core SRAM (weights, Vmem, FIFOs) over the delay (per-event model: the cores'
+        static power), split by core busy time."""
         core, tech = run.spec.arch.core, run.spec.tech
-        kib = core.count * (core.weight_sram_kib + core.vmem_sram_kib + 2 * fifo_kib(core.fifo_depth, core.fifo_word_bits))
-        total = tech.sram_leakage_pj_per_ns(kib) * schedule.makespan_ns
+        if core.cost_model == "per_event":
+            key, total = "leakage.core", static_energy_pj(core.per_event, core.count, schedule.makespan_ns)
+        else:
+            kib = core.count * (core.weight_sram_kib + core.vmem_sram_kib
+                                + 2 * fifo_kib(core.fifo_depth, core.fifo_word_bits))
+            key, total = "leakage.sram", tech.sram_leakage_pj_per_ns(kib) * schedule.makespan_ns
         busy = np.array([schedule.layer_core_busy_ns.get(c.name, 0.0) for c in costs])
         share = busy / busy.sum() if busy.sum() > 0 else np.eye(len(costs))[0]
         for cost, s in zip(costs, share):
-            cost.energy_pj["leakage.sram"] = float(total * s)
+            cost.energy_pj[key] = float(total * s)
 
     def info(self, run: CostRun) -> dict:
         st: CoreRun = run.state[self.name]
         core, noc = run.spec.arch.core, run.spec.arch.noc
-        return {"partition": core.partition, "cores": core.count, "mesh": [noc.mesh_x, noc.mesh_y],
+        return {"core_cost_model": core.cost_model, "partition": core.partition, "cores": core.count,
+                "mesh": [noc.mesh_x, noc.mesh_y],
                 **st.placement.info(), **run.trace.derived(vmem_occupancy, VmemParams.of(core))}
 
 

@@ -134,6 +134,7 @@ class EventClasses:
     links: np.ndarray         # [C, links] 1 where the packet crosses the link
     routers: np.ndarray       # [C] router traversals per packet (0: stays on its core)
     depth: np.ndarray         # [C] hops to the farthest destination
+    reach: np.ndarray         # [C, mesh_x] per east-west distance, the largest north-south one (-1: none)
 
     @property
     def count(self) -> int:
@@ -155,4 +156,13 @@ def event_classes(prof: Profiles, src_of_element: np.ndarray, mesh: Mesh, cores:
         routers[c] = len(tree) + 1 if tree else 0
         depth[c] = dep
     return EventClasses(inv.reshape(-1).astype(np.int64), src.astype(np.int64), ops, ww, vw, recv, links,
-                        routers, depth)
+                        routers, depth, class_reach(src, recv, mesh))
+
+
+def class_reach(src: np.ndarray, recv: np.ndarray, mesh: Mesh) -> np.ndarray:
+    """[C, mesh.x]: :meth:`Mesh.reach` of every class (source ``src[c]``, destinations ``recv[c] > 0``)."""
+    cores = np.arange(recv.shape[1])
+    hx = np.abs(src[:, None] % mesh.x - cores[None, :] % mesh.x)
+    hy = np.abs(src[:, None] // mesh.x - cores[None, :] // mesh.x)
+    dest = recv > 0
+    return np.stack([np.where(dest & (hx == k), hy, -1).max(axis=1, initial=-1) for k in range(mesh.x)], axis=1)

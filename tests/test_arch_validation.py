@@ -274,6 +274,10 @@ RULE_CASES = {
     "clip_ratio_needs_calibrated_range": (
         {("pim", "adc_clip_ratio"): 0.5}, "pim.adc_clip_ratio", "only applies with pim.adc_range: calibrated",
         {("pim", "adc_clip_ratio"): 0.5, ("pim", "adc_range"): "calibrated"}),
+    "fixed_numerics_need_signed_words": (
+        {("core", "numerics"): "fixed", ("core", "vmem_bits"): 1}, "core.vmem_bits",
+        "must be at least 2 with core.numerics: fixed",
+        {("core", "numerics"): "fixed", ("core", "vmem_bits"): 2}),
 }
 
 

@@ -231,3 +231,24 @@ def test_random_sampling_through_the_cli(capsys, tmp_path, arch_file, workload_f
     assert len(rows) == 5 and len({r["point"] for r in rows}) == 5
     assert main(argv) == 0                   # same seed, same points: all reused
     assert rows_of(out / "results.csv") == rows
+
+
+def test_fixed_point_widths_rerun_the_functional_pass(tmp_path, arch_file, workload_file):
+    """With bit-true cores, core.weight_bits and core.vmem_bits change the numerics (a trace per
+    pair), noc.link_mm is energy-only (reused); every row equals a fresh run."""
+    from accelsim.sweep.evaluate import metrics_row
+
+    grid = ["core.weight_bits=3,8", "core.vmem_bits=5,16", "noc.link_mm=1,2"]
+    logs: list[str] = []
+    base = (("core.numerics", "fixed"), ("pim.enabled", False))
+    spec = SweepSpec(str(arch_file), str(workload_file), parse_grid(grid), base_sets=base, backend="numpy")
+    res = run_sweep(spec, tmp_path / "s", workers=1, log=logs.append)
+    assert (res.points, res.traces, res.failed) == (8, 4, 0)
+    assert ("sweep: re-runs the functional pass for: core.weight_bits, core.vmem_bits; "
+            "reuses traces over: noc.link_mm") in logs
+    for r in res.rows:
+        sets = ["core.numerics=fixed", "pim.enabled=false"] + [
+            f"{k}={v}" for k, v in (item.split("=") for item in r["point"].split(";"))]
+        fresh = metrics_row(run_simulation(str(arch_file), str(workload_file), sets=sets, backend="numpy"))
+        assert {k: v for k, v in r.items() if k != "point"} == fresh, r["point"]
+    assert len({r["accuracy"] for r in res.rows} | {r["energy_pj"] for r in res.rows}) > 2

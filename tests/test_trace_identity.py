@@ -1,10 +1,10 @@
 """A trace's identity is complete: every architecture field that can change the functional trace
 changes :func:`accelsim.hw.engines.numerics_identity` (each engine's numerics group).
 
-Every field of :class:`accelsim.config.arch.Arch` is changed in turn, on three bases (the tiny
-arch with its PIM first layer, the same with a calibrated ADC range, and with the first layer on
-the digital core). When the identity stays the same, the trace of the tiny workload must stay
-the same: counts, scores, per-address counts and the first layer's recorded activity. This is
+Every field of :class:`accelsim.config.arch.Arch` is changed in turn, on five bases (the tiny
+arch with its PIM first layer, the same with a calibrated ADC range, with the first layer on
+the digital core, with fixed-point cores, and with the per-event core cost model). When the
+identity stays the same, the trace of the tiny workload must stay the same: counts, scores, per-address counts and the first layer's recorded activity. This is
 what the sweep's trace reuse relies on; it fails as soon as an engine's executor reads a
 parameter its numerics group omits (checked below by dropping one).
 """
@@ -38,6 +38,7 @@ BASES = {
     "pim": {},
     "pim-calibrated": {"pim.adc_range": "calibrated", "pim.adc_clip_ratio": 0.8},
     "digital": {"pim.enabled": False},
+    "fixed": {"core.numerics": "fixed"},
     "per-event": {"core.cost_model": "per_event"},   # core.per_event.* are read only here
 }
 # fields whose type has no generic change: a valid other value
@@ -194,6 +195,10 @@ def test_every_field_outside_the_identity_leaves_the_trace_unchanged(tiny):
     assert "pim.adc_clip_ratio" in moved["pim-calibrated"]
     assert {"core.input_bits", "core.weight_bits", "pim.input_full_scale", "pim.enabled"} <= moved["digital"]
     assert "pim.adc_bits" not in moved["digital"]          # the digital first layer ignores the ADC
+    fixed_point = {"core.weight_bits", "core.vmem_bits", "core.vmem_frac_bits", "core.vmem_overflow",
+                   "core.leak_mode", "core.leak_frac_bits", "core.weight_scale", "core.numerics"}
+    assert fixed_point <= moved["fixed"]                    # bit-true cores: their word formats
+    assert not (fixed_point - {"core.numerics", "core.weight_bits"}) & moved["pim"]   # float cores ignore them
     # ... and the cost-only fields were compared (traces computed and found equal)
     for base in BASES:
         assert not moved[base] & {"core.count", "core.partition", "core.min_neurons_per_core", "noc.mesh_x",

@@ -47,6 +47,8 @@ def add_parser(sub) -> None:
                    help="rate: IF/LIF neurons over --timesteps (default); fs: few-spikes neurons, --phases K, one pass")
     p.add_argument("--phases", type=int, default=8, help="K, phases of the FS neurons (--coding fs; default 8)")
     p.add_argument("--weight-bits", type=int, default=None, help="quantise weights to this many bits (symmetric)")
+    p.add_argument("--arch", default=None, metavar="ARCH.yaml",
+                   help="warn when this architecture stores fewer weight bits than the model was trained for")
 
 
 def run(args) -> int:
@@ -54,6 +56,7 @@ def run(args) -> int:
     from accelsim.convert.onnx_graph import read_onnx
     from accelsim.convert.onnx_import import ConvertOptions, load_xy, to_snn
     from accelsim.engine.ann import run_ann
+    from accelsim.convert.precision import record_precision, synaptic_weights
 
     if not 1 <= args.timesteps <= 100_000:
         raise fail("--timesteps", "", "must be an integer in [1, 100000]", args.timesteps)
@@ -82,6 +85,8 @@ def run(args) -> int:
     elif calib_y is not None:
         samples = (calib_x, calib_y)
     builder, info = to_snn(ann, calib_x, opts, name=name)
+    for warning in record_precision(builder.doc, synaptic_weights(ann.builder.doc, ann.builder.tensors), args.arch):
+        print(warning, file=sys.stderr)
     meta = {"generator": "accelsim convert", "source_model": Path(args.model).name, "conversion": info}
     if samples is not None and samples[1] is not None:
         ncls = int(builder.graph().num_classes)
@@ -96,3 +101,4 @@ def run(args) -> int:
                       "ann_accuracy": meta.get("ann_accuracy")}, indent=1))
     print(f"wrote {path}", file=sys.stderr)
     return 0
+

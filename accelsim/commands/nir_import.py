@@ -24,11 +24,14 @@ def add_parser(sub) -> None:
                    help="input per step (sequence, default) or the same input at every step (direct)")
     p.add_argument("--samples", default=None, metavar="FILE.npz", help="samples (x, y optional) to store with the workload")
     p.add_argument("--name", default=None, help="workload name (default: recorded, else the file's stem)")
+    p.add_argument("--arch", default=None, metavar="ARCH.yaml",
+                   help="warn when this architecture stores fewer weight bits than the model was trained for")
 
 
 def run(args) -> int:
     from accelsim.util.io import output_dir
     from accelsim.convert.nir_import import NirOptions, import_nir
+    from accelsim.convert.precision import record_precision, synaptic_weights
     from accelsim.workload.loader import check_samples, load_npz
 
     if args.timesteps is not None and not 1 <= args.timesteps <= 100_000:
@@ -37,6 +40,8 @@ def run(args) -> int:
     opts = NirOptions(dt=args.dt, discretisation=args.discretisation, timesteps=args.timesteps,
                       encoding=args.encoding, name=args.name)
     b = import_nir(args.graph, opts)
+    for warning in record_precision(b.doc, synaptic_weights(b.doc, b.tensors), args.arch):
+        print(warning, file=sys.stderr)
     samples = None
     if args.samples is not None:
         s = check_samples(load_npz(Path(args.samples), args.samples, "", args.samples), b.graph(), args.samples, "")

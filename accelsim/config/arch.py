@@ -126,6 +126,25 @@ class CoreConfig(_Section):
     task_overhead_cycles: int = Field(16, ge=0, description="fixed cycles per (layer, step, core) task")
     on_overflow: Literal["error", "dram"] = Field(
         "error", description="weights that do not fit SRAM: error (naming the layer and KiB), or stream them from DRAM")
+    numerics: Literal["fixed", "float"] = Field(
+        "float", description="arithmetic of the layers on the cores: fixed (bit-true: weights at core.weight_bits, "
+        "membrane and synaptic current at core.vmem_bits, docs/numerics.md) or float (exact float64)")
+    weight_scale: Literal["layer", "channel"] = Field(
+        "layer", description="fixed numerics: one weight scale per layer, or per output channel (the membrane "
+        "LSB follows it per channel)")
+    vmem_frac_bits: int = Field(
+        0, ge=0, le=16, description="fixed numerics: fractional bits of the membrane below the weight LSB "
+        "(membrane LSB = weight scale / 2^vmem_frac_bits)")
+    vmem_overflow: Literal["saturate", "wrap"] = Field(
+        "saturate", description="fixed numerics: a membrane or current beyond core.vmem_bits saturates or wraps "
+        "(two's complement); counted per layer")
+    leak_mode: Literal["multiply", "shift"] = Field(
+        "multiply", description="fixed numerics: leak as a fixed-point multiplier (core.leak_frac_bits) or as "
+        "v - (v >> k) with k = round(-log2(1 - leak))")
+    leak_frac_bits: int = Field(
+        12, ge=1, le=30, description="fixed numerics: fractional bits of the fixed-point multipliers (leak, "
+        "gain, synaptic decay, input weight)")
+
     @property
     def vmem_word(self) -> int:
         """Word width of the Vmem SRAM (bits)."""

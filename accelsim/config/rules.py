@@ -60,6 +60,16 @@ def sram_word_holds_a_weight_and_a_membrane(arch: Arch) -> Iterator[Violation]:
                f"must be at least core.vmem_bits = {c.vmem_bits} (whole membranes per SRAM word)")
 
 
+def fixed_numerics_need_signed_words(arch: Arch) -> Iterator[Violation]:
+    """Fixed-point cores hold signed weights and membranes: a sign bit and at least one magnitude bit."""
+    c = arch.core
+    if c.numerics != "fixed":
+        return
+    for key in ("weight_bits", "vmem_bits"):
+        if getattr(c, key) < 2:
+            yield (f"core.{key}", getattr(c, key), "must be at least 2 with core.numerics: fixed (sign + magnitude)")
+
+
 ARCH_RULES = (
     mesh_holds_all_cores,
     sram_word_holds_a_weight_and_a_membrane,
@@ -67,4 +77,5 @@ ARCH_RULES = (
     signed_weights_need_two_bits,
     differential_needs_even_columns,
     clip_ratio_needs_calibrated_range,
+    fixed_numerics_need_signed_words,
 )

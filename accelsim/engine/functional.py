@@ -63,7 +63,8 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
     theirs, :func:`accelsim.hw.engines.assign`). ``executors(graph, node, backend)``: builds
     every node's executor (the hardware numerics of each engine, e.g.
     :class:`accelsim.hw.engines.HardwareNumerics`); a synaptic executor with an ``activity``
-    attribute has it stored in its layer's counts. Default: exact float64 for every node.
+    attribute has it stored in its layer's counts, a neuron executor with ``take_overflows()``
+    (fixed-point states) its overflow events per step. Default: exact float64 for every node.
     """
     T = graph.timesteps
     N = len(samples)
@@ -80,6 +81,12 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
                                np.zeros((T, l.neurons), cdt) if l.spiking else None,
                                np.zeros((T, l.neurons), cdt) if l.spiking else None) for l in layers]
     aux = [_aux_fanout(graph, layer) for layer in layers]
+    # neuron executors that count fixed-point overflow events (take_overflows(): events since the last call)
+    counting = [execs[l.neuron.name] if l.neuron is not None and hasattr(execs[l.neuron.name], "take_overflows")
+                else None for l in layers]
+    for cnt, ex in zip(counts, counting):
+        if ex is not None:
+            cnt.overflows = np.zeros(T, dtype=np.int64)
     probes = list(probes)
     ncls = graph.num_classes
     scores_all = np.zeros((N, ncls))
@@ -121,6 +128,9 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
                     cnt.aux_ops[t] += int(m.sum(axis=0, dtype=np.int64) @ fan) if fan is not None else int(m.sum())
                 for probe in probes:
                     probe(layer, t, start, xin, yout)
+            for cnt, ex in zip(counts, counting):
+                if ex is not None:
+                    cnt.overflows[t] += ex.take_overflows()
             scores += vals[readout.output].reshape(nb, -1)
             if correct is not None:
                 correct[t] += int(np.sum(np.argmax(scores, axis=1) == samples.y[start:start + nb]))

@@ -26,6 +26,8 @@ class LayerCounts:
     aux_ops: np.ndarray        # pooling / residual-add operations done on events
     activity: Any = None       # what the layer's engine numerics recorded (e.g. the first layer's
                                # FirstLayerActivity), None when it ran as exact float
+    overflows: Optional[np.ndarray] = None  # fixed-point state overflow events (saturated or wrapped
+                                            # membrane/current words); None: float64 neurons
 
     @classmethod
     def zeros(cls, T: int) -> "LayerCounts":

@@ -5,9 +5,10 @@ name (:func:`register`). It provides, for the layers it runs:
 
 * ``claims(layer, arch)``: whether it runs this layer (engines are asked by
   descending ``priority``; ``core``, priority 0, takes the rest);
-* ``numerics(arch)``: the frozen group of parameters its functional executor reads
-  (part of a trace's identity), and ``executor(...)``: that executor, or None for
-  the exact float64 executor of the functional engine;
+* ``numerics(arch)``: the frozen group of parameters its functional executors read
+  (part of a trace's identity), and ``executor(...)``: that executor of a layer's
+  synaptic node, or None for the exact float64 executor of the functional engine;
+  ``neuron_executor(...)``: the same for the layer's neuron node (e.g. fixed-point state);
 * ``check(layers, spec)``: mapping and placement fit, before the functional pass;
 * ``prepare(run)`` and ``layer_cost(run, layer, counts)``: its per-layer energy by
   component (:class:`~accelsim.hw.result.LayerCost`) and the tasks it hands to the
@@ -71,6 +72,12 @@ class Engine:
                  key: int) -> Optional[Executor]:
         return None
 
+    def neuron_executor(self, graph: Graph, node: Node, layer: Layer, arch: Arch,
+                        backend: str) -> Optional[Executor]:
+        """The functional executor of the layer's neuron node (e.g. fixed-point state), or
+        None for the neuron kind's float64 kernel."""
+        return None
+
     def check(self, layers: list[Layer], spec: ArchSpec) -> None:
         pass
 
@@ -130,12 +137,13 @@ def engines_used(layers: list[Layer]) -> list[Engine]:
 
 
 class HardwareNumerics:
-    """Executor factory for :func:`accelsim.engine.functional.simulate`: each synaptic node of a
-    layer through its engine's numerics; every other node exact."""
+    """Executor factory for :func:`accelsim.engine.functional.simulate`: each synaptic node and
+    each neuron node of a layer through its engine's numerics; every other node exact."""
 
     def __init__(self, arch: Arch, layers: list[Layer]):
         self.arch = arch
         self.by_synapse = {l.synapse.name: l for l in layers}
+        self.by_neuron = {l.neuron.name: l for l in layers if l.neuron is not None}
         self.built = 0
 
     def __call__(self, graph: Graph, node: Node, backend: str) -> Executor:
@@ -144,6 +152,9 @@ class HardwareNumerics:
         if layer is not None:
             ex = get(layer.engine).executor(graph, node, layer, self.arch, backend, self.built)
             self.built += ex is not None
+        elif node.name in self.by_neuron:
+            layer = self.by_neuron[node.name]
+            ex = get(layer.engine).neuron_executor(graph, node, layer, self.arch, backend)
         elif node.kind == "synaptic" and "ann" in ENGINES:  # a synaptic node of a hybrid's ANN part
             ex = ENGINES["ann"].executor(graph, node, None, self.arch, backend, self.built)
             self.built += ex is not None

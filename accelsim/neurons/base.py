@@ -78,6 +78,28 @@ NON_NEGATIVE = Range(0.0, None)
 UNIT = Range(0.0, 1.0)
 
 
+@dataclass(frozen=True)
+class FixedForm:
+    """A kind as the spike core's integer datapath computes it (``core.numerics: fixed``,
+    :mod:`accelsim.hw.core.datapath`), real-valued per neuron [M]; the core quantises it::
+
+        isyn <- syn_leak * isyn + w_in * I            (when ``syn_leak`` is not None)
+        v    <- leak * v + gain * c + bias             (c = isyn, or I)
+        s     = v > threshold (strict) or v >= threshold;  reset as the kind
+
+    ``threshold`` None: a non-spiking kind (its output is ``v``)."""
+
+    leak: np.ndarray
+    gain: np.ndarray
+    bias: np.ndarray
+    threshold: Optional[np.ndarray]
+    strict: bool = False
+    reset_mode: int = RESET_SUBTRACT
+    v_reset: float = 0.0
+    syn_leak: Optional[np.ndarray] = None
+    w_in: Optional[np.ndarray] = None
+
+
 class NeuronKind:
     """One neuron model; subclasses set the class attributes below and the two kernels.
 
@@ -97,7 +119,8 @@ class NeuronKind:
     * ``graded``: one step emits several spikes per neuron (one per phase) and outputs their
       weighted sum (few-spikes coding); such a kind reports its own spike counts
       (:meth:`spike_counts`) and the spikes of each phase (:meth:`phase_spikes`), which is
-      what the functional engine counts as spikes and as the next layer's events.
+      what the functional engine counts as spikes and as the next layer's events;
+    * ``fixed_form``: the kind as the cores' integer datapath computes it (``core.numerics: fixed``).
 
     ``prepare`` turns the expanded parameters and the other attributes into the
     ``params`` that ``kernel`` (numba) and ``reference`` (numpy) read.
@@ -140,6 +163,12 @@ class NeuronKind:
         """Every state array at t = 0, [batch, neurons] float64."""
         return {name: np.full((batch, neurons), float(getattr(attrs, ref) if isinstance(ref, str) else ref))
                 for name, ref in cls.state.items()}
+
+    @classmethod
+    def fixed_form(cls, params: dict[str, Any]) -> Optional[FixedForm]:
+        """The kind as the cores' fixed-point datapath computes it, from the ``params`` of
+        :meth:`prepare`; None: no fixed-point form (it runs in float64 on fixed cores too)."""
+        return None
 
     @staticmethod
     def kernel(state: dict[str, np.ndarray], current: np.ndarray, params: dict[str, Any]) -> np.ndarray:

@@ -15,7 +15,8 @@ import numba
 import numpy as np
 from pydantic import Field
 
-from accelsim.neurons.base import ANY, POSITIVE, RESET_SUBTRACT, UNIT, NeuronKind, Param, register, reset_mode
+from accelsim.neurons.base import (ANY, POSITIVE, RESET_SUBTRACT, UNIT, FixedForm, NeuronKind, Param, register,
+                                   reset_mode)
 from accelsim.neurons.li import LIAttrs
 
 __all__ = ["CubaLIF", "cuba_lif_step", "cuba_lif_step_reference"]
@@ -94,6 +95,11 @@ class CubaLIF(NeuronKind):
     @classmethod
     def prepare(cls, attrs, per_neuron):
         return {**per_neuron, "reset_mode": reset_mode(attrs.reset), "v_reset": float(attrs.v_reset)}
+
+    @classmethod
+    def fixed_form(cls, p):
+        return FixedForm(leak=p["leak"], gain=p["gain"], bias=p["bias"], threshold=p["threshold"], strict=True,
+                         reset_mode=p["reset_mode"], v_reset=p["v_reset"], syn_leak=p["syn_leak"], w_in=p["w_in"])
 
     @staticmethod
     def kernel(state, current, p):

@@ -10,7 +10,7 @@ import numba
 import numpy as np
 from pydantic import Field
 
-from accelsim.neurons.base import ANY, UNIT, AttrsModel, NeuronKind, Param, register
+from accelsim.neurons.base import ANY, UNIT, AttrsModel, FixedForm, NeuronKind, Param, register
 
 __all__ = ["LI", "li_step", "li_step_reference"]
 
@@ -54,6 +54,10 @@ class LI(NeuronKind):
     spiking = False    # its output is the membrane
     update_mults = 2   # leak * v, gain * I
     update_adds = 2    # + gain * I, + bias
+
+    @classmethod
+    def fixed_form(cls, p):
+        return FixedForm(leak=p["leak"], gain=p["gain"], bias=p["bias"], threshold=None)
 
     @staticmethod
     def kernel(state, current, p):

@@ -18,8 +18,8 @@ import numba
 import numpy as np
 from pydantic import Field
 
-from accelsim.neurons.base import (POSITIVE, RESET_SUBTRACT, RESET_ZERO, UNIT, AttrsModel, NeuronKind, Param,
-                                   register, reset_mode)
+from accelsim.neurons.base import (POSITIVE, RESET_SUBTRACT, RESET_ZERO, UNIT, AttrsModel, FixedForm, NeuronKind,
+                                   Param, register, reset_mode)
 
 __all__ = ["IF", "LIF", "RESET_SUBTRACT", "RESET_ZERO", "lif_step", "lif_step_reference"]
 
@@ -92,6 +92,12 @@ class LIF(NeuronKind):
         return {"threshold": per_neuron["threshold"],
                 "leak": np.ones_like(per_neuron["threshold"]) if leak is None else leak,
                 "reset_mode": reset_mode(attrs.reset), "v_reset": float(attrs.v_reset)}
+
+    @classmethod
+    def fixed_form(cls, p):
+        thr = p["threshold"]
+        return FixedForm(leak=p["leak"], gain=np.ones_like(thr), bias=np.zeros_like(thr), threshold=thr,
+                         reset_mode=p["reset_mode"], v_reset=p["v_reset"])
 
     @staticmethod
     def kernel(state, current, p):

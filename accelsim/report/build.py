@@ -60,6 +60,8 @@ def build_report(graph: Graph, spec: ArchSpec, trace: Trace, cost: CostResult, *
             "spike_rate": rate,
             "spikes_per_neuron": _f(spikes_out / (neurons * N)) if layer.spiking else None,
             "sparsity": _f(sparsity),
+            "numerics": None if layer.neuron is None else "fixed" if counts.overflows is not None else "float",
+            "overflow_events": _f(counts.overflows.sum() / N) if counts.overflows is not None else None,
             "energy_pj": _f(lc.total_pj),
             "latency_ns": _f(lc.latency_ns),
             "energy_breakdown_pj": {k: _f(v) for k, v in sorted(lc.energy_pj.items())},

@@ -9,6 +9,10 @@ Per run (:meth:`CoreEngine.prepare`, derived once per trace and parameter group)
 3. *route*: each layer's recorded per-address spike counts through its event
    classes to per-core and per-link counts (:mod:`.routes`, :mod:`.cost`).
 
+Functional (:meth:`CoreEngine.executor`, :meth:`CoreEngine.neuron_executor`): the first layer's
+quantised MACs; with ``core.numerics: fixed`` every layer's synapse and neurons bit-true
+(:mod:`.fixed`, :mod:`.datapath`, docs/numerics.md); else float64.
+
 Per layer (:meth:`CoreEngine.layer_cost`): the spike-layer model
 (:func:`.cost.spike_layer_cost`); a first layer (analog input) it runs as dense
 MACs (:mod:`.first_layer`). After the schedule (:meth:`CoreEngine.finish`):
@@ -28,6 +32,7 @@ from accelsim.engine.trace import LayerCounts, Trace
 from accelsim.hw.core.cost import CoreActivity, active_updates, route_layer, spike_layer_cost
 from accelsim.hw.core.per_event import noc_latency_cycles, per_event_layer_cost, static_energy_pj
 from accelsim.hw.core.first_layer import DigitalExec, core_first_layer_cost
+from accelsim.hw.core.fixed import FixedNeuronExec, FixedPoint, LayerFormat, fixed_synapse
 from accelsim.hw.core.mapping import LayerMap, global_owner, map_layer, producers, source_cores
 from accelsim.hw.core.params import MappingParams, RoutingParams, VmemParams
 from accelsim.hw.core.placement import Placement, place
@@ -43,11 +48,22 @@ from accelsim.workload.graph import Graph
 
 @dataclass(frozen=True)
 class DigitalNumerics:
-    """What the digital first layer's executor reads (a trace's identity)."""
+    """What the core's executors read (a trace's identity): the digital first layer's precisions,
+    and the fixed-point formats of every layer (None: float64 cores, ``core.numerics: float``)."""
 
     input_bits: int
     weight_bits: int
     input_full_scale: float
+    fixed: Optional[FixedPoint] = None
+
+    @classmethod
+    def of(cls, arch: Arch) -> "DigitalNumerics":
+        c = arch.core
+        fixed = None
+        if c.numerics == "fixed":
+            fixed = FixedPoint(c.weight_bits, c.vmem_bits, c.vmem_frac_bits, c.vmem_overflow == "wrap",
+                               c.leak_mode == "shift", c.leak_frac_bits, c.weight_scale == "channel")
+        return cls(c.input_bits, c.weight_bits, arch.pim.input_full_scale, fixed)
 
 
 @dataclass(frozen=True, eq=False)
@@ -154,13 +170,24 @@ class CoreEngine(Engine):
         return True
 
     def numerics(self, arch: Arch) -> Hashable:
-        return DigitalNumerics(arch.core.input_bits, arch.core.weight_bits, arch.pim.input_full_scale)
+        return DigitalNumerics.of(arch)
 
     def executor(self, graph, node, layer, arch, backend, key):
-        if not layer.first_layer:
-            return None
         n = self.numerics(arch)
-        return DigitalExec(graph, node, backend, n.input_bits, n.weight_bits, n.input_full_scale)
+        if layer.first_layer:
+            return DigitalExec(graph, node, backend, n.input_bits, n.weight_bits, n.input_full_scale)
+        if n.fixed is None:
+            return None
+        return fixed_synapse(graph, node, backend, LayerFormat.of(graph, layer, n.fixed))
+
+    def neuron_executor(self, graph, node, layer, arch, backend):
+        """Fixed numerics: the layer's neurons on the integer datapath (kinds without a fixed-point
+        form run in float64)."""
+        n = self.numerics(arch)
+        if n.fixed is None:
+            return None
+        ex = FixedNeuronExec(graph, node, backend, LayerFormat.of(graph, layer, n.fixed))
+        return ex if ex.dp is not None else None
 
     def check(self, layers: list[Layer], spec: ArchSpec, maps: Optional[dict[str, LayerMap]] = None) -> Placement:
         """Place the weights of the layers it runs; InputError on overflow (``core.on_overflow: error``)."""

@@ -1,0 +1,222 @@
+"""Bit-true executors of the spike cores (``core.numerics: fixed``, docs/numerics.md).
+
+Per layer the cores hold (:class:`LayerFormat`):
+
+* weights at ``core.weight_bits``, symmetric with one scale per layer (per tensor), or per output
+  channel (``core.weight_scale: channel``): ``s_w = max|w| / (2^(b-1) - 1)``, ``q_w = rint(w / s_w)``
+  (:mod:`accelsim.hw.quantize`);
+* membrane and synaptic current as ``core.vmem_bits`` two's-complement words whose LSB is
+  ``s_v = s_w / 2^core.vmem_frac_bits`` (the weight LSB, with ``vmem_frac_bits`` more fractional bits);
+* bias, threshold and reset value as integers in LSBs ``rint(x / s_v)``, held in ``vmem_bits``
+  words (a threshold is at least 1 LSB and at most the largest word);
+* leak, gain, synaptic decay and input weight as multipliers with ``core.leak_frac_bits``
+  fractional bits, or decays as shifts (``core.leak_mode``).
+
+The synaptic node (:class:`FixedConvExec`, :class:`FixedDenseExec`) sums the integer weights of
+its input events, scaled to membrane LSBs (``2^vmem_frac_bits q_w`` per spike; a non-binary input,
+e.g. average-pooled spikes, is rounded to the LSB), plus the integer bias, and hands the current on
+as ``current_lsb * s_v``. The neuron node (:class:`FixedNeuronExec`) takes any incoming current to
+LSBs (``rint(I / s_v)``: exact for a fixed synapse, one rounding for the sum of a merged shortcut
+or for the digital first layer's scaled accumulator) and steps the integer datapath
+(:mod:`.datapath`), counting overflow events. Graph values between nodes stay real-valued (LSB
+counts times their LSB), so pooling, adds and the readout read them unchanged.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from accelsim.engine.execute import ConvExec, DenseExec, NeuronExec
+from accelsim.errors import fail
+from accelsim.engine.lower import Layer
+from accelsim.hw.core.datapath import DatapathParams, datapath_step, datapath_step_reference
+from accelsim.hw.first_layer import Geometry
+from accelsim.hw.quantize import (leak_shift, multiplier, quantise_weights, quantise_weights_per_channel, saturate,
+                                  to_fixed, word_range)
+from accelsim.kernels import conv
+from accelsim.neurons.base import RESET_ZERO, FixedForm
+from accelsim.workload.graph import Graph, Node
+
+
+@dataclass(frozen=True)
+class FixedPoint:
+    """The word formats of the cores' fixed-point numerics (part of the core engine's numerics)."""
+
+    weight_bits: int
+    vmem_bits: int
+    vmem_frac_bits: int
+    wrap: bool
+    shift_leak: bool
+    leak_frac_bits: int
+    per_channel: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class LayerFormat:
+    """One layer's fixed-point format: its weight scale and membrane LSB per output channel (all
+    equal with one scale per layer)."""
+
+    fp: FixedPoint
+    weight_scale: np.ndarray  # s_w per output channel [O]
+    lsb: np.ndarray           # s_v = s_w / 2^vmem_frac_bits per output channel [O]
+    channel_axis: int         # the output-channel axis of the effective weights (Conv 0, dense 1)
+
+    @classmethod
+    def of(cls, graph: Graph, layer: Layer, fp: FixedPoint) -> "LayerFormat":
+        """Per channel only when ``core.weight_scale: channel`` and the layer's neurons are laid out
+        channel-first with the synapse's output channels (else one scale per layer)."""
+        w = Geometry(graph, layer.synapse).w
+        axis = 0 if layer.synapse.op == "Conv" else 1
+        channels = w.shape[axis]
+        if fp.per_channel and layer.neuron_shape[0] == channels:
+            _, s_w = quantise_weights_per_channel(w, fp.weight_bits, axis)
+        else:
+            s_w = np.full(channels, quantise_weights(w, fp.weight_bits)[1])
+        return cls(fp, s_w, s_w / 2.0 ** fp.vmem_frac_bits, axis)
+
+    def integer_weights(self, w: np.ndarray) -> np.ndarray:
+        """``rint(w / s_w)`` (as float64) of the effective weights."""
+        shape = [1] * w.ndim
+        shape[self.channel_axis] = -1
+        return np.rint(np.asarray(w, dtype=np.float64) / self.weight_scale.reshape(shape))
+
+    def neuron_lsb(self, shape: tuple[int, ...]) -> np.ndarray:
+        """The membrane LSB of every neuron of a channel-first ``shape``, flattened."""
+        if shape[0] != self.lsb.shape[0]:
+            return np.full(int(np.prod(shape)), self.lsb[0])
+        return np.ascontiguousarray(np.broadcast_to(self.lsb.reshape((-1,) + (1,) * (len(shape) - 1)),
+                                                    shape).reshape(-1))
+
+
+class _FixedSynapse:
+    """Mixin: integer weights, the layer's current in membrane LSBs, handed on as ``lsb * current``."""
+
+    fmt: LayerFormat
+    bias_lsb: Optional[np.ndarray]
+
+    def _quantise(self, w: np.ndarray, b: Optional[np.ndarray]) -> np.ndarray:
+        self.bias_lsb = None if b is None else to_fixed(b, self.fmt.lsb).astype(np.float64)
+        return self.fmt.integer_weights(w)
+
+    def _current(self, y: np.ndarray, channel_shape: tuple[int, ...]) -> np.ndarray:
+        c = np.rint(y * 2.0 ** self.fmt.fp.vmem_frac_bits)
+        if self.bias_lsb is not None:
+            c = c + self.bias_lsb.reshape(channel_shape)
+        return c * self.fmt.lsb.reshape(channel_shape)
+
+
+class FixedConvExec(_FixedSynapse, ConvExec):
+    def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
+        super().__init__(graph, node, backend)
+        self.fmt = fmt
+        self.w = self._quantise(self.w, self.b)
+        self.b = None
+        self.wt = conv.scatter_weights(self.w, self.group) if backend == "numba" else None
+
+    def __call__(self, ins):
+        y = super().__call__(ins)
+        return self._current(y, (1, y.shape[1]) + (1,) * (y.ndim - 2))
+
+
+class FixedDenseExec(_FixedSynapse, DenseExec):
+    def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
+        super().__init__(graph, node, backend)
+        self.fmt = fmt
+        self.wt = np.ascontiguousarray(self._quantise(self.wt, self.b))
+        self.b = None
+
+    def __call__(self, ins):
+        return self._current(super().__call__(ins), (1, -1))
+
+
+def fixed_synapse(graph: Graph, node: Node, backend: str, fmt: LayerFormat):
+    """The fixed-point executor of a layer's synaptic node (Conv, Gemm or MatMul)."""
+    return (FixedConvExec if node.op == "Conv" else FixedDenseExec)(graph, node, backend, fmt)
+
+
+def datapath_params(form: FixedForm, fp: FixedPoint, lsb: np.ndarray) -> DatapathParams:
+    """A kind's fixed-point form in integer words of the layer's format (``lsb`` per neuron)."""
+    lo, hi = word_range(fp.vmem_bits)
+    word = lambda x: np.clip(to_fixed(x, lsb), lo, hi)  # noqa: E731
+    mult = lambda x: multiplier(x, fp.leak_frac_bits)  # noqa: E731
+    m = form.leak.shape[0]
+    has_syn = form.syn_leak is not None
+    syn_leak = form.syn_leak if has_syn else np.zeros(m)
+    return DatapathParams(
+        leak_m=mult(form.leak), leak_k=leak_shift(form.leak), gain_m=mult(form.gain), bias=word(form.bias),
+        thr=np.clip(to_fixed(form.threshold, lsb), 1, hi) if form.threshold is not None else np.zeros(m, np.int64),
+        syn_m=mult(syn_leak), syn_k=leak_shift(syn_leak), w_in_m=mult(form.w_in if has_syn else np.ones(m)),
+        has_syn=has_syn, spiking=form.threshold is not None, strict=form.strict,
+        reset_zero=form.reset_mode == RESET_ZERO, v_reset=word(np.full(m, form.v_reset)),
+        frac_bits=fp.leak_frac_bits, shift_mode=fp.shift_leak, vmem_bits=fp.vmem_bits, wrap=fp.wrap)
+
+
+PRODUCT_LIMIT = 2 ** 62   # |x * m + 2^(f-1)| must stay below 2^63 in the int64 datapath
+
+
+def check_multipliers(form: FixedForm, fp: FixedPoint, graph: Graph, node: Node) -> None:
+    """InputError when a held state times a multiplier cannot fit the int64 datapath."""
+    held = 2.0 ** (fp.vmem_bits - 1 + fp.leak_frac_bits)
+    for name in ("leak", "gain", "syn_leak"):
+        x = getattr(form, name)
+        if x is not None and x.size and float(np.abs(x).max()) * held >= PRODUCT_LIMIT:
+            raise fail(graph.source, f"nodes[{graph.nodes.index(node)}].attrs.{name}",
+                       f"with core.numerics: fixed, |{name}| x 2^core.leak_frac_bits x 2^(core.vmem_bits - 1) must "
+                       "stay below 2^62 (the 64-bit datapath); lower core.leak_frac_bits", float(np.abs(x).max()))
+
+
+def current_limit(dp: DatapathParams) -> Optional[int]:
+    """The largest incoming current (LSBs) whose products with the multiplier applied to it fit
+    int64 (None: no multiplier touches it)."""
+    one = 1 << dp.frac_bits
+    on_input = dp.w_in_m if dp.has_syn else dp.gain_m
+    m = int(np.abs(on_input[on_input != one]).max()) if np.any(on_input != one) else 0
+    return PRODUCT_LIMIT // m if m else None
+
+
+class FixedNeuronExec(NeuronExec):
+    """A neuron node on the fixed-point cores: integer states [batch, neurons] in membrane LSBs,
+    stepped by the integer datapath; ``overflows`` counts overflow events since the last
+    :meth:`take_overflows`."""
+
+    def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
+        self.fmt = fmt
+        self.lsb = fmt.neuron_lsb(graph.shapes[node.output])      # per neuron [M]
+        super().__init__(graph, node, backend)
+        form = self.kind.fixed_form(self.params)
+        self.dp, self.current_limit = None, None        # None: no fixed-point form
+        if form is not None:
+            check_multipliers(form, fmt.fp, graph, node)
+            self.dp = datapath_params(form, fmt.fp, self.lsb)
+            self.current_limit = current_limit(self.dp)
+        self.overflows = 0
+
+    def reset(self, batch):
+        self.batch = batch
+        state = self.kind.initial_state(self.node.attrs, batch, self.m)
+        hold = lambda x: saturate(to_fixed(x, self.lsb), self.fmt.fp.vmem_bits, self.fmt.fp.wrap)[0]  # noqa: E731
+        self.v = hold(state["v"])
+        self.isyn = hold(state["isyn"]) if "isyn" in state else np.zeros((batch, self.m), np.int64)
+        self.state = {"v": self.v, "isyn": self.isyn}      # integer LSBs, advanced in place
+
+    def take_overflows(self) -> int:
+        n, self.overflows = self.overflows, 0
+        return n
+
+    def __call__(self, ins):
+        i = ins[0].reshape(ins[0].shape[0], -1)
+        if i.shape[0] != self.batch:
+            self.reset(i.shape[0])
+        c = to_fixed(i, self.lsb)
+        if self.current_limit is not None and c.size and int(np.abs(c).max()) >= self.current_limit:
+            raise fail(self.graph.source, f"nodes[{self.graph.nodes.index(self.node)}]",
+                       f"with core.numerics: fixed, its input current reaches {int(np.abs(c).max())} LSB, beyond "
+                       f"what a 64-bit product with its multipliers holds ({self.current_limit}); lower "
+                       "core.leak_frac_bits or core.vmem_frac_bits", self.node.name)
+        step = datapath_step if self.backend == "numba" else datapath_step_reference
+        s, overflows = step(self.v, self.isyn, c, self.dp)
+        self.overflows += overflows
+        out = s.astype(np.float64) if self.dp.spiking else self.v * self.lsb
+        return out.reshape((out.shape[0],) + self.out_shape)

@@ -126,3 +126,17 @@ def test_ann_on_pim_overlaps_snn_steps(tmp_path):
         assert min(r[3] for r in ann3) < snn2_end                       # overlaps SNN step 2
         write3 = max(r[4] for r in rows if r[1] == "ann.state_write" and r[2] == 3)
         assert min(r[3] for r in rows if r[1] == "fc1" and r[2] == 3) >= write3
+
+
+def test_fixed_point_cores_take_the_ann_state_in_lsbs(tmp_path):
+    """core.numerics: fixed keeps integer membranes: the ANN's value is written in membrane LSBs
+    (to_fixed, saturated), so the fixed run stays close to the float run (not truncated to 0)."""
+    from accelsim.engine.execute import NeuronExec
+    from accelsim.hw.core.fixed import FixedNeuronExec
+    path = workload(tmp_path)
+    job = prepare("arch_configs/digital_only.yaml", str(path), ["core.numerics=fixed"])
+    trace = functional_trace(job)
+    assert trace.ann.runs == [0, 3, 6]
+    ref = functional_trace(prepare("arch_configs/digital_only.yaml", str(path), ["core.numerics=float"]))
+    assert np.allclose(trace.scores, ref.scores, atol=0.05 * np.abs(ref.scores).max())
+    assert issubclass(FixedNeuronExec, NeuronExec) and FixedNeuronExec.write_state is not NeuronExec.write_state

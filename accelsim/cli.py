@@ -54,7 +54,7 @@ def _builtin_commands() -> list[tuple[str, Callable, Callable]]:
 # Further subcommands live in their own modules under accelsim/commands/, each with
 # ``NAME`` (the subcommand), ``add_parser(sub)`` and ``run(args) -> int``; list the
 # module names here.
-COMMAND_MODULES: tuple[str, ...] = ("sweep", "plot", "convert", "nir_import", "nir_export")
+COMMAND_MODULES: tuple[str, ...] = ("sweep", "plot", "convert", "nir_import", "nir_export", "macro")
 
 
 def _commands() -> list[tuple[str, Callable, Callable]]:

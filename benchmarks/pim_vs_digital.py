@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """First layer on PIM vs on the digital core: energy, delay, EDP (ACE-SNN's comparison).
 
-Runs the workload with arch_configs/digital_only.yaml and with ace_snn_pim.yaml
-under a few PIM settings, and prints two Markdown tables (per inference; changes
+Runs the workload with arch_configs/digital_only.yaml, with ace_snn_pim.yaml
+under a few PIM settings and with ace_snn_pim_rram.yaml (the macro re-derived from
+the validated NeuRRAM blocks, docs/validation.md), and prints two Markdown tables (per inference; changes
 relative to the digital first layer, negative = PIM better):
 
 * **first layer on its engine** -- the synaptic part of the first layer only: the
@@ -39,6 +40,13 @@ VARIANTS = (
     ("PIM lossless, SAR, 4-bit DAC, 4-bit cells", ["pim.adc_bits=15", "pim.adc_model=sar", "pim.dac_bits=4",
                                                    "pim.cell_bits=4"]),
 )
+# the PIM macro re-derived from the validated NeuRRAM macro at 45 nm (docs/validation.md §5), and two of
+# its variants: 100x faster integration per input level, 64 macros (64 weight copies)
+RRAM_VARIANTS = (
+    ("PIM from validated NeuRRAM blocks (ace_snn_pim_rram.yaml)", []),
+    ("NeuRRAM blocks, 100x faster integration (level 2.7 ns)", ["macro.level_ns=2.7"]),
+    ("NeuRRAM blocks, 64 macros", ["pim.macros=64"]),
+)
 ENGINE_KEYS = ("core.mac", "core.weight_sram", "core.buffer")   # digital first layer; PIM: every "pim.*" key
 
 
@@ -61,7 +69,7 @@ def run(arch: str, workload: str, sets: list[str], samples: int | None) -> dict:
             tasks = list(csv.DictReader(fh))
     first = rep["layers"][0]
     mine = [(float(t["start_ns"]), float(t["end_ns"])) for t in tasks
-            if t["layer"] == first["name"] and t["kind"] in ("pim", "input")]
+            if t["layer"] == first["name"] and t["kind"] in ("pim", "input", "first_layer")]
     d1 = busy_ns(mine)
     det = first["cost_details"]
     if first["engine"] == "pim":
@@ -75,7 +83,7 @@ def run(arch: str, workload: str, sets: list[str], samples: int | None) -> dict:
             "first_layer_pj": first["energy_pj"], "e": pi["energy_pj"], "d": pi["latency_ns"],
             "policy": det["static_input"], "resources": len({t["resource"] for t in tasks
                                                               if t["layer"] == first["name"]
-                                                              and t["kind"] in ("pim", "input")})}
+                                                              and t["kind"] in ("pim", "input", "first_layer")})}
 
 
 def pct(a: float, b: float) -> str:
@@ -90,6 +98,8 @@ def main(argv=None) -> int:
     rows = [("digital core (digital_only.yaml)", run("digital_only.yaml", args.workload, [], args.samples))]
     for label, sets in VARIANTS:
         rows.append((label, run("ace_snn_pim.yaml", args.workload, sets, args.samples)))
+    for label, sets in RRAM_VARIANTS:
+        rows.append((label, run("ace_snn_pim_rram.yaml", args.workload, sets, args.samples)))
     dig = rows[0][1]
 
     def deltas(f, e, d):

@@ -6,7 +6,8 @@ et al.'s Table: methods x T).
 1. The shipped ``workloads/digits`` network's ANN (weights as stored, biases
    multiplied back by the activation scales) is exported to ONNX with
    ``onnx.helper`` (``Flatten -> (MatMul + Add -> Relu)* -> MatMul + Add``).
-2. ``accelsim convert`` converts it: IF neurons, reset by subtraction, direct
+2. ``accelsim convert`` converts it: IF neurons, reset by subtraction, membranes
+   starting at 0 (``--v-init 0``: the table predates the default 1/2), direct
    input, calibration on the training split (1,437 digits), for each balancing
    method; the SNN runs on the 360-digit test split.
 3. Prints a markdown table (test accuracy at T = 1 ... 256, agreement with the
@@ -44,7 +45,8 @@ def digits_split():
 
 def convert(onnx_path: Path, calib: Path, test: Path, out: Path, T: int, method: str, extra: list[str]) -> Path:
     cmd = [sys.executable, "-m", "accelsim", "convert", str(onnx_path), "--calib", str(calib), "--samples", str(test),
-           "--timesteps", str(T), "--neuron", "IF", "--reset", "subtract", "--balance", method, *extra, "-o", str(out)]
+           "--timesteps", str(T), "--neuron", "IF", "--reset", "subtract", "--v-init", "0", "--balance", method, *extra,
+           "--check-samples", "0", "-o", str(out)]
     res = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if res.returncode:
         raise SystemExit(f"accelsim convert failed:\n{res.stderr}")

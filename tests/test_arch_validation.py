@@ -238,7 +238,7 @@ def test_non_finite_number(tiny_arch_dict, write_arch, expect_problem, section, 
 
 
 @pytest.mark.parametrize("key, value, allowed", [
-    ("adc_model", "flash", "must be 'survey', 'sar' or 'walden'"),
+    ("adc_model", "flash", "must be 'survey', 'sar', 'walden' or 'survey_bound'"),
     ("adc_range", "auto", "must be 'full_scale' or 'calibrated'"),
     ("signed_weights", "twos_complement", "must be 'differential' or 'offset'"),
     ("static_input", "never", "must be 'auto', 'recompute' or 'hold'"),
@@ -278,6 +278,16 @@ RULE_CASES = {
         {("core", "numerics"): "fixed", ("core", "vmem_bits"): 1}, "core.vmem_bits",
         "must be at least 2 with core.numerics: fixed",
         {("core", "numerics"): "fixed", ("core", "vmem_bits"): 2}),
+    "adc_bits_in_the_model_range": (
+        {("pim", "adc_model"): "survey_bound", ("pim", "adc_bits"): 3}, "pim.adc_bits",
+        "the survey_bound ADC model holds for 4 to 16 bits",
+        {("pim", "adc_model"): "survey_bound", ("pim", "adc_bits"): 4}),
+    "macro_fits_the_array": (
+        {("macro", "active_rows"): 17}, "macro.active_rows", "must be at most pim.rows = 16",
+        {("macro", "active_rows"): 16}),
+    "macro_cycle_vdd_needs_cycle": (
+        {("macro", "cycle_vdd"): 0.9}, "macro.cycle_vdd", "only applies with macro.cycle_ns",
+        {("macro", "cycle_vdd"): 0.9, ("macro", "cycle_ns"): 10.0}),
 }
 
 
@@ -287,7 +297,7 @@ def test_every_cross_field_rule_has_a_case():
 
 def _apply(arch: dict, changes: dict) -> dict:
     for (section, key), value in changes.items():
-        arch[section][key] = value
+        arch.setdefault(section, {})[key] = value
     return arch
 
 
@@ -322,11 +332,11 @@ def test_all_cross_field_violations_reported_together(tiny_arch_dict, write_arch
 
 
 def test_unknown_tech_node_lists_available_nodes(tiny_arch_dict, write_arch, expect_problem):
-    path = write_arch(broken(tiny_arch_dict, "tech", "node", "7nm"))
+    path = write_arch(broken(tiny_arch_dict, "tech", "node", "5nm"))     # 7nm ships (derived): 5nm has no table
     with pytest.raises(InputError) as err:
         load_arch(path)
     expect_problem(err.value, path, "tech.node", "unknown technology node", "available: " + ", ".join(available_nodes()),
-                   value="7nm")
+                   value="5nm")
     assert "45nm" in available_nodes()
 
 

@@ -78,7 +78,7 @@ def test_schema_arch_is_json_with_the_sections(capsys):
     code, out, _ = run_main(capsys, "schema", "arch")
     assert code == 0
     schema = json.loads(out)
-    assert set(schema["properties"]) == {"name", "tech", "pim", "core", "noc", "memory", "baselines", "ann"}
+    assert set(schema["properties"]) == {"name", "tech", "pim", "core", "noc", "memory", "baselines", "macro", "ann"}
     adc_bits = schema["$defs"]["PimConfig"]["properties"]["adc_bits"]
     assert (adc_bits["type"], adc_bits["minimum"], adc_bits["maximum"]) == ("integer", 1, 16)
     assert schema["$defs"]["PimConfig"]["additionalProperties"] is False
@@ -169,7 +169,7 @@ def test_run_with_missing_inputs_file(capsys, tmp_path, arch_file, workload_file
     ("pim.adc_bits", ["--set: pim.adc_bits: expected KEY=VALUE"]),
     ("pim.adc_bits=99", ["pim.adc_bits = 99", "must be less than or equal to 16"]),
     ("pim.adc_bits.lsb=1", ["pim.adc_bits = 4: is not a section", "pim.adc_bits.lsb"]),
-    ("pim.adc_model=flash", ["pim.adc_model = 'flash'", "'survey', 'sar' or 'walden'"]),
+    ("pim.adc_model=flash", ["pim.adc_model = 'flash'", "'survey', 'sar', 'walden' or 'survey_bound'"]),
     ("workload.timesteps=0", ["timesteps = 0", "must be greater than or equal to 1"]),
     ("workload.nodes=[]", ["workload.nodes", "only workload.timesteps"]),
 ])

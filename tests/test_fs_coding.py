@@ -413,7 +413,7 @@ def test_converted_onnx_models_equal_the_ann_with_binary_code_activations(which)
     x = np.random.default_rng(7).random((12,) + shape)
     b, info = to_snn(read_onnx(m, name=which), x, ConvertOptions(coding="fs", phases=K))
     g = b.graph()
-    assert g.timesteps == 1 and info["coding"] == "fs" and not info["maxpool_to_avgpool"]
+    assert g.timesteps == 1 and info["coding"] == "fs" and not info["pools_changed"]
     assert {n.op for n in g.nodes if n.kind == "neuron"} == {"FS"}
     tr = simulate(g, Samples(x, None, ""))
     ann = read_onnx(m, name=which).builder.graph()

@@ -316,17 +316,18 @@ def test_round_trip_by_the_nir_equations_alone(tmp_path, disc):
     np.testing.assert_allclose(t1.scores, t2.scores, rtol=1e-12, atol=1e-12)
 
 
-def test_export_refuses_what_nir_cannot_express(tmp_path, capsys):
+@pytest.mark.parametrize("kind, op", [("max", "MaxPool"), ("spike", "SpikeMaxPool")])
+def test_export_refuses_what_nir_cannot_express(tmp_path, capsys, kind, op):
     rng = np.random.default_rng(0)
     b = WorkloadBuilder("mp", input_shape=(1, 4, 4), timesteps=2)
     h = b.conv("conv", b.input, rng.normal(size=(2, 1, 3, 3)), pads=[1, 1, 1, 1])
     s = b.neuron("lif", h, "IF")
-    p = b.pool("maxpool", s, "max", [2, 2], strides=[2, 2])
+    p = b.pool("maxpool", s, kind, [2, 2], strides=[2, 2])
     b.readout(b.gemm("fc", b.flatten("flat", p), rng.normal(size=(3, 8))))
     path = b.write(tmp_path / "wl")
     assert main(["export", str(path), "-o", str(tmp_path / "g.nir")]) == 2
     err = capsys.readouterr().err
-    assert "maxpool" in err and "MaxPool" in err and "NIR" in err
+    assert "maxpool" in err and op in err and "NIR" in err
     assert not (tmp_path / "g.nir").exists()
 
 

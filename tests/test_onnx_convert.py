@@ -136,8 +136,30 @@ def model_reshape_const():
     return model(nodes, inits, (3, 4), 3), (3, 4)
 
 
+def model_opset18(keepdims: int = 1):
+    """As torch's dynamo exporter writes at opset 18: Conv -> Relu -> MaxPool (of spikes after conversion)
+    -> Conv -> Relu -> ReduceMean over the spatial axes (axes as an input) -> [keepdims: Reshape with
+    allowzero = 1 and a target without zeros] -> Gemm."""
+    nodes = [
+        helper.make_node("Conv", ["x", "W1", "B1"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("MaxPool", ["r1"], ["p1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Conv", ["p1", "W2", "B2"], ["c2"], name="conv2", pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
+        helper.make_node("ReduceMean", ["r2", "axes"], ["gm" if keepdims else "f"], name="mean", keepdims=keepdims),
+        helper.make_node("Gemm", ["f", "W3", "B3"], ["y"], name="fc", transB=1),
+    ]
+    if keepdims:
+        nodes.insert(6, helper.make_node("Reshape", ["gm", "tgt"], ["f"], name="view", allowzero=1))
+    inits = [f32("W1", RNG.normal(size=(4, 2, 3, 3))), f32("B1", RNG.normal(size=4)),
+             f32("W2", 0.5 * RNG.normal(size=(5, 4, 3, 3))), f32("B2", RNG.normal(size=5)),
+             i64("axes", [-1, -2]), i64("tgt", [-1, 5]), f32("W3", RNG.normal(size=(3, 5))), f32("B3", RNG.normal(size=3))]
+    return model(nodes, inits, (2, 6, 6), 3, opset=18), (2, 6, 6)
+
+
 MODELS = {"conv2d": model_conv2d, "conv1d": model_conv1d, "conv3d_residual": model_conv3d_residual,
-          "reshape_const": model_reshape_const}
+          "reshape_const": model_reshape_const, "opset18": model_opset18,
+          "opset18_keepdims0": lambda: model_opset18(keepdims=0)}
 
 
 @pytest.mark.parametrize("which", sorted(MODELS))
@@ -169,7 +191,7 @@ def test_max_balanced_rate_model_reproduces_the_ann(which):
     x = RNG.random((16,) + shape)
     ann = read_onnx(m, name=which)
     ref = run_ann(ann.builder.graph(), x)
-    b, info = to_snn(read_onnx(m, name=which), x, ConvertOptions(timesteps=8, balance="max", maxpool="keep"))
+    b, info = to_snn(read_onnx(m, name=which), x, ConvertOptions(timesteps=8, balance="max", ))
     g = b.graph()
     assert not any(n.op in ("Relu", "Clip") for n in g.nodes)
     rate = run_ann(g, x, mode="rate")
@@ -191,14 +213,62 @@ def test_spiking_simulation_approaches_the_ann_at_large_t():
     assert np.mean(tr.predictions == ref.argmax(1)) >= 0.9
 
 
-def test_maxpool_on_spikes_becomes_average_pool():
-    m, shape = MODELS["conv2d"]()
+def model_pools():
+    """MaxPool of the analog input -> Conv -> Relu -> Conv -> MaxPool of its currents -> Relu -> Flatten -> Gemm."""
+    nodes = [
+        helper.make_node("MaxPool", ["x"], ["p0"], name="pool_in", kernel_shape=[2, 2], strides=[1, 1]),
+        helper.make_node("Conv", ["p0", "W1", "B1"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("Conv", ["r1", "W2", "B2"], ["c2"], name="conv2", pads=[1, 1, 1, 1]),
+        helper.make_node("MaxPool", ["c2"], ["p2"], name="pool_cur", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Relu", ["p2"], ["r2"], name="relu2"),
+        helper.make_node("Flatten", ["r2"], ["f"], name="flat"),
+        helper.make_node("Gemm", ["f", "W3"], ["y"], name="fc", transB=1),
+    ]
+    inits = [f32("W1", RNG.normal(size=(3, 1, 3, 3))), f32("B1", RNG.normal(size=3)),
+             f32("W2", 0.5 * RNG.normal(size=(4, 3, 3, 3))), f32("B2", RNG.normal(size=4)),
+             f32("W3", RNG.normal(size=(3, 36)))]
+    return model(nodes, inits, (1, 7, 7), 3), (1, 7, 7)
+
+
+def test_maxpool_modes():
+    """Default: a MaxPool of spikes or of spike-driven currents becomes a SpikeMaxPool, one of the static
+    analog input stays; ``or`` keeps MaxPool and ``avg`` makes every MaxPool an AveragePool, both recorded
+    as changing the function."""
+    x = RNG.random((8, 2, 8, 8))
+    ops = lambda b: {n.name: n.op for n in b.graph().nodes if "Pool" in n.op}  # noqa: E731
+    b, info = to_snn(read_onnx(MODELS["conv2d"]()[0]), x, ConvertOptions(timesteps=4))
+    assert ops(b) == {"pool1": "SpikeMaxPool"} and info["pools_changed"] == [] and info["maxpool"] == "spike"
+    assert info["pools"] == {"pool1": "SpikeMaxPool of spikes"}
+    b, info = to_snn(read_onnx(MODELS["conv2d"]()[0]), x, ConvertOptions(timesteps=4, maxpool="or"))
+    assert ops(b) == {"pool1": "MaxPool"} and info["pools_changed"] == ["pool1"]
+    b, info = to_snn(read_onnx(MODELS["conv2d"]()[0]), x, ConvertOptions(timesteps=4, maxpool="avg"))
+    assert ops(b) == {"pool1": "AveragePool"} and info["pools_changed"] == ["pool1"]
+
+    m, shape = model_pools()
     x = RNG.random((8,) + shape)
     b, info = to_snn(read_onnx(m), x, ConvertOptions(timesteps=4))
-    assert info["maxpool_to_avgpool"] == ["pool1"]
-    assert [n.op for n in b.graph().nodes if n.name == "pool1"] == ["AveragePool"]
-    b2, info2 = to_snn(read_onnx(m), x, ConvertOptions(timesteps=4, maxpool="keep"))
-    assert info2["maxpool_to_avgpool"] == []
+    assert ops(b) == {"pool_in": "MaxPool", "pool_cur": "SpikeMaxPool"} and info["pools_changed"] == []
+    assert info["pools"] == {"pool_in": "MaxPool of the analog input (static: exact)",
+                             "pool_cur": "SpikeMaxPool of currents"}
+    b, info = to_snn(read_onnx(m), x, ConvertOptions(timesteps=4, maxpool="avg"))
+    assert ops(b) == {"pool_in": "AveragePool", "pool_cur": "AveragePool"}
+    assert info["pools_changed"] == ["pool_in", "pool_cur"]
+
+
+@pytest.mark.parametrize("maxpool", ["spike", "or"])
+def test_max_pool_of_currents_converges_only_as_a_spiking_max_pool(maxpool):
+    """A MaxPool between a Conv fed by spikes and its ReLU pools time-varying currents: the spiking
+    max-pool's output sums to the max of the summed currents, so the SNN approaches the ANN at
+    large T; a MaxPool of each step's currents over-estimates (a sum of maxima exceeds the max of sums)."""
+    m, shape = model_pools()
+    x = RNG.random((24,) + shape)
+    ref = run_ann(read_onnx(m).builder.graph(), x)
+    T = 256
+    b, info = to_snn(read_onnx(m), x, ConvertOptions(timesteps=T, maxpool=maxpool))
+    tr = simulate(b.graph(), Samples(x, None, "x"))
+    err = np.abs(tr.scores / T * info["readout_scale"] - ref).max() / np.abs(ref).max()
+    assert err < 0.05 if maxpool == "spike" else err > 0.1
 
 
 def test_lif_zero_reset_and_weight_quantisation_options():

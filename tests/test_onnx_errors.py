@@ -112,7 +112,43 @@ def test_not_an_onnx_file_and_bad_calibration(tmp_path, capsys):
 
 @pytest.mark.parametrize("args, fragment", [
     (["--ratenorm-p", "1.5"], "--ratenorm-p"), (["--timesteps", "0"], "--timesteps"),
-    (["--leak", "2"], "--leak"), (["--weight-bits", "0"], "--weight-bits")])
+    (["--leak", "2"], "--leak"), (["--weight-bits", "0"], "--weight-bits"), (["--v-init", "1"], "--v-init"),
+    (["--check-samples", "-1"], "--check-samples")])
 def test_bad_options(tmp_path, capsys, args, fragment):
     rc, err = convert(tmp_path, save(tmp_path, [good_fc_input("x")], INITS), capsys, *args)
     assert rc == 2 and fragment in err
+
+
+def test_reduce_mean_that_is_not_a_global_pool(tmp_path, capsys):
+    nodes = [helper.make_node("Reshape", ["x", "shape"], ["x4"], name="to4d"),
+             helper.make_node("ReduceMean", ["x4", "axes"], ["m"], name="mean_ch", keepdims=0),
+             helper.make_node("Flatten", ["m"], ["f"], name="flat"), good_fc_input("f")]
+    inits = INITS + [numpy_helper.from_array(np.array([-1, 4, 1, 1], dtype=np.int64), "shape"),
+                     numpy_helper.from_array(np.array([1], dtype=np.int64), "axes")]
+    rc, err = convert(tmp_path, save(tmp_path, nodes, inits, check=False), capsys)
+    assert rc == 2 and "mean_ch" in err and "ReduceMean" in err and "spatial axes [2, 3]" in err and "[1]" in err
+
+
+def test_reshape_allowzero_with_a_zero(tmp_path, capsys):
+    """allowzero = 1 is accepted without zeros in the target (the PyTorch exports test that); with a 0 it
+    would mean an empty dimension."""
+    nodes = [helper.make_node("Reshape", ["x", "shape"], ["x2"], name="view0", allowzero=1),
+             helper.make_node("Flatten", ["x2"], ["f"], name="flat"), good_fc_input("f")]
+    inits = INITS + [numpy_helper.from_array(np.array([-1, 0, 4], dtype=np.int64), "shape")]
+    rc, err = convert(tmp_path, save(tmp_path, nodes, inits, check=False), capsys)
+    assert rc == 2 and "view0" in err and "allowzero = 1 with a 0" in err and "[-1, 0, 4]" in err
+
+
+def test_missing_or_short_external_data(tmp_path, capsys):
+    """A dynamo export whose MODEL.onnx.data is missing or truncated: exit 2 naming the data file."""
+    import shutil
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parent / "data" / "torch_digits"
+    shutil.copy(data / "cnn_dynamo.onnx", tmp_path / "cnn.onnx")
+    np.savez(tmp_path / "calib.npz", x=np.ones((2, 1, 8, 8)))
+    rc, err = convert(tmp_path, tmp_path / "cnn.onnx", capsys)
+    assert rc == 2 and "cnn_dynamo.onnx.data" in err and "not found" in err and "Traceback" not in err
+    (tmp_path / "cnn_dynamo.onnx.data").write_bytes((data / "cnn_dynamo.onnx.data").read_bytes()[:1000])
+    rc, err = convert(tmp_path, tmp_path / "cnn.onnx", capsys)
+    assert rc == 2 and "cannot read the external weights (cnn_dynamo.onnx.data)" in err and "Traceback" not in err

@@ -42,9 +42,12 @@ BASES = {
     "per-event": {"core.cost_model": "per_event"},   # core.per_event.* are read only here
 }
 # fields whose type has no generic change: a valid other value
-EXPLICIT = {"tech.overrides": [{"vdd_v": 1.0}], "baselines.precisions": [[16], ["fp16"]]}
+EXPLICIT = {"tech.overrides": [{"vdd_v": 1.0}], "baselines.precisions": [[16], ["fp16"]],
+            "macro.blocks": [[{"name": "adc", "per": "conversion", "pj": 1.0, "vdd_v": 0.9}]],
+            "tech.vdd": [0.8], "macro.cycle_ns": [10.0], "macro.cycle_vdd": [0.9], "macro.node_nm": [45.0]}
 # fields no base can change validly, and why
 UNCHANGEABLE = {"tech.node": "one technology table ships"} if available_nodes() == ["45nm"] else {}
+UNCHANGEABLE["macro.cycle_vdd"] = "valid only with macro.cycle_ns set (rule macro_cycle_vdd_needs_cycle)"
 
 
 def arch_fields(model: type[BaseModel] = Arch, prefix: str = "") -> list[tuple[str, Any]]:

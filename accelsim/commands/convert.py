@@ -36,17 +36,24 @@ def add_parser(sub) -> None:
     p.add_argument("--neuron", choices=("IF", "LIF"), default="IF", help="spiking neuron (default IF)")
     p.add_argument("--leak", type=float, default=1.0, help="LIF leak per step in [0, 1] (default 1)")
     p.add_argument("--reset", choices=("subtract", "zero"), default="subtract", help="reset mode (default subtract)")
+    p.add_argument("--v-init", type=float, default=0.5,
+                   help="initial membrane as a fraction of the threshold, in [0, 1) (default 0.5: spike counts "
+                        "round instead of floor)")
     p.add_argument("--balance", choices=("max", "percentile", "ratenorm"), default="max",
                    help="threshold balancing from the calibration activations (default max)")
     p.add_argument("--percentile", type=float, default=99.9, help="percentile for --balance percentile (default 99.9)")
     p.add_argument("--ratenorm-p", type=str, default="auto",
                    help="Ding et al.'s p for --balance ratenorm: a number in (0, 1], or auto (default)")
-    p.add_argument("--maxpool", choices=("auto", "avg", "keep"), default="auto",
-                   help="MaxPool: auto = average pooling where it pools spikes; avg = everywhere; keep")
+    p.add_argument("--maxpool", choices=("spike", "or", "avg"), default="spike",
+                   help="MaxPool of time-varying values: spike = spiking max-pool whose rate converges to the "
+                        "ANN's max (default); or = keep MaxPool (an OR of spikes); avg = every MaxPool an "
+                        "average pool")
     p.add_argument("--coding", choices=("rate", "fs"), default="rate",
                    help="rate: IF/LIF neurons over --timesteps (default); fs: few-spikes neurons, --phases K, one pass")
     p.add_argument("--phases", type=int, default=8, help="K, phases of the FS neurons (--coding fs; default 8)")
     p.add_argument("--weight-bits", type=int, default=None, help="quantise weights to this many bits (symmetric)")
+    p.add_argument("--check-samples", type=int, default=None, metavar="N",
+                   help="check the SNN against the ANN on the first N samples (default: all; 0: no check)")
     p.add_argument("--arch", default=None, metavar="ARCH.yaml",
                    help="warn when this architecture stores fewer weight bits than the model was trained for")
 
@@ -62,6 +69,8 @@ def run(args) -> int:
         raise fail("--timesteps", "", "must be an integer in [1, 100000]", args.timesteps)
     if not 0.0 <= args.leak <= 1.0:
         raise fail("--leak", "", "must be in [0, 1]", args.leak)
+    if not 0.0 <= args.v_init < 1.0:
+        raise fail("--v-init", "", "must be in [0, 1) (a fraction of the threshold)", args.v_init)
     if not 0.0 < args.percentile <= 100.0:
         raise fail("--percentile", "", "must be in (0, 100]", args.percentile)
     if not 1 <= args.phases <= 32:
@@ -71,11 +80,14 @@ def run(args) -> int:
                    args.balance)
     if args.weight_bits is not None and not 1 <= args.weight_bits <= 32:
         raise fail("--weight-bits", "", "must be an integer in [1, 32]", args.weight_bits)
+    if args.check_samples is not None and args.check_samples < 0:
+        raise fail("--check-samples", "", "must be an integer >= 0 (0: no check)", args.check_samples)
     out = output_dir(args.out, "workload folder", create=False)  # written only when the conversion succeeds
     name = args.name or Path(args.model).stem
     opts = ConvertOptions(timesteps=args.timesteps, neuron=args.neuron, leak=args.leak, reset=args.reset,
-                          balance=args.balance, percentile=args.percentile, ratenorm_p=_p(args.ratenorm_p),
-                          maxpool=args.maxpool, weight_bits=args.weight_bits, coding=args.coding, phases=args.phases)
+                          v_init=args.v_init, balance=args.balance, percentile=args.percentile,
+                          ratenorm_p=_p(args.ratenorm_p), maxpool=args.maxpool, weight_bits=args.weight_bits,
+                          coding=args.coding, phases=args.phases)
     ann = read_onnx(args.model, name=name, timesteps=1 if args.coding == "fs" else args.timesteps)
     calib_x, calib_y = load_xy(args.calib, "calibration", ann.input_shape)
     samples = None
@@ -94,11 +106,33 @@ def run(args) -> int:
             raise fail(args.samples or args.calib, "y", f"labels must be in [0, {ncls - 1}] (the model has {ncls} outputs)",
                        [int(samples[1].min()), int(samples[1].max())])
         meta["ann_accuracy"] = float((run_ann(ann.builder.graph(), samples[0]).argmax(1) == samples[1]).mean())
+    check = _check(ann, builder, info, samples or (calib_x, None), args.check_samples)
+    if check is not None:
+        meta["check"] = check.as_dict()
     path = builder.write(out, samples=samples, metadata=meta)
     print(json.dumps({"workload": str(path), "timesteps": info["timesteps"], "coding": opts.coding,
-                      "phases": info["phases"], "balance": opts.balance,
+                      "phases": info["phases"], "balance": opts.balance, "maxpool": opts.maxpool,
                       "activation_scale": info["activation_scale"],
-                      "ann_accuracy": meta.get("ann_accuracy")}, indent=1))
+                      "ann_accuracy": meta.get("ann_accuracy"), "check": meta.get("check")}, indent=1))
+    if info["pools_changed"]:
+        print(f"note: max-pool(s) {', '.join(info['pools_changed'])} converted with --maxpool {opts.maxpool}: "
+              f"{'; '.join(info['pools'][p] for p in info['pools_changed'])}", file=sys.stderr)
+    if check is not None:
+        print(check.summary(), file=sys.stderr)
+        if check.warning:
+            print(f"warning: {check.warning}", file=sys.stderr)
     print(f"wrote {path}", file=sys.stderr)
     return 0
 
+
+def _check(ann, builder, info: dict, samples: tuple, limit):
+    """The SNN-vs-ANN check on the first ``limit`` samples (all when None, skipped when 0)."""
+    from accelsim.convert.check import check_conversion
+
+    x, y = samples
+    if limit == 0:
+        return None
+    n = len(x) if limit is None else min(limit, len(x))
+    print(f"checking the SNN (T = {builder.doc['timesteps']}) against the ANN on {n} samples "
+          "(--check-samples N to limit, 0 to skip) ...", file=sys.stderr)
+    return check_conversion(ann.builder.graph(), builder.graph(), x[:n], None if y is None else y[:n], info)

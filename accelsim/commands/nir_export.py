@@ -39,7 +39,8 @@ def run(args) -> int:
         Path(tmp).unlink(missing_ok=True)
         raise
     if lossy:
-        print(f"note: {', '.join(lossy)} reset by subtraction, which NIR cannot express; other tools will reset to "
-              "v_reset (accelsim import restores the exact nodes from the metadata)", file=sys.stderr)
+        print(f"note: {', '.join(lossy)} reset by subtraction or start from a non-zero membrane (v_init), which NIR "
+              "cannot express; other tools will reset to v_reset and start at 0 (accelsim import restores the exact "
+              "nodes from the metadata)", file=sys.stderr)
     print(f"wrote {out}", file=sys.stderr)
     return 0

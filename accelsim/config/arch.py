@@ -12,6 +12,7 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from accelsim.config.per_event import PerEventConfig
+from accelsim.config.macro import MacroConfig
 from accelsim.tech.adc import ADC_MODELS
 from accelsim.util.mathx import cdiv
 
@@ -27,6 +28,10 @@ class _Section(BaseModel):
 
 class TechConfig(_Section):
     node: str = Field("45nm", description="technology table in accelsim/tech/<node>.yaml")
+    vdd: Optional[float] = Field(
+        None, gt=0, le=5, description="supply voltage (V); default the table's. Energies, delays and leakage "
+        "follow it by the scaling laws of accelsim/tech/scaling.py (logic: Stillmaker & Baas; switched "
+        "capacitance: C V^2); outside [0.5, 1.5] x the node's nominal supply is an error")
     clock_mhz: float = Field(200.0, gt=0, le=10_000, description="digital clock of cores, NoC and PIM periphery (MHz)")
     overrides: dict[str, Any] = Field(default_factory=dict, description="dotted tech-table keys to override, e.g. arith_pj.int8_add")
 
@@ -96,6 +101,10 @@ class PimConfig(_Section, PimBitSlicing):
                            "of the previous one")
     replicate_weights: bool = Field(
         True, description="copy the layer's weights into idle macros to process output positions in parallel")
+    replicate_in_array: bool = Field(
+        False, description="copy a layer that fits one tile block-diagonally inside each array (own rows and bit "
+                           "lines per copy) to process output positions in parallel; the functional model keeps "
+                           "one programmed copy (no per-copy variation)")
     static_input: Literal["auto", "recompute", "hold"] = Field(
         "auto", description="direct input: recompute the first layer every step, or compute once and hold "
                             "(auto: the cheaper)")
@@ -232,7 +241,8 @@ class AnnConfig(_Section):
 
 
 class Arch(_Section):
-    """A whole accelerator: technology, PIM macro, spike cores, NoC, memory."""
+    """A whole accelerator: technology, PIM macro, spike cores, NoC, memory, baselines, and the PIM
+    macro's circuit description (``macro``, read by ``accelsim macro`` only)."""
 
     name: str = Field("arch", description="name shown in reports")
     tech: TechConfig = TechConfig()
@@ -241,6 +251,7 @@ class Arch(_Section):
     noc: NocConfig = NocConfig()
     memory: MemoryConfig = MemoryConfig()
     baselines: BaselineConfig = BaselineConfig()
+    macro: MacroConfig = MacroConfig()
     ann: AnnConfig = AnnConfig()
 
     @property

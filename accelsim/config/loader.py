@@ -98,7 +98,7 @@ def load_arch(path: str | Path, sets: Iterable[str | tuple[str, Any]] = ()) -> A
         raw = apply_sets(raw or {}, pairs, file)
     try:
         arch = validate_arch_dict(raw, file)
-        tech = load_tech(arch.tech.node, arch.tech.overrides, file=file)
+        tech = load_tech(arch.tech.node, arch.tech.overrides, file=file, vdd=arch.tech.vdd)
     except InputError as exc:  # say which values came from the command line, not from the file
         set_keys = {k for k, _ in pairs}
         raise InputError([Problem(p.file, p.path, f"{p.message} (set by --set {p.path})", p.value)

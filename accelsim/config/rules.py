@@ -70,6 +70,30 @@ def fixed_numerics_need_signed_words(arch: Arch) -> Iterator[Violation]:
             yield (f"core.{key}", getattr(c, key), "must be at least 2 with core.numerics: fixed (sign + magnitude)")
 
 
+def adc_bits_in_the_model_range(arch: Arch) -> Iterator[Violation]:
+    """The ADC model holds for the resolution (accelsim/tech/adc.py: each model's bits_range)."""
+    from accelsim.tech.adc import ADC_MODELS
+
+    lo, hi = ADC_MODELS[arch.pim.adc_model].bits_range
+    if not lo <= arch.pim.adc_bits <= hi:
+        yield ("pim.adc_bits", arch.pim.adc_bits,
+               f"the {arch.pim.adc_model} ADC model holds for {lo} to {hi} bits (pim.adc_model)")
+
+
+def macro_fits_the_array(arch: Arch) -> Iterator[Violation]:
+    """The macro section describes the pim array: its active rows and a weight's columns fit it."""
+    m, p = arch.macro, arch.pim
+    if m.active_rows is not None and m.active_rows > p.rows:
+        yield ("macro.active_rows", m.active_rows, f"must be at most pim.rows = {p.rows}")
+    if m.columns_per_weight is not None and m.columns_per_weight > p.cols:
+        yield ("macro.columns_per_weight", m.columns_per_weight, f"must be at most pim.cols = {p.cols}")
+
+
+def macro_cycle_vdd_needs_cycle(arch: Arch) -> Iterator[Violation]:
+    if arch.macro.cycle_vdd is not None and arch.macro.cycle_ns is None:
+        yield ("macro.cycle_vdd", arch.macro.cycle_vdd, "only applies with macro.cycle_ns (the cycle it was measured at)")
+
+
 ARCH_RULES = (
     mesh_holds_all_cores,
     sram_word_holds_a_weight_and_a_membrane,
@@ -78,4 +102,7 @@ ARCH_RULES = (
     differential_needs_even_columns,
     clip_ratio_needs_calibrated_range,
     fixed_numerics_need_signed_words,
+    adc_bits_in_the_model_range,
+    macro_fits_the_array,
+    macro_cycle_vdd_needs_cycle,
 )

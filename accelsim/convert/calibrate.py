@@ -55,8 +55,13 @@ def _calibrated(name: str, ex: NeuronExec, goal: float, iters: int, thresholds: 
 
 
 def _every_step(ex: Executor, T: int) -> Op:
-    """``ex`` on each of the ``T`` steps of its per-step inputs (a tensor is passed whole at every step)."""
-    return lambda ins: [ex([v[t] if isinstance(v, list) else v for v in ins]) for t in range(T)]
+    """``ex`` on each of the ``T`` steps of its per-step inputs (a tensor is passed whole at every step);
+    a stateful node starts from its reset state."""
+    def run(ins: list) -> list[np.ndarray]:
+        if ex.stateful:
+            ex.reset(next(v[0].shape[0] for v in ins if isinstance(v, list)))
+        return [ex([v[t] if isinstance(v, list) else v for v in ins]) for t in range(T)]
+    return run
 
 
 def calibrate_rates(graph: Graph, x: np.ndarray, target: float | dict[str, float], iters: int = 40) -> dict[str, float]:

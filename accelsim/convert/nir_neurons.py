@@ -159,8 +159,8 @@ class NeuronExport:
             syn = None if np.all(syn_leak == 0) and np.all(w_in == 1) else (syn_leak, w_in)
         else:
             thr, syn = None, None
-        if thr is not None and a_.reset == "subtract":  # NIR resets to v_reset
-            self.lossy.append(node.name)
+        if thr is not None and (a_.reset == "subtract" or getattr(a_, "v_init", 0.0) != 0.0):
+            self.lossy.append(node.name)  # NIR resets to v_reset and starts every membrane at 0
         v_reset = np.full(shape, float(getattr(a_, "v_reset", 0.0)))
         if np.all(leak == 1.0) and np.all(bias == 0.0) and syn is None:
             r = gain / self.dt

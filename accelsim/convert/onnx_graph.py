@@ -10,13 +10,15 @@ What happens to each ONNX operator:
 
 * ``Conv`` (1-D/2-D/3-D), ``Gemm``, ``MatMul`` (constant right operand, written
   as a Gemm), ``AveragePool``, ``MaxPool``, ``Flatten``, ``Add``: kept;
-* ``GlobalAveragePool``: an ``AveragePool`` over the whole spatial extent;
+* ``GlobalAveragePool``, ``ReduceMean`` over all spatial axes: an ``AveragePool``
+  over the whole spatial extent;
 * ``Relu``, ``Clip`` (lower bound 0, constant upper bound): kept as activations;
 * ``BatchNormalization``: folded into the Conv/Gemm before it
   (W' = W * g / sqrt(var + eps) per output channel, b' = (b - mean) * g / sqrt(var + eps) + beta);
 * ``Add`` of a constant right after a Conv/Gemm (``MatMul`` + ``Add``): folded into its bias;
 * ``Dropout``, ``Identity``: dropped (inference);
-* ``Reshape``: its target shape must be constant; PyTorch's
+* ``Reshape``: its target shape must be constant (``allowzero = 1`` is accepted
+  when the target has no zeros: it changes nothing then); PyTorch's
   ``Shape -> Gather -> Unsqueeze -> Concat -> Reshape`` chain is folded, with
   ``Constant``, ``Shape``, ``Gather``, ``Unsqueeze``, ``Squeeze``, ``Concat``,
   ``Cast`` and ``Slice`` evaluated on constants (the batch dimension reads as 1);
@@ -38,7 +40,7 @@ from accelsim.errors import fail
 from accelsim.workload.builder import WorkloadBuilder
 
 SUPPORTED = ("Conv", "Gemm", "MatMul", "Add", "Relu", "Clip", "MaxPool", "AveragePool", "GlobalAveragePool",
-             "Flatten", "Reshape", "BatchNormalization", "Dropout", "Identity")
+             "ReduceMean", "Flatten", "Reshape", "BatchNormalization", "Dropout", "Identity")
 FOLDED = ("Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Slice")
 
 
@@ -147,9 +149,27 @@ def load_onnx_model(path: str | Path):
     if not path.is_file():
         raise fail(str(path), "", "file not found")
     try:
-        return onnx.load(str(path))
+        model = onnx.load(str(path), load_external_data=False)
     except Exception as exc:  # protobuf DecodeError and friends
         raise fail(str(path), "", f"not a valid ONNX model: {exc}") from None
+    _load_external_data(model, path)
+    return model
+
+
+def _load_external_data(model, path: Path) -> None:
+    """Weights stored beside the model (torch's dynamo exporter writes ``MODEL.onnx.data``), read in place."""
+    from onnx.external_data_helper import ExternalDataInfo, load_external_data_for_model, uses_external_data
+
+    tensors = list(model.graph.initializer) + [a.t for nd in model.graph.node for a in nd.attribute if a.HasField("t")]
+    files = sorted({ExternalDataInfo(t).location for t in tensors if uses_external_data(t)})
+    missing = [f for f in files if not (path.parent / f).is_file()]
+    if missing:
+        raise fail(str(path), "", "the weights are stored in external data file(s) that must be next to the model "
+                                  "(torch's dynamo exporter writes MODEL.onnx.data): not found", missing)
+    try:
+        load_external_data_for_model(model, str(path.parent))
+    except Exception as exc:  # a truncated or mismatched data file
+        raise fail(str(path), "", f"cannot read the external weights ({', '.join(files)}): {exc}") from None
 
 
 def read_onnx(model, file: str = "<onnx>", name: str = "model", timesteps: int = 1) -> AnnGraph:

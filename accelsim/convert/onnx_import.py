@@ -8,7 +8,10 @@ workload format with ``Relu``/``Clip`` activations. Step 2, here:
 2. take an activation scale lambda_n per activation node (``max``,
    ``percentile`` or Ding et al.'s ``ratenorm``; :mod:`accelsim.convert.balance`);
 3. replace every activation by an IF (or LIF) neuron node, reset by subtraction
-   (or to zero). Every graph value v gets a scale sigma_v, meaning "SNN value
+   (or to zero), starting at ``v_init`` times its threshold (default 1/2: the
+   spike count then rounds T * rate instead of flooring it, which halves the
+   expected quantisation error, Bu et al. 2022). Every graph value v gets a
+   scale sigma_v, meaning "SNN value
    (rate) = ANN value / sigma_v": sigma = 1 at the analog input (direct input:
    the first layer receives the pixel values at every step), sigma = lambda_n at
    a neuron's spikes, unchanged through pooling and shape nodes. A synaptic node
@@ -18,9 +21,15 @@ workload format with ``Relu``/``Clip`` activations. Step 2, here:
    feeding it is rescaled (W * sigma_in / sigma_other, b / sigma_other) so both
    agree; a constant addend is divided by sigma. The readout keeps sigma_out:
    its values are the ANN's outputs / sigma_out (recorded in the metadata);
-4. max-pooling on spikes becomes average pooling (``--maxpool auto``; the max
-   of binary spikes is an OR, which over-counts rates; Ding et al. do the same);
-   max-pooling of the analog input is kept, being exact there;
+4. a max-pool of values that change over time steps (spikes, or the currents of
+   a layer fed by spikes) becomes a spiking max-pool (``--maxpool spike``, the
+   default; :class:`~accelsim.workload.ops.pool.SpikeMaxPool`: the output's
+   spike count is the window's largest input count, so its rate converges to
+   the ANN's max); a max-pool of the static analog input stays (exact there).
+   ``--maxpool or`` keeps MaxPool on spikes (an OR of binary spikes, which
+   over-counts rates), ``--maxpool avg`` makes every MaxPool an average pool (as
+   Ding et al. train theirs); both change a max-pool-trained network's function
+   and are recorded as such (``pools_changed``);
 5. ``coding fs`` (few-spikes, docs/coding.md): every activation becomes an ``FS``
    node with ``phases`` K and ``code relu``, ``alpha = lambda_n / sigma_in``; an FS
    neuron outputs the quantised activation itself, so every scale stays 1
@@ -55,10 +64,11 @@ class ConvertOptions:
     neuron: Literal["IF", "LIF"] = "IF"
     leak: float = 1.0                   # LIF multiplicative leak per step, in [0, 1]
     reset: Literal["subtract", "zero"] = "subtract"
+    v_init: float = 0.5                 # initial membrane, as a fraction of the threshold (Bu et al. 2022)
     balance: Literal["max", "percentile", "ratenorm"] = "max"
     percentile: float = 99.9
     ratenorm_p: float | str = "auto"    # p in (0, 1], or "auto" (per layer; see balance.py)
-    maxpool: Literal["auto", "avg", "keep"] = "auto"
+    maxpool: Literal["spike", "or", "avg"] = "spike"
     weight_bits: Optional[int] = None
     coding: Literal["rate", "fs"] = "rate"  # fs: few-spikes neurons (docs/coding.md), one pass of ``phases``
     phases: int = 8                         # K of the FS neurons (coding fs)
@@ -109,8 +119,10 @@ class _Scaling:
         self.graph, self.source, self.lam, self.opts = graph, source, lam, opts
         self.sigma: dict[str, float] = {graph.input.name: 1.0}
         self.spiking: set[str] = set()   # values carrying spikes (downstream of a neuron, through stateless nodes)
+        self.varying: set[str] = set()   # values that change over time steps (downstream of any neuron)
         self.weight_scale: dict[str, float] = {}
-        self.replaced_pools: list[str] = []
+        self.pools: dict[str, str] = {}  # each ANN MaxPool -> what it became
+        self.pools_changed: list[str] = []  # MaxPools whose function the conversion changed (--maxpool or/avg)
 
     def rescale_synapse(self, value: str, target: float, at: str) -> None:
         """Make the Conv/Gemm producing ``value`` (alone) output at scale ``target``."""
@@ -154,7 +166,8 @@ class _Scaling:
             self.spiking.add(node.output)
         elif node.op in ACTIVATIONS:
             nd["op"] = opts.neuron
-            nd["attrs"] = {"reset": opts.reset, "threshold": float(self.lam[node.name] / s_in)}
+            thr = float(self.lam[node.name] / s_in)
+            nd["attrs"] = {"reset": opts.reset, "threshold": thr, "v_init": float(opts.v_init * thr)}
             if opts.neuron == "LIF":
                 nd["attrs"]["leak"] = float(opts.leak)
             sigma[node.output] = self.lam[node.name]
@@ -164,15 +177,37 @@ class _Scaling:
         elif node.op == "Add":
             self.add(node, vins, tensors)
         else:
-            pools_rates = opts.coding == "rate" and vins[0] in self.spiking  # FS values pool exactly by max
-            if node.op == "MaxPool" and (opts.maxpool == "avg" or (opts.maxpool == "auto" and pools_rates)):
-                nd["op"] = "AveragePool"
-                nd["attrs"]["count_include_pad"] = 0
-                self.replaced_pools.append(node.name)
+            if node.op == "MaxPool":
+                self.maxpool(node.name, nd, vins[0])
             sigma[node.output] = s_in
         if any(v in self.spiking for v in vins) and node.op not in ACTIVATIONS and node.kind != "synaptic":
             self.spiking.add(node.output)
+        if node.op in ACTIVATIONS or any(v in self.varying for v in vins):
+            self.varying.add(node.output)
         return nd
+
+    def maxpool(self, name: str, nd: dict, value: str) -> None:
+        """The SNN version of an ANN MaxPool of ``value`` (``--maxpool``; module docstring, step 4)."""
+        what = "spikes" if value in self.spiking else "currents" if value in self.varying else "the analog input"
+        mode = self.opts.maxpool
+        if mode == "avg":
+            nd["op"] = "AveragePool"
+            nd["attrs"]["count_include_pad"] = 0
+            self.pools[name] = f"AveragePool of {what} (--maxpool avg)"
+        elif value not in self.varying:
+            self.pools[name] = f"MaxPool of {what} (static: exact)"
+            return
+        elif self.opts.coding == "fs":  # an FS neuron outputs its quantised activation: its max is exact
+            self.pools[name] = "MaxPool of FS values (exact)"
+            return
+        elif mode == "spike":
+            nd["op"] = "SpikeMaxPool"
+            self.pools[name] = f"SpikeMaxPool of {what}"
+            return
+        else:
+            how = "an OR of spikes" if what == "spikes" else "the max of each step"
+            self.pools[name] = f"MaxPool of {what} (--maxpool or: {how})"
+        self.pools_changed.append(name)
 
 
 def _scale_tensors(graph, nodes: dict[str, dict], sc: _Scaling, tensors: dict[str, np.ndarray],
@@ -224,16 +259,17 @@ def to_snn(ann: AnnGraph, calib_x: np.ndarray, opts: ConvertOptions, name: Optio
         "ratenorm_p": opts.ratenorm_p if opts.balance == "ratenorm" else None,
         "activation_scale": {k: float(v) for k, v in lam.items()},
         "readout_scale": float(sc.sigma[graph.readout.output]),
-        "maxpool_to_avgpool": sc.replaced_pools,
+        "maxpool": opts.maxpool, "pools": sc.pools, "pools_changed": sc.pools_changed,
         "rescaled_for_add": {k: float(v) for k, v in sc.weight_scale.items()},
         "neuron": opts.neuron, "leak": opts.leak if opts.neuron == "LIF" else None, "reset": opts.reset,
+        "v_init": opts.v_init,
         "weight_bits": opts.weight_bits, "calibration_samples": int(calib_x.shape[0]),
         "input": "direct (analog values at every step into the first layer)",
         "coding": opts.coding, "phases": int(opts.phases) if opts.coding == "fs" else None,
         "timesteps": int(opts.timesteps),
     }
     if opts.coding == "fs":
-        info.update(neuron="FS", leak=None, reset=None, readout_scale=1.0,
+        info.update(neuron="FS", leak=None, reset=None, v_init=None, readout_scale=1.0,
                     input="direct (analog values into the first layer, one pass of K phases per FS layer)")
     b.graph()  # validate before anyone writes it
     return b, info

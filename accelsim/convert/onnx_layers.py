@@ -1,6 +1,8 @@
 """ONNX layers translated into workload ops while reading an ONNX graph: Conv,
 Gemm and MatMul (as a Gemm with ``[out, in]`` weights), the activations Relu and
-Clip, MaxPool, AveragePool and GlobalAveragePool, Flatten and Reshape; ONNX's
+Clip, MaxPool, AveragePool, GlobalAveragePool and ReduceMean over the spatial axes,
+Flatten and Reshape (a Reshape to [batch, features] is written as a Flatten, so the
+two exporters' ways of flattening give one workload); ONNX's
 ``auto_pad`` SAME_UPPER/SAME_LOWER become explicit pads.
 """
 from __future__ import annotations
@@ -126,6 +128,25 @@ class LayerTranslation:
         attrs = {"kernel_shape": [int(d) for d in x.shape[1:]]}
         self.env[nd.output[0]] = self.emit(nd, idx, "AveragePool", self.unique(nd.name or nd.output[0]), [x.name], attrs)
 
+    def op_ReduceMean(self, nd, idx):
+        """A mean over all spatial axes (global average pooling, as torch's dynamo exporter writes
+        ``AdaptiveAvgPool2d(1)``): an AveragePool over the whole extent (then a Flatten if
+        ``keepdims = 0``). Axes come from the attribute (opset < 18) or the second input."""
+        x = self.value(nd, idx, 0)
+        at = self.attrs(nd)
+        axes = self.const(nd, idx, 1) if len(nd.input) > 1 and nd.input[1] else at.get("axes", None)
+        rank = len(x.shape) + 1
+        spatial = set(range(2, rank))
+        got = None if axes is None else {int(a) % rank for a in np.asarray(axes).reshape(-1)}
+        if got != spatial or not spatial:
+            raise self.bad(nd, idx, f"only a mean over all spatial axes {sorted(spatial)} (global average pooling) is "
+                                    "supported", None if axes is None else [int(a) for a in np.asarray(axes).reshape(-1)])
+        name = self.unique(nd.name or nd.output[0])
+        out = self.emit(nd, idx, "AveragePool", name, [x.name], {"kernel_shape": [int(d) for d in x.shape[1:]]})
+        if not int(at.get("keepdims", 1)):
+            out = self.emit(nd, idx, "Flatten", self.unique(f"{name}.flatten"), [out.name], {"axis": 1})
+        self.env[nd.output[0]] = out
+
     def op_Flatten(self, nd, idx):
         x = self.value(nd, idx, 0)
         axis = int(self.attrs(nd).get("axis", 1))
@@ -142,9 +163,17 @@ class LayerTranslation:
             raise self.bad(nd, idx, "dynamic shapes are not supported: the Reshape target must be constant "
                                     "(an initializer or a foldable Shape/Gather/Concat chain)")
         tgt = [int(v) for v in np.asarray(tgt).reshape(-1)]
-        if self.attrs(nd).get("allowzero", 0):
-            raise self.bad(nd, idx, "allowzero = 1 is not supported", 1)
-        self.env[nd.output[0]] = self.emit(nd, idx, "Reshape", self.unique(nd.name or nd.output[0]), [x.name], {"shape": tgt})
+        if self.attrs(nd).get("allowzero", 0) and 0 in tgt:
+            # allowzero only changes what a 0 in the target means (an empty dimension, not a copy)
+            raise self.bad(nd, idx, "allowzero = 1 with a 0 in the target shape (an empty dimension) is not supported; "
+                                    "allowzero = 1 is accepted when the target has no zeros", tgt)
+        # to [batch, features] it is a Flatten however it was written (nothing at all if already flat)
+        flat = len(self.infer(nd, idx, "Reshape", [x.name], {"shape": tgt})) == 1
+        if flat and len(x.shape) == 1:
+            self.env[nd.output[0]] = x
+            return
+        op, attrs = ("Flatten", {"axis": 1}) if flat else ("Reshape", {"shape": tgt})
+        self.env[nd.output[0]] = self.emit(nd, idx, op, self.unique(nd.name or nd.output[0]), [x.name], attrs)
 
 
 def _same_pads(spatial, kernel, strides, dilations, mode: str) -> list[int]:

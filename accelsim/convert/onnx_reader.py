@@ -86,8 +86,8 @@ class ReaderBase:
                                     "inputs computed at run time are not supported here")
         return v
 
-    def emit(self, nd, idx, op: str, name: str, inputs: list[str], attrs: dict) -> GraphValue:
-        """Add a builder node after checking its attributes and inferring its shape."""
+    def infer(self, nd, idx, op: str, inputs: list[str], attrs: dict) -> tuple[int, ...]:
+        """The per-sample output shape of a builder node ``op`` on ``inputs``, after checking its attributes."""
         spec = OPS[op]
         try:
             a = spec.Attrs.model_validate(attrs)
@@ -98,9 +98,13 @@ class ReaderBase:
         shapes = [self.shapes.get(i) or tuple(self.b.tensors[i].shape) for i in inputs]
         consts = [None if i in self.shapes else self.b.tensors[i] for i in inputs]
         try:
-            shape = tuple(int(d) for d in spec.infer(a, shapes, consts))
+            return tuple(int(d) for d in spec.infer(a, shapes, consts))
         except ShapeError as exc:
             raise self.bad(nd, idx, f"{exc}" + (f" ({exc.path})" if exc.path else "")) from None
+
+    def emit(self, nd, idx, op: str, name: str, inputs: list[str], attrs: dict) -> GraphValue:
+        """Add a builder node after checking its attributes and inferring its shape."""
+        shape = self.infer(nd, idx, op, inputs, attrs)
         out = self.b.node(name, op, inputs, attrs)
         self.shapes[out] = shape
         return GraphValue(out, shape)

@@ -6,6 +6,9 @@
   steady-state firing rate of an IF neuron with reset by subtraction under a
   constant input current ``I`` per step.
 
+Other stateful nodes (the spiking max-pool) take their steady-state output
+(:meth:`accelsim.engine.execute.Executor.steady`: the max-pool of the rates).
+
 Uses the numpy reference kernels (dense inputs: gathering beats scattering).
 """
 from __future__ import annotations
@@ -36,7 +39,8 @@ def run_ann(graph: Graph, x: np.ndarray, mode: str = "relu", capture: Optional[d
         x = x.mean(axis=1)
     execs = {n.name: make_executor(graph, n, "numpy") for n in graph.nodes}
     neurons = {name for name, ex in execs.items() if isinstance(ex, NeuronExec) and ex.spiking}
-    ops = {name: _activation(ex, mode) if name in neurons else ex for name, ex in execs.items()}
+    ops = {name: _activation(ex, mode) if name in neurons else ex.steady if ex.stateful else ex
+           for name, ex in execs.items()}
 
     def record(node: Node, ins: list, out: np.ndarray) -> None:
         if node.name in neurons:

@@ -28,7 +28,7 @@ def executor(*ops: str):
 
 
 class Executor:
-    stateful: ClassVar[bool] = False
+    stateful: ClassVar[bool] = False  # keeps state across time steps (reset per batch)
 
     def __init__(self, graph: Graph, node: Node, backend: str):
         self.graph, self.node, self.backend = graph, node, backend
@@ -39,6 +39,11 @@ class Executor:
 
     def __call__(self, ins: list[np.ndarray]) -> np.ndarray:
         raise NotImplementedError
+
+    def steady(self, ins: list[np.ndarray]) -> np.ndarray:
+        """The output per step under an input held constant for ever (the ANN view of
+        :mod:`accelsim.engine.ann`); a stateless node's output. Stateless: no state is touched."""
+        return self(ins)
 
 
 @executor("Conv")
@@ -86,6 +91,35 @@ class PoolExec(Executor):
         if self.node.op == "MaxPool":
             return pool.max_pool(ins[0], self.win)
         return pool.avg_pool(ins[0], self.win, bool(self.node.attrs.count_include_pad))
+
+
+@executor("SpikeMaxPool")
+class SpikeMaxPoolExec(Executor):
+    """The spiking max-pool (:class:`accelsim.workload.ops.pool.SpikeMaxPool`): running input
+    totals and window maxima per sample, reset per batch."""
+
+    stateful = True
+
+    def __init__(self, graph, node, backend):
+        super().__init__(graph, node, backend)
+        self.win = pool_window(graph, node)
+        self.in_shape = graph.shapes[node.inputs[0]]
+        self.reset(0)
+
+    def reset(self, batch):
+        self.batch = batch
+        self.totals = np.zeros((batch,) + self.in_shape)
+        self.maxima = np.zeros((batch,) + self.out_shape)
+
+    def __call__(self, ins):
+        x = ins[0]
+        if x.shape[0] != self.batch:  # called without a reset
+            self.reset(x.shape[0])
+        return pool.spike_max_pool_step(x, self.totals, self.maxima, self.win)
+
+    def steady(self, ins):
+        """A constant input x gives max over each window of x at every step."""
+        return pool.max_pool(ins[0], self.win)
 
 
 @executor("Flatten", "Reshape")

@@ -31,6 +31,7 @@ Probe = Callable[[Layer, int, int, np.ndarray, np.ndarray], None]
 ExecutorFactory = Callable[[Graph, Node, str], Executor]
 
 BATCH_BYTES = 512 * 2**20
+POOLS = ("AveragePool", "MaxPool", "SpikeMaxPool")
 
 
 def _batch_size(graph: Graph, n: int) -> int:
@@ -40,18 +41,42 @@ def _batch_size(graph: Graph, n: int) -> int:
     return int(max(1, min(n, BATCH_BYTES // max(per_sample, 1))))
 
 
-def _aux_fanout(graph: Graph, layer: Layer) -> list[tuple[str, str, Optional[np.ndarray]]]:
-    """(input value, op, fan-out per input element) for the layer's pooling and add nodes."""
+def _aux_fanout(graph: Graph, layer: Layer) -> list[tuple[str, str, Optional[np.ndarray], str]]:
+    """(input value, op, fan-out per input element, output value) for the layer's pooling and add nodes."""
     out = []
     for node in layer.aux:
-        if node.op in ("AveragePool", "MaxPool"):
+        if node.op in POOLS:
             win = pool_window(graph, node)
             c = graph.shapes[node.inputs[0]][0]
-            out.append((node.inputs[0], node.op, np.tile(win.spatial_fanout().reshape(-1), c)))
+            out.append((node.inputs[0], node.op, np.tile(win.spatial_fanout().reshape(-1), c), node.output))
         elif node.op == "Add":
             for v in graph.value_inputs(node):
-                out.append((v, "Add", None))
+                out.append((v, "Add", None, node.output))
     return out
+
+
+def _count_aux(cnt: LayerCounts, t: int, vals: dict, aux: list, events_of: Callable[[str], np.ndarray]) -> None:
+    """Step ``t``'s pooling and add work of one layer (see :mod:`accelsim.hw.core.cost`);
+    ``events_of(value)``: the events per element of a value, [batch, elements].
+
+    Per input event: an ``Add`` one operation; a pool one per window the element is in
+    (its fan-out: an add for AveragePool, a compare for MaxPool and SpikeMaxPool). A
+    SpikeMaxPool also increments the element's counter (one operation, one state word read
+    and written) and reads each window's maximum it is compared with; each window whose
+    maximum grew (a non-zero output) writes it back.
+    """
+    for value, op, fan, output in aux:
+        m = events_of(value)
+        if fan is None:
+            cnt.aux_ops[t] += int(m.sum())
+            continue
+        compares = int(m.sum(axis=0, dtype=np.int64) @ fan)
+        cnt.aux_ops[t] += compares
+        if op == "SpikeMaxPool":
+            events = int(m.sum())
+            cnt.aux_ops[t] += events
+            cnt.state_reads[t] += events + compares
+            cnt.state_writes[t] += events + int(np.count_nonzero(vals[output]))
 
 
 def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size: Optional[int] = None,
@@ -123,9 +148,7 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
                     adr.by_neuron[t] += spikes.sum(axis=0, dtype=np.int64).astype(cdt)
                     current = vals[layer.neuron.inputs[0]].reshape(nb, -1)
                     adr.active_by_neuron[t] += np.count_nonzero(current, axis=0).astype(cdt)
-                for value, op, fan in ax:
-                    m = event_counts(value, vals, phases, phased)
-                    cnt.aux_ops[t] += int(m.sum(axis=0, dtype=np.int64) @ fan) if fan is not None else int(m.sum())
+                _count_aux(cnt, t, vals, ax, lambda v: event_counts(v, vals, phases, phased))
                 for probe in probes:
                     probe(layer, t, start, xin, yout)
             for cnt, ex in zip(counts, counting):

@@ -42,6 +42,8 @@ class Layer:
     merges_into: Optional[str] = None  # another layer whose neurons this layer's output also feeds
                                        # (e.g. a residual shortcut conv summed into a block's membrane)
     engine: str = ""                   # the hardware engine that runs it (accelsim.hw.engines.assign)
+    aux_state: int = 0                 # state words per sample of its stateful aux nodes (a SpikeMaxPool:
+                                       # one counter per input element and one maximum per window)
 
     @property
     def spiking(self) -> bool:
@@ -131,6 +133,13 @@ def _aux_nodes(graph: Graph, node: Node, neuron: Optional[Node]) -> tuple[Node, 
     return tuple(sorted(out, key=lambda n: order[n.name]))
 
 
+def aux_state_words(graph: Graph, aux: tuple[Node, ...]) -> int:
+    """State words per sample of the stateful nodes among ``aux``: a SpikeMaxPool keeps a counter per
+    input element and a maximum per window."""
+    return sum(int(np.prod(graph.shapes[n.inputs[0]])) + int(np.prod(graph.shapes[n.output]))
+               for n in aux if n.op == "SpikeMaxPool")
+
+
 def lower(graph: Graph) -> list[Layer]:
     """Hardware layers in topological order. A neuron node belongs to exactly one layer:
     when several synaptic nodes feed it (through an ``Add``), the first in topological
@@ -167,12 +176,13 @@ def lower(graph: Graph) -> list[Layer]:
             merges_into, neuron = owner[neuron.name], None
         elif neuron is not None:
             owner[neuron.name] = node.name
+        aux = _aux_nodes(graph, node, neuron)
         layer = Layer(
             index=len(layers), name=node.name, synapse=node, neuron=neuron, data_input=data,
             first_layer=data in fed, kind=kind, in_shape=in_shape, out_shape=out_shape, fan_in=fan_in,
             macs=int(macs), weights=int(w.size), window=win, group=group, fanout=fanout.astype(np.int64),
             neuron_shape=graph.shapes[neuron.output] if neuron is not None else out_shape,
-            aux=_aux_nodes(graph, node, neuron), merges_into=merges_into,
+            aux=aux, merges_into=merges_into, aux_state=aux_state_words(graph, aux),
         )
         layers.append(layer)
     return layers

@@ -24,6 +24,8 @@ class LayerCounts:
     spikes_out: np.ndarray     # spikes emitted by the layer's neurons (0 for readout)
     nonzero_out: np.ndarray    # non-zero outputs of the layer (spikes, or readout values)
     aux_ops: np.ndarray        # pooling / residual-add operations done on events
+    state_reads: np.ndarray    # words of pooling state read (spiking max-pool: input counters, window maxima)
+    state_writes: np.ndarray   # words of pooling state written
     activity: Any = None       # what the layer's engine numerics recorded (e.g. the first layer's
                                # FirstLayerActivity), None when it ran as exact float
     overflows: Optional[np.ndarray] = None  # fixed-point state overflow events (saturated or wrapped
@@ -32,7 +34,7 @@ class LayerCounts:
     @classmethod
     def zeros(cls, T: int) -> "LayerCounts":
         z = lambda: np.zeros(T, dtype=np.int64)  # noqa: E731
-        return cls(z(), z(), z(), z(), z())
+        return cls(z(), z(), z(), z(), z(), z(), z())
 
 
 @dataclass

@@ -1,4 +1,8 @@
-"""Average and max pooling (1-D/2-D/3-D) in numpy."""
+"""Average, max and spiking max pooling (1-D/2-D/3-D) in numpy.
+
+The spiking max-pool (:func:`spike_max_pool_step`) keeps per sample a running total
+per input element and a running maximum per window (the equations of
+:class:`accelsim.workload.ops.pool.SpikeMaxPool`)."""
 from __future__ import annotations
 
 import numpy as np
@@ -29,3 +33,14 @@ def avg_pool(x: np.ndarray, win: Window, count_include_pad: bool = False) -> np.
             cnt += ones[sl]
         y /= cnt
     return win.reshape_out(y)
+
+
+def spike_max_pool_step(x: np.ndarray, totals: np.ndarray, maxima: np.ndarray, win: Window) -> np.ndarray:
+    """One step of the spiking max-pool: ``totals += x``, new window maxima of the totals, and
+    the output ``y = new maxima - old maxima``; ``totals`` (shaped as ``x``) and ``maxima``
+    (shaped as ``y``) are updated in place."""
+    totals += x
+    m = max_pool(totals, win)
+    y = m - maxima
+    maxima[...] = m
+    return y

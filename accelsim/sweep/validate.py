@@ -65,9 +65,9 @@ class PointValidator:
     def arch_spec(self, arch_pairs: Pairs) -> ArchSpec:
         raw = apply_sets(self._base_raw, arch_pairs, self.arch_file) if arch_pairs else self._base_raw
         arch = validate_arch_dict(raw, self.arch_file)
-        tkey = json.dumps([arch.tech.node, arch.tech.overrides], sort_keys=True, default=str)
+        tkey = json.dumps([arch.tech.node, arch.tech.overrides, arch.tech.vdd], sort_keys=True, default=str)
         if tkey not in self._tech:
-            self._tech[tkey] = load_tech(arch.tech.node, arch.tech.overrides, file=self.arch_file)
+            self._tech[tkey] = load_tech(arch.tech.node, arch.tech.overrides, file=self.arch_file, vdd=arch.tech.vdd)
         return ArchSpec(arch=arch, tech=self._tech[tkey], source=self.arch_file)
 
     def layers(self, wl_pairs: Pairs) -> list[Layer]:

@@ -167,14 +167,34 @@ def available_nodes() -> list[str]:
     return sorted(p.stem for p in TECH_DIR.glob("*.yaml"))
 
 
-def load_tech(node: str, overrides: dict[str, Any] | None = None, *, file: str = "", path: str = "tech") -> TechTable:
-    """Load the table for ``node`` (e.g. ``"45nm"``) and apply dotted overrides."""
+def _raw_table(node: str, vdd: float | None, file: str, path: str) -> dict:
+    """The node's raw table (derived from its base by the scaling laws when the file says
+    ``derive_from``), moved to supply ``vdd`` when given (:mod:`accelsim.tech.derived`)."""
+    from accelsim.tech.derived import scale_raw
+    from accelsim.tech.scaling import ScalingRangeError
+
+    raw = _read_table(node)
+    try:
+        if "derive_from" in raw:
+            raw = scale_raw(_read_table(raw["derive_from"]), float(raw["node_nm"]), float(raw["vdd_v"]))
+        if vdd is not None and vdd != raw["vdd_v"]:
+            raw = scale_raw(raw, float(raw["node_nm"]), vdd)
+    except ScalingRangeError as exc:
+        key = f"{path}.vdd" if exc.where == "tech.vdd" else f"{path}.node"
+        raise InputError([Problem(file, key, exc.allowed, exc.value if key.endswith("vdd") else node)]) from None
+    return raw
+
+
+def load_tech(node: str, overrides: dict[str, Any] | None = None, *, file: str = "", path: str = "tech",
+              vdd: float | None = None) -> TechTable:
+    """Load the table for ``node`` (e.g. ``"45nm"``), at supply ``vdd`` (V; default the table's),
+    and apply dotted overrides."""
     from accelsim.util.pydantic_errors import problems_from
     import pydantic
 
     if node not in available_nodes():  # a name, never a path out of TECH_DIR
         raise InputError([Problem(file, f"{path}.node", f"unknown technology node; available: {', '.join(available_nodes())}", node)])
-    raw = _read_table(node)
+    raw = _raw_table(node, vdd, file, path)
     bad = []
     for key, value in flatten(overrides or {}):
         try:

@@ -61,12 +61,14 @@ class WorkloadBuilder:
         return self.node(name, "Gemm", ins, {"transB": int(trans_b)})
 
     def pool(self, name, x, kind: str, kernel, strides=None, pads=None) -> str:
+        """A pooling node: ``kind`` ``avg`` (AveragePool), ``max`` (MaxPool) or ``spike`` (SpikeMaxPool)."""
+        op = {"avg": "AveragePool", "max": "MaxPool", "spike": "SpikeMaxPool"}[kind]
         attrs: dict[str, Any] = {"kernel_shape": [int(k) for k in kernel]}
         if strides is not None:
             attrs["strides"] = [int(s) for s in strides]
         if pads is not None:
             attrs["pads"] = [int(p) for p in pads]
-        return self.node(name, "AveragePool" if kind == "avg" else "MaxPool", [x], attrs)
+        return self.node(name, op, [x], attrs)
 
     def flatten(self, name, x) -> str:
         return self.node(name, "Flatten", [x], {"axis": 1})

@@ -12,7 +12,8 @@ Per core ``d`` and step ``t`` (``lanes`` accumulators, ``ports`` per SRAM,
 
     synaptic cycles = max(ceil(ops / lanes), ceil(weight_words / ports),
                           ceil(2 * vmem_words / ports), events_received)
-    pooling/add cycles = ceil(aux_ops / (lanes * cores owning neurons))
+    pooling/add cycles = max(ceil(aux_ops / (lanes * cores owning neurons)),
+                             ceil((state_reads + state_writes) / (ports * cores owning neurons)))
     neuron cycles   = phases * max(ceil(n_d / lanes) * update_cycles,
                                    ceil(2 * state_words * ceil(n_d / vpw) / ports))   (spiking layers)
     task cycles     = synaptic + pooling + neuron + task_overhead_cycles
@@ -33,6 +34,17 @@ a subtract per spike; one FIFO write + read per event
 received (input FIFO) and per packet sent (output FIFO); per packet of
 ``ceil(fifo_word_bits / flit_bits)`` flits, flit bits x (router traversals x
 router pJ/bit + links x link_mm x link pJ/bit/mm).
+
+Pooling and residual adds (``aux_ops``, counted by :mod:`accelsim.engine.functional`):
+per event an ``Add`` costs one add, a pool one add or compare per window the event is
+in. A spiking max-pool (``SpikeMaxPool``) keeps a ``vmem_bits`` counter per input
+element and a running maximum per window in the Vmem SRAM: per input event it
+increments the counter (one add, one word read and written) and compares it with the
+maximum of each window it is in (one compare and one word read each); a window whose
+maximum grew writes it back and emits the output event. Its state words are charged at
+the Vmem SRAM's read/write energy (``core.pool_state``, present for layers with such a
+pool) and limit the pooling cycles through the SRAM ports; ``cost_details`` reports
+``pool_state_words`` per sample (counters + maxima).
 """
 from __future__ import annotations
 
@@ -163,6 +175,7 @@ def spike_layer_cost(tech: TechTable, core: CoreConfig, noc: NocConfig, memory: 
     update_words = int(cdiv(n_d, vpw).sum()) * T * state * phases  # Vmem words per inference for neuron updates
     wwords = int(act.weight_words.sum())
     aux = int(counts.aux_ops.sum())
+    state_r, state_w = int(counts.state_reads.sum()), int(counts.state_writes.sum())
     energy = {
         "core.weight_sram": 0.0 if streamed else wwords * wsram.read_pj(tech) / N,
         "core.vmem": (int(act.vmem_words.sum()) / N + update_words) * (vsram.read_pj(tech) + vsram.write_pj(tech)),
@@ -174,6 +187,8 @@ def spike_layer_cost(tech: TechTable, core: CoreConfig, noc: NocConfig, memory: 
     }
     if streamed:
         energy["dram.weights"] = dram.energy_pj(wwords * word / N)
+    if layer.aux_state:
+        energy["core.pool_state"] = (state_r * vsram.read_pj(tech) + state_w * vsram.write_pj(tech)) / N
 
     lanes, ports = core.lanes, core.sram_ports
     syn = np.maximum.reduce([
@@ -183,7 +198,8 @@ def spike_layer_cost(tech: TechTable, core: CoreConfig, noc: NocConfig, memory: 
         cdiv(act.received, N),
     ])
     owning = max(int(np.count_nonzero(n_d)), 1)
-    aux_cyc = cdiv(counts.aux_ops, N * lanes * owning)[:, None]
+    aux_cyc = np.maximum(cdiv(counts.aux_ops, N * lanes * owning),
+                         cdiv(counts.state_reads + counts.state_writes, N * ports * owning))[:, None]
     if layer.spiking:
         neu = phases * np.maximum(cdiv(n_d, lanes) * update_cycles, cdiv(2 * state * cdiv(n_d, vpw), ports))
     else:
@@ -192,4 +208,6 @@ def spike_layer_cost(tech: TechTable, core: CoreConfig, noc: NocConfig, memory: 
     cycles = np.where(active, syn + aux_cyc + neu[None, :] + core.task_overhead_cycles, 0)
     dram_bits = act.weight_words * word / N if streamed else np.zeros(cycles.shape)
     info = _details(act, N, wwords, update_words, updates, cycles, streamed)
+    if layer.aux_state:
+        info["pool_state_words"] = layer.aux_state
     return LayerCost(layer.name, "core", energy, 0.0, info), cycles.astype(np.int64), dram_bits

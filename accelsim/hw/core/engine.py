@@ -127,11 +127,18 @@ def sources(trace: Trace, g: GraphKey) -> list[tuple[int, ...]]:
 
 def vmem_occupancy(trace: Trace, p: VmemParams) -> dict:
     """Membrane SRAM each core needs (``ceil(n_d / vpw)`` words per layer, all layers resident because
-    layers pipeline across steps); reported, not enforced."""
+    layers pipeline across steps; a layer's pooling state, ``Layer.aux_state`` values, split evenly over
+    the cores that own its outputs); reported, not enforced."""
     maps = trace.derived(layer_maps, p.mapping)
     vpw = p.vmem_word_bits // p.vmem_bits
-    words = sum(cdiv(np.bincount(maps[l.name].owner if not l.spiking else maps[l.name].neuron_owner,
-                                 minlength=p.mapping.cores), vpw) for l in trace.layers)
+
+    def layer_words(l: Layer) -> np.ndarray:
+        n = np.bincount(maps[l.name].owner if not l.spiking else maps[l.name].neuron_owner, minlength=p.mapping.cores)
+        own = n > 0
+        state = cdiv(l.aux_state, vpw * max(int(own.sum()), 1)) if l.aux_state else 0
+        return cdiv(n, vpw) + np.where(own, state, 0)
+
+    words = sum(layer_words(l) for l in trace.layers)
     kib = float(np.max(words) * p.vmem_word_bits / 8 / 1024)
     return {"vmem_used_kib_max": kib, "vmem_capacity_kib": p.vmem_sram_kib, "vmem_fits": kib <= p.vmem_sram_kib}
 

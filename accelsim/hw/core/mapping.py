@@ -97,7 +97,7 @@ def _id_op(graph: Graph, node: Node, neuron_ids: Optional[np.ndarray]) -> Op:
     if neuron_ids is not None:
         return lambda ins: neuron_ids.reshape(shape)
     if node.kind not in ("synaptic", "neuron") and values:
-        if node.op in ("AveragePool", "MaxPool"):
+        if node.op in ("AveragePool", "MaxPool", "SpikeMaxPool"):
             win = pool_window(graph, node)
             return lambda ins: max_pool(ins[values[0]], win)
         if node.op == "Add":

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from accelsim.config.arch import PimConfig
+from accelsim.config.macro import MacroConfig
 from accelsim.engine.lower import Layer
 from accelsim.errors import fail
 from accelsim.hw.first_layer import FirstLayerActivity, acc_bits, buffers, step_durations
@@ -32,7 +33,7 @@ from accelsim.util.mathx import cdiv
 
 def check_fits(m: PimMapping, pim: PimConfig, layer_name: str, source: str) -> int:
     """Copies of the layer the macros hold; an InputError (exit 2) when not even one fits."""
-    copies = m.copies(pim.macros, pim.replicate_weights)
+    copies = m.copies(pim.macros, pim.replicate_weights, pim.replicate_in_array)
     if copies == 0:
         raise fail(source, "pim.macros", f"first layer {layer_name} needs {m.tiles} macros of "
                    f"{pim.rows} x {pim.cols} ({m.row_tiles} row tiles x {m.col_tiles} column tiles x "
@@ -41,9 +42,19 @@ def check_fits(m: PimMapping, pim: PimConfig, layer_name: str, source: str) -> i
     return copies
 
 
+def macros_used(m: PimMapping, pim: PimConfig, copies: int) -> int:
+    """Macros holding the layer's copies (in-array copies share a macro)."""
+    return m.tiles * (copies // (m.in_array_copies() if pim.replicate_in_array else 1))
+
+
 def pim_first_layer_cost(tech: TechTable, pim: PimConfig, layer: Layer, act: FirstLayerActivity, evals: int,
-                         policy: str, static: bool, T: int, source: str = "") -> LayerCost:
-    """The first layer's synaptic part on PIM macros, per inference (see the module docstring)."""
+                         policy: str, static: bool, T: int, source: str = "",
+                         macro: MacroConfig | None = None) -> LayerCost:
+    """The first layer's synaptic part on PIM macros, per inference (see the module docstring); with
+    ``macro.blocks``, the macro's circuit blocks price the array and its periphery
+    (:mod:`accelsim.hw.pim.circuit_cost`)."""
+    if macro is not None and macro.blocks:
+        return _circuit_layer_cost(tech, pim, macro, layer, act, evals, policy, static, T, source)
     m = map_layer(layer, pim)
     copies = check_fits(m, pim, layer.name, source)
     per = 1.0 / act.evaluations                         # averages per evaluation of one sample
@@ -81,7 +92,7 @@ def pim_first_layer_cost(tech: TechTable, pim: PimConfig, layer: Layer, act: Fir
     info = {
         "static_input": policy, "evaluations": evals,
         "row_tiles": m.row_tiles, "col_tiles": m.col_tiles, "macros_needed": m.tiles, "copies": copies,
-        "macros_used": m.tiles * copies, "array_utilization": m.utilization,
+        "macros_used": macros_used(m, pim, copies), "array_utilization": m.utilization,
         "weight_slices": m.weight_slices, "input_slices": m.input_slices, "bit_lines_per_weight": m.cols_per_weight,
         "adc_model": pim.adc_model, "adc_model_source": ADC_MODELS[pim.adc_model].source,
         "adc_pj_per_conversion": e_adc, "adc_ns_per_conversion": t_adc, "adc_lossless_bits": pim.lossless_adc_bits,
@@ -92,3 +103,36 @@ def pim_first_layer_cost(tech: TechTable, pim: PimConfig, layer: Layer, act: Fir
         **buf_info,
     }
     return LayerCost(layer.name, "pim", energy, float(eval_ns * evals), info, step_ns, evals, policy)
+
+
+def _circuit_layer_cost(tech: TechTable, pim: PimConfig, macro: MacroConfig, layer: Layer, act: FirstLayerActivity,
+                        evals: int, policy: str, static: bool, T: int, source: str) -> LayerCost:
+    """The layer priced by the macro's circuit blocks; buffers as in the table model."""
+    from accelsim.hw.pim.circuit_cost import circuit_cost
+
+    m = map_layer(layer, pim)
+    copies = check_fits(m, pim, layer.name, source)
+    per = 1.0 / act.evaluations
+    c = circuit_cost(tech, pim, macro, m, act)
+    acc = acc_bits(pim.input_bits, pim.weight_bits, m.rows_per_group)
+    outputs = float(np.prod(layer.out_shape))
+    buf_pj, buf_info = buffers(tech, layer, pim.input_bits, acc, evals,
+                                in_writes=float(np.prod(layer.in_shape)) * (1 if static else evals),
+                                reads_per_eval=act.vectors * per * m.rows_per_group, out_words=outputs,
+                                T=T, policy=policy)
+    eval_ns = cdiv(m.vectors, copies) * c.vector_ns
+    used = macros_used(m, pim, copies)
+    energy = {f"pim.{k}": v * evals + c.static_uw[k] * used * eval_ns * evals * 1e-3 for k, v in c.dynamic_pj.items()}
+    energy["pim.buffer"] = buf_pj
+    info = {
+        "static_input": policy, "evaluations": evals, "circuit_blocks": list(c.dynamic_pj),
+        "row_tiles": m.row_tiles, "col_tiles": m.col_tiles, "macros_needed": m.tiles, "copies": copies,
+        "macros_used": used, "array_utilization": m.utilization, "weight_slices": m.weight_slices,
+        "input_slices": m.input_slices, "bit_lines_per_weight": m.cols_per_weight,
+        "adc_lossless_bits": pim.lossless_adc_bits, "adc_lossy": pim.adc_bits < pim.lossless_adc_bits,
+        "adc_conversions": act.conversions * per * evals, "adc_saturated_fraction": act.adc_saturated / max(act.conversions, 1),
+        "vector_ns": c.vector_ns, "evaluation_ns": eval_ns, "accumulator_bits": acc,
+        "inputs_clipped_fraction": act.inputs_clipped / max(act.inputs, 1), **buf_info,
+    }
+    return LayerCost(layer.name, "pim", energy, float(eval_ns * evals), info, step_durations(eval_ns, evals, T),
+                     evals, policy)

@@ -15,6 +15,7 @@ from accelsim.config.arch import Arch
 from accelsim.config.loader import ArchSpec
 from accelsim.engine.lower import Layer
 from accelsim.engine.trace import LayerCounts
+from accelsim.errors import fail
 from accelsim.hw.core.engine import merge_parts
 from accelsim.hw.engines import CostRun, Engine, get, register
 from accelsim.hw.first_layer import FirstLayerActivity, first_layer_cost, static_policy
@@ -43,6 +44,11 @@ class PimEngine(Engine):
         for layer in layers:
             if layer.engine == self.name:
                 check_fits(map_layer(layer, spec.arch.pim), spec.arch.pim, layer.name, spec.source)
+        pim, macro = spec.arch.pim, spec.arch.macro
+        if macro.blocks and macro.convert == "per_mvm" and pim.input_slices > 1:
+            raise fail(spec.source, "pim.dac_bits", f"macro.convert: per_mvm converts once per MVM; the run's "
+                       f"functional model converts after every input slice: set pim.dac_bits to pim.input_bits = "
+                       f"{pim.input_bits} (the integrated pulses act as one multi-bit input)", pim.dac_bits)
 
     def first_layer_synaptic(self, spec: ArchSpec, layer: Layer, counts: LayerCounts, samples: int,
                              timesteps: int, static: bool) -> LayerCost:
@@ -56,7 +62,8 @@ class PimEngine(Engine):
         pim = spec.arch.pim
 
         def model(evals: int, policy: str) -> LayerCost:
-            return pim_first_layer_cost(spec.tech, pim, layer, act, evals, policy, static, timesteps, spec.source)
+            return pim_first_layer_cost(spec.tech, pim, layer, act, evals, policy, static, timesteps, spec.source,
+                                        spec.arch.macro)
         evals = max(1, round(act.evaluations / samples))
         return first_layer_cost(model, static_policy(pim.static_input, static), static, timesteps, evals)
 

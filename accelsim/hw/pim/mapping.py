@@ -9,7 +9,8 @@ differential pairs (stored_bits = weight_bits - 1) or 1 for offset encoding
 tiles of at most ``rows x cols``, one macro each; every input vector (an output
 position) is applied to all tiles of its group at once. Idle macros may hold
 copies of the whole layer (``replicate_weights``), each copy taking a share of the
-output positions.
+output positions; a layer that fits one tile may also be copied inside one array
+(``replicate_in_array``: block-diagonally, each copy on its own rows and bit lines).
 """
 from __future__ import annotations
 
@@ -56,10 +57,19 @@ class PimMapping:
         """Bit lines in use in the fullest column tile."""
         return min(self.cols, self.cols_per_group)
 
-    def copies(self, macros: int, replicate: bool) -> int:
-        """Copies of the layer that fit in ``macros`` (0: it does not fit)."""
+    def in_array_copies(self) -> int:
+        """Copies of a layer that fits one tile, placed block-diagonally in one array (each on its
+        own rows and bit lines, so copies take different input vectors at once); 1 otherwise
+        (several tiles or groups)."""
+        if self.row_tiles != 1 or self.col_tiles != 1 or self.groups != 1:
+            return 1
+        return max(1, min(self.rows // self.rows_per_group, self.cols // self.cols_per_group))
+
+    def copies(self, macros: int, replicate: bool, in_array: bool = False) -> int:
+        """Copies of the layer that fit in ``macros`` (0: it does not fit), times the copies inside
+        one array with ``in_array``."""
         fit = macros // self.tiles
-        return min(fit, 1) if not replicate else fit
+        return (min(fit, 1) if not replicate else fit) * (self.in_array_copies() if in_array else 1)
 
 
 def map_matrix(groups: int, rows_per_group: int, outputs_per_group: int, vectors: int, pim: PimConfig) -> PimMapping:

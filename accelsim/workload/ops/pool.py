@@ -1,4 +1,4 @@
-"""Pooling operators (AveragePool, MaxPool) over 1-D to 3-D windows."""
+"""Pooling operators (AveragePool, MaxPool, SpikeMaxPool) over 1-D to 3-D windows."""
 from __future__ import annotations
 
 from typing import Literal, Optional
@@ -46,4 +46,28 @@ class MaxPool(_Pool):
     """ONNX MaxPool (1-D/2-D/3-D): max over the window; on binary spikes, an OR."""
 
     op = "MaxPool"
+    Attrs = PoolAttrs
+
+
+@register
+class SpikeMaxPool(_Pool):
+    """Spiking max-pooling: the max of the inputs' running totals (after Rueckauer et al. 2017).
+
+    Stateful, per sample: a counter per input element and a running maximum per window,
+    updated every time step t (C_i(-1) = 0, M_w(-1) = 0; padding never wins):
+
+        C_i(t) = C_i(t-1) + x_i(t)
+        M_w(t) = max_{i in w} C_i(t)
+        y_w(t) = M_w(t) - M_w(t-1)
+
+    so the output's running total is the window's largest input total at every step,
+    sum_{tau<=t} y_w(tau) = max_{i in w} C_i(t), and its rate converges to the largest
+    input rate, the ANN's max-pool of rates. Binary spikes in give binary spikes out
+    (a counter grows by at most 1 per step); a constant input x gives y = max_{i in w} x_i
+    at every step (the ANN's MaxPool). Rueckauer et al. gate each window by its most
+    active input so far; this is that gate with online spike counts, passing exactly
+    the spikes that raise the window's largest count.
+    """
+
+    op = "SpikeMaxPool"
     Attrs = PoolAttrs

@@ -78,7 +78,7 @@ def test_schema_arch_is_json_with_the_sections(capsys):
     code, out, _ = run_main(capsys, "schema", "arch")
     assert code == 0
     schema = json.loads(out)
-    assert set(schema["properties"]) == {"name", "tech", "pim", "core", "noc", "memory", "baselines", "macro"}
+    assert set(schema["properties"]) == {"name", "tech", "pim", "core", "noc", "memory", "baselines", "macro", "ann"}
     adc_bits = schema["$defs"]["PimConfig"]["properties"]["adc_bits"]
     assert (adc_bits["type"], adc_bits["minimum"], adc_bits["maximum"]) == ("integer", 1, 16)
     assert schema["$defs"]["PimConfig"]["additionalProperties"] is False

@@ -76,10 +76,10 @@ def test_no_module_imports_from_a_package_above_its_own():
 
 
 def _unit(module: str) -> str:
-    """A package, or a subpackage of hw (pim, core), as one unit of the dependency graph."""
+    """A package, or a subpackage of hw (pim, core, ann), as one unit of the dependency graph."""
     parts = module.split(".")
-    if len(parts) > 2 and parts[1] == "hw" and parts[2] in ("pim", "core", "builtin"):
-        return f"hw.{parts[2]}"  # hw.builtin registers the engines: above hw.pim and hw.core
+    if len(parts) > 2 and parts[1] == "hw" and parts[2] in ("pim", "core", "ann", "builtin"):
+        return f"hw.{parts[2]}"  # hw.builtin registers the engines: above hw.pim, hw.core, hw.ann
     return _package(module)
 
 

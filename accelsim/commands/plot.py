@@ -11,8 +11,9 @@ def add_parser(sub) -> None:
                                    "--y against --x with the Pareto front. The format follows -o's extension.")
     p.add_argument("source", help="report.json, timeline .csv or sweep results.csv")
     p.add_argument("-o", "--out", required=True, help="figure file: .png, .svg or .pdf")
-    p.add_argument("--kind", choices=("breakdown", "activity", "timeline", "pareto"), default=None,
-                   help="figure kind (default: breakdown for a report, timeline, pareto for results)")
+    p.add_argument("--kind", choices=("breakdown", "activity", "timeline", "pareto", "trend"), default=None,
+                   help="figure kind (default: breakdown for a report, timeline, pareto for results; trend: "
+                        "energy, power and accuracy against the swept parameter --x)")
     p.add_argument("--x", default=None, metavar="METRIC", help="results.csv column on x (default energy_pj)")
     p.add_argument("--y", default=None, metavar="METRIC", help="results.csv column on y (default accuracy)")
     p.add_argument("--maximize", action="append", default=[], metavar="METRIC",

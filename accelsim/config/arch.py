@@ -233,6 +233,23 @@ class BaselineConfig(_Section):
         return v
 
 
+class AnnConfig(_Section):
+    """The ``ann`` engine of a hybrid ANN-SNN workload (docs/hybrid.md): where the ANN's dense
+    layers run and the quantisation of their accumulated-event input. Unused by SNN-only workloads.
+    The MAC-array width and SRAM size are assumptions (parameters), not figures of a chip."""
+
+    target: Literal["digital", "pim"] = Field(
+        "digital", description="digital: a dense MAC array of mac_units MACs per cycle; pim: the PIM macros "
+        "(analog accumulated-event input, pim.* macro parameters; they also hold the first layer's weights)")
+    mac_units: int = Field(256, ge=1, le=1_048_576, description="MACs per cycle of the digital MAC array; assumption")
+    input_bits: int = Field(8, ge=1, le=16, description="ANN input/activation precision (bits)")
+    weight_bits: int = Field(8, ge=1, le=16, description="ANN weight precision on the digital MAC array (bits)")
+    input_full_scale: float = Field(
+        4.0, gt=0, description="ANN inputs (accumulated events, activations) are quantised over [0, input_full_scale]")
+    weight_sram_kib: float = Field(512.0, gt=0, description="weight SRAM of the digital MAC array (KiB); assumption")
+    noc_node: int = Field(0, ge=0, description="mesh node where the ANN engine injects its state writes")
+
+
 class Arch(_Section):
     """A whole accelerator: technology, PIM macro, spike cores, NoC, memory, baselines, and the PIM
     macro's circuit description (``macro``, read by ``accelsim macro`` only)."""
@@ -245,6 +262,7 @@ class Arch(_Section):
     memory: MemoryConfig = MemoryConfig()
     baselines: BaselineConfig = BaselineConfig()
     macro: MacroConfig = MacroConfig()
+    ann: AnnConfig = AnnConfig()
 
     @property
     def clock_ns(self) -> float:

@@ -58,6 +58,10 @@ def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "", sc
         cost, task = get(layer.engine).layer_cost(run, layer, counts)
         costs.append(cost)
         tasks.append(task)
+    if trace.ann is not None:  # hybrid ANN-SNN: the ANN's layers, state writes and tasks (accelsim.hw.ann)
+        ann = get("ann")
+        ann_costs, tasks = ann.extend(run, tasks)
+        costs, engines = costs + ann_costs, engines + [ann]
     mesh = Mesh(arch.noc.mesh_x, arch.noc.mesh_y)
     macros = max([1] + [e.macros_held(run, costs) for e in engines])
 
@@ -68,7 +72,7 @@ def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "", sc
     stream = pipelined(tasks, trace.timesteps, sched, run_schedule) if pipeline else None
     for engine in engines:
         engine.finish(run, costs, sched)
-    for cost in costs:
+    for cost in costs[:len(trace.layers)]:
         cost.latency_ns = sched.layer_latency_ns(cost.name)
     first = next((c for c, l in zip(costs, trace.layers) if l.first_layer), None)
     return CostResult(NAME, NOTE, costs, makespan_ns=sched.makespan_ns, schedule=sched,

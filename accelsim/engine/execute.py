@@ -211,6 +211,11 @@ class NeuronExec(Executor):
         self.kind.step(state, current.reshape(current.shape[0], -1), params, self.backend)
         return state["v"]
 
+    def write_state(self, name: str, values: np.ndarray) -> None:
+        """Overwrite state ``name`` [batch, neurons] from outside the step (a hybrid's ANN, engine/hybrid.py)."""
+        st = self.state[name]
+        st[...] = values.reshape(st.shape)
+
     def __call__(self, ins):
         i = ins[0].reshape(ins[0].shape[0], -1)
         if i.shape[0] != self.batch:  # called without a reset (e.g. the ANN pass)

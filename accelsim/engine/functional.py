@@ -18,6 +18,7 @@ from typing import Callable, Iterable, Optional
 import numpy as np
 
 from accelsim.engine.execute import Executor, make_executor
+from accelsim.engine.hybrid import AnnInitialiser
 from accelsim.engine.interpret import interpret
 from accelsim.engine.lower import Layer, lower, pool_window, static_values
 from accelsim.engine.phases import event_counts, max_phases, phase_values, phased_values
@@ -35,6 +36,8 @@ POOLS = ("AveragePool", "MaxPool", "SpikeMaxPool")
 
 def _batch_size(graph: Graph, n: int) -> int:
     per_sample = 8 * 3 * sum(int(np.prod(s)) for s in graph.shapes.values())
+    if graph.ann is not None:  # a hybrid's ANN values live during its runs too
+        per_sample += 8 * 3 * sum(int(np.prod(s)) for s in graph.ann.graph.shapes.values())
     return int(max(1, min(n, BATCH_BYTES // max(per_sample, 1))))
 
 
@@ -151,6 +154,7 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
     correct = np.zeros(T, dtype=np.int64) if samples.y is not None else None
     B = batch_size or _batch_size(graph, N)
     readout = graph.readout
+    hybrid = AnnInitialiser(graph.ann, T, backend, build) if graph.ann is not None else None  # engine/hybrid.py
 
     for start in range(0, N, B):
         xb = samples.x[start:start + B]
@@ -161,6 +165,8 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
         scores = np.zeros((nb, ncls))
         integrated: dict[str, Optional[np.ndarray]] = {}
         for t in range(T):
+            if hybrid is not None:  # the ANN's state writes come before the step's SNN update
+                hybrid.before_step(t, xb, per_step_input, execs)
             before = _states(layers, execs)
             vals = interpret(graph, {graph.input.name: xb[:, t] if per_step_input else xb}, execs, cache, static)
             phases = [phase_values(graph, execs, vals, phased, k) for k in range(K)] if phased else []
@@ -209,4 +215,5 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
         scores=scores_all, predictions=np.argmax(scores_all, axis=1), labels=samples.y, correct_by_step=correct,
         addresses=addresses,
         meta={"backend": backend, "per_step_input": per_step_input},
+        ann=hybrid.trace() if hybrid is not None else None,
     )

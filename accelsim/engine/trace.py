@@ -83,6 +83,7 @@ class Trace:
     correct_by_step: Optional[np.ndarray] = None  # [T]: correct predictions using steps 0..t
     addresses: list[AddressCounts] = field(default_factory=list)  # per layer (empty: not recorded)
     meta: dict = field(default_factory=dict)
+    ann: Any = None                      # AnnTrace of a hybrid ANN-SNN (accelsim.engine.hybrid), else None
     _derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     def derived(self, fn: Callable[..., Any], *params: Hashable) -> Any:

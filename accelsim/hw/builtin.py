@@ -1,7 +1,7 @@
 """The shipped hardware engines, registered on import, and helpers that need them.
 
-Importing this module registers ``core`` (:mod:`accelsim.hw.core.engine`) and
-``pim`` (:mod:`accelsim.hw.pim.engine`) in :data:`accelsim.hw.engines.ENGINES`.
+Importing this module registers ``core`` (:mod:`accelsim.hw.core.engine`),
+``pim`` (:mod:`accelsim.hw.pim.engine`) and ``ann`` (:mod:`accelsim.hw.ann.engine`) in :data:`accelsim.hw.engines.ENGINES`.
 A new engine adds its import line here.
 
 Other modules import the registry's names from here, so that the shipped engines
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import accelsim.hw.core.engine  # noqa: F401  (registers "core")
 import accelsim.hw.pim.engine  # noqa: F401  (registers "pim")
+import accelsim.hw.ann.engine  # noqa: F401  (registers "ann")
 from accelsim.config.arch import Arch
 from accelsim.config.loader import ArchSpec
 from accelsim.engine.functional import simulate

@@ -155,10 +155,15 @@ class HardwareNumerics:
         elif node.name in self.by_neuron:
             layer = self.by_neuron[node.name]
             ex = get(layer.engine).neuron_executor(graph, node, layer, self.arch, backend)
+        elif node.kind == "synaptic" and "ann" in ENGINES:  # a synaptic node of a hybrid's ANN part
+            ex = ENGINES["ann"].executor(graph, node, None, self.arch, backend, self.built)
+            self.built += ex is not None
         return ex if ex is not None else make_executor(graph, node, backend)
 
 
-def numerics_identity(layers: list[Layer], arch: Arch) -> tuple:
+def numerics_identity(layers: list[Layer], arch: Arch, ann: bool = False) -> tuple:
     """What makes two traces of one workload equal: each layer's engine and its numerics group
-    (the sweep groups design points by it; tests/test_trace_identity.py checks it is complete)."""
-    return tuple((l.name, l.engine, get(l.engine).numerics(arch)) for l in layers)
+    (the sweep groups design points by it; tests/test_trace_identity.py checks it is complete);
+    ``ann``: the workload has an ANN part, run through the ``ann`` engine's numerics."""
+    out = tuple((l.name, l.engine, get(l.engine).numerics(arch)) for l in layers)
+    return out + (("ann", "ann", get("ann").numerics(arch)),) if ann else out

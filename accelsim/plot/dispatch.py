@@ -11,7 +11,7 @@ from accelsim.plot.style import output_format, save
 from accelsim.plot.timeline import TIMELINE_COLUMNS
 
 REPORT_KINDS = ("breakdown", "activity")
-KINDS = REPORT_KINDS + ("timeline", "pareto")
+KINDS = REPORT_KINDS + ("timeline", "pareto", "trend")
 
 
 def input_kind(path: Path) -> str:
@@ -39,7 +39,7 @@ def plot_file(source: str | Path, output: str | Path, kind: Optional[str] = None
     source = Path(source)
     output_format(output)                       # refuse a bad extension before any work
     what = input_kind(source)
-    allowed = {"report": REPORT_KINDS, "timeline": ("timeline",), "results": ("pareto",)}[what]
+    allowed = {"report": REPORT_KINDS, "timeline": ("timeline",), "results": ("pareto", "trend")}[what]
     kind = kind or allowed[0]
     if kind not in allowed:
         raise fail("--kind", "", f"a {what} file can be plotted as: {', '.join(allowed)}", kind)
@@ -56,6 +56,10 @@ def plot_file(source: str | Path, output: str | Path, kind: Optional[str] = None
         from accelsim.plot.timeline import plot_timeline
 
         fig = plot_timeline(source)
+    elif kind == "trend":
+        from accelsim.plot.trend import plot_trend
+
+        fig = plot_trend(source, x, [y] if y else None)
     else:
         from accelsim.plot.pareto import plot_pareto
 

@@ -9,7 +9,9 @@ from accelsim.config.loader import ArchSpec
 from accelsim.cost.result import CostResult
 from accelsim.engine.phases import has_graded, max_phases
 from accelsim.engine.trace import Trace
+from accelsim.report.aydin import aydin_baselines
 from accelsim.report.baselines import cnn_baselines
+from accelsim.report.hybrid import energy_by_engine, hybrid_block, real_time_block
 from accelsim.workload.graph import Graph
 
 
@@ -66,7 +68,7 @@ def build_report(graph: Graph, spec: ArchSpec, trace: Trace, cost: CostResult, *
             "energy_breakdown_pj": {k: _f(v) for k, v in sorted(lc.energy_pj.items())},
             "cost_details": lc.info,
         })
-    return {
+    report = {
         "accelsim_version": __version__,
         "arch": spec.arch.name,
         "arch_file": arch_file,
@@ -93,6 +95,12 @@ def build_report(graph: Graph, spec: ArchSpec, trace: Trace, cost: CostResult, *
         "baselines": cnn_baselines(trace, spec, energy, graph.weight_bits or spec.arch.core.weight_bits),
         "neurobench": neurobench_block(graph, trace, spec.arch),
     }
+    report["energy_by_engine_pj"] = energy_by_engine(cost)
+    for key, block in (("hybrid", hybrid_block(trace, cost)), ("real_time", real_time_block(graph, trace, cost))):
+        if block is not None:
+            report[key] = block
+    report["baselines"].update(aydin_baselines(trace, cost, graph.step_s))
+    return report
 
 
 def coding_info(graph: Graph, trace: Trace, phases: int) -> dict[str, Any]:

@@ -116,9 +116,49 @@ def baseline_table(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def fmt_power(w: Optional[float]) -> str:
+    if w is None:
+        return "-"
+    for scale, unit in ((1.0, "W"), (1e-3, "mW"), (1e-6, "uW")):
+        if abs(w) >= scale:
+            return f"{w / scale:.3f} {unit}"
+    return f"{w * 1e9:.3f} nW"
+
+
+def hybrid_lines(report: dict[str, Any]) -> list[str]:
+    """Energy (and power) by engine, the ANN part and Aydin's accounting: hybrid or real-time runs only."""
+    rt, hy = report.get("real_time"), report.get("hybrid")
+    if rt is None and hy is None:
+        return []
+    by_engine = report.get("energy_by_engine_pj", {})
+    lines = ["energy by engine: " + ", ".join(f"{k} {fmt_energy(v)}" for k, v in by_engine.items())]
+    if hy is not None:
+        sw = hy["state_writes"]
+        lines.append(f"hybrid ANN-SNN: ANN every {hy['ann_every']} steps (runs at {hy['ann_runs'][:6]}"
+                     f"{'...' if len(hy['ann_runs']) > 6 else ''}): ANN {fmt_energy(hy['ann_energy_pj'])}, "
+                     f"state writes {fmt_count(sw['elements'])} ({fmt_energy(sw['energy_pj'])}), "
+                     f"SNN {fmt_energy(hy['snn_energy_pj'])}")
+    if rt is not None:
+        p = rt["power_w"]
+        rates = f"SNN {rt['snn_rate_hz']:.4g} Hz" + (f", ANN {rt['ann_rate_hz']:.4g} Hz" if "ann_rate_hz" in rt else "")
+        lines.append(f"real time: step {fmt_time(rt['step_s'] * 1e9)} ({rates}): average power "
+                     f"{fmt_power(p['total'])} (" + ", ".join(f"{k} {fmt_power(v)}" for k, v in p.items()
+                                                           if k != "total") + ")"
+                     + ("" if rt["meets_real_time"] else "; the delay exceeds the real-time window"))
+    base = report.get("baselines", {})
+    if "hybrid_aydin" in base:
+        a, o, h = base["hybrid_aydin"], base["ann_only_aydin"], base["ann_only_hw"]
+        lines.append(f"Aydin's accounting: hybrid {fmt_energy(a['energy_pj'])} ({fmt_power(a['power_w'])}), "
+                     f"ANN only at the SNN rate {fmt_energy(o['energy_pj'])} ({fmt_power(o['power_w'])}); "
+                     f"ANN only at the SNN rate, full hardware model {fmt_energy(h['energy_pj'])} "
+                     f"({fmt_power(h['power_w'])})")
+    return lines
+
+
 def summary(report: dict[str, Any], top: int = 5) -> str:
     lines = headline(report)
     lines.append(top_components(report, top))
+    lines += hybrid_lines(report)
     lines.append("")
     lines += layer_table(report)
     base = baseline_table(report)

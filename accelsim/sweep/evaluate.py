@@ -53,6 +53,9 @@ def metrics_row(report: dict[str, Any]) -> dict[str, Any]:
     }
     for comp, e in report["energy_breakdown_pj"].items():
         row[f"energy_pj.{comp}"] = e
+    if "real_time" in report:  # the workload declares step_s: average power, total and per engine
+        for engine, w in report["real_time"]["power_w"].items():
+            row["power_w" if engine == "total" else f"power_w.{engine}"] = w
     for name, b in (report.get("baselines") or {}).items():
         if b.get("kind", "cnn") == "cnn" and b.get("cnn_over_snn") is not None:
             row[f"cnn_over_snn.{name}"] = b["cnn_over_snn"]

@@ -60,6 +60,7 @@ class PointValidator:
         self._base_raw = apply_sets(self.raw or {}, self.base_arch, arch_file) if self.base_arch else (self.raw or {})
         self._tech: dict[str, TechTable] = {}
         self._layers: dict[Pairs, list[Layer]] = {}
+        self._hybrid: dict[Pairs, bool] = {}
 
     def arch_spec(self, arch_pairs: Pairs) -> ArchSpec:
         raw = apply_sets(self._base_raw, arch_pairs, self.arch_file) if arch_pairs else self._base_raw
@@ -72,7 +73,9 @@ class PointValidator:
     def layers(self, wl_pairs: Pairs) -> list[Layer]:
         """The hardware layers of the workload with ``wl_pairs`` set (loaded, validated and lowered once)."""
         if wl_pairs not in self._layers:
-            self._layers[wl_pairs] = lower(load_workload(self.workload_file, self.base_workload + wl_pairs))
+            graph = load_workload(self.workload_file, self.base_workload + wl_pairs)
+            self._layers[wl_pairs] = lower(graph)
+            self._hybrid[wl_pairs] = graph.ann is not None
         return self._layers[wl_pairs]
 
     def check_workload(self, wl_pairs: Pairs) -> None:
@@ -82,7 +85,8 @@ class PointValidator:
         """What decides the functional trace of the point with ``spec`` and ``wl_pairs``: the
         workload values and, per layer, its engine and that engine's numerics group."""
         layers = assign(self.layers(wl_pairs), spec.arch)
-        return tuple(sorted(wl_pairs, key=lambda p: p[0])), numerics_identity(layers, spec.arch)
+        return (tuple(sorted(wl_pairs, key=lambda p: p[0])),
+                numerics_identity(layers, spec.arch, ann=self._hybrid[wl_pairs]))
 
 
 def validate_points(validator: PointValidator, axes: list[Axis], points: list[Point]) -> list[Hashable]:

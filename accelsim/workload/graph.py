@@ -43,6 +43,37 @@ class Samples:
 
 
 @dataclass(frozen=True)
+class Binding:
+    """ANN value ``value`` overwrites state ``state`` of SNN neuron node ``neuron`` at every ANN step."""
+
+    value: str
+    neuron: str
+    state: str
+    index: int  # position in ann.bindings (for messages)
+
+
+@dataclass(frozen=True)
+class AnnPart:
+    """The ANN of a hybrid ANN-SNN: its own graph (same input, stateless nodes), run every
+    ``every`` steps; ``bindings`` name the SNN states its outputs overwrite."""
+
+    graph: "Graph"
+    every: int
+    accumulate: str
+    bindings: tuple[Binding, ...]
+    initialisers: frozenset[str]
+    window: int = 0  # frames the ANN input covers (0: every)
+
+    @property
+    def frames(self) -> int:
+        return self.window or self.every
+
+    def runs(self, T: int) -> list[int]:
+        """The SNN steps at which the ANN runs: 0, K, 2K, ... < T."""
+        return list(range(0, T, self.every))
+
+
+@dataclass(frozen=True)
 class Graph:
     name: str
     source: str
@@ -57,6 +88,8 @@ class Graph:
     weight_bits: Optional[int]
     spec: WorkloadSpec
     _consumers: dict[str, tuple[Node, ...]] = field(default_factory=dict, repr=False)
+    ann: Optional[AnnPart] = None       # the ANN part of a hybrid ANN-SNN, if any
+    step_s: Optional[float] = None      # real time of one time step (s), if declared
 
     def producer(self, value: str) -> Optional[Node]:
         for n in self.nodes:

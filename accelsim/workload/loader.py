@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional
 
+from dataclasses import replace
+
 import numpy as np
 import pydantic
 
@@ -18,6 +20,7 @@ from accelsim.util import reader
 from accelsim.util.pydantic_errors import problems_from
 from accelsim.errors import InputError, ProblemList, fail
 from accelsim.neurons import Range
+from accelsim.workload.ann import build_ann
 from accelsim.workload.graph import Graph, Node, Samples
 from accelsim.workload.ops import OPS, ShapeError
 from accelsim.workload.spec import WorkloadSpec
@@ -88,10 +91,7 @@ def load_workload(path: str | Path, sets: Iterable[tuple[str, Any]] = ()) -> Gra
     if not isinstance(raw, dict):
         raise fail(file, "", "expected a JSON object (the workload)", raw)
     for key, value in sets:
-        parts = key.split(".")[1:] if key.startswith("workload.") else key.split(".")
-        if len(parts) != 1 or parts[0] not in ("timesteps", "name", "description"):
-            raise fail(file, key, "only workload.timesteps, workload.name and workload.description can be set", value)
-        raw[parts[0]] = value
+        raw = set_workload_key(raw, key, value, file)
     try:
         spec = WorkloadSpec.model_validate(raw)
     except pydantic.ValidationError as exc:
@@ -101,12 +101,32 @@ def load_workload(path: str | Path, sets: Iterable[tuple[str, Any]] = ()) -> Gra
                        referenced_names(spec))
     tensors = {k: (v.astype(np.float64) if v.dtype.kind == "f" else v) for k, v in tensors.items()}
     graph = build_graph(spec, tensors, file)
+    if spec.ann is not None:
+        graph = replace(graph, ann=build_ann(spec, graph, tensors, file))
+    if spec.step_s is not None:
+        graph = replace(graph, step_s=float(spec.step_s))
     samples = None
     if spec.samples is not None:
         full = confined_path(folder, spec.samples, file, "samples")
         samples = check_samples(load_sample_arrays(full, file, "samples", spec.samples), graph, file, "samples", labels_required=False)
         samples = Samples(samples.x, samples.y, str(folder / spec.samples))  # the report names the samples file
     return Graph(**{**graph.__dict__, "samples": samples})
+
+
+SETTABLE = ("timesteps", "name", "description", "step_s", "ann_every")
+
+
+def set_workload_key(raw: dict, key: str, value: Any, file: str) -> dict:
+    """``raw`` with one ``workload.<key>`` override (``--set`` or a sweep's grid key) applied;
+    ``workload.ann_every`` sets the hybrid ANN's ``ann.every`` (K)."""
+    parts = key.split(".")[1:] if key.startswith("workload.") else key.split(".")
+    if len(parts) != 1 or parts[0] not in SETTABLE:
+        raise fail(file, key, f"only {', '.join('workload.' + k for k in SETTABLE)} can be set", value)
+    if parts[0] == "ann_every":
+        if not isinstance(raw.get("ann"), dict):
+            raise fail(file, key, "the workload has no ANN part (ann), so its K cannot be set", value)
+        return {**raw, "ann": {**raw["ann"], "every": value}}
+    return {**raw, parts[0]: value}
 
 
 def _check_nodes(spec: WorkloadSpec, tensors: dict[str, np.ndarray], file: str, pl: ProblemList) -> dict[int, Any]:

@@ -47,6 +47,35 @@ class ReadoutSpec(_Strict):
         "membrane", description="membrane: sum of the value over steps (non-spiking output layer); spike_count: sum of spikes")
 
 
+class BindingSpec(_Strict):
+    """One state binding: the ANN value ``value`` overwrites state ``state`` of the SNN neuron node
+    ``neuron`` (same element count as the neuron node's output) at every ANN step."""
+
+    value: str = Field(min_length=1, description="an ANN value (output of an ann.nodes node)")
+    neuron: str = Field(min_length=1, description="name of an SNN neuron node (nodes[].name)")
+    state: str = Field("v", min_length=1, description="the neuron kind's state array to overwrite (v: membrane; "
+                       "isyn: synaptic current of CubaLIF)")
+
+
+class AnnSpec(_Strict):
+    """The ANN part of a hybrid ANN-SNN (Aydin et al. 2023): a stateless network run every
+    ``every`` SNN steps (steps 0, K, 2K, ...) on the input accumulated since its last run, whose
+    outputs overwrite bound SNN states before that step's SNN update."""
+
+    every: int = Field(ge=1, le=100_000, description="K: SNN steps per ANN step (the ANN runs at steps 0, K, 2K, ...)")
+    accumulate: Literal["sum", "mean", "last"] = Field(
+        "sum", description="ANN input at step t: sum or mean of the input frames since its last run "
+        "(steps max(0, t-K+1)..t), or the frame of step t only (last)")
+    window: Optional[int] = Field(
+        None, ge=1, le=100_000, description="frames the ANN input covers, steps max(0, t-window+1)..t "
+        "(default: K, the frames since its last run); e.g. K = 1 with a longer window runs the ANN at every step")
+    nodes: list[NodeSpec] = Field(min_length=1, description="the ANN's nodes; they read the graph input")
+    bindings: list[BindingSpec] = Field(min_length=1)
+    initialisers: list[str] = Field(
+        default_factory=list, description="names of ann.nodes that are state initialisers (e.g. 1x1 convs); "
+        "reported apart from the ANN proper (Aydin's accounting charges them as state initialisation)")
+
+
 class WorkloadSpec(_Strict):
     format: Literal["accelsim-workload"] = FORMAT_NAME
     version: Literal[1] = FORMAT_VERSION
@@ -61,4 +90,7 @@ class WorkloadSpec(_Strict):
     samples: Optional[str] = Field(None, description="optional .npz with x [N, *input] or [N, T, *input] and labels y [N]")
     weight_bits: Optional[int] = Field(
         None, ge=1, le=32, description="precision the weights were quantised to, if any (used by baselines)")
+    step_s: Optional[float] = Field(
+        None, gt=0, le=3600, description="real time of one SNN time step (s): the report then gives average power")
+    ann: Optional[AnnSpec] = Field(None, description="hybrid ANN-SNN: an ANN that re-initialises SNN states every K steps")
     metadata: dict[str, Any] = Field(default_factory=dict, description="free-form provenance")

@@ -214,6 +214,12 @@ class FixedNeuronExec(NeuronExec):
         step(state["v"], state["isyn"], c, dataclasses.replace(self.dp, spiking=False))
         return state["v"]
 
+    def write_state(self, name: str, values: np.ndarray) -> None:
+        """A state overwritten from outside the step (a hybrid's ANN): to membrane LSBs and saturated
+        like the initial state."""
+        st = self.state[name]
+        st[...] = saturate(to_fixed(values.reshape(st.shape), self.lsb), self.fmt.fp.vmem_bits, self.fmt.fp.wrap)[0]
+
     def take_overflows(self) -> int:
         n, self.overflows = self.overflows, 0
         return n

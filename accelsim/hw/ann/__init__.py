@@ -1,0 +1,1 @@
+"""The ``ann`` engine: the ANN part of a hybrid ANN-SNN workload (docs/hybrid.md)."""

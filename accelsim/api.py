@@ -106,6 +106,10 @@ def load_workload(workload: Any, set: Sets = None):
     tensors = {k: (np.asarray(v).astype(np.float64) if np.asarray(v).dtype.kind == "f" else np.asarray(v))
                for k, v in tensors.items()}
     graph = build_graph(spec, tensors, file)
+    if getattr(spec, "ann", None) is not None:   # a hybrid ANN-SNN keeps its ANN part
+        from accelsim.workload.ann import build_ann
+
+        graph = replace(graph, ann=build_ann(spec, graph, tensors, file))
     return replace(graph, samples=samples) if samples is not None else graph
 
 

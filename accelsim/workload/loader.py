@@ -64,10 +64,11 @@ def load_sample_arrays(full: Path, file: str, path: str, rel: str) -> dict[str, 
 
 
 def referenced_names(spec: WorkloadSpec) -> set[str]:
-    """Every name the workload could mean as a tensor: node inputs and outputs, string
-    attributes (neuron parameters given by tensor name), the graph input."""
+    """Every name the workload could mean as a tensor: node inputs and outputs (also of the ANN
+    part), string attributes (neuron parameters given by tensor name), the graph input."""
     names = {spec.inputs[0].name}
-    for nd in spec.nodes:
+    ann = getattr(spec, "ann", None)   # a hybrid's ANN part names its tensors the same way
+    for nd in list(spec.nodes) + (list(ann.nodes) if ann is not None else []):
         names.update(nd.inputs)
         names.update(nd.outputs)
         stack = list(nd.attrs.values())

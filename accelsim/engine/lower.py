@@ -51,6 +51,11 @@ class Layer:
         return self.neuron is not None and self.neuron.spec.spiking
 
     @property
+    def phases(self) -> int:
+        """Updates of each of its neurons per time step (K for a few-spikes node; 0 without neurons)."""
+        return self.neuron.spec.neuron.phases_of(self.neuron.attrs) if self.neuron is not None else 0
+
+    @property
     def neurons(self) -> int:
         """Neurons per sample (output units for a non-spiking readout layer)."""
         return int(np.prod(self.neuron_shape))

@@ -221,6 +221,14 @@ def unregister(op: str) -> None:
     NEURONS.pop(op, None)
 
 
+def fire_reference(v: np.ndarray, u: np.ndarray, s: np.ndarray, thr: np.ndarray, reset_mode: int,
+                   v_reset: float) -> np.ndarray:
+    """The numpy references' reset: where ``s`` fired, ``u - thr`` (subtract) or ``v_reset`` (zero),
+    written into ``v`` in place; returns the spikes as 0.0/1.0."""
+    v[...] = np.where(s, u - thr, u) if reset_mode == RESET_SUBTRACT else np.where(s, v_reset, u)
+    return s.astype(np.float64)
+
+
 def reset_mode(reset: str) -> int:
     """The ``reset`` attribute (``subtract`` or ``zero``) as the kernels' integer code."""
     return RESET_SUBTRACT if reset == "subtract" else RESET_ZERO

@@ -15,7 +15,7 @@ import numba
 import numpy as np
 from pydantic import Field
 
-from accelsim.neurons.base import (ANY, POSITIVE, RESET_SUBTRACT, UNIT, FixedForm, NeuronKind, Param, register,
+from accelsim.neurons.base import (ANY, POSITIVE, fire_reference, UNIT, FixedForm, NeuronKind, Param, register,
                                    reset_mode)
 from accelsim.neurons.li import LIAttrs
 
@@ -53,13 +53,7 @@ def cuba_lif_step_reference(v, isyn, i, syn_leak, w_in, leak, gain, bias, thr, r
                             v_reset: float = 0.0) -> np.ndarray:
     isyn[...] = syn_leak * isyn + w_in * i
     u = leak * v + gain * isyn + bias
-    s = u > thr
-    if reset_mode == RESET_SUBTRACT:
-        u = np.where(s, u - thr, u)
-    else:
-        u = np.where(s, v_reset, u)
-    v[...] = u
-    return s.astype(np.float64)
+    return fire_reference(v, u, u > thr, thr, reset_mode, v_reset)
 
 
 class CubaLIFAttrs(LIAttrs):

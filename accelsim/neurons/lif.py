@@ -18,7 +18,7 @@ import numba
 import numpy as np
 from pydantic import Field
 
-from accelsim.neurons.base import (POSITIVE, RESET_SUBTRACT, RESET_ZERO, UNIT, AttrsModel, FixedForm, NeuronKind,
+from accelsim.neurons.base import (POSITIVE, fire_reference, RESET_SUBTRACT, RESET_ZERO, UNIT, AttrsModel, FixedForm, NeuronKind,
                                    Param, register, reset_mode)
 
 __all__ = ["IF", "LIF", "RESET_SUBTRACT", "RESET_ZERO", "lif_step", "lif_step_reference"]
@@ -52,13 +52,7 @@ def lif_step(v: np.ndarray, i: np.ndarray, leak: np.ndarray, thr: np.ndarray, re
 def lif_step_reference(v: np.ndarray, i: np.ndarray, leak: np.ndarray, thr: np.ndarray, reset_mode: int,
                        v_reset: float = 0.0) -> np.ndarray:
     u = leak * v + i
-    s = u >= thr
-    if reset_mode == RESET_SUBTRACT:
-        u = np.where(s, u - thr, u)
-    else:
-        u = np.where(s, v_reset, u)
-    v[...] = u
-    return s.astype(np.float64)
+    return fire_reference(v, u, u >= thr, thr, reset_mode, v_reset)
 
 
 class NeuronAttrs(AttrsModel):

@@ -165,7 +165,7 @@ def spike_layer_cost(tech: TechTable, core: CoreConfig, noc: NocConfig, memory: 
     kind = layer.neuron.spec if layer.neuron is not None else None
     per_update = (kind.update_adds * add + kind.update_mults * tech.int_mult_pj(core.vmem_bits)) if kind else 0.0
     state = kind.state_words if kind else 1
-    phases = kind.neuron.phases_of(layer.neuron.attrs) if kind else 1  # e.g. an FS node's K
+    phases = layer.phases if kind else 1  # e.g. an FS node's K
     update_cycles = kind.update_cycles if kind and kind.update_cycles is not None else core.neuron_update_cycles
     dram = Dram.of(memory, tech)
 

@@ -97,7 +97,7 @@ def hop_packets(act: CoreActivity, flits_per_packet: int) -> tuple[int, int]:
 def layer_counts(layer: Layer, act: CoreActivity, active_td: np.ndarray, N: int, T: int, flits_per_packet: int,
                  routed: bool) -> EventCounts:
     """The layer's events per inference (``active_td``: active neuron-steps [T, cores])."""
-    phases = layer.neuron.spec.phases if layer.spiking else 0
+    phases = layer.phases if layer.spiking else 0
     active = int(active_td.sum())
     ew, ns = hop_packets(act, flits_per_packet)
     return EventCounts(
@@ -119,7 +119,7 @@ def per_event_layer_cost(pe: PerEventConfig, core: CoreConfig, noc: NocConfig, d
     if streamed:
         energy["dram.weights"] = dram.energy_pj(int(act.weight_words.sum()) * word / N)
 
-    phases = layer.neuron.spec.phases if layer.spiking else 0
+    phases = layer.phases if layer.spiking else 0
     n_d = act.neurons
     inactive = n_d[None, :] * N - active
     ns = (act.ops * pe.synop_time_ns + phases * (active * pe.neuron_active_time_ns

@@ -44,18 +44,11 @@ class OpSpec:
     kind: ClassVar[str]
     roles: ClassVar[tuple[str, ...]]
     Attrs: ClassVar[type[BaseModel]] = OpAttrs
-    # neuron ops only (copied from their :class:`~accelsim.neurons.base.NeuronKind`, ``neuron``):
-    # attributes that are a number or a tensor name with their allowed range; does the node emit
-    # binary spikes; what one update of one neuron costs besides integrating its synaptic events
-    # (multiplies, adds/compares, state words, sub-steps per time step, cycles per update or None)
+    # neuron ops only: their :class:`~accelsim.neurons.base.NeuronKind` (``neuron``), whose cost
+    # hooks (spiking, update_mults, update_adds, state_words, phases, update_cycles) the op spec
+    # carries (accelsim.workload.ops.neurons), and the attributes that are a number or a tensor name
     neuron: ClassVar[Optional[type[NeuronKind]]] = None
     params: ClassVar[Mapping[str, Range]] = {}
-    spiking: ClassVar[bool] = True
-    update_mults: ClassVar[int] = 0
-    update_adds: ClassVar[int] = 0
-    state_words: ClassVar[int] = 1
-    phases: ClassVar[int] = 1
-    update_cycles: ClassVar[Optional[int]] = None
 
     @classmethod
     def infer(cls, attrs: Any, shapes: list[Optional[Shape]], consts: list[Optional[np.ndarray]]) -> Shape:

@@ -48,8 +48,7 @@ def load_arch(arch: Any, set: Sets = None):
     """An :class:`~accelsim.config.loader.ArchSpec` (validated architecture and its tech table) from a
     path, a dict, an ``Arch`` or an ``ArchSpec``, with ``set`` applied (arch keys only)."""
     from accelsim.config.arch import Arch
-    from accelsim.config.loader import ArchSpec, apply_sets, load_arch as load_file, validate_arch_dict
-    from accelsim.tech.table import load_tech
+    from accelsim.config.loader import ArchSpec, apply_sets, load_arch as load_file, spec_from_raw
 
     pairs = [(k, v) for k, v in _pairs(set) if not k.startswith("workload.")]
     if isinstance(arch, (str, os.PathLike)):
@@ -64,17 +63,15 @@ def load_arch(arch: Any, set: Sets = None):
         raw, file = dict(arch), PYTHON
     else:
         raise fail(PYTHON, "", "an architecture is a path, a dict, an Arch or an ArchSpec", type(arch).__name__)
-    spec = validate_arch_dict(apply_sets(raw, pairs, file), file)
-    return ArchSpec(arch=spec, tech=load_tech(spec.tech.node, spec.tech.overrides, file=file), source=file)
+    return spec_from_raw(apply_sets(raw, pairs, file), file, {k for k, _ in pairs})
 
 
 def load_workload(workload: Any, set: Sets = None):
     """A validated :class:`~accelsim.workload.graph.Graph` from a path, a ``WorkloadBuilder`` or a
-    ``Graph``, with ``set`` applied (``workload.timesteps``, ``workload.name``, ``workload.description``)."""
+    ``Graph``, with ``set`` applied (the ``workload.*`` keys a file accepts, e.g. ``workload.timesteps``)."""
     from accelsim.workload.builder import WorkloadBuilder
     from accelsim.workload.graph import Graph
-    from accelsim.workload.loader import build_graph, load_workload as load_file
-    from accelsim.workload.spec import WorkloadSpec
+    from accelsim.workload.loader import graph_from_doc, load_workload as load_file, set_workload_key
 
     pairs = [(k, v) for k, v in _pairs(set) if k.startswith("workload.")]
     if isinstance(workload, (str, os.PathLike)):
@@ -88,28 +85,8 @@ def load_workload(workload: Any, set: Sets = None):
     else:
         raise fail(PYTHON, "", "a workload is a path, a WorkloadBuilder or a Graph", type(workload).__name__)
     for key, value in pairs:
-        name = key.removeprefix("workload.")
-        if name not in ("timesteps", "name", "description"):
-            raise fail(file, key, "only workload.timesteps, workload.name and workload.description can be set", value)
-        doc[name] = value
-    try:
-        spec = WorkloadSpec.model_validate(doc)
-    except Exception as exc:  # pydantic's ValidationError: the same problems the file loader lists
-        from accelsim.util.pydantic_errors import problems_from
-        import pydantic
-
-        if not isinstance(exc, pydantic.ValidationError):
-            raise
-        raise InputError(problems_from(exc, WorkloadSpec, file)) from None
-    import numpy as np
-
-    tensors = {k: (np.asarray(v).astype(np.float64) if np.asarray(v).dtype.kind == "f" else np.asarray(v))
-               for k, v in tensors.items()}
-    graph = build_graph(spec, tensors, file)
-    if getattr(spec, "ann", None) is not None:   # a hybrid ANN-SNN keeps its ANN part
-        from accelsim.workload.ann import build_ann
-
-        graph = replace(graph, ann=build_ann(spec, graph, tensors, file))
+        doc = set_workload_key(doc, key, value, file)
+    graph = graph_from_doc(doc, tensors, file)
     return replace(graph, samples=samples) if samples is not None else graph
 
 

@@ -80,11 +80,17 @@ def load_arch(path: str | Path, sets: Iterable[str | tuple[str, Any]] = ()) -> A
         if raw is not None and not isinstance(raw, dict):
             raise fail(file, "", "expected a mapping of sections", raw)
         raw = apply_sets(raw or {}, pairs, file)
+    return spec_from_raw(raw, file, {k for k, _ in pairs})
+
+
+def spec_from_raw(raw: Any, file: str, set_keys: Iterable[str] = ()) -> ArchSpec:
+    """Validate an architecture mapping (``--set`` keys already applied) and load its technology
+    table at its node and supply; problems at ``set_keys`` say they came from ``--set``."""
+    set_keys = set(set_keys)
     try:
         arch = validate_arch_dict(raw, file)
         tech = load_tech(arch.tech.node, arch.tech.overrides, file=file, vdd=arch.tech.vdd)
     except InputError as exc:  # say which values came from the command line, not from the file
-        set_keys = {k for k, _ in pairs}
         raise InputError([Problem(p.file, p.path, f"{p.message} (set by --set {p.path})", p.value)
                           if p.path in set_keys else p for p in exc.problems]) from None
     return ArchSpec(arch=arch, tech=tech, source=file)

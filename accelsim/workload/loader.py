@@ -93,25 +93,38 @@ def load_workload(path: str | Path, sets: Iterable[tuple[str, Any]] = ()) -> Gra
         raise fail(file, "", "expected a JSON object (the workload)", raw)
     for key, value in sets:
         raw = set_workload_key(raw, key, value, file)
-    try:
-        spec = WorkloadSpec.model_validate(raw)
-    except pydantic.ValidationError as exc:
-        raise InputError(problems_from(exc, WorkloadSpec, file)) from None
+    spec = _validate(raw, file)
     folder = path.parent
     tensors = load_npz(confined_path(folder, spec.tensors, file, "tensors"), file, "tensors", spec.tensors,
                        referenced_names(spec))
-    tensors = {k: (v.astype(np.float64) if v.dtype.kind == "f" else v) for k, v in tensors.items()}
-    graph = build_graph(spec, tensors, file)
-    if spec.ann is not None:
-        graph = replace(graph, ann=build_ann(spec, graph, tensors, file))
-    if spec.step_s is not None:
-        graph = replace(graph, step_s=float(spec.step_s))
+    graph = graph_from_doc(spec, tensors, file)
     samples = None
     if spec.samples is not None:
         full = confined_path(folder, spec.samples, file, "samples")
         samples = check_samples(load_sample_arrays(full, file, "samples", spec.samples), graph, file, "samples", labels_required=False)
         samples = Samples(samples.x, samples.y, str(folder / spec.samples))  # the report names the samples file
     return Graph(**{**graph.__dict__, "samples": samples})
+
+
+def _validate(raw: Any, file: str) -> WorkloadSpec:
+    try:
+        return WorkloadSpec.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        raise InputError(problems_from(exc, WorkloadSpec, file)) from None
+
+
+def graph_from_doc(doc: Any, tensors: dict[str, np.ndarray], file: str) -> Graph:
+    """The validated graph of a workload document (a dict or a parsed :class:`WorkloadSpec`) and its
+    tensors (floats as float64): nodes, the hybrid ANN part, the real-time step; no samples."""
+    spec = doc if isinstance(doc, WorkloadSpec) else _validate(doc, file)
+    tensors = {k: (np.asarray(v).astype(np.float64) if np.asarray(v).dtype.kind == "f" else np.asarray(v))
+               for k, v in tensors.items()}
+    graph = build_graph(spec, tensors, file)
+    if spec.ann is not None:
+        graph = replace(graph, ann=build_ann(spec, graph, tensors, file))
+    if spec.step_s is not None:
+        graph = replace(graph, step_s=float(spec.step_s))
+    return graph
 
 
 SETTABLE = ("timesteps", "name", "description", "step_s", "ann_every")

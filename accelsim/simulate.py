@@ -64,7 +64,7 @@ def hardware_layers(job: Job) -> list:
     return assign(lower(job.graph), job.spec.arch)
 
 
-def functional_trace(job: Job, backend: str = "numba", progress: bool = False) -> Trace:
+def functional_trace(job: Job, backend: str = "numba", progress: bool = False, layers: Optional[list] = None) -> Trace:
     """Run the functional SNN simulation (depends only on numerics-changing parameters); each
     layer's synaptic node runs through its engine's numerics (the first layer through the PIM
     model when ``pim.enabled``, else the quantised digital model)."""
@@ -73,7 +73,7 @@ def functional_trace(job: Job, backend: str = "numba", progress: bool = False) -
         from tqdm import tqdm
         bar = tqdm(total=len(job.data), unit="sample", desc="simulating", leave=False)
     try:
-        layers = hardware_layers(job)
+        layers = hardware_layers(job) if layers is None else layers
         return simulate(job.graph, job.data, backend=backend, progress=bar.update if bar else None,
                         layers=layers, executors=HardwareNumerics(job.spec.arch, layers))
     finally:
@@ -146,4 +146,4 @@ def run_job(job: Job, backend: str = "numba", progress: bool = False, timeline: 
         get("ann").check_ann(lower(job.graph.ann.graph), layers, job.spec)
     if before_run is not None:
         before_run(job)
-    return cost_and_report(job, functional_trace(job, backend, progress), timeline, scheduler)
+    return cost_and_report(job, functional_trace(job, backend, progress, layers), timeline, scheduler)

@@ -78,7 +78,7 @@ def likely_cause(info: dict, ann: float, snn: float, rate: Optional[float], half
         return (f"pooling: the max-pool(s) {', '.join(info['pools_changed'])} of a network trained with max pooling "
                 f"were converted as {how} (--maxpool {info.get('maxpool')}), which changes its function; the default "
                 "--maxpool spike keeps it")
-    if info.get("neuron") == "LIF" and (info.get("leak") or 1.0) < 1.0 or info.get("reset") == "zero":
+    if info.get("neuron") == "LIF" and (info.get("leak") is not None and info["leak"] < 1.0) or info.get("reset") == "zero":
         return ("neuron: a leak below 1 or reset to zero loses charge, so firing rates fall below the ANN's "
                 "activations; IF neurons with reset by subtraction converge to the ANN")
     if rate >= ann - TOLERANCE:

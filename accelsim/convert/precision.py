@@ -15,10 +15,10 @@ import numpy as np
 
 from accelsim.config.arch import Arch
 from accelsim.config.loader import load_arch
+from accelsim.workload.ops import SYNAPTIC
 
 MAX_GRID_BITS = 16
 FLOAT_BITS = 32          # a float32-trained model
-SYNAPTIC_OPS = ("Conv", "Gemm", "MatMul")
 
 
 def tensor_grid_bits(w: np.ndarray) -> Optional[int]:
@@ -48,7 +48,7 @@ def trained_weight_bits(weights: Iterable[np.ndarray]) -> Optional[int]:
 def synaptic_weights(doc: dict, tensors: dict[str, np.ndarray]) -> list[np.ndarray]:
     """The weight tensors of a workload document's synaptic nodes."""
     return [tensors[nd["inputs"][1]] for nd in doc["nodes"]
-            if nd["op"] in SYNAPTIC_OPS and len(nd["inputs"]) > 1 and nd["inputs"][1] in tensors]
+            if nd["op"] in SYNAPTIC and len(nd["inputs"]) > 1 and nd["inputs"][1] in tensors]
 
 
 def stored_bits_warnings(weight_bits: Optional[int], arch: Arch) -> list[str]:

@@ -155,14 +155,6 @@ class QuantExec(Executor):
         return xq, xs
 
 
-def static_policy(wanted: str, layer_static: bool) -> str:
-    """The policy asked for (``pim.static_input``): ``hold``, ``recompute`` or ``auto`` (resolved by
-    energy in :func:`first_layer_cost`); always ``recompute`` for a sequence input."""
-    if not layer_static:
-        return "recompute"
-    return wanted
-
-
 def acc_bits(in_bits: int, w_bits: int, rows: int) -> int:
     """Accumulator width of a dot product of ``rows`` terms: in + w + ceil(log2 rows), at most 32."""
     return min(32, in_bits + w_bits + max(1, math.ceil(math.log2(max(rows, 2)))))

@@ -96,7 +96,8 @@ def build_report(graph: Graph, spec: ArchSpec, trace: Trace, cost: CostResult, *
         "neurobench": neurobench_block(graph, trace, spec.arch),
     }
     report["energy_by_engine_pj"] = energy_by_engine(cost)
-    for key, block in (("hybrid", hybrid_block(trace, cost)), ("real_time", real_time_block(graph, trace, cost))):
+    real_time = real_time_block(graph, trace, cost, report["energy_by_engine_pj"])
+    for key, block in (("hybrid", hybrid_block(trace, cost)), ("real_time", real_time)):
         if block is not None:
             report[key] = block
     report["baselines"].update(aydin_baselines(trace, cost, graph.step_s))

@@ -61,11 +61,13 @@ def hybrid_block(trace: Trace, cost: CostResult) -> Optional[dict[str, Any]]:
     }
 
 
-def real_time_block(graph: Graph, trace: Trace, cost: CostResult) -> Optional[dict[str, Any]]:
+def real_time_block(graph: Graph, trace: Trace, cost: CostResult,
+                    by_engine: dict[str, float]) -> Optional[dict[str, Any]]:
+    """Average power per engine and total (``by_engine``: energy per engine, :func:`energy_by_engine`)."""
     if graph.step_s is None:
         return None
     window_s = trace.timesteps * graph.step_s
-    power = {k: v * PJ_TO_J / window_s for k, v in energy_by_engine(cost).items()}
+    power = {k: v * PJ_TO_J / window_s for k, v in by_engine.items()}
     out = {
         "step_s": graph.step_s, "inference_s": window_s, "snn_rate_hz": 1.0 / graph.step_s,
         "power_w": {"total": cost.energy_pj * PJ_TO_J / window_s, **power},

@@ -53,7 +53,7 @@ from typing import Optional
 
 import numpy as np
 
-from accelsim.config.arch import CoreConfig, MemoryConfig, NocConfig
+from accelsim.config.arch import CoreConfig, NocConfig
 from accelsim.engine.lower import Layer
 from accelsim.engine.trace import AddressCounts, LayerCounts
 from accelsim.hw.core.mapping import LayerMap
@@ -147,7 +147,7 @@ def _details(act: CoreActivity, N: int, wwords: int, update_words: int, updates:
     }
 
 
-def spike_layer_cost(tech: TechTable, core: CoreConfig, noc: NocConfig, memory: MemoryConfig, layer: Layer,
+def spike_layer_cost(tech: TechTable, core: CoreConfig, noc: NocConfig, dram: Dram, layer: Layer,
                      counts: LayerCounts, act: CoreActivity, N: int, T: int, streamed: bool = False,
                      integrate_input: bool = False) -> tuple[LayerCost, np.ndarray, np.ndarray]:
     """Energy of ``layer`` on the cores per inference, plus task cycles [T, cores] and DRAM bits [T, cores].
@@ -167,7 +167,6 @@ def spike_layer_cost(tech: TechTable, core: CoreConfig, noc: NocConfig, memory: 
     state = kind.state_words if kind else 1
     phases = layer.phases if kind else 1  # e.g. an FS node's K
     update_cycles = kind.update_cycles if kind and kind.update_cycles is not None else core.neuron_update_cycles
-    dram = Dram.of(memory, tech)
 
     n_d = act.neurons
     steps = int(n_d.sum()) * T                          # neuron-steps per inference

@@ -38,7 +38,7 @@ from accelsim.hw.core.params import MappingParams, RoutingParams, VmemParams
 from accelsim.hw.core.placement import Placement, place
 from accelsim.hw.core.routes import event_classes, profiles
 from accelsim.hw.engines import CostRun, Engine, register
-from accelsim.hw.first_layer import FirstLayerActivity, first_layer_cost, static_policy
+from accelsim.hw.first_layer import FirstLayerActivity, first_layer_cost
 from accelsim.hw.memory import Dram, fifo_kib
 from accelsim.hw.result import LayerCost
 from accelsim.hw.tasks import LayerTasks
@@ -223,7 +223,7 @@ class CoreEngine(Engine):
             active = run.trace.derived(active_per_core, MappingParams.of(a.core))[layer.index]
             return per_event_layer_cost(a.core.per_event, a.core, a.noc, st.dram, layer, st.acts[layer.index],
                                         active, run.samples, run.timesteps, a.clock_ns, streamed=streamed)
-        return spike_layer_cost(run.spec.tech, a.core, a.noc, a.memory, layer, counts, st.acts[layer.index],
+        return spike_layer_cost(run.spec.tech, a.core, a.noc, st.dram, layer, counts, st.acts[layer.index],
                                 run.samples, run.timesteps, streamed=streamed, integrate_input=layer.first_layer)
 
     def tasks(self, run: CostRun, layer: Layer, cycles: np.ndarray, dram_bits: np.ndarray,
@@ -250,7 +250,7 @@ class CoreEngine(Engine):
         def model(evals: int, policy: str) -> LayerCost:
             return core_first_layer_cost(spec.tech, a.core, a.clock_ns, layer, act, evals, policy, static, timesteps)
         evals = max(1, round(act.evaluations / samples)) if act is not None else timesteps
-        return first_layer_cost(model, static_policy(a.pim.static_input, static), static, timesteps, evals)
+        return first_layer_cost(model, a.pim.static_input, static, timesteps, evals)
 
     def layer_cost(self, run: CostRun, layer: Layer, counts: LayerCounts) -> tuple[LayerCost, LayerTasks]:
         part, cycles, dram_bits = self.neuron_part(run, layer, counts)

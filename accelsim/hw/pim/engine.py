@@ -18,7 +18,7 @@ from accelsim.engine.trace import LayerCounts
 from accelsim.errors import fail
 from accelsim.hw.core.engine import merge_parts
 from accelsim.hw.engines import CostRun, Engine, get, register
-from accelsim.hw.first_layer import FirstLayerActivity, first_layer_cost, static_policy
+from accelsim.hw.first_layer import FirstLayerActivity, first_layer_cost
 from accelsim.hw.pim.cost import check_fits, pim_first_layer_cost
 from accelsim.hw.pim.macro import MacroParams
 from accelsim.hw.pim.mapping import map_layer
@@ -65,7 +65,7 @@ class PimEngine(Engine):
             return pim_first_layer_cost(spec.tech, pim, layer, act, evals, policy, static, timesteps, spec.source,
                                         spec.arch.macro)
         evals = max(1, round(act.evaluations / samples))
-        return first_layer_cost(model, static_policy(pim.static_input, static), static, timesteps, evals)
+        return first_layer_cost(model, pim.static_input, static, timesteps, evals)
 
     def layer_cost(self, run: CostRun, layer: Layer, counts: LayerCounts) -> tuple[LayerCost, LayerTasks]:
         core = get("core")

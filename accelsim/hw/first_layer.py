@@ -177,6 +177,20 @@ def buffers(tech: TechTable, layer: Layer, in_bits: int, acc_bits: int, evals: i
                           "output_buffer_writes": out_writes, "output_buffer_reads": out_reads}
 
 
+def recorded_evaluations(engine: str, layer: str, act: Optional[FirstLayerActivity], samples: int, T: int,
+                         required: bool) -> int:
+    """Evaluations per inference that the trace recorded for the first layer on ``engine`` (``T``
+    without a record, unless ``required``); a record of another engine is refused."""
+    if act is None:
+        if required:
+            raise ValueError(f"layer {layer}: the trace has no {engine} activity; build it with "
+                             "accelsim.simulate.functional_trace")
+        return T
+    if act.engine != engine or act.evaluations == 0:
+        raise ValueError(f"layer {layer}: the trace recorded the {act.engine!r} first layer, cost asked for {engine!r}")
+    return max(1, round(act.evaluations / samples))
+
+
 def first_layer_cost(model: Callable[[int, str], LayerCost], wanted: str, static: bool, T: int,
                      evaluations: Optional[int] = None) -> LayerCost:
     """The first layer's synaptic cost per inference under the static-input policy.

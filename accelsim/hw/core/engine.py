@@ -38,7 +38,7 @@ from accelsim.hw.core.params import MappingParams, RoutingParams, VmemParams
 from accelsim.hw.core.placement import Placement, place
 from accelsim.hw.core.routes import event_classes, profiles
 from accelsim.hw.engines import CostRun, Engine, register
-from accelsim.hw.first_layer import FirstLayerActivity, first_layer_cost
+from accelsim.hw.first_layer import FirstLayerActivity, first_layer_cost, recorded_evaluations
 from accelsim.hw.memory import Dram, fifo_kib
 from accelsim.hw.result import LayerCost
 from accelsim.hw.tasks import LayerTasks
@@ -242,14 +242,11 @@ class CoreEngine(Engine):
     def first_layer_synaptic(self, spec: ArchSpec, layer: Layer, counts: LayerCounts, samples: int,
                              timesteps: int, static: bool) -> LayerCost:
         act: Optional[FirstLayerActivity] = counts.activity
-        if act is not None and (act.engine != self.name or act.evaluations == 0):
-            raise ValueError(f"layer {layer.name}: the trace recorded the {act.engine!r} first layer, "
-                             f"cost asked for {self.name!r}")
+        evals = recorded_evaluations(self.name, layer.name, act, samples, timesteps, required=False)
         a = spec.arch
 
         def model(evals: int, policy: str) -> LayerCost:
             return core_first_layer_cost(spec.tech, a.core, a.clock_ns, layer, act, evals, policy, static, timesteps)
-        evals = max(1, round(act.evaluations / samples)) if act is not None else timesteps
         return first_layer_cost(model, a.pim.static_input, static, timesteps, evals)
 
     def layer_cost(self, run: CostRun, layer: Layer, counts: LayerCounts) -> tuple[LayerCost, LayerTasks]:

@@ -47,6 +47,25 @@ def macros_used(m: PimMapping, pim: PimConfig, copies: int) -> int:
     return m.tiles * (copies // (m.in_array_copies() if pim.replicate_in_array else 1))
 
 
+def _mapped(tech: TechTable, pim: PimConfig, layer: Layer, act: FirstLayerActivity, evals: int, policy: str,
+            static: bool, T: int, source: str) -> tuple:
+    """What both PIM cost models share: the mapping and copies, the accumulator width, the
+    buffers, and the report figures of the mapping ((head, tail) around the model's own)."""
+    m = map_layer(layer, pim)
+    copies = check_fits(m, pim, layer.name, source)
+    acc = acc_bits(pim.input_bits, pim.weight_bits, m.rows_per_group)
+    buf_pj, buf_info = buffers(tech, layer, pim.input_bits, acc, evals,
+                               in_writes=float(np.prod(layer.in_shape)) * (1 if static else evals),
+                               reads_per_eval=act.vectors * (1.0 / act.evaluations) * m.rows_per_group,
+                               out_words=float(np.prod(layer.out_shape)), T=T, policy=policy)
+    head = {"static_input": policy, "evaluations": evals,
+            "row_tiles": m.row_tiles, "col_tiles": m.col_tiles, "macros_needed": m.tiles, "copies": copies,
+            "macros_used": macros_used(m, pim, copies), "array_utilization": m.utilization,
+            "weight_slices": m.weight_slices, "input_slices": m.input_slices, "bit_lines_per_weight": m.cols_per_weight}
+    tail = {"accumulator_bits": acc, "inputs_clipped_fraction": act.inputs_clipped / max(act.inputs, 1), **buf_info}
+    return m, copies, acc, buf_pj, head, tail
+
+
 def pim_first_layer_cost(tech: TechTable, pim: PimConfig, layer: Layer, act: FirstLayerActivity, evals: int,
                          policy: str, static: bool, T: int, source: str = "",
                          macro: MacroConfig | None = None) -> LayerCost:
@@ -55,22 +74,15 @@ def pim_first_layer_cost(tech: TechTable, pim: PimConfig, layer: Layer, act: Fir
     (:mod:`accelsim.hw.pim.circuit_cost`)."""
     if macro is not None and macro.blocks:
         return _circuit_layer_cost(tech, pim, macro, layer, act, evals, policy, static, T, source)
-    m = map_layer(layer, pim)
-    copies = check_fits(m, pim, layer.name, source)
+    m, copies, acc, buf_pj, head, tail = _mapped(tech, pim, layer, act, evals, policy, static, T, source)
     per = 1.0 / act.evaluations                         # averages per evaluation of one sample
     conversions = act.conversions * per
     dac_ops = float(act.row_driven.sum()) * m.col_tiles * per
     drive_off, drive_on = act.array_drive()
-    acc = acc_bits(pim.input_bits, pim.weight_bits, m.rows_per_group)
     adds = (act.conversions + act.offset_correction_adds) * per
     e_adc = adc_pj(tech, pim.adc_bits, pim.adc_model)
     e_dac = dac_pj(tech, pim.dac_bits)
     e_add = tech.int_add_pj(acc)
-    outputs = float(np.prod(layer.out_shape))
-    buf_pj, buf_info = buffers(tech, layer, pim.input_bits, acc, evals,
-                                in_writes=float(np.prod(layer.in_shape)) * (1 if static else evals),
-                                reads_per_eval=act.vectors * per * m.rows_per_group, out_words=outputs,
-                                T=T, policy=policy)
     energy = {
         "pim.dac": dac_ops * evals * e_dac,
         "pim.array": array_read_pj(tech, pim.read_pulse_ns, drive_off * per, drive_on * per) * evals,
@@ -90,17 +102,13 @@ def pim_first_layer_cost(tech: TechTable, pim: PimConfig, layer: Layer, act: Fir
         eval_ns = reads * read_ns
     step_ns = step_durations(eval_ns, evals, T)
     info = {
-        "static_input": policy, "evaluations": evals,
-        "row_tiles": m.row_tiles, "col_tiles": m.col_tiles, "macros_needed": m.tiles, "copies": copies,
-        "macros_used": macros_used(m, pim, copies), "array_utilization": m.utilization,
-        "weight_slices": m.weight_slices, "input_slices": m.input_slices, "bit_lines_per_weight": m.cols_per_weight,
+        **head,
         "adc_model": pim.adc_model, "adc_model_source": ADC_MODELS[pim.adc_model].source,
         "adc_pj_per_conversion": e_adc, "adc_ns_per_conversion": t_adc, "adc_lossless_bits": pim.lossless_adc_bits,
         "adc_lossy": pim.adc_bits < pim.lossless_adc_bits,
         "adc_conversions": conversions * evals, "adc_saturated_fraction": act.adc_saturated / max(act.conversions, 1),
         "dac_conversions": dac_ops * evals, "crossbar_reads_per_macro": reads * evals, "read_ns": read_ns,
-        "evaluation_ns": eval_ns, "accumulator_bits": acc, "inputs_clipped_fraction": act.inputs_clipped / max(act.inputs, 1),
-        **buf_info,
+        "evaluation_ns": eval_ns, **tail,
     }
     return LayerCost(layer.name, "pim", energy, float(eval_ns * evals), info, step_ns, evals, policy)
 
@@ -110,29 +118,18 @@ def _circuit_layer_cost(tech: TechTable, pim: PimConfig, macro: MacroConfig, lay
     """The layer priced by the macro's circuit blocks; buffers as in the table model."""
     from accelsim.hw.pim.circuit_cost import circuit_cost
 
-    m = map_layer(layer, pim)
-    copies = check_fits(m, pim, layer.name, source)
-    per = 1.0 / act.evaluations
+    m, copies, acc, buf_pj, head, tail = _mapped(tech, pim, layer, act, evals, policy, static, T, source)
     c = circuit_cost(tech, pim, macro, m, act)
-    acc = acc_bits(pim.input_bits, pim.weight_bits, m.rows_per_group)
-    outputs = float(np.prod(layer.out_shape))
-    buf_pj, buf_info = buffers(tech, layer, pim.input_bits, acc, evals,
-                                in_writes=float(np.prod(layer.in_shape)) * (1 if static else evals),
-                                reads_per_eval=act.vectors * per * m.rows_per_group, out_words=outputs,
-                                T=T, policy=policy)
     eval_ns = cdiv(m.vectors, copies) * c.vector_ns
-    used = macros_used(m, pim, copies)
+    used = head["macros_used"]
     energy = {f"pim.{k}": v * evals + c.static_uw[k] * used * eval_ns * evals * 1e-3 for k, v in c.dynamic_pj.items()}
     energy["pim.buffer"] = buf_pj
     info = {
-        "static_input": policy, "evaluations": evals, "circuit_blocks": list(c.dynamic_pj),
-        "row_tiles": m.row_tiles, "col_tiles": m.col_tiles, "macros_needed": m.tiles, "copies": copies,
-        "macros_used": used, "array_utilization": m.utilization, "weight_slices": m.weight_slices,
-        "input_slices": m.input_slices, "bit_lines_per_weight": m.cols_per_weight,
+        **head, "circuit_blocks": list(c.dynamic_pj),
         "adc_lossless_bits": pim.lossless_adc_bits, "adc_lossy": pim.adc_bits < pim.lossless_adc_bits,
-        "adc_conversions": act.conversions * per * evals, "adc_saturated_fraction": act.adc_saturated / max(act.conversions, 1),
-        "vector_ns": c.vector_ns, "evaluation_ns": eval_ns, "accumulator_bits": acc,
-        "inputs_clipped_fraction": act.inputs_clipped / max(act.inputs, 1), **buf_info,
+        "adc_conversions": act.conversions * (1.0 / act.evaluations) * evals,
+        "adc_saturated_fraction": act.adc_saturated / max(act.conversions, 1),
+        "vector_ns": c.vector_ns, "evaluation_ns": eval_ns, **tail,
     }
     return LayerCost(layer.name, "pim", energy, float(eval_ns * evals), info, step_durations(eval_ns, evals, T),
                      evals, policy)

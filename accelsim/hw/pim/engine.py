@@ -18,7 +18,7 @@ from accelsim.engine.trace import LayerCounts
 from accelsim.errors import fail
 from accelsim.hw.core.engine import merge_parts
 from accelsim.hw.engines import CostRun, Engine, get, register
-from accelsim.hw.first_layer import FirstLayerActivity, first_layer_cost
+from accelsim.hw.first_layer import FirstLayerActivity, first_layer_cost, recorded_evaluations
 from accelsim.hw.pim.cost import check_fits, pim_first_layer_cost
 from accelsim.hw.pim.macro import MacroParams
 from accelsim.hw.pim.mapping import map_layer
@@ -53,18 +53,12 @@ class PimEngine(Engine):
     def first_layer_synaptic(self, spec: ArchSpec, layer: Layer, counts: LayerCounts, samples: int,
                              timesteps: int, static: bool) -> LayerCost:
         act: FirstLayerActivity = counts.activity
-        if act is None:
-            raise ValueError(f"layer {layer.name}: the trace has no PIM activity; build it with "
-                             "accelsim.simulate.functional_trace")
-        if act.engine != self.name or act.evaluations == 0:
-            raise ValueError(f"layer {layer.name}: the trace recorded the {act.engine!r} first layer, "
-                             f"cost asked for {self.name!r}")
+        evals = recorded_evaluations(self.name, layer.name, act, samples, timesteps, required=True)
         pim = spec.arch.pim
 
         def model(evals: int, policy: str) -> LayerCost:
             return pim_first_layer_cost(spec.tech, pim, layer, act, evals, policy, static, timesteps, spec.source,
                                         spec.arch.macro)
-        evals = max(1, round(act.evaluations / samples))
         return first_layer_cost(model, pim.static_input, static, timesteps, evals)
 
     def layer_cost(self, run: CostRun, layer: Layer, counts: LayerCounts) -> tuple[LayerCost, LayerTasks]:

@@ -100,13 +100,16 @@ def run(args) -> int:
     for warning in record_precision(builder.doc, synaptic_weights(ann.builder.doc, ann.builder.tensors), args.arch):
         print(warning, file=sys.stderr)
     meta = {"generator": "accelsim convert", "source_model": Path(args.model).name, "conversion": info}
+    ann_g, snn_g = ann.builder.graph(), builder.graph()   # each built (validated) once
+    ann_pred = None
     if samples is not None and samples[1] is not None:
-        ncls = int(builder.graph().num_classes)
+        ncls = int(snn_g.num_classes)
         if samples[1].min() < 0 or samples[1].max() >= ncls:
             raise fail(args.samples or args.calib, "y", f"labels must be in [0, {ncls - 1}] (the model has {ncls} outputs)",
                        [int(samples[1].min()), int(samples[1].max())])
-        meta["ann_accuracy"] = float((run_ann(ann.builder.graph(), samples[0]).argmax(1) == samples[1]).mean())
-    check = _check(ann, builder, info, samples or (calib_x, None), args.check_samples)
+        ann_pred = run_ann(ann_g, samples[0]).argmax(1)   # the check reuses it
+        meta["ann_accuracy"] = float((ann_pred == samples[1]).mean())
+    check = _check(ann_g, snn_g, builder, info, samples or (calib_x, None), args.check_samples, ann_pred)
     if check is not None:
         meta["check"] = check.as_dict()
     path = builder.write(out, samples=samples, metadata=meta)
@@ -125,8 +128,9 @@ def run(args) -> int:
     return 0
 
 
-def _check(ann, builder, info: dict, samples: tuple, limit):
-    """The SNN-vs-ANN check on the first ``limit`` samples (all when None, skipped when 0)."""
+def _check(ann_g, snn_g, builder, info: dict, samples: tuple, limit, ann_pred=None):
+    """The SNN-vs-ANN check on the first ``limit`` samples (all when None, skipped when 0);
+    ``ann_pred``: the ANN's predictions on ``samples`` when already computed."""
     from accelsim.convert.check import check_conversion
 
     x, y = samples
@@ -135,4 +139,5 @@ def _check(ann, builder, info: dict, samples: tuple, limit):
     n = len(x) if limit is None else min(limit, len(x))
     print(f"checking the SNN (T = {builder.doc['timesteps']}) against the ANN on {n} samples "
           "(--check-samples N to limit, 0 to skip) ...", file=sys.stderr)
-    return check_conversion(ann.builder.graph(), builder.graph(), x[:n], None if y is None else y[:n], info)
+    return check_conversion(ann_g, snn_g, x[:n], None if y is None else y[:n], info,
+                            ann_pred if n == len(x) else None)   # a prefix is run again (same batches)

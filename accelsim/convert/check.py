@@ -89,11 +89,14 @@ def likely_cause(info: dict, ann: float, snn: float, rate: Optional[float], half
             f"(--balance {info.get('balance')}) clip activations; --balance max clips nothing on the calibration inputs")
 
 
-def check_conversion(ann: Graph, snn: Graph, x: np.ndarray, y: Optional[np.ndarray], info: dict) -> CheckResult:
+def check_conversion(ann: Graph, snn: Graph, x: np.ndarray, y: Optional[np.ndarray], info: dict,
+                     ann_pred: Optional[np.ndarray] = None) -> CheckResult:
     """Run the ANN, the SNN and its rate model on ``x`` (labels ``y`` or None); ``info``: what the
-    conversion did (:func:`accelsim.convert.onnx_import.to_snn`)."""
+    conversion did (:func:`accelsim.convert.onnx_import.to_snn`); ``ann_pred``: the ANN's predictions
+    on ``x`` when the caller has them."""
     T = snn.timesteps
-    ann_pred = run_ann(ann, x).argmax(1)
+    if ann_pred is None:
+        ann_pred = run_ann(ann, x).argmax(1)
     tr = simulate(snn, Samples(x, y, "check"))
     agreement = float(np.mean(tr.predictions == ann_pred))
     if y is None:

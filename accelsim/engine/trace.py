@@ -12,6 +12,7 @@ from typing import Any, Callable, Hashable, Optional
 import numpy as np
 
 from accelsim.engine.lower import Layer
+from accelsim.workload.graph import Graph
 
 
 
@@ -114,3 +115,16 @@ class Trace:
         if self.correct_by_step is None:
             return None
         return [float(c) / self.samples for c in self.correct_by_step]
+
+
+@dataclass(frozen=True, eq=False)
+class GraphKey:
+    """A graph as a memo key: equal only to itself (derived results of one graph object)."""
+
+    graph: Graph = field(repr=False)
+
+    def __hash__(self) -> int:
+        return id(self.graph)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, GraphKey) and other.graph is self.graph

@@ -32,6 +32,7 @@ import numpy as np
 
 from accelsim.engine.lower import conv_window
 from accelsim.kernels.conv import conv_events, scatter_weights
+from accelsim.engine.trace import GraphKey
 
 # snnTorch class of each accelsim neuron kind, and its operations per membrane update
 # (neurobench.metrics.workload.neuron_operations.neuron_ops_reset_operations)
@@ -93,8 +94,15 @@ def _neuron_ops(graph, layer) -> Optional[int]:
     return OPS_PER_UPDATE[cls][getattr(layer.neuron.attrs, "reset", "subtract")]
 
 
-def _layer_block(graph, layer, counts, addresses, arch, N: int, T: int) -> dict[str, Any]:
-    mac, ac, dense_step = _synaptic_ops(graph, layer, counts, addresses, T)
+def trace_synaptic_ops(trace, g: GraphKey) -> list[tuple[float, float, float]]:
+    """Per layer, :func:`_synaptic_ops` (a property of the trace alone: derived once per trace, so a
+    sweep that costs many design points from one trace does it once)."""
+    return [_synaptic_ops(g.graph, l, c, a, trace.timesteps)
+            for l, c, a in zip(trace.layers, trace.counts, trace.addresses)]
+
+
+def _layer_block(graph, layer, counts, ops: tuple[float, float, float], arch, N: int, T: int) -> dict[str, Any]:
+    mac, ac, dense_step = ops
     w = np.asarray(graph.tensors[layer.synapse.inputs[1]])
     bias = int(graph.tensors[layer.synapse.inputs[2]].size) if len(layer.synapse.inputs) > 2 else 0
     block: dict[str, Any] = {
@@ -121,8 +129,8 @@ def neurobench_block(graph, trace, arch) -> Optional[dict[str, Any]]:
     N, T = trace.samples, trace.timesteps
     if not trace.addresses or N < 1:
         return None
-    layers = {l.name: _layer_block(graph, l, c, a, arch, N, T)
-              for l, c, a in zip(trace.layers, trace.counts, trace.addresses)}
+    ops = trace.derived(trace_synaptic_ops, GraphKey(graph))
+    layers = {l.name: _layer_block(graph, l, c, o, arch, N, T) for l, c, o in zip(trace.layers, trace.counts, ops)}
     spiking = [(l, c) for l, c in zip(trace.layers, trace.counts) if l.spiking]
     total_out = sum(l.neurons * T * N for l, _ in spiking)
     sparsity = 1.0 - sum(float(c.nonzero_out.sum()) for _, c in spiking) / total_out if total_out else None

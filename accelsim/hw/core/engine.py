@@ -20,7 +20,7 @@ leakage of all core SRAM over the delay, split over layers by core busy time.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Hashable, Optional
 
 import numpy as np
@@ -28,7 +28,7 @@ import numpy as np
 from accelsim.config.arch import Arch, CoreConfig, NocConfig
 from accelsim.config.loader import ArchSpec
 from accelsim.engine.lower import Layer
-from accelsim.engine.trace import LayerCounts, Trace
+from accelsim.engine.trace import GraphKey, LayerCounts, Trace
 from accelsim.hw.core.cost import CoreActivity, active_updates, route_layer, spike_layer_cost
 from accelsim.hw.core.per_event import noc_latency_cycles, per_event_layer_cost, static_energy_pj
 from accelsim.hw.core.first_layer import DigitalExec, core_first_layer_cost
@@ -64,19 +64,6 @@ class DigitalNumerics:
             fixed = FixedPoint(c.weight_bits, c.vmem_bits, c.vmem_frac_bits, c.vmem_overflow == "wrap",
                                c.leak_mode == "shift", c.leak_frac_bits, c.weight_scale == "channel")
         return cls(c.input_bits, c.weight_bits, arch.pim.input_full_scale, fixed)
-
-
-@dataclass(frozen=True, eq=False)
-class GraphKey:
-    """A graph as a memo key: equal only to itself (derived results of one graph object)."""
-
-    graph: Graph = field(repr=False)
-
-    def __hash__(self) -> int:
-        return id(self.graph)
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, GraphKey) and other.graph is self.graph
 
 
 def layer_maps(trace: Trace, p: MappingParams) -> dict[str, LayerMap]:

@@ -207,8 +207,10 @@ class NeuronExec(Executor):
         kind has no threshold."""
         if "threshold" not in self.params or "v" not in state or self.kind.graded:
             return None
-        params = {**self.params, "threshold": np.full(np.shape(self.params["threshold"]), np.inf)}
-        self.kind.step(state, current.reshape(current.shape[0], -1), params, self.backend)
+        thr = self.params["threshold"]
+        if getattr(self, "_no_fire", (None, None))[0] is not thr:   # built once per threshold array
+            self._no_fire = (thr, {**self.params, "threshold": np.full(np.shape(thr), np.inf)})
+        self.kind.step(state, current.reshape(current.shape[0], -1), self._no_fire[1], self.backend)
         return state["v"]
 
     def write_state(self, name: str, values: np.ndarray) -> None:

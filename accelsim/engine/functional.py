@@ -47,14 +47,9 @@ def _replayable(ex) -> bool:
         and not ex.kind.graded
 
 
-def _states(layers: list[Layer], execs: dict) -> dict[str, dict]:
-    """A copy of the state of every spiking layer's neurons before a step."""
-    out = {}
-    for layer in layers:
-        ex = execs[layer.neuron.name] if layer.spiking else None
-        if ex is not None and _replayable(ex):
-            out[layer.name] = {k: np.array(v, copy=True) for k, v in ex.state.items()}
-    return out
+def _states(replayable: list[tuple[str, object]]) -> dict[str, dict]:
+    """A copy of the state of every replayable spiking layer's neurons before a step."""
+    return {name: {k: np.array(v, copy=True) for k, v in ex.state.items()} for name, ex in replayable}
 
 
 def _integrated(ex, state: Optional[dict], current: np.ndarray) -> Optional[np.ndarray]:
@@ -161,13 +156,14 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
         nb = xb.shape[0]
         for e in execs.values():
             e.reset(nb)
+        replayable = [(l.name, execs[l.neuron.name]) for l in layers if l.spiking and _replayable(execs[l.neuron.name])]
         cache: dict[str, np.ndarray] = {}
         scores = np.zeros((nb, ncls))
         integrated: dict[str, Optional[np.ndarray]] = {}
         for t in range(T):
             if hybrid is not None:  # the ANN's state writes come before the step's SNN update
                 hybrid.before_step(t, xb, per_step_input, execs)
-            before = _states(layers, execs)
+            before = _states(replayable)
             vals = interpret(graph, {graph.input.name: xb[:, t] if per_step_input else xb}, execs, cache, static)
             phases = [phase_values(graph, execs, vals, phased, k) for k in range(K)] if phased else []
             for layer, cnt, ax, adr in zip(layers, counts, aux, addresses):

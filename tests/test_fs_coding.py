@@ -443,3 +443,20 @@ def test_pipeline_is_computed_for_a_run_and_skipped_by_sweeps(tmp_path, arch_fil
     full, lean = cost_and_report(job, trace), cost_and_report(replace(job, pipeline=False), trace)
     assert full["pipeline"]["inputs"] == 8 and lean["pipeline"] is None
     assert full["per_inference"] == lean["per_inference"] and full["layers"] == lean["layers"]
+
+
+def test_a_stateful_pool_after_a_graded_neuron_is_refused():
+    """The phases re-run the nodes after an FS neuron K times per step; a SpikeMaxPool would
+    advance its running totals K + 1 times, so the combination is refused, naming the node."""
+    from accelsim.errors import InputError
+
+    rng = np.random.default_rng(3)
+    b = WorkloadBuilder("fspool", input_shape=(1, 4, 4), timesteps=2)
+    h = b.conv("c1", b.input, rng.normal(size=(2, 1, 3, 3)), np.zeros(2), pads=[1, 1, 1, 1])
+    h = b.node("fs1", "FS", [h], {"phases": 4, "alpha": 1.0})
+    p = b.pool("pool", h, "spike", [2, 2], strides=[2, 2])
+    b.readout(b.gemm("fc", b.flatten("flat", p), rng.normal(size=(3, 8)), np.zeros(3), trans_b=True))
+    graph = b.graph()
+    with pytest.raises(InputError) as err:
+        simulate(graph, Samples(rng.random((2, 1, 4, 4)), None, "x"), backend="numpy")
+    assert "SpikeMaxPool 'pool'" in err.value.format() and "few-spikes" in err.value.format()

@@ -23,6 +23,7 @@ from accelsim.engine.interpret import interpret
 from accelsim.engine.lower import Layer, lower, pool_window, static_values
 from accelsim.engine.phases import event_counts, max_phases, phase_values, phased_values
 from accelsim.engine.trace import AddressCounts, LayerCounts, Trace, count_dtype
+from accelsim.errors import fail
 from accelsim.workload.graph import Graph, Node, Samples
 
 # probe(layer, t, sample_offset, inputs, outputs): sees every layer's batch each step
@@ -126,6 +127,10 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
     counts = [LayerCounts.zeros(T) for _ in layers]
     phased = phased_values(graph)
     K = max_phases(graph) if phased else 1
+    for n in graph.nodes:  # the phases re-run the nodes after a graded neuron: a stateful one would step K times
+        if n.output in phased and n.kind != "neuron" and execs[n.name].stateful:
+            raise fail(graph.source, f"nodes[{n.index}]", f"{n.op} '{n.name}' keeps state across steps and cannot "
+                       "follow a few-spikes (graded) neuron; use MaxPool (exact on the binary code)", n.op)
     cdt = count_dtype(N * K)  # a graded neuron spikes up to K times per step
     addresses = [AddressCounts(np.zeros((T, int(np.prod(l.in_shape))), cdt),
                                np.zeros((T, l.neurons), cdt) if l.spiking else None,

@@ -9,12 +9,13 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from accelsim.config.per_event import PerEventConfig
 from accelsim.config.macro import MacroConfig
 from accelsim.tech.adc import ADC_MODELS
 from accelsim.util.mathx import cdiv
+from accelsim.util.strict import StrictModel
 
 # Choices derived from their registries, never listed twice:
 ADC_MODEL_NAMES = tuple(ADC_MODELS)      # pim.adc_model: the ADC energy models (accelsim.tech.adc)
@@ -32,8 +33,8 @@ def at_least(low: float) -> AfterValidator:
     return AfterValidator(check)
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+class _Section(StrictModel):
+    pass
 
 
 class TechConfig(_Section):

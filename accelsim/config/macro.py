@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+from accelsim.util.strict import StrictModel
 
 EVENTS = ("array_op", "row", "cell", "column", "conversion", "mvm")
 ADC_BIT_LAWS = ("none", "linear", "exp2", "survey")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+class _Strict(StrictModel):
+    pass
 
 
 class MacroBlock(_Strict):

@@ -10,13 +10,13 @@ energy, so those default to 0. The model that uses the table:
 """
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+from accelsim.util.strict import StrictModel
 
 
-class PerEventConfig(BaseModel):
+class PerEventConfig(StrictModel):
     """Energy (pJ) and time (ns) per event of one spike core, and its static power."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     synop_energy_pj: float = Field(23.6, ge=0, description="per synaptic op (one weight applied to one "
                                    "membrane); default Loihi Table 2 (min)")

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Mapping, Optional, Union
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BeforeValidator
+from accelsim.util.strict import StrictModel
 
 RESET_SUBTRACT = 0
 RESET_ZERO = 1
@@ -27,8 +28,8 @@ RESET_ZERO = 1
 # The base of every attribute model, of neurons and of the other workload ops (no
 # docstring: it would enter the JSON Schema): unknown keys are errors, values frozen,
 # types strict, numbers finite.
-class AttrsModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+class AttrsModel(StrictModel):
+    pass
 
 
 def _number_or_name(value: Any) -> Any:

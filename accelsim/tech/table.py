@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from accelsim.errors import InputError, Problem
 from accelsim.util.dotted import NotAMapping, flatten, set_dotted
+from accelsim.util.strict import StrictModel
 
 TECH_DIR = Path(__file__).resolve().parent
 
@@ -37,8 +38,8 @@ PositiveFloat = Annotated[float, Field(gt=0, le=1e9), AfterValidator(_at_least_1
 Magnitude = Annotated[float, Field(ge=0, le=1e9)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
+class _Strict(StrictModel):
+    pass
 
 
 class ArithPJ(_Strict):

@@ -88,13 +88,55 @@ def in_worker_rate(samples: int, n: int) -> float:
     return len(points) / (time.perf_counter() - t)
 
 
+def overheads(points: int, axes: int, futures: int) -> None:
+    """Bookkeeping with no simulation: classifying the swept keys (trace_reuse) over a synthetic
+    grid, and the Dask executor's completion order (_completed) over a stream of futures that
+    finish one per poll (Dask's ``wait`` replaced by a stand-in; no cluster)."""
+    import dask.distributed
+
+    from accelsim.sweep import executors
+    from accelsim.sweep.grid import grid_points, parse_grid
+    from accelsim.sweep.runner import trace_reuse
+
+    k = max(2, round(points ** (1 / axes)))
+    grid = parse_grid([f"a{j}.x={','.join(str(i) for i in range(k))}" for j in range(axes)])
+    pts = grid_points(grid)
+    ids = [p.values[0] for p in pts]        # the first key re-runs, the others reuse
+    t = time.perf_counter()
+    trace_reuse(grid, pts, ids)
+    print(f"trace_reuse: {len(pts)} points x {axes} axes: {time.perf_counter() - t:.3f} s")
+
+    class Client:
+        def nthreads(self):
+            return {"w": 1}
+
+    finishing = iter(range(futures - 1, -1, -1))   # the last submitted finishes first, and so on
+
+    def one_done(pending, timeout, return_when):     # O(1): one future finishes per poll
+        f = next(finishing)
+        pending.discard(f)
+        return {f}, pending
+
+    real, dask.distributed.wait = dask.distributed.wait, one_done
+    try:
+        t = time.perf_counter()
+        n = sum(1 for _ in executors._completed(Client(), list(range(futures))))
+        print(f"dask completion order: {n} futures finishing one per poll: {time.perf_counter() - t:.3f} s")
+    finally:
+        dask.distributed.wait = real
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--points", type=int, default=2000, help="points of the trace-reuse sweep")
     ap.add_argument("--no-reuse-points", type=int, default=16, help="points of the sweep without reuse")
     ap.add_argument("--samples", type=int, default=20)
+    ap.add_argument("--overheads-only", action="store_true", help="only the bookkeeping timings (no simulation)")
     args = ap.parse_args()
+    overheads(20_000, 6, 5_000)
+    if args.overheads_only:
+        return
     print(f"machine: {machine()}; load average now {os.getloadavg()[0]:.1f}")
     print(f"workload: digits, {args.samples} samples; arch: ace_snn_pim; workers: {args.workers}")
     # warm numba's cache and the imports once, outside the timings

@@ -94,3 +94,36 @@ def test_address_needs_dask_executor(capsys, tmp_path, arch_file, workload_file)
     code, _, err = run_cli(capsys, "sweep", arch_file, workload_file, "--grid", "pim.adc_bits=4", "-o", tmp_path,
                            "--address", "tcp://127.0.0.1:1")
     assert code == 2 and "--address" in err
+
+
+def test_dask_completion_yields_each_future_once_in_submission_order_within_a_poll(monkeypatch):
+    """executors._completed: futures finishing in the same poll come out in submission order, every
+    future exactly once (Dask's wait replaced by a stand-in finishing 3, then 0 and 2, then 1)."""
+    dd = pytest.importorskip("dask.distributed")
+    from accelsim.sweep import executors
+
+    rounds = iter([{3}, {2, 0}, set(), {1}])
+
+    def wait(pending, timeout, return_when):
+        done = next(rounds)
+        return done, set(pending) - done
+
+    class Client:
+        def nthreads(self):
+            return {"w": 1}
+
+    monkeypatch.setattr(dd, "wait", wait)
+    assert list(executors._completed(Client(), [0, 1, 2, 3])) == [3, 0, 2, 1]
+
+
+def test_trace_reuse_tells_values_of_different_types_apart():
+    """1, 1.0 and true are three grid values (as the grid's own duplicate check says): a trace
+    group holding two of them means the key reuses traces."""
+    from accelsim.sweep.grid import grid_points, parse_grid
+    from accelsim.sweep.runner import trace_reuse
+
+    axes = parse_grid(["a.x=1,1.0,true", "b.y=1,2"])
+    points = grid_points(axes)
+    by_b = [p.values[1][1] for p in points]      # identity = b.y only
+    got = trace_reuse(axes, points, by_b)
+    assert got.reuse == ("a.x",) and got.rerun == ("b.y",)

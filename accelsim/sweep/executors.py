@@ -85,17 +85,19 @@ def dask_client(address: Optional[str], workers: int):
 
 
 def _completed(client, futures: list) -> Iterator:
-    """``futures`` as they finish; fails when the cluster has had no worker for
+    """``futures`` as they finish (those finishing together in submission order: sorted per poll,
+    not a scan of all futures per poll); fails when the cluster has had no worker for
     :data:`NO_WORKER_TIMEOUT_S` (Dask itself would wait for one forever)."""
     from dask.distributed import wait
 
+    order = {f: i for i, f in enumerate(futures)}
     pending, idle_since = set(futures), None
     while pending:
         try:
             done, pending = wait(pending, timeout=POLL_S, return_when="FIRST_COMPLETED")
         except TimeoutError:
             done = set()
-        yield from (f for f in futures if f in done)
+        yield from sorted(done, key=order.__getitem__)
         if done or not pending:
             idle_since = None
             continue

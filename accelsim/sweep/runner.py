@@ -103,19 +103,24 @@ class TraceReuse:
 
 
 def trace_reuse(axes: list[Axis], points: list[Point], identities: list[Hashable]) -> TraceReuse:
-    """Classify every swept key by how the points' trace identities fall (see :class:`TraceReuse`)."""
-    group = {}
+    """Classify every swept key by how the points' trace identities fall (see :class:`TraceReuse`).
+
+    Each point is coded once as the indices of its values in their axes (``O(P * A)``; values
+    told apart by type, as the grid tells ``1``, ``1.0`` and ``true`` apart), then per axis the
+    points are bucketed by the other axes' codes: no JSON text per point and axis."""
+    group: dict[Hashable, int] = {}
     gids = [group.setdefault(i, len(group)) for i in identities]
+    index = [{(type(v), v): i for i, v in enumerate(a.values)} for a in axes]
+    codes = [tuple(index[j][(type(v), v)] for j, (_, v) in enumerate(point.values)) for point in points]
     out: dict[str, list[str]] = {"rerun": [], "reuse": [], "partly": []}
     for j, axis in enumerate(axes):
         if len(axis.values) < 2:
             continue
-        within: dict[int, set[str]] = {}           # trace group -> this key's values in it
+        within: dict[int, set[int]] = {}           # trace group -> this key's values in it
         neighbours: dict[tuple, set[int]] = {}     # the other keys' values -> trace groups
-        for point, g in zip(points, gids):
-            values = [json.dumps(v, sort_keys=True) for _, v in point.values]
-            within.setdefault(g, set()).add(values[j])
-            neighbours.setdefault(tuple(values[:j] + values[j + 1:]), set()).add(g)
+        for code, g in zip(codes, gids):
+            within.setdefault(g, set()).add(code[j])
+            neighbours.setdefault(code[:j] + code[j + 1:], set()).add(g)
         shares = any(len(v) > 1 for v in within.values())
         splits = any(len(g) > 1 for g in neighbours.values())
         out["partly" if shares and splits else "reuse" if shares else "rerun"].append(axis.key)

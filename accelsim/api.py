@@ -190,8 +190,10 @@ class Report:
 
 
 def run(arch: Any, workload: Any, set: Sets = None, samples: Optional[int] = None, inputs: Any = None,
-        backend: str = "numba", scheduler: str = "fast", timeline: Optional[PathLike] = None) -> Report:
-    """Simulate ``workload`` on ``arch`` (like ``accelsim run``); see the module docstring."""
+        backend: str = "numba", scheduler: str = "fast", timeline: Optional[PathLike] = None,
+        jobs: Optional[int] = None) -> Report:
+    """Simulate ``workload`` on ``arch`` (like ``accelsim run``); see the module docstring. ``jobs``:
+    worker processes over the samples (None: automatic; the report is the same for any number)."""
     from accelsim.simulate import Job, run_job
 
     if samples is not None and (type(samples) is not int or samples < 1):
@@ -205,7 +207,7 @@ def run(arch: Any, workload: Any, set: Sets = None, samples: Optional[int] = Non
     workload_file = str(workload) if isinstance(workload, (str, os.PathLike)) else graph.source
     job = Job(spec, graph, data, arch_file, workload_file, label)
     return Report(run_job(job, backend=backend, scheduler=scheduler,
-                          timeline=None if timeline is None else str(timeline)))
+                          timeline=None if timeline is None else str(timeline), jobs=jobs))
 
 
 def _as_file(obj: Any, folder: Path, kind: str) -> str:

@@ -28,6 +28,9 @@ def _add_run(sub) -> None:
                    help="inputs replacing the workload's samples: x [N, *input] or [N, T, *input], y optional")
     p.add_argument("--backend", choices=("numba", "numpy"), default="numba",
                    help="numba event-driven kernels (default) or the numpy reference")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="worker processes over the samples for the functional pass (default: automatic, one per "
+                        "core for large runs, in-process for small ones); the report is the same for any N")
     p.add_argument("--scheduler", choices=("fast", "simpy"), default="fast",
                    help="the numba scheduler (default) or its simpy specification; the same schedule, recorded "
                         "as timing.scheduler in report.json")
@@ -101,7 +104,8 @@ def cmd_run(args) -> int:
 
     report = run_simulation(args.arch, args.workload, sets=args.sets, samples=args.samples, inputs=args.inputs,
                             backend=args.backend, progress=not args.quiet and sys.stderr.isatty(),
-                            timeline=args.timeline, before_run=outputs_writable, scheduler=args.scheduler)
+                            timeline=args.timeline, before_run=outputs_writable, scheduler=args.scheduler,
+                            jobs=args.jobs)
     atomic_write_json(out / "report.json", report)
     if not args.quiet:
         print(summary(report))

@@ -26,6 +26,11 @@ class Problem:
     message: str
     value: Any = _MISSING
 
+    @property
+    def value_missing(self) -> bool:
+        """Whether the problem names no value."""
+        return self.value is _MISSING
+
     def __str__(self) -> str:
         where = f"{self.file}: " if self.file else ""
         if not self.path:  # the file (or option) as a whole

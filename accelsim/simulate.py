@@ -21,6 +21,7 @@ from accelsim.errors import InputError, fail
 from accelsim.hw.builtin import HardwareNumerics, assign, engines_used, get
 from accelsim.report.build import build_report
 from accelsim.schedule import SCHEDULERS
+from accelsim.shards import auto_jobs, check_jobs, sharded_trace
 from accelsim.workload.graph import Graph, Samples
 from accelsim.workload.loader import load_inputs, load_workload
 
@@ -64,16 +65,24 @@ def hardware_layers(job: Job) -> list:
     return assign(lower(job.graph), job.spec.arch)
 
 
-def functional_trace(job: Job, backend: str = "numba", progress: bool = False, layers: Optional[list] = None) -> Trace:
+def functional_trace(job: Job, backend: str = "numba", progress: bool = False, layers: Optional[list] = None,
+                     jobs: Optional[int] = 1) -> Trace:
     """Run the functional SNN simulation (depends only on numerics-changing parameters); each
     layer's synaptic node runs through its engine's numerics (the first layer through the PIM
-    model when ``pim.enabled``, else the quantised digital model)."""
+    model when ``pim.enabled``, else the quantised digital model). ``jobs``: worker processes
+    over the samples (:mod:`accelsim.shards`; None: chosen from the run's size; 1: in-process),
+    the same trace for any number."""
     bar = None
     if progress:
         from tqdm import tqdm
         bar = tqdm(total=len(job.data), unit="sample", desc="simulating", leave=False)
     try:
         layers = hardware_layers(job) if layers is None else layers
+        jobs = check_jobs(jobs, "jobs")
+        n = min(len(job.data), jobs if jobs is not None else auto_jobs(job.graph, layers, len(job.data)))
+        if n > 1:
+            return sharded_trace(job.graph, job.data, layers, job.spec.arch, backend, n,
+                                 progress=bar.update if bar else None)
         return simulate(job.graph, job.data, backend=backend, progress=bar.update if bar else None,
                         layers=layers, executors=HardwareNumerics(job.spec.arch, layers))
     finally:
@@ -122,21 +131,25 @@ def check_finite(report: dict, arch_file: str) -> None:
 def run_simulation(arch_file: str, workload_file: str, sets: Iterable[str] = (), samples: Optional[int] = None,
                    inputs: Optional[str] = None, backend: str = "numba", progress: bool = False,
                    timeline: Optional[str] = None, before_run: Optional[Callable[[Job], None]] = None,
-                   scheduler: str = "fast") -> dict:
+                   scheduler: str = "fast", jobs: Optional[int] = None) -> dict:
     """The whole simulation. ``before_run(job)``: called once everything is validated and
     before the long part (e.g. to check that the outputs can be written); ``scheduler``: see
-    :func:`cost_and_report`."""
+    :func:`cost_and_report`; ``jobs``: worker processes for the functional pass (None: automatic,
+    :func:`accelsim.shards.auto_jobs`)."""
     if scheduler not in SCHEDULERS:
         raise fail("--scheduler", "", f"must be one of {', '.join(SCHEDULERS)}", scheduler)
+    check_jobs(jobs)
     job = prepare(arch_file, workload_file, sets, samples, inputs)
-    return run_job(job, backend, progress, timeline, before_run, scheduler)
+    return run_job(job, backend, progress, timeline, before_run, scheduler, jobs)
 
 
 def run_job(job: Job, backend: str = "numba", progress: bool = False, timeline: Optional[str] = None,
-            before_run: Optional[Callable[[Job], None]] = None, scheduler: str = "fast") -> dict:
+            before_run: Optional[Callable[[Job], None]] = None, scheduler: str = "fast",
+            jobs: Optional[int] = None) -> dict:
     """Stages 2 and 3 of a loaded and validated job (the Python API builds jobs from objects)."""
     if scheduler not in SCHEDULERS:
         raise fail("scheduler", "", f"must be one of {', '.join(SCHEDULERS)}", scheduler)
+    check_jobs(jobs, "jobs")
     if backend not in ("numba", "numpy"):
         raise fail("backend", "", "must be numba or numpy", backend)
     layers = hardware_layers(job)
@@ -146,4 +159,4 @@ def run_job(job: Job, backend: str = "numba", progress: bool = False, timeline: 
         get("ann").check_ann(lower(job.graph.ann.graph), layers, job.spec)
     if before_run is not None:
         before_run(job)
-    return cost_and_report(job, functional_trace(job, backend, progress, layers), timeline, scheduler)
+    return cost_and_report(job, functional_trace(job, backend, progress, layers, jobs), timeline, scheduler)

@@ -20,7 +20,7 @@ LAYERS = [
     {"schedule"},
     {"cost"},
     {"report"},
-    {"simulate", "convert", "schema"},
+    {"simulate", "shards", "convert", "schema"},
     {"sweep", "plot"},
     {"commands", "api"},
     {"cli", "__main__", "__init__"},

@@ -37,6 +37,10 @@ class Executor:
     def reset(self, batch: int) -> None:
         """Start a new batch of samples (clears state)."""
 
+    def start(self, first_sample: int) -> None:
+        """The run's samples are numbered from ``first_sample`` (a shard of a larger run): an
+        executor that draws random numbers per sample keys them by this global index."""
+
     def __call__(self, ins: list[np.ndarray]) -> np.ndarray:
         raise NotImplementedError
 

@@ -107,7 +107,8 @@ def _count_aux(cnt: LayerCounts, t: int, vals: dict, aux: list, events_of: Calla
 
 def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size: Optional[int] = None,
              probes: Iterable[Probe] = (), progress: Optional[Callable[[int], None]] = None,
-             layers: Optional[list[Layer]] = None, executors: Optional[ExecutorFactory] = None) -> Trace:
+             layers: Optional[list[Layer]] = None, executors: Optional[ExecutorFactory] = None,
+             first_sample: int = 0) -> Trace:
     """Run ``samples`` through ``graph`` for ``graph.timesteps`` steps; return the trace.
 
     ``layers``: the lowered layers (default ``lower(graph)``; the hardware engines assign
@@ -116,6 +117,8 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
     :class:`accelsim.hw.engines.HardwareNumerics`); a synaptic executor with an ``activity``
     attribute has it stored in its layer's counts, a neuron executor with ``take_overflows()``
     (fixed-point states) its overflow events per step. Default: exact float64 for every node.
+    ``first_sample``: the global index of ``samples``' first sample when they are a shard of a
+    larger run (:mod:`accelsim.shards`; per-sample random numbers are keyed by it).
     """
     T = graph.timesteps
     N = len(samples)
@@ -155,6 +158,9 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
     B = batch_size or _batch_size(graph, N)
     readout = graph.readout
     hybrid = AnnInitialiser(graph.ann, T, backend, build) if graph.ann is not None else None  # engine/hybrid.py
+    for e in list(execs.values()) + (list(hybrid.execs.values()) if hybrid is not None else []):
+        if callable(getattr(e, "start", None)):   # executors of plug-ins need not subclass Executor
+            e.start(first_sample)
 
     for start in range(0, N, B):
         xb = samples.x[start:start + B]
@@ -197,7 +203,7 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
                     adr.active_by_neuron[t] += np.count_nonzero(current, axis=0).astype(cdt)
                 _count_aux(cnt, t, vals, ax, lambda v: event_counts(v, vals, phases, phased))
                 for probe in probes:
-                    probe(layer, t, start, xin, yout)
+                    probe(layer, t, first_sample + start, xin, yout)
             for cnt, ex in zip(counts, counting):
                 if ex is not None:
                     cnt.overflows[t] += ex.take_overflows()
@@ -215,6 +221,6 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
         workload=graph.name, samples=N, timesteps=T, layers=layers, counts=counts, static_layers=static_layers,
         scores=scores_all, predictions=np.argmax(scores_all, axis=1), labels=samples.y, correct_by_step=correct,
         addresses=addresses,
-        meta={"backend": backend, "per_step_input": per_step_input},
+        meta={"backend": backend, "per_step_input": per_step_input, "phases": K},
         ann=hybrid.trace() if hybrid is not None else None,
     )

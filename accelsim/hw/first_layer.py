@@ -44,14 +44,36 @@ class FirstLayerActivity:
     adc_saturated: int = 0         # conversions clipped at the top code
     row_driven: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     # ^ per crossbar row (groups x rows): input slices with a non-zero DAC code
-    row_drive_sq: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    # ^ per row: sum over input slices of (code / (2^dac_bits - 1))^2 (relative V^2)
+    row_drive_code_sq: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # ^ per row: sum over input slices of code^2 (exact integers; :attr:`row_drive_sq` relative V^2)
+    dac_max: int = 1               # PIM: the top DAC code 2^dac_bits - 1
     row_level_sum: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # ^ per row: sum over its mapped cells of level / (2^cell_bits - 1) (relative conductance,
     #   variation included); constant, set when the weights are programmed
     row_cells: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     # ^ per row: mapped cells (bit lines it crosses in use)
     offset_correction_adds: int = 0  # offset encoding: digital adds of the input sum
+
+    @property
+    def row_drive_sq(self) -> np.ndarray:
+        """Per row: sum over input slices of (code / (2^dac_bits - 1))^2 (relative V^2)."""
+        return self.row_drive_code_sq * (1.0 / (self.dac_max * self.dac_max))
+
+    CONSTANT = ("engine", "row_level_sum", "row_cells", "dac_max")  # set when programmed, not counted
+
+    def merge(self, other: "FirstLayerActivity") -> None:
+        """Add the counts of ``other`` (the same layer on other samples) into this record: every
+        count is an integer, so the sum is exact in any order (a run split into shards,
+        accelsim/shards.py, gives the record of the whole run)."""
+        for f in self.__dataclass_fields__:
+            mine, theirs = getattr(self, f), getattr(other, f)
+            if f in self.CONSTANT:
+                if not np.array_equal(mine, theirs):
+                    raise ValueError(f"first-layer activity: {f} differs between the merged records")
+            elif isinstance(mine, np.ndarray):
+                mine += theirs
+            else:
+                setattr(self, f, mine + theirs)
 
     def array_drive(self) -> tuple[float, float]:
         """(sum_i drive_sq_i * cells_i, sum_i drive_sq_i * level_sum_i): with G_off and
@@ -128,6 +150,10 @@ class QuantExec(Executor):
         self.samples_before = 0
         self.batch = 0
         self.calls = 0
+
+    def start(self, first_sample: int) -> None:
+        """Samples are numbered from ``first_sample`` (the PIM model keys its ADC noise by sample)."""
+        self.samples_before, self.batch, self.calls = first_sample, 0, 0
 
     def reset(self, batch):
         self.samples_before += self.batch

@@ -81,14 +81,13 @@ def crossbar_tile(x, r0, r1, g, dac_bits, n_slices, lsb, top, offset, noise, col
     shape (0, 0, 0); col_out [C] output of each bit line; col_weight [C] =
     sign * 2^(k cell_bits). Accumulates into out [V, O]; per block of ``chunk``
     vectors b: driven[b, i] (+= slices with a non-zero code on row r0+i),
-    drive_sq[b, i] (+= (code / code_max)^2), sat[b] (+= saturated conversions).
+    drive_sq[b, i] (+= code^2, an integer), sat[b] (+= saturated conversions).
     A zero input slice drives nothing and adds nothing (the sum is skipped, not
     the conversion: every bit line is still converted).
     """
     V = x.shape[0]
     C = g.shape[1]
     amask = (1 << dac_bits) - 1
-    inv_amax2 = 1.0 / (amask * amask)
     with_noise = noise.shape[0] > 0
     inv = 1.0 / lsb
     n_blocks = (V + chunk - 1) // chunk
@@ -111,7 +110,7 @@ def crossbar_tile(x, r0, r1, g, dac_bits, n_slices, lsb, top, offset, noise, col
                     if a == 0:
                         continue
                     driven[b, i - r0] += 1
-                    drive_sq[b, i - r0] += a * a * inv_amax2
+                    drive_sq[b, i - r0] += a * a
                     acc_s = acc[s]
                     if a == 1:
                         for j in range(C):
@@ -207,8 +206,9 @@ class ProgrammedLayer:
 
     def new_activity(self) -> FirstLayerActivity:
         n = self.groups * self.R
-        return FirstLayerActivity("pim", row_driven=np.zeros(n, np.int64), row_drive_sq=np.zeros(n),
-                                  row_level_sum=self.row_level_sum.copy(), row_cells=self.row_cells.copy())
+        return FirstLayerActivity("pim", row_driven=np.zeros(n, np.int64), row_drive_code_sq=np.zeros(n, np.int64),
+                                  row_level_sum=self.row_level_sum.copy(), row_cells=self.row_cells.copy(),
+                                  dac_max=2 ** self.p.dac_bits - 1)
 
     def mvm(self, group: int, xq: np.ndarray, act: FirstLayerActivity,
             noise_keys: list[tuple[int, ...]] | None = None) -> np.ndarray:
@@ -224,7 +224,7 @@ class ProgrammedLayer:
         g = self.g[group]
         rows = slice(group * self.R, (group + 1) * self.R)
         driven = act.row_driven[rows]
-        drive_sq = act.row_drive_sq[rows]
+        drive_sq = act.row_drive_code_sq[rows]
         chunk = 256
         n_blocks = (V + chunk - 1) // chunk
         xq = np.ascontiguousarray(xq, dtype=np.int32)
@@ -238,7 +238,7 @@ class ProgrammedLayer:
                     np.random.default_rng([p.seed, 1, self.key, group, t, *k]).standard_normal((S, per, self.C))
                     for k in keys], axis=1).astype(np.float32) * np.float32(p.adc_noise_lsb)
             drv = np.zeros((n_blocks, r1 - r0), dtype=np.int64)
-            dsq = np.zeros((n_blocks, r1 - r0), dtype=np.float64)
+            dsq = np.zeros((n_blocks, r1 - r0), dtype=np.int64)
             sat = np.zeros(n_blocks, dtype=np.int64)
             crossbar_tile(xq, r0, r1, g, p.dac_bits, S, self.lsb[group][t], self.adc_top, self.offsets[group][t],
                           noise, self.col_out, self.col_weight, out, drv, dsq, sat, chunk)

@@ -1,0 +1,189 @@
+"""Many samples on every core: a run's samples split into shards, each simulated in a worker
+process, the shards' traces merged into the trace of the whole run (bit for bit).
+
+Why processes: the functional pass runs numba kernels (parallel over the samples of a
+batch), numpy glue (counting, im2col, quantisers) and Python (the interpreter, the
+step loop); only the kernels use a second core by themselves. A worker process per
+core runs everything of its shard on that core. Each worker is pinned to one numba
+thread and one BLAS/OpenMP thread (``jobs x 1`` threads: no oversubscription), is
+started with ``spawn`` (numba's and OpenMP's state does not survive ``fork``) and ends
+when the run that started it is gone.
+
+Determinism: shards are contiguous ranges of samples; a shard knows the global index of
+its first sample (per-sample random numbers, such as the PIM model's ADC noise, are
+keyed by it); every count is an exact integer and every score is per sample, so
+:func:`accelsim.engine.merge.merge_traces` gives the same trace for any number of
+workers (``tests/test_shards.py`` compares report.json of 1 and 2 workers).
+
+How many workers (:func:`auto_jobs`): a process costs about a second to start (Python,
+numpy, numba and its cached kernels) and its copy of the graph; a run is split only
+when its dense work is large enough for that to pay (:data:`PARALLEL_MIN_MACS`) and
+there are at least two samples per worker. ``jobs=N`` (``accelsim run --jobs N``)
+asks for N workers (at most one per sample); ``jobs=1`` runs in-process.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from accelsim.config.arch import Arch
+from accelsim.engine.functional import simulate
+from accelsim.engine.merge import merge_traces
+from accelsim.engine.trace import Trace
+from accelsim.errors import InputError, Problem, fail
+from accelsim.workload.graph import Graph, Samples
+
+MP_START = "spawn"
+POLL_S = 1.0
+THREAD_ENV = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# A run is split over processes when its dense MACs (all layers, steps and samples) reach this:
+# ~1e10 MACs is ~4 s of the functional pass on one core of the benchmark machine (ResNet-18 shape:
+# 1.81 G MACs x 4 steps per sample in ~3 s, docs/performance.md), several times the ~1 s a worker
+# takes to start (measured, benchmarks/bench_batch.py). A stated default, not a fitted optimum.
+PARALLEL_MIN_MACS = 1e10
+MIN_SAMPLES_PER_JOB = 2
+
+
+def cores() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def dense_macs(graph: Graph, layers: list, samples: int) -> float:
+    """Dense MACs of the run: per sample and step every layer's MACs (an upper bound of the
+    event-driven work), times the steps and the samples."""
+    return float(sum(l.macs for l in layers)) * graph.timesteps * samples
+
+
+def auto_jobs(graph: Graph, layers: list, samples: int, available: Optional[int] = None) -> int:
+    """The number of worker processes for a run (1: in-process); see the module docstring."""
+    available = cores() if available is None else available
+    if available < 2 or samples < 2 * MIN_SAMPLES_PER_JOB or dense_macs(graph, layers, samples) < PARALLEL_MIN_MACS:
+        return 1
+    return max(1, min(available, samples // MIN_SAMPLES_PER_JOB))
+
+
+def check_jobs(jobs: Any, where: str = "--jobs") -> Optional[int]:
+    """``jobs`` as given by a user: None (automatic) or a positive integer."""
+    if jobs is None:
+        return None
+    if type(jobs) is not int or jobs < 1:
+        raise fail(where, "", "must be a positive integer (worker processes; omit it for automatic)", jobs)
+    return jobs
+
+
+def bounds(samples: int, jobs: int) -> list[tuple[int, int]]:
+    """``jobs`` contiguous ranges covering ``0..samples-1``, sizes differing by at most one."""
+    jobs = max(1, min(jobs, samples))
+    q, r = divmod(samples, jobs)
+    out, start = [], 0
+    for i in range(jobs):
+        stop = start + q + (i < r)
+        out.append((start, stop))
+        start = stop
+    return out
+
+
+@dataclass(frozen=True)
+class Shard:
+    """What a worker needs to simulate samples ``first .. first + len(x) - 1`` of a run."""
+
+    graph: Graph
+    layers: list
+    arch: Arch
+    x: np.ndarray
+    y: Optional[np.ndarray]
+    source: str
+    backend: str
+    first: int
+
+
+def run_shard(shard: Shard) -> Trace | tuple[str, list]:
+    """The shard's trace; an InputError comes back as ``("input-error", problems)`` (it is
+    rebuilt in the parent)."""
+    from accelsim.hw.builtin import HardwareNumerics   # registers the shipped engines in the worker
+
+    try:
+        return simulate(shard.graph, Samples(shard.x, shard.y, shard.source), backend=shard.backend,
+                        layers=shard.layers, executors=HardwareNumerics(shard.arch, shard.layers),
+                        first_sample=shard.first)
+    except InputError as exc:   # rebuilt in the parent: (file, path, message[, value])
+        return ("input-error", [(p.file, p.path, p.message) + (() if p.value_missing else (p.value,))
+                                for p in exc.problems])
+
+
+_LIMITS: list = []   # the worker's threadpoolctl limit, kept alive
+
+
+def _worker_start(parent: int) -> None:
+    """Worker initializer: one numba thread, one BLAS/OpenMP thread; end with the parent."""
+    for name in THREAD_ENV:
+        os.environ[name] = "1"
+    import numba
+
+    numba.set_num_threads(1)
+    try:
+        from threadpoolctl import threadpool_limits
+        _LIMITS.append(threadpool_limits(1))
+    except ImportError:   # optional: the environment variables cover libraries loaded from now on
+        pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="accelsim-parent-watch", daemon=True).start()
+
+
+class _ThreadEnv:
+    """The worker thread variables set while workers are spawned (they read them at import)."""
+
+    def __enter__(self):
+        self.old = {k: os.environ.get(k) for k in THREAD_ENV}
+        os.environ.update({k: "1" for k in THREAD_ENV})
+
+    def __exit__(self, *exc):
+        for k, v in self.old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def sharded_trace(graph: Graph, data: Samples, layers: list, arch: Arch, backend: str, jobs: int,
+                  progress: Optional[Callable[[int], None]] = None, inline: bool = False) -> Trace:
+    """The run's trace from ``jobs`` shards in worker processes (``inline``: one after the other in
+    this process, for tests), merged in sample order."""
+    parts = bounds(len(data), jobs)
+    shards = [Shard(graph, layers, arch, data.x[a:b], None if data.y is None else data.y[a:b], data.source,
+                    backend, a) for a, b in parts]
+    results: list[Any] = [None] * len(shards)
+    if inline:
+        for i, s in enumerate(shards):
+            results[i] = run_shard(s)
+            if progress is not None:
+                progress(len(s.x))
+    else:
+        ctx = multiprocessing.get_context(MP_START)
+        with _ThreadEnv(), ProcessPoolExecutor(max_workers=len(shards), mp_context=ctx, initializer=_worker_start,
+                                               initargs=(os.getpid(),)) as pool:
+            futures = [pool.submit(run_shard, s) for s in shards]
+            for i, fut in enumerate(futures):
+                results[i] = fut.result()
+                if progress is not None:
+                    progress(len(shards[i].x))
+    for r in results:
+        if isinstance(r, tuple):
+            raise InputError([Problem(*p) for p in r[1]])
+    return merge_traces(results, layers)

@@ -1,0 +1,145 @@
+"""Many samples in shards (accelsim/shards.py, engine/merge.py): the merged trace of any split is
+the trace of one run, bit for bit, and so is the report."""
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from accelsim.cli import main
+from accelsim.engine.trace import AddressCounts, LayerCounts
+from accelsim.errors import InputError, fail
+from accelsim.shards import auto_jobs, bounds, sharded_trace
+from accelsim.simulate import cost_and_report, functional_trace, hardware_layers, prepare
+
+ROOT = Path(__file__).resolve().parent.parent
+PIM = str(ROOT / "arch_configs" / "ace_snn_pim.yaml")
+DIGITAL = str(ROOT / "arch_configs" / "digital_only.yaml")
+DIGITS = str(ROOT / "workloads" / "digits" / "workload.json")
+HSI = str(ROOT / "workloads" / "hsi_hybrid" / "workload.json")
+EVENTS = str(ROOT / "workloads" / "hybrid_events" / "workload.json")
+
+
+def test_bounds_cover_the_samples_in_order():
+    assert bounds(10, 3) == [(0, 4), (4, 7), (7, 10)]
+    assert bounds(2, 5) == [(0, 1), (1, 2)]
+    assert bounds(7, 1) == [(0, 7)]
+
+
+def _same_array(a, b, what):
+    if a is None or b is None:
+        assert a is None and b is None, what
+        return
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b), what
+
+
+def _same_activity(a, b, what):
+    if a is None or b is None:
+        assert a is None and b is None, what
+        return
+    for f in fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray):
+            _same_array(x, y, f"{what}.{f.name}")
+        else:
+            assert x == y, f"{what}.{f.name}: {x} != {y}"
+
+
+def _same_trace(t1, t2):
+    assert t1.samples == t2.samples and t1.static_layers == t2.static_layers
+    for name in ("scores", "predictions", "labels", "correct_by_step"):
+        _same_array(getattr(t1, name), getattr(t2, name), name)
+    for layer, c1, c2 in zip(t1.layers, t1.counts, t2.counts):
+        for f in fields(LayerCounts):
+            if f.name == "activity":
+                _same_activity(c1.activity, c2.activity, f"{layer.name}.activity")
+            else:
+                _same_array(getattr(c1, f.name), getattr(c2, f.name), f"{layer.name}.{f.name}")
+    for layer, a1, a2 in zip(t1.layers, t1.addresses, t2.addresses):
+        for f in fields(AddressCounts):
+            _same_array(getattr(a1, f.name), getattr(a2, f.name), f"{layer.name}.addresses.{f.name}")
+    assert (t1.ann is None) == (t2.ann is None)
+    if t1.ann is not None:
+        for c1, c2 in zip(t1.ann.counts, t2.ann.counts):
+            for f in fields(LayerCounts):
+                if f.name != "activity":
+                    _same_array(getattr(c1, f.name), getattr(c2, f.name), f"ann.{f.name}")
+            _same_activity(c1.activity, c2.activity, "ann.activity")
+        for w1, w2 in zip(t1.ann.state_writes, t2.ann.state_writes):
+            _same_array(w1, w2, "ann.state_writes")
+
+
+CASES = {
+    # PIM first layer (a 3-D conv) with ADC noise (keyed by sample), 2-bit DAC slices (a non-integer
+    # drive), conductance variation
+    "hsi_pim_noise": (PIM, HSI, ["pim.adc_noise_lsb=0.7", "pim.dac_bits=2", "pim.conductance_sigma=0.05"], 2),
+    "digits_fixed": (DIGITAL, DIGITS, [], 40),
+    "digits_pim": (PIM, DIGITS, ["pim.adc_noise_lsb=0.5", "pim.dac_bits=2"], 40),
+    "hybrid_events": (PIM, EVENTS, [], None),
+}
+
+
+@pytest.mark.parametrize("case, jobs", [("hsi_pim_noise", 2), ("digits_fixed", 3), ("digits_pim", 3),
+                                        ("hybrid_events", 2)])
+def test_shards_merge_to_the_trace_and_report_of_one_run(case, jobs):
+    arch, workload, sets, n = CASES[case]
+    job = prepare(arch, workload, sets, n)
+    whole = functional_trace(job, jobs=1)
+    layers = hardware_layers(job)
+    merged = sharded_trace(job.graph, job.data, layers, job.spec.arch, "numba", jobs, inline=True)
+    _same_trace(whole, merged)
+    assert cost_and_report(job, merged) == cost_and_report(job, whole)
+
+
+def test_worker_processes_write_the_same_report_json(tmp_path):
+    """1 worker (in-process) and 2 worker processes: report.json identical byte for byte."""
+    out1, out2 = tmp_path / "one", tmp_path / "two"
+    base = ["run", PIM, DIGITS, "--samples", "30", "--set", "pim.adc_noise_lsb=0.5", "-q"]
+    assert main(base + ["-o", str(out1), "--jobs", "1"]) == 0
+    assert main(base + ["-o", str(out2), "--jobs", "2"]) == 0
+    assert (out1 / "report.json").read_bytes() == (out2 / "report.json").read_bytes()
+
+
+@pytest.mark.parametrize("bad", ["0", "-3"])
+def test_jobs_must_be_positive(tmp_path, capsys, bad):
+    assert main(["run", PIM, DIGITS, "-o", str(tmp_path / "o"), "--jobs", bad, "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "--jobs" in err and "positive integer" in err and "Traceback" not in err
+
+
+def test_api_jobs_is_checked():
+    import accelsim
+
+    with pytest.raises(InputError) as exc:
+        accelsim.run(PIM, DIGITS, samples=2, jobs=0)
+    assert exc.value.problems[0].file == "jobs"
+
+
+def test_automatic_jobs_keep_small_runs_in_process():
+    job = prepare(PIM, DIGITS)
+    layers = hardware_layers(job)
+    assert auto_jobs(job.graph, layers, len(job.data), available=2) == 1      # digits: a few M MACs
+    big = prepare(PIM, HSI)
+    hl = hardware_layers(big)
+    assert auto_jobs(big.graph, hl, 3, available=2) == 1                      # fewer than 2 per worker
+    assert auto_jobs(big.graph, hl, 10_000, available=2) == 2
+    assert auto_jobs(big.graph, hl, 10_000, available=1) == 1
+
+
+def test_an_input_error_in_a_shard_reaches_the_caller(monkeypatch):
+    import accelsim.shards as shards
+
+    job = prepare(DIGITAL, DIGITS, [], 4)
+
+    def broken(*a, **k):
+        raise fail("w.json", "nodes[1]", "too large", 7)
+
+    monkeypatch.setattr(shards, "simulate", broken)
+    with pytest.raises(InputError) as exc:
+        sharded_trace(job.graph, job.data, hardware_layers(job), job.spec.arch, "numba", 2, inline=True)
+    p = exc.value.problems[0]
+    assert (p.file, p.path, p.message, p.value) == ("w.json", "nodes[1]", "too large", 7)

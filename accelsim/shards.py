@@ -5,9 +5,10 @@ Why processes: the functional pass runs numba kernels (parallel over the samples
 batch), numpy glue (counting, im2col, quantisers) and Python (the interpreter, the
 step loop); only the kernels use a second core by themselves. A worker process per
 core runs everything of its shard on that core. Each worker is pinned to one numba
-thread and one BLAS/OpenMP thread (``jobs x 1`` threads: no oversubscription), is
-started with ``spawn`` (numba's and OpenMP's state does not survive ``fork``) and ends
-when the run that started it is gone.
+thread and one BLAS/OpenMP thread (``jobs x 1`` threads: no oversubscription), is a
+fresh interpreter (``python -c``: numba's and OpenMP's state does not survive ``fork``,
+and nothing of the caller's ``__main__`` is re-run), gets its shard pickled on stdin,
+returns its trace pickled on stdout, and ends when the run that started it is gone.
 
 Determinism: shards are contiguous ranges of samples; a shard knows the global index of
 its first sample (per-sample random numbers, such as the PIM model's ADC noise, are
@@ -23,12 +24,15 @@ asks for N workers (at most one per sample); ``jobs=1`` runs in-process.
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
+import pickle
+import subprocess
+import sys
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+import traceback
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -40,7 +44,6 @@ from accelsim.engine.trace import Trace
 from accelsim.errors import InputError, Problem, fail
 from accelsim.workload.graph import Graph, Samples
 
-MP_START = "spawn"
 POLL_S = 1.0
 THREAD_ENV = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # A run is split over processes when its dense MACs (all layers, steps and samples) reach this:
@@ -122,22 +125,20 @@ def run_shard(shard: Shard) -> Trace | tuple[str, list]:
                                 for p in exc.problems])
 
 
-_LIMITS: list = []   # the worker's threadpoolctl limit, kept alive
-
-
-def _worker_start(parent: int) -> None:
-    """Worker initializer: one numba thread, one BLAS/OpenMP thread; end with the parent."""
-    for name in THREAD_ENV:
-        os.environ[name] = "1"
+def _pin_threads() -> None:
+    """One numba thread, one BLAS/OpenMP thread in this process (a worker)."""
     import numba
 
     numba.set_num_threads(1)
     try:
         from threadpoolctl import threadpool_limits
-        _LIMITS.append(threadpool_limits(1))
-    except ImportError:   # optional: the environment variables cover libraries loaded from now on
+        threadpool_limits(1)     # the limit stays in force (it is undone only by its context manager)
+    except ImportError:          # optional: the environment variables set at start-up cover it
         pass
 
+
+def _exit_with_parent(parent: int) -> None:
+    """A daemon thread ends this worker as soon as the run that started it is gone."""
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(POLL_S)
@@ -146,19 +147,54 @@ def _worker_start(parent: int) -> None:
     threading.Thread(target=watch, name="accelsim-parent-watch", daemon=True).start()
 
 
-class _ThreadEnv:
-    """The worker thread variables set while workers are spawned (they read them at import)."""
+def worker_main() -> None:
+    """A worker process: a pickled :class:`Shard` on stdin, its pickled result on stdout (see
+    :func:`run_shard`; any other error as ``("error", text)``)."""
+    _exit_with_parent(os.getppid())
+    out = os.fdopen(os.dup(1), "wb")     # the result's channel; anything else printed goes to stderr
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    _pin_threads()
+    shard = pickle.load(sys.stdin.buffer)
+    try:
+        result: Any = run_shard(shard)
+    except Exception:   # noqa: BLE001 - handed to the parent, which raises it
+        result = ("error", traceback.format_exc())
+    pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+    out.close()
 
-    def __enter__(self):
-        self.old = {k: os.environ.get(k) for k in THREAD_ENV}
-        os.environ.update({k: "1" for k in THREAD_ENV})
 
-    def __exit__(self, *exc):
-        for k, v in self.old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+def _worker() -> subprocess.Popen:
+    """A fresh interpreter running :func:`worker_main` on this accelsim, one thread of each kind.
+    A plain subprocess, not multiprocessing: nothing of the caller's ``__main__`` is re-run (a script
+    calling ``accelsim.run`` needs no ``if __name__ == "__main__"`` guard)."""
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, **{k: "1" for k in THREAD_ENV}}
+    env["PYTHONPATH"] = os.pathsep.join([root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    return subprocess.Popen([sys.executable, "-c", "from accelsim.shards import worker_main; worker_main()"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+
+
+def _in_workers(shards: list[Shard], progress: Optional[Callable[[int], None]]) -> list[Any]:
+    procs = [_worker() for _ in shards]
+    try:
+        for proc, shard in zip(procs, shards):   # a worker reads its whole shard before it starts
+            pickle.dump(shard, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            proc.stdin.close()
+        results = []
+        for proc, shard in zip(procs, shards):
+            data = proc.stdout.read()
+            if proc.wait() != 0 or not data:
+                raise RuntimeError(f"a worker process of the functional pass failed (exit {proc.returncode})")
+            results.append(pickle.loads(data))
+            if progress is not None:
+                progress(len(shard.x))
+        return results
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
 
 def sharded_trace(graph: Graph, data: Samples, layers: list, arch: Arch, backend: str, jobs: int,
@@ -175,15 +211,10 @@ def sharded_trace(graph: Graph, data: Samples, layers: list, arch: Arch, backend
             if progress is not None:
                 progress(len(s.x))
     else:
-        ctx = multiprocessing.get_context(MP_START)
-        with _ThreadEnv(), ProcessPoolExecutor(max_workers=len(shards), mp_context=ctx, initializer=_worker_start,
-                                               initargs=(os.getpid(),)) as pool:
-            futures = [pool.submit(run_shard, s) for s in shards]
-            for i, fut in enumerate(futures):
-                results[i] = fut.result()
-                if progress is not None:
-                    progress(len(shards[i].x))
+        results = _in_workers(shards, progress)
     for r in results:
-        if isinstance(r, tuple):
+        if isinstance(r, tuple) and r[0] == "input-error":
             raise InputError([Problem(*p) for p in r[1]])
+        if isinstance(r, tuple):
+            raise RuntimeError(f"a worker of the functional pass failed:\n{r[1]}")
     return merge_traces(results, layers)

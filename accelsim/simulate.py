@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from accelsim.config.loader import ArchSpec, load_arch, parse_set
 from accelsim.cost import model as cost_model
@@ -37,6 +37,8 @@ class Job:
     workload_file: str
     inputs_label: str
     pipeline: bool = True  # also schedule streams of inputs for the throughput (sweeps turn it off)
+    reuse: Any = None      # shares intermediate results across the jobs of a sweep task: reuse.trace(job,
+                           # layers, backend) -> the trace, or None (accelsim.sweep.adc_reuse.GroupTraces)
 
 
 def prepare(arch_file: str, workload_file: str, sets: Iterable[str | tuple] = (), samples: Optional[int] = None,
@@ -78,6 +80,10 @@ def functional_trace(job: Job, backend: str = "numba", progress: bool = False, l
         bar = tqdm(total=len(job.data), unit="sample", desc="simulating", leave=False)
     try:
         layers = hardware_layers(job) if layers is None else layers
+        if job.reuse is not None:
+            trace = job.reuse.trace(job, layers, backend)
+            if trace is not None:
+                return trace
         jobs = check_jobs(jobs, "jobs")
         n = min(len(job.data), jobs if jobs is not None else auto_jobs(job.graph, layers, len(job.data)))
         if n > 1:

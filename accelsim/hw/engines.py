@@ -68,6 +68,12 @@ class Engine:
     def numerics(self, arch: Arch) -> Hashable:
         return None
 
+    def reusable_numerics(self, arch: Arch) -> Hashable:
+        """The part of :meth:`numerics` that the engine's reusable intermediate results depend on
+        (``pim``: the column sums before the ADC, :mod:`accelsim.hw.pim.reuse`); design points
+        equal in it share those results. Default: all of :meth:`numerics` (nothing shared)."""
+        return self.numerics(arch)
+
     def executor(self, graph: Graph, node: Node, layer: Layer, arch: Arch, backend: str,
                  key: int) -> Optional[Executor]:
         return None
@@ -167,3 +173,11 @@ def numerics_identity(layers: list[Layer], arch: Arch, ann: bool = False) -> tup
     ``ann``: the workload has an ANN part, run through the ``ann`` engine's numerics."""
     out = tuple((l.name, l.engine, get(l.engine).numerics(arch)) for l in layers)
     return out + (("ann", "ann", get("ann").numerics(arch)),) if ann else out
+
+
+def reuse_identity(layers: list[Layer], arch: Arch, ann: bool = False) -> tuple:
+    """:func:`numerics_identity` with each engine's :meth:`Engine.reusable_numerics` in place of its
+    numerics: design points equal in it differ at most in numerics whose intermediate results an
+    engine can reuse (a sweep runs them as one group)."""
+    out = tuple((l.name, l.engine, get(l.engine).reusable_numerics(arch)) for l in layers)
+    return out + (("ann", "ann", get("ann").reusable_numerics(arch)),) if ann else out

@@ -33,6 +33,11 @@ class GroupTask:
     backend: str
     base_sets: tuple[tuple[str, Any], ...]
     points: tuple[PointTask, ...]
+    traces: tuple[int, ...] = ()          # per point, its trace group in the task (empty: one trace)
+
+    @property
+    def trace_count(self) -> int:
+        return len(set(self.traces)) if self.traces else 1
 
 
 def error_text(exc: BaseException) -> str:
@@ -73,24 +78,38 @@ def error_row(message: str) -> dict[str, Any]:
 
 
 def run_group(task: GroupTask) -> list[dict[str, Any]]:
-    """Journal entries (``point``, ``values``, ``row``) for every point of the group."""
+    """Journal entries (``point``, ``values``, ``row``) for every point of the group: per trace
+    group one functional trace (:class:`accelsim.sweep.adc_reuse.GroupTraces`: what the trace
+    groups share is computed once), then every point's cost from it."""
     from accelsim.simulate import cost_and_report, functional_trace, prepare
+    from accelsim.sweep.adc_reuse import GroupTraces
     from accelsim.sweep.validate import PointValidator, split_pairs
 
     first = task.points[0]
     try:
         job = prepare(task.arch_file, task.workload_file, task.base_sets + first.values, task.samples, task.inputs)
-        trace = functional_trace(job, task.backend)
         validator = PointValidator(task.arch_file, task.workload_file, task.base_sets)
+        traces = GroupTraces()
     except Exception as exc:  # the whole group fails with its trace
         msg = "functional trace: " + error_text(exc)
         return [{"point": p.key, "values": dict(p.values), "row": error_row(msg)} for p in task.points]
+    groups: dict[int, list[PointTask]] = {}
+    for p, g in zip(task.points, task.traces or [0] * len(task.points)):
+        groups.setdefault(g, []).append(p)
     out = []
-    for p in task.points:
+    for pts in groups.values():
         try:
-            spec = validator.arch_spec(split_pairs(p.values)[0])
-            row = checked(metrics_row(cost_and_report(replace(job, spec=spec, pipeline=False), trace)))
-        except Exception as exc:
-            row = error_row(error_text(exc))
-        out.append({"point": p.key, "values": dict(p.values), "row": row})
+            spec = job.spec if pts[0] is first else validator.arch_spec(split_pairs(pts[0].values)[0])
+            trace = functional_trace(replace(job, spec=spec, reuse=traces), task.backend)
+        except Exception as exc:  # this trace group fails with its trace
+            msg = "functional trace: " + error_text(exc)
+            out += [{"point": p.key, "values": dict(p.values), "row": error_row(msg)} for p in pts]
+            continue
+        for p in pts:
+            try:
+                spec = validator.arch_spec(split_pairs(p.values)[0])
+                row = checked(metrics_row(cost_and_report(replace(job, spec=spec, pipeline=False), trace)))
+            except Exception as exc:
+                row = error_row(error_text(exc))
+            out.append({"point": p.key, "values": dict(p.values), "row": row})
     return out

@@ -67,18 +67,30 @@ def manifest(spec: SweepSpec) -> dict[str, Any]:
 
 
 def group_tasks(spec: SweepSpec, points: list[Point], identities: list[Hashable], todo: set[str],
-                reuse: bool = True) -> list[GroupTask]:
-    """Pending points grouped by their trace identity (``reuse``) or one per group, groups in grid order."""
-    groups: dict[object, list[PointTask]] = {}
-    for point, identity in zip(points, identities):
+                reuse: bool = True, reuse_ids: Optional[list[Hashable]] = None, workers: int = 1) -> list[GroupTask]:
+    """Pending points as worker tasks, in grid order: points of one trace identity share a trace
+    (``reuse``; else one trace per point); trace groups of one reuse identity (``reuse_ids``, e.g. an
+    ADC sweep: the PIM's column sums) go to one task that computes what they share once, split
+    round-robin over up to ``workers`` tasks so every worker has a share."""
+    reuse_ids = reuse_ids if (reuse and reuse_ids is not None) else identities
+    groups: dict[object, dict[object, list[PointTask]]] = {}
+    for point, identity, rid in zip(points, identities, reuse_ids):
         if point.key in todo:
-            group = identity if reuse else point.key
-            groups.setdefault(group, []).append(PointTask(point.key, point.values))
+            key, sub = (rid, identity) if reuse else (point.key, point.key)
+            groups.setdefault(key, {}).setdefault(sub, []).append(PointTask(point.key, point.values))
     arch = os.path.abspath(spec.arch_file)
     wl = os.path.abspath(spec.workload_file)
     inputs = os.path.abspath(spec.inputs) if spec.inputs else None
-    return [GroupTask(arch, wl, spec.samples, inputs, spec.backend, spec.base_sets, tuple(pts))
-            for pts in groups.values()]
+    tasks = []
+    for subs in groups.values():
+        traces = list(subs.values())
+        k = max(1, min(workers, len(traces)))
+        for w in range(k):
+            mine = traces[w::k]
+            tasks.append(GroupTask(arch, wl, spec.samples, inputs, spec.backend, spec.base_sets,
+                                   tuple(p for pts in mine for p in pts),
+                                   tuple(i for i, pts in enumerate(mine) for _ in pts)))
+    return tasks
 
 
 @dataclass(frozen=True)
@@ -176,7 +188,8 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, executor: str = "local", wor
         executors.require_dask()
     points = grid_points(spec.axes, spec.random_n, spec.seed)
     validator = PointValidator(spec.arch_file, spec.workload_file, spec.base_sets)
-    identities = validate_points(validator, spec.axes, points)
+    reuse_ids: list[Hashable] = []
+    identities = validate_points(validator, spec.axes, points, reuse_ids)
     output_dir(out, "sweep folder")
     journal = Journal(out / JOURNAL)
     journal.lock()     # one sweep per folder, taken before sweep.json is checked or written
@@ -190,13 +203,14 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, executor: str = "local", wor
         raise
     try:
         todo = {k for k in keys if not journal.done(k)}
-        tasks = group_tasks(spec, points, identities, todo, reuse_traces)
+        workers = workers or os.cpu_count() or 1
+        tasks = group_tasks(spec, points, identities, todo, reuse_traces, reuse_ids,
+                            workers if executor == "local" else len(points))
         reused = len(keys) - len(todo)
         log(f"sweep: {len(keys)} design points (grid of {grid_size(spec.axes)}), {reused} already done, "
-            f"{len(todo)} to run in {len(tasks)} trace group(s); accelsim {__version__}")
+            f"{len(todo)} to run in {sum(t.trace_count for t in tasks)} trace group(s); accelsim {__version__}")
         log(f"sweep: {trace_reuse(spec.axes, points, identities)}" if reuse_traces else
             "sweep: --no-reuse: one functional trace per point")
-        workers = workers or os.cpu_count() or 1
         if not tasks:
             stream: Any = iter(())
         elif executor == "dask":
@@ -211,5 +225,6 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, executor: str = "local", wor
             journal.close()   # releases the folder's lock
     rows = [{"point": k, **journal.entries[k]["row"]} for k in keys if k in journal.entries]
     failed = sum(1 for r in rows if r.get("status") != "ok")
-    return SweepResult(points=len(keys), reused=reused, ran=ran, failed=failed, traces=len(tasks),
+    return SweepResult(points=len(keys), reused=reused, ran=ran, failed=failed,
+                       traces=sum(t.trace_count for t in tasks),
                        seconds=time.perf_counter() - t0, csv=out / RESULTS, rows=rows)

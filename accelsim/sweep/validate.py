@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import Any, Hashable, Iterable
+from typing import Any, Hashable, Iterable, Optional
 
 from accelsim.config.loader import ArchSpec, apply_sets, read_yaml, validate_arch_dict
 from accelsim.engine.lower import Layer, lower
 from accelsim.hw.builtin import assign, numerics_identity
+from accelsim.hw.engines import reuse_identity
 from accelsim.tech.table import TechTable, load_tech
 from accelsim.errors import InputError, Problem
 from accelsim.sweep.grid import Axis, Point
@@ -88,10 +89,19 @@ class PointValidator:
         return (tuple(sorted(wl_pairs, key=lambda p: p[0])),
                 numerics_identity(layers, spec.arch, ann=self._hybrid[wl_pairs]))
 
+    def reuse_identity(self, spec: ArchSpec, wl_pairs: Pairs) -> Hashable:
+        """What decides the intermediate results the point's trace can share with others
+        (:func:`accelsim.hw.engines.reuse_identity`: e.g. the PIM's column sums before the ADC)."""
+        layers = assign(self.layers(wl_pairs), spec.arch)
+        return (tuple(sorted(wl_pairs, key=lambda p: p[0])),
+                reuse_identity(layers, spec.arch, ann=self._hybrid[wl_pairs]))
 
-def validate_points(validator: PointValidator, axes: list[Axis], points: list[Point]) -> list[Hashable]:
+
+def validate_points(validator: PointValidator, axes: list[Axis], points: list[Point],
+                    reuse: Optional[list] = None) -> list[Hashable]:
     """Check every point; raise one InputError listing every distinct problem. Returns each
-    point's trace identity (:meth:`PointValidator.trace_identity`; equal ones are one object).
+    point's trace identity (:meth:`PointValidator.trace_identity`; equal ones are one object);
+    ``reuse``: a list that receives each point's reuse identity (:meth:`PointValidator.reuse_identity`).
 
     The validated specs are not kept (a large sweep would hold them all): the
     worker builds each point's spec again from its pairs, which is cheap.
@@ -117,6 +127,9 @@ def validate_points(validator: PointValidator, axes: list[Axis], points: list[Po
         if not problems and spec is not None:
             identity = validator.trace_identity(spec, wl_pairs)
             identities.append(interned.setdefault(identity, identity))
+            if reuse is not None:
+                rid = validator.reuse_identity(spec, wl_pairs)
+                reuse.append(interned.setdefault(rid, rid))
     if problems:
         raise InputError(list(problems.values()))
     return identities

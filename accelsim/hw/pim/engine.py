@@ -37,6 +37,10 @@ class PimEngine(Engine):
     def numerics(self, arch: Arch) -> Hashable:
         return (MacroParams.from_config(arch.pim), arch.pim.input_full_scale)
 
+    def reusable_numerics(self, arch: Arch) -> Hashable:
+        """The column sums before the ADC read the array's group only (:mod:`.reuse`)."""
+        return (MacroParams.from_config(arch.pim).array, arch.pim.input_full_scale)
+
     def executor(self, graph, node, layer, arch, backend, key):
         return PimExec(graph, node, backend, MacroParams.from_config(arch.pim), arch.pim.input_full_scale, key=key)
 

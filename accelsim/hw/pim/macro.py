@@ -41,34 +41,108 @@ from accelsim.util.mathx import cdiv
 
 
 @dataclass(frozen=True)
-class MacroParams(PimBitSlicing):
-    """The PIM parameters the crossbar model reads, named as in ``pim``: the ``pim`` engine's numerics
-    group (part of a trace's identity, :func:`accelsim.hw.engines.numerics_identity`)."""
+class ArrayParams(PimBitSlicing):
+    """What the bit-line sums before the ADC read: the cells programmed from the weights (bit
+    slicing, signed encoding, conductance variation drawn from ``seed``) and the input slices
+    driven by the DAC. A frozen group: :meth:`ProgrammedLayer.column_sums` depends on these and
+    on the layer's weights and inputs alone, so two design points with equal groups have equal
+    column sums (an ADC sweep re-quantises them, :mod:`accelsim.hw.pim.reuse`)."""
 
     rows: int
     cell_bits: int
     weight_bits: int
     input_bits: int
     dac_bits: int
+    signed_weights: str       # "differential" | "offset"
+    conductance_sigma: float
+    seed: int
+
+
+@dataclass(frozen=True)
+class MacroParams(ArrayParams):
+    """The PIM parameters the crossbar model reads, named as in ``pim``: the ``pim`` engine's numerics
+    group (part of a trace's identity, :func:`accelsim.hw.engines.numerics_identity`): the array's
+    (:class:`ArrayParams`) and the ADC's."""
+
     adc_bits: int
     adc_range: str            # "full_scale" | "calibrated"
     adc_clip_ratio: float
-    signed_weights: str       # "differential" | "offset"
-    conductance_sigma: float
     adc_offset_lsb: float
     adc_noise_lsb: float
-    seed: int
 
     @classmethod
     def from_config(cls, pim) -> "MacroParams":
         """The group's fields, read by name from the ``pim`` section (the same names)."""
         return cls(**{f.name: getattr(pim, f.name) for f in fields(cls)})
 
+    @property
+    def array(self) -> ArrayParams:
+        """The part the column sums depend on (the fields of :class:`ArrayParams`)."""
+        return ArrayParams(**{f.name: getattr(self, f.name) for f in fields(ArrayParams)})
+
 
 def adc_lsb(value_range: float, adc_bits: int) -> float:
     """Power-of-two LSB whose ``2^adc_bits`` codes cover ``value_range`` (at least 1)."""
     need = math.ceil(math.log2(max(value_range, 0.0) + 1.0))
     return float(2 ** max(0, need - adc_bits))
+
+
+@numba.njit(cache=True, inline="always")
+def _bitline_sums(x, v, r0, r1, g, dac_bits, amask, n_slices, acc, driven_b, drive_sq_b):
+    """Vector ``v``'s bit-line sums of every input slice into ``acc`` [S, C] (zeroed first);
+    per row of the tile, ``driven_b`` += slices with a non-zero code, ``drive_sq_b`` += code^2."""
+    C = g.shape[1]
+    acc[:, :] = 0
+    for i in range(r0, r1):
+        xi = x[v, i]
+        if xi == 0:
+            continue
+        gi = g[i]
+        for s in range(n_slices):
+            a = (xi >> (s * dac_bits)) & amask
+            if a == 0:
+                continue
+            driven_b[i - r0] += 1
+            drive_sq_b[i - r0] += a * a
+            acc_s = acc[s]
+            if a == 1:
+                for j in range(C):
+                    acc_s[j] += gi[j]
+            else:
+                for j in range(C):
+                    acc_s[j] += a * gi[j]
+
+
+@numba.njit(cache=True, inline="always")
+def _convert(acc, v, inv, top, offset, noise, with_noise, weight, col_out, out_v):
+    """ADC and shift-and-add of vector ``v``'s bit-line sums ``acc`` [S, C] into ``out_v``;
+    returns the conversions clipped at the top code."""
+    n_sat = 0
+    for s in range(acc.shape[0]):
+        acc_s = acc[s]
+        w_s = weight[s]
+        for j in range(acc.shape[1]):
+            u = acc_s[j] * inv + 0.5 + offset[j]
+            if with_noise:
+                u += noise[s, v, j]
+            code = math.floor(u)
+            if code > top:
+                code = top
+                n_sat += 1
+            elif code < 0:
+                code = 0
+            out_v[col_out[j]] += code * w_s[j]
+    return n_sat
+
+
+@numba.njit(cache=True)
+def _shift_add_weights(n_slices, dac_bits, lsb, col_weight):
+    """The shift-and-add weight of each conversion [S, C]: 2^(s dac_bits) LSB sign 2^(k cell_bits)."""
+    weight = np.empty((n_slices, col_weight.shape[0]))
+    for s in range(n_slices):
+        for j in range(col_weight.shape[0]):
+            weight[s, j] = float(1 << (s * dac_bits)) * lsb * col_weight[j]
+    return weight
 
 
 @numba.njit(cache=True, parallel=True)
@@ -83,56 +157,51 @@ def crossbar_tile(x, r0, r1, g, dac_bits, n_slices, lsb, top, offset, noise, col
     vectors b: driven[b, i] (+= slices with a non-zero code on row r0+i),
     drive_sq[b, i] (+= code^2, an integer), sat[b] (+= saturated conversions).
     A zero input slice drives nothing and adds nothing (the sum is skipped, not
-    the conversion: every bit line is still converted).
+    the conversion: every bit line is still converted). The same arithmetic as
+    :func:`column_sums_tile` followed by :func:`adc_tile` (shared helpers), fused.
     """
     V = x.shape[0]
-    C = g.shape[1]
     amask = (1 << dac_bits) - 1
     with_noise = noise.shape[0] > 0
     inv = 1.0 / lsb
     n_blocks = (V + chunk - 1) // chunk
-    weight = np.empty((n_slices, C))        # shift-and-add weight of each conversion
-    for s in range(n_slices):
-        for j in range(C):
-            weight[s, j] = float(1 << (s * dac_bits)) * lsb * col_weight[j]
+    weight = _shift_add_weights(n_slices, dac_bits, lsb, col_weight)
     for b in numba.prange(n_blocks):
-        acc = np.zeros((n_slices, C), dtype=g.dtype)
+        acc = np.zeros((n_slices, g.shape[1]), dtype=g.dtype)
         n_sat = 0
         for v in range(b * chunk, min(V, (b + 1) * chunk)):
-            acc[:, :] = 0
-            for i in range(r0, r1):
-                xi = x[v, i]
-                if xi == 0:
-                    continue
-                gi = g[i]
-                for s in range(n_slices):
-                    a = (xi >> (s * dac_bits)) & amask
-                    if a == 0:
-                        continue
-                    driven[b, i - r0] += 1
-                    drive_sq[b, i - r0] += a * a
-                    acc_s = acc[s]
-                    if a == 1:
-                        for j in range(C):
-                            acc_s[j] += gi[j]
-                    else:
-                        for j in range(C):
-                            acc_s[j] += a * gi[j]
-            out_v = out[v]
-            for s in range(n_slices):
-                acc_s = acc[s]
-                w_s = weight[s]
-                for j in range(C):
-                    u = acc_s[j] * inv + 0.5 + offset[j]
-                    if with_noise:
-                        u += noise[s, v, j]
-                    code = math.floor(u)
-                    if code > top:
-                        code = top
-                        n_sat += 1
-                    elif code < 0:
-                        code = 0
-                    out_v[col_out[j]] += code * w_s[j]
+            _bitline_sums(x, v, r0, r1, g, dac_bits, amask, n_slices, acc, driven[b], drive_sq[b])
+            n_sat += _convert(acc, v, inv, top, offset, noise, with_noise, weight, col_out, out[v])
+        sat[b] += n_sat
+
+
+@numba.njit(cache=True, parallel=True)
+def column_sums_tile(x, r0, r1, g, dac_bits, n_slices, sums, driven, drive_sq, chunk):
+    """The bit-line sums of one row tile before the ADC: ``sums`` [V, S, C] (stored in a dtype
+    that holds them exactly); ``driven``, ``drive_sq`` as in :func:`crossbar_tile`."""
+    V = x.shape[0]
+    amask = (1 << dac_bits) - 1
+    n_blocks = (V + chunk - 1) // chunk
+    for b in numba.prange(n_blocks):
+        acc = np.zeros((n_slices, g.shape[1]), dtype=g.dtype)
+        for v in range(b * chunk, min(V, (b + 1) * chunk)):
+            _bitline_sums(x, v, r0, r1, g, dac_bits, amask, n_slices, acc, driven[b], drive_sq[b])
+            sums[v] = acc
+
+
+@numba.njit(cache=True, parallel=True)
+def adc_tile(sums, dac_bits, lsb, top, offset, noise, col_out, col_weight, out, sat, chunk):
+    """ADC and shift-and-add of one row tile's recorded bit-line sums ``sums`` [V, S, C] into
+    ``out`` [V, O] (the second half of :func:`crossbar_tile`)."""
+    V, n_slices = sums.shape[0], sums.shape[1]
+    with_noise = noise.shape[0] > 0
+    inv = 1.0 / lsb
+    n_blocks = (V + chunk - 1) // chunk
+    weight = _shift_add_weights(n_slices, dac_bits, lsb, col_weight)
+    for b in numba.prange(n_blocks):
+        n_sat = 0
+        for v in range(b * chunk, min(V, (b + 1) * chunk)):
+            n_sat += _convert(sums[v], v, inv, top, offset, noise, with_noise, weight, col_out, out[v])
         sat[b] += n_sat
 
 
@@ -210,6 +279,26 @@ class ProgrammedLayer:
                                   row_level_sum=self.row_level_sum.copy(), row_cells=self.row_cells.copy(),
                                   dac_max=2 ** self.p.dac_bits - 1)
 
+    CHUNK = 256   # vectors per parallel block of the kernels
+
+    @property
+    def sums_dtype(self) -> np.dtype:
+        """The dtype that holds a bit-line sum exactly: the sums' own (float32 with variation),
+        else the smallest unsigned integer above the full scale."""
+        if self.dtype != np.int32:
+            return np.dtype(self.dtype)
+        return np.dtype(np.uint16 if self.p.full_scale < 2 ** 16 else np.int32)
+
+    def _noise(self, group: int, t: int, V: int, noise_keys) -> np.ndarray:
+        p = self.p
+        if p.adc_noise_lsb <= 0:
+            return np.zeros((0, 0, 0), dtype=np.float32)
+        keys = noise_keys or [(0,)]
+        per = V // len(keys)
+        return np.concatenate([
+            np.random.default_rng([p.seed, 1, self.key, group, t, *k]).standard_normal((p.input_slices, per, self.C))
+            for k in keys], axis=1).astype(np.float32) * np.float32(p.adc_noise_lsb)
+
     def mvm(self, group: int, xq: np.ndarray, act: FirstLayerActivity,
             noise_keys: list[tuple[int, ...]] | None = None) -> np.ndarray:
         """Integer-domain outputs [V, O_g] (float64) for integer inputs ``xq`` [V, R].
@@ -219,35 +308,84 @@ class ProgrammedLayer:
         """
         p = self.p
         V = xq.shape[0]
-        S = p.input_slices
         out = np.zeros((V, self.Og), dtype=np.float64)
-        g = self.g[group]
         rows = slice(group * self.R, (group + 1) * self.R)
-        driven = act.row_driven[rows]
-        drive_sq = act.row_drive_code_sq[rows]
-        chunk = 256
-        n_blocks = (V + chunk - 1) // chunk
+        n_blocks = (V + self.CHUNK - 1) // self.CHUNK
         xq = np.ascontiguousarray(xq, dtype=np.int32)
         for t in range(self.row_tiles):
             r0, r1 = t * p.rows, min(self.R, (t + 1) * p.rows)
-            noise = np.zeros((0, 0, 0), dtype=np.float32)
-            if p.adc_noise_lsb > 0:
-                keys = noise_keys or [(0,)]
-                per = V // len(keys)
-                noise = np.concatenate([
-                    np.random.default_rng([p.seed, 1, self.key, group, t, *k]).standard_normal((S, per, self.C))
-                    for k in keys], axis=1).astype(np.float32) * np.float32(p.adc_noise_lsb)
             drv = np.zeros((n_blocks, r1 - r0), dtype=np.int64)
             dsq = np.zeros((n_blocks, r1 - r0), dtype=np.int64)
             sat = np.zeros(n_blocks, dtype=np.int64)
-            crossbar_tile(xq, r0, r1, g, p.dac_bits, S, self.lsb[group][t], self.adc_top, self.offsets[group][t],
-                          noise, self.col_out, self.col_weight, out, drv, dsq, sat, chunk)
-            driven[r0:r1] += drv.sum(axis=0)
-            drive_sq[r0:r1] += dsq.sum(axis=0)
+            crossbar_tile(xq, r0, r1, self.g[group], p.dac_bits, p.input_slices, self.lsb[group][t], self.adc_top,
+                          self.offsets[group][t], self._noise(group, t, V, noise_keys), self.col_out,
+                          self.col_weight, out, drv, dsq, sat, self.CHUNK)
+            act.row_driven[rows][r0:r1] += drv.sum(axis=0)
+            act.row_drive_code_sq[rows][r0:r1] += dsq.sum(axis=0)
             act.adc_saturated += int(sat.sum())
-            act.conversions += S * V * self.C
+            act.conversions += p.input_slices * V * self.C
+        return self._finish(out, xq.sum(axis=1, dtype=np.int64) if self.offset_code else None, V, act)
+
+    def _finish(self, out: np.ndarray, xsum: np.ndarray | None, V: int, act: FirstLayerActivity) -> np.ndarray:
         if self.offset_code:
-            out -= self.offset_code * xq.sum(axis=1, dtype=np.int64)[:, None].astype(np.float64)
+            out -= self.offset_code * xsum[:, None].astype(np.float64)
             act.offset_correction_adds += int(V * (self.R + self.Og))  # input sum + one subtract per output
         act.vectors += V
         return out
+
+    def column_sums(self, group: int, xq: np.ndarray, act: FirstLayerActivity) -> "ColumnBlock":
+        """The bit-line sums before the ADC of integer inputs ``xq`` [V, R] (what an ADC sweep
+        re-quantises with :meth:`convert`; ``column_sums`` then ``convert`` = :meth:`mvm`). Records
+        the drive statistics; the ADC's records are :meth:`convert`'s."""
+        p = self.p
+        V = xq.shape[0]
+        rows = slice(group * self.R, (group + 1) * self.R)
+        n_blocks = (V + self.CHUNK - 1) // self.CHUNK
+        xq = np.ascontiguousarray(xq, dtype=np.int32)
+        tiles = []
+        for t in range(self.row_tiles):
+            r0, r1 = t * p.rows, min(self.R, (t + 1) * p.rows)
+            drv = np.zeros((n_blocks, r1 - r0), dtype=np.int64)
+            dsq = np.zeros((n_blocks, r1 - r0), dtype=np.int64)
+            sums = np.empty((V, p.input_slices, self.C), dtype=self.sums_dtype)
+            column_sums_tile(xq, r0, r1, self.g[group], p.dac_bits, p.input_slices, sums, drv, dsq, self.CHUNK)
+            act.row_driven[rows][r0:r1] += drv.sum(axis=0)
+            act.row_drive_code_sq[rows][r0:r1] += dsq.sum(axis=0)
+            tiles.append(sums)
+        return ColumnBlock(tiles, xq.sum(axis=1, dtype=np.int64) if self.offset_code else None)
+
+    def convert(self, group: int, block: "ColumnBlock", act: FirstLayerActivity,
+                noise_keys: list[tuple[int, ...]] | None = None) -> np.ndarray:
+        """Integer-domain outputs [V, O_g] of recorded bit-line sums (ADC, shift-and-add, offset
+        correction): bit for bit what :meth:`mvm` gives for the inputs they were recorded from."""
+        p = self.p
+        V = block.vectors
+        out = np.zeros((V, self.Og), dtype=np.float64)
+        n_blocks = (V + self.CHUNK - 1) // self.CHUNK
+        for t, sums in enumerate(block.tiles):
+            sat = np.zeros(n_blocks, dtype=np.int64)
+            adc_tile(sums, p.dac_bits, self.lsb[group][t], self.adc_top, self.offsets[group][t],
+                     self._noise(group, t, V, noise_keys), self.col_out, self.col_weight, out, sat, self.CHUNK)
+            act.adc_saturated += int(sat.sum())
+            act.conversions += p.input_slices * V * self.C
+        return self._finish(out, block.xsum, V, act)
+
+
+@dataclass
+class ColumnBlock:
+    """Recorded bit-line sums of V input vectors of one group: per row tile [V, S, C]; ``xsum`` [V]
+    the vectors' input sums (offset encoding's digital correction), else None."""
+
+    tiles: list[np.ndarray]
+    xsum: np.ndarray | None
+
+    @property
+    def vectors(self) -> int:
+        return int(self.tiles[0].shape[0]) if self.tiles else 0
+
+    @property
+    def nbytes(self) -> int:
+        return sum(t.nbytes for t in self.tiles) + (self.xsum.nbytes if self.xsum is not None else 0)
+
+    def rows(self, v0: int, v1: int) -> "ColumnBlock":
+        return ColumnBlock([t[v0:v1] for t in self.tiles], None if self.xsum is None else self.xsum[v0:v1])

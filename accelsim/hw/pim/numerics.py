@@ -8,6 +8,8 @@ slices, bit-line sums, ADC, shift-and-add, non-idealities); the executor records
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from accelsim.hw.first_layer import QuantExec
@@ -29,20 +31,23 @@ class PimExec(QuantExec):
         n = xq.shape[0]
         p, m = self.params, self.macro
         if self.geo.win is None:
-            y = self._run(0, xq.reshape(n, -1), 0, n)
-        else:
-            P = self.geo.win.out_positions
-            y = np.empty((n, m.Og * m.groups, P))
-            per_sample = P * m.R + (p.input_slices * P * m.C if p.adc_noise_lsb > 0 else 0)
-            step = max(1, BLOCK_ELEMENTS // per_sample)
-            for s0 in range(0, n, step):
-                s1 = min(n, s0 + step)
-                for g in range(m.groups):
-                    cols = self.geo.im2col(xq[s0:s1], g)
-                    yg = self._run(g, cols, s0, s1)                   # [(s1-s0) * P, Og]
-                    y[s0:s1, g * m.Og:(g + 1) * m.Og] = yg.reshape(s1 - s0, P, m.Og).transpose(0, 2, 1)
+            return self._run(0, lambda: xq.reshape(n, -1), 0, n)
+        P = self.geo.win.out_positions
+        y = np.empty((n, m.Og * m.groups, P))
+        per_sample = P * m.R + (p.input_slices * P * m.C if p.adc_noise_lsb > 0 else 0)
+        step = max(1, BLOCK_ELEMENTS // per_sample)
+        for s0 in range(0, n, step):
+            s1 = min(n, s0 + step)
+            for g in range(m.groups):
+                yg = self._run(g, lambda: self.geo.im2col(xq[s0:s1], g), s0, s1)   # [(s1-s0) * P, Og]
+                y[s0:s1, g * m.Og:(g + 1) * m.Og] = yg.reshape(s1 - s0, P, m.Og).transpose(0, 2, 1)
         return y
 
-    def _run(self, group: int, cols: np.ndarray, s0: int, s1: int) -> np.ndarray:
-        keys = [(self.samples_before + i, self.calls) for i in range(s0, s1)]
-        return self.macro.mvm(group, cols, self.activity, keys)
+    def noise_keys(self, s0: int, s1: int) -> list[tuple[int, int]]:
+        """The ADC noise seed keys of the batch's samples s0..s1-1: (global sample, call)."""
+        return [(self.samples_before + i, self.calls) for i in range(s0, s1)]
+
+    def _run(self, group: int, cols: Callable[[], np.ndarray], s0: int, s1: int) -> np.ndarray:
+        """Integer outputs [vectors, Og] of group ``group`` for the batch's samples s0..s1-1;
+        ``cols()``: their integer input vectors [vectors, R]."""
+        return self.macro.mvm(group, cols(), self.activity, self.noise_keys(s0, s1))

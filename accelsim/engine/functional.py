@@ -49,8 +49,13 @@ def _replayable(ex) -> bool:
 
 
 def _states(replayable: list[tuple[str, object]]) -> dict[str, dict]:
-    """A copy of the state of every replayable spiking layer's neurons before a step."""
-    return {name: {k: np.array(v, copy=True) for k, v in ex.state.items()} for name, ex in replayable}
+    """A copy of the state of every replayable spiking layer's neurons before a step: of the arrays
+    its replay writes (``replay_writes``, default all); the others are handed over as they are."""
+    out = {}
+    for name, ex in replayable:
+        writes = getattr(ex, "replay_writes", None)
+        out[name] = {k: np.array(v, copy=True) if writes is None or k in writes else v for k, v in ex.state.items()}
+    return out
 
 
 def _integrated(ex, state: Optional[dict], current: np.ndarray) -> Optional[np.ndarray]:
@@ -65,6 +70,15 @@ def _updates(u: Optional[np.ndarray], prev: Optional[np.ndarray], t: int) -> int
     if t == 0 or prev is None or prev.shape != u.shape:
         return int(u.size)
     return int(np.count_nonzero(u != prev))
+
+
+def _input_counts(layer: Layer, xin: np.ndarray, nz: np.ndarray, look: bool, cdt) -> tuple:
+    """(events per input element in ``cdt``, events, samples with a non-binary input, synaptic ops)
+    of one step's input ``xin`` (``nz``: its events [batch, elements]); ``look``: check for values
+    other than 0, 1, -1 (spikes are 0 or 1: no need to look)."""
+    per_input = nz.sum(axis=0, dtype=np.int64)
+    nonbinary = int(np.any(((xin != 0) & (np.abs(xin) != 1)).reshape(xin.shape[0], -1), axis=1).sum()) if look else 0
+    return per_input.astype(cdt), int(per_input.sum()), nonbinary, int(per_input @ layer.fanout)
 
 
 def _aux_fanout(graph: Graph, layer: Layer) -> list[tuple[str, str, Optional[np.ndarray], str]]:
@@ -135,6 +149,8 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
             raise fail(graph.source, f"nodes[{n.index}]", f"{n.op} '{n.name}' keeps state across steps and cannot "
                        "follow a few-spikes (graded) neuron; use MaxPool (exact on the binary code)", n.op)
     cdt = count_dtype(N * K)  # a graded neuron spikes up to K times per step
+    # layers whose input is the same at every step: its counts are taken once per batch
+    held_input = {l.name for l in layers if l.data_input in static and l.data_input not in phased}
     addresses = [AddressCounts(np.zeros((T, int(np.prod(l.in_shape))), cdt),
                                np.zeros((T, l.neurons), cdt) if l.spiking else None,
                                np.zeros((T, l.neurons), cdt) if l.spiking else None) for l in layers]
@@ -171,6 +187,7 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
         cache: dict[str, np.ndarray] = {}
         scores = np.zeros((nb, ncls))
         integrated: dict[str, Optional[np.ndarray]] = {}
+        held: dict[str, tuple] = {}    # layer -> its input's counts (inputs the same at every step)
         for t in range(T):
             if hybrid is not None:  # the ANN's state writes come before the step's SNN update
                 hybrid.before_step(t, xb, per_step_input, execs)
@@ -179,13 +196,16 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
             phases = [phase_values(graph, execs, vals, phased, k) for k in range(K)] if phased else []
             for layer, cnt, ax, adr in zip(layers, counts, aux, addresses):
                 xin = vals[layer.data_input]
-                nz = event_counts(layer.data_input, vals, phases, phased)
-                per_input = nz.sum(axis=0, dtype=np.int64)
-                adr.by_input[t] += per_input.astype(cdt)
-                cnt.events_in[t] += int(per_input.sum())
-                if layer.name not in spike_fed:  # spikes are 0 or 1: no need to look
-                    cnt.nonbinary_inputs[t] += int(np.any(((xin != 0) & (np.abs(xin) != 1)).reshape(nb, -1), axis=1).sum())
-                cnt.synaptic_ops[t] += int(per_input @ layer.fanout)
+                if layer.name not in held:
+                    held[layer.name] = _input_counts(layer, xin, event_counts(layer.data_input, vals, phases, phased),
+                                                     layer.name not in spike_fed, cdt)
+                per_input, events, nonbinary, synops = held[layer.name]
+                if layer.name not in held_input:
+                    del held[layer.name]
+                adr.by_input[t] += per_input
+                cnt.events_in[t] += events
+                cnt.nonbinary_inputs[t] += nonbinary
+                cnt.synaptic_ops[t] += synops
                 yout = vals[layer.neuron.output if layer.neuron is not None else layer.synapse.output]
                 cnt.nonzero_out[t] += int(np.count_nonzero(yout))
                 if layer.spiking:

@@ -103,10 +103,14 @@ class _FixedSynapse:
         return self.fmt.integer_weights(w)
 
     def _current(self, y: np.ndarray, channel_shape: tuple[int, ...]) -> np.ndarray:
-        c = np.rint(y * 2.0 ** self.fmt.fp.vmem_frac_bits)
+        """``(rint(y 2^f) + bias) lsb``, in place (``y`` is the kernel's own fresh output)."""
+        scale = 2.0 ** self.fmt.fp.vmem_frac_bits
+        c = np.multiply(y, scale, out=y) if y.dtype == np.float64 and y.flags.writeable else y * scale
+        np.rint(c, out=c)
         if self.bias_lsb is not None:
-            c = c + self.bias_lsb.reshape(channel_shape)
-        return c * self.fmt.lsb.reshape(channel_shape)
+            c += self.bias_lsb.reshape(channel_shape)
+        c *= self.fmt.lsb.reshape(channel_shape)
+        return c
 
 
 class FixedConvExec(_FixedSynapse, ConvExec):
@@ -203,13 +207,22 @@ class FixedNeuronExec(NeuronExec):
         self.isyn = hold(state["isyn"]) if "isyn" in state else np.zeros((batch, self.m), np.int64)
         self.state = {"v": self.v, "isyn": self.isyn}      # integer LSBs, advanced in place
 
+    @property
+    def replay_writes(self) -> tuple[str, ...]:
+        """The state arrays :meth:`integrated` advances (``isyn`` only with a synaptic state)."""
+        if self.dp is None or not self.dp.spiking:
+            return ()
+        return ("v", "isyn") if self.dp.has_syn else ("v",)
+
     def integrated(self, state: dict, current: np.ndarray):
         """The membrane (LSBs) after one step from ``state`` (a copy, advanced in place), before any
         reset: the datapath replayed without firing (NeuroBench's MembraneUpdates; overflows of the
         replay are not counted)."""
         if self.dp is None or not self.dp.spiking:
             return None
-        c = to_fixed(current.reshape(current.shape[0], -1), self.lsb)
+        last, c = getattr(self, "_last_current", (None, None))
+        if last is not current:   # the step's own current is converted once (see __call__)
+            c = to_fixed(current.reshape(current.shape[0], -1), self.lsb)
         step = datapath_step if self.backend == "numba" else datapath_step_reference
         step(state["v"], state["isyn"], c, dataclasses.replace(self.dp, spiking=False))
         return state["v"]
@@ -229,6 +242,7 @@ class FixedNeuronExec(NeuronExec):
         if i.shape[0] != self.batch:
             self.reset(i.shape[0])
         c = to_fixed(i, self.lsb)
+        self._last_current = (ins[0], c)
         if self.current_limit is not None and c.size and int(np.abs(c).max()) >= self.current_limit:
             raise fail(self.graph.source, f"nodes[{self.graph.nodes.index(self.node)}]",
                        f"with core.numerics: fixed, its input current reaches {int(np.abs(c).max())} LSB, beyond "

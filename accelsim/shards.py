@@ -125,14 +125,14 @@ def run_shard(shard: Shard) -> Trace | tuple[str, list]:
                                 for p in exc.problems])
 
 
-def _pin_threads() -> None:
-    """One numba thread, one BLAS/OpenMP thread in this process (a worker)."""
+def pin_threads(n: int = 1) -> None:
+    """At most ``n`` numba threads and ``n`` BLAS/OpenMP threads in this process (a worker)."""
     import numba
 
-    numba.set_num_threads(1)
+    numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
     try:
         from threadpoolctl import threadpool_limits
-        threadpool_limits(1)     # the limit stays in force (it is undone only by its context manager)
+        threadpool_limits(n)     # the limit stays in force (it is undone only by its context manager)
     except ImportError:          # optional: the environment variables set at start-up cover it
         pass
 
@@ -154,7 +154,7 @@ def worker_main() -> None:
     out = os.fdopen(os.dup(1), "wb")     # the result's channel; anything else printed goes to stderr
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    _pin_threads()
+    pin_threads(1)
     shard = pickle.load(sys.stdin.buffer)
     try:
         result: Any = run_shard(shard)

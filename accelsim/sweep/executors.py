@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Iterator, Optional
 
 from accelsim.errors import fail
+from accelsim.shards import cores
 from accelsim.sweep.evaluate import GroupTask, error_row, run_group
 
 Result = tuple[GroupTask, list[dict]]
@@ -32,10 +33,14 @@ def run_inline(tasks: list[GroupTask]) -> Iterator[Result]:
         yield task, run_group(task)
 
 
-def _exit_with_parent(parent: int) -> None:
+def _exit_with_parent(parent: int, threads: int = 0) -> None:
     """Worker initializer: a daemon thread ends the worker as soon as the sweep that started it is
     gone (even by SIGKILL, which runs no cleanup), so no worker outlives its sweep; the resource
-    tracker then ends too, its last user gone."""
+    tracker then ends too, its last user gone. ``threads``: numba and BLAS threads of the worker
+    (its share of the cores, so the workers together do not oversubscribe them; 0: unchanged)."""
+    if threads:
+        from accelsim.shards import pin_threads
+        pin_threads(threads)
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(POLL_S)
@@ -51,7 +56,8 @@ def run_local(tasks: list[GroupTask], workers: int) -> Iterator[Result]:
         return
     ctx = multiprocessing.get_context(MP_START)
     with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx,
-                             initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
+                             initializer=_exit_with_parent,
+                             initargs=(os.getpid(), max(1, cores() // min(workers, len(tasks))))) as pool:
         futures = {pool.submit(run_group, t): t for t in tasks}
         for fut in as_completed(futures):
             task = futures[fut]

@@ -16,11 +16,16 @@ keyed by it); every count is an exact integer and every score is per sample, so
 :func:`accelsim.engine.merge.merge_traces` gives the same trace for any number of
 workers (``tests/test_shards.py`` compares report.json of 1 and 2 workers).
 
-How many workers (:func:`auto_jobs`): a process costs about a second to start (Python,
-numpy, numba and its cached kernels) and its copy of the graph; a run is split only
-when its dense work is large enough for that to pay (:data:`PARALLEL_MIN_MACS`) and
-there are at least two samples per worker. ``jobs=N`` (``accelsim run --jobs N``)
-asks for N workers (at most one per sample); ``jobs=1`` runs in-process.
+How many workers (:func:`auto_trace`, ``jobs=None``): a process costs about a second to
+start (Python, numpy, numba and its cached kernels) plus its copy of the graph, and the
+numba kernels already use every core for a batch of samples in-process, so only long runs
+gain. A run whose dense work is small (:func:`auto_jobs`: below :data:`PARALLEL_MIN_MACS`, or
+fewer than two samples per worker) stays in-process; otherwise its first
+:data:`PROBE_SAMPLES` samples run in-process and are timed, and the rest is split over the
+cores when it would take at least :data:`PARALLEL_MIN_SECONDS` more (the merged trace is
+the same for any split, so the timing decides only how fast). ``jobs=N``
+(``accelsim run --jobs N``) asks for N workers (at most one per sample); ``jobs=1`` runs
+in-process.
 """
 from __future__ import annotations
 
@@ -46,11 +51,14 @@ from accelsim.workload.graph import Graph, Samples
 
 POLL_S = 1.0
 THREAD_ENV = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-# A run is split over processes when its dense MACs (all layers, steps and samples) reach this:
-# ~1e10 MACs is ~4 s of the functional pass on one core of the benchmark machine (ResNet-18 shape:
-# 1.81 G MACs x 4 steps per sample in ~3 s, docs/performance.md), several times the ~1 s a worker
-# takes to start (measured, benchmarks/bench_batch.py). A stated default, not a fitted optimum.
+# Runs with fewer dense MACs (all layers, steps and samples) stay in-process without a probe: 1e10
+# MACs is ~4 s of dense work on one core of the benchmark machine (ResNet-18 shape: 1.81 G MACs x 4
+# steps per sample in ~3 s, docs/performance.md); spiking sparsity makes the real pass shorter.
 PARALLEL_MIN_MACS = 1e10
+# The rest of a run is split when the probe predicts at least this much more work in-process:
+# ~4x the ~1 s a worker takes to start (measured, benchmarks/bench_batch.py). Stated defaults.
+PARALLEL_MIN_SECONDS = 4.0
+PROBE_SAMPLES = 2
 MIN_SAMPLES_PER_JOB = 2
 
 
@@ -197,11 +205,38 @@ def _in_workers(shards: list[Shard], progress: Optional[Callable[[int], None]]) 
                 proc.wait()
 
 
+def auto_trace(graph: Graph, data: Samples, layers: list, arch: Arch, backend: str,
+               progress: Optional[Callable[[int], None]] = None, available: Optional[int] = None) -> Trace:
+    """The run's trace with the number of workers chosen automatically (see the module docstring):
+    in-process, or a timed probe of the first samples in-process and the rest in workers."""
+    from accelsim.hw.builtin import HardwareNumerics
+
+    available = cores() if available is None else available
+    n = len(data)
+    probe = min(n, PROBE_SAMPLES)
+
+    def here(a: int, b: int) -> Trace:
+        part = Samples(data.x[a:b], None if data.y is None else data.y[a:b], data.source)
+        return simulate(graph, part, backend=backend, progress=progress, layers=layers,
+                        executors=HardwareNumerics(arch, layers), first_sample=a)
+
+    if auto_jobs(graph, layers, n - probe, available) == 1:
+        return here(0, n)
+    t0 = time.perf_counter()
+    first = here(0, probe)
+    rest = (time.perf_counter() - t0) / probe * (n - probe)
+    if rest < PARALLEL_MIN_SECONDS:
+        return merge_traces([first, here(probe, n)], layers)
+    jobs = min(available, (n - probe) // MIN_SAMPLES_PER_JOB)
+    tail = sharded_trace(graph, data, layers, arch, backend, jobs, progress, first=probe)
+    return merge_traces([first, tail], layers)
+
+
 def sharded_trace(graph: Graph, data: Samples, layers: list, arch: Arch, backend: str, jobs: int,
-                  progress: Optional[Callable[[int], None]] = None, inline: bool = False) -> Trace:
-    """The run's trace from ``jobs`` shards in worker processes (``inline``: one after the other in
-    this process, for tests), merged in sample order."""
-    parts = bounds(len(data), jobs)
+                  progress: Optional[Callable[[int], None]] = None, inline: bool = False, first: int = 0) -> Trace:
+    """The trace of samples ``first..`` from ``jobs`` shards in worker processes (``inline``: one after
+    the other in this process, for tests), merged in sample order."""
+    parts = [(first + a, first + b) for a, b in bounds(len(data) - first, jobs)]
     shards = [Shard(graph, layers, arch, data.x[a:b], None if data.y is None else data.y[a:b], data.source,
                     backend, a) for a, b in parts]
     results: list[Any] = [None] * len(shards)

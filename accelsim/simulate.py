@@ -21,7 +21,7 @@ from accelsim.errors import InputError, fail
 from accelsim.hw.builtin import HardwareNumerics, assign, engines_used, get
 from accelsim.report.build import build_report
 from accelsim.schedule import SCHEDULERS
-from accelsim.shards import auto_jobs, check_jobs, sharded_trace
+from accelsim.shards import auto_trace, check_jobs, sharded_trace
 from accelsim.workload.graph import Graph, Samples
 from accelsim.workload.loader import load_inputs, load_workload
 
@@ -85,9 +85,10 @@ def functional_trace(job: Job, backend: str = "numba", progress: bool = False, l
             if trace is not None:
                 return trace
         jobs = check_jobs(jobs, "jobs")
-        n = min(len(job.data), jobs if jobs is not None else auto_jobs(job.graph, layers, len(job.data)))
-        if n > 1:
-            return sharded_trace(job.graph, job.data, layers, job.spec.arch, backend, n,
+        if jobs is None:
+            return auto_trace(job.graph, job.data, layers, job.spec.arch, backend, progress=bar.update if bar else None)
+        if min(jobs, len(job.data)) > 1:
+            return sharded_trace(job.graph, job.data, layers, job.spec.arch, backend, jobs,
                                  progress=bar.update if bar else None)
         return simulate(job.graph, job.data, backend=backend, progress=bar.update if bar else None,
                         layers=layers, executors=HardwareNumerics(job.spec.arch, layers))

@@ -89,7 +89,7 @@ def run_group(task: GroupTask) -> list[dict[str, Any]]:
     try:
         job = prepare(task.arch_file, task.workload_file, task.base_sets + first.values, task.samples, task.inputs)
         validator = PointValidator(task.arch_file, task.workload_file, task.base_sets)
-        traces = GroupTraces()
+        traces = GroupTraces() if task.trace_count > 1 else None   # nothing to share with one trace
     except Exception as exc:  # the whole group fails with its trace
         msg = "functional trace: " + error_text(exc)
         return [{"point": p.key, "values": dict(p.values), "row": error_row(msg)} for p in task.points]

@@ -34,7 +34,7 @@ from accelsim.hw.first_layer import FirstLayerActivity
 from accelsim.hw.pim.macro import ColumnBlock, MacroParams, ProgrammedLayer
 from accelsim.hw.pim.numerics import PimExec
 
-STORE_BYTES = 2 * 2**30   # recorded column sums kept per sweep group at most (a stated default)
+STORE_BYTES = 2**30   # recorded column sums kept per sweep task at most (a stated default; one task per worker)
 
 
 @dataclass

@@ -22,7 +22,8 @@ numba kernels already use every core for a batch of samples in-process, so only 
 gain. A run whose dense work is small (:func:`auto_jobs`: below :data:`PARALLEL_MIN_MACS`, or
 fewer than two samples per worker) stays in-process; otherwise its first
 :data:`PROBE_SAMPLES` samples run in-process and are timed, and the rest is split over the
-cores when it would take at least :data:`PARALLEL_MIN_SECONDS` more (the merged trace is
+cores when it would take at least :data:`PARALLEL_MIN_SECONDS` more, by a first timing
+(which includes loading the kernels) and a second, warm one (the merged trace is
 the same for any split, so the timing decides only how fast). ``jobs=N``
 (``accelsim run --jobs N``) asks for N workers (at most one per sample); ``jobs=1`` runs
 in-process.
@@ -51,10 +52,11 @@ from accelsim.workload.graph import Graph, Samples
 
 POLL_S = 1.0
 THREAD_ENV = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-# Runs with fewer dense MACs (all layers, steps and samples) stay in-process without a probe: 1e10
-# MACs is ~4 s of dense work on one core of the benchmark machine (ResNet-18 shape: 1.81 G MACs x 4
-# steps per sample in ~3 s, docs/performance.md); spiking sparsity makes the real pass shorter.
-PARALLEL_MIN_MACS = 1e10
+# Runs with fewer dense MACs (all layers, steps and samples) stay in-process without a probe: 5e10
+# MACs is ~20 s of dense work on one core of the benchmark machine (ResNet-18 shape: 1.81 G MACs x 4
+# steps per sample in ~3 s, docs/performance.md); spiking sparsity makes the real pass shorter
+# (hsi_hybrid: 29 G dense MACs, ~2.5 s).
+PARALLEL_MIN_MACS = 5e10
 # The rest of a run is split when the probe predicts at least this much more work in-process:
 # ~4x the ~1 s a worker takes to start (measured, benchmarks/bench_batch.py). Stated defaults.
 PARALLEL_MIN_SECONDS = 4.0
@@ -220,16 +222,19 @@ def auto_trace(graph: Graph, data: Samples, layers: list, arch: Arch, backend: s
         return simulate(graph, part, backend=backend, progress=progress, layers=layers,
                         executors=HardwareNumerics(arch, layers), first_sample=a)
 
-    if auto_jobs(graph, layers, n - probe, available) == 1:
+    if auto_jobs(graph, layers, n - 2 * probe, available) == 1:
         return here(0, n)
-    t0 = time.perf_counter()
-    first = here(0, probe)
-    rest = (time.perf_counter() - t0) / probe * (n - probe)
-    if rest < PARALLEL_MIN_SECONDS:
-        return merge_traces([first, here(probe, n)], layers)
-    jobs = min(available, (n - probe) // MIN_SAMPLES_PER_JOB)
-    tail = sharded_trace(graph, data, layers, arch, backend, jobs, progress, first=probe)
-    return merge_traces([first, tail], layers)
+    parts, done = [], 0
+    for _ in range(2):   # the first probe also loads the kernels: the split needs a warm one too
+        t0 = time.perf_counter()
+        parts.append(here(done, done + probe))
+        done += probe
+        rest = (time.perf_counter() - t0) / probe * (n - done)
+        if rest < PARALLEL_MIN_SECONDS:
+            return merge_traces(parts + [here(done, n)], layers)
+    jobs = min(available, (n - done) // MIN_SAMPLES_PER_JOB)
+    tail = sharded_trace(graph, data, layers, arch, backend, jobs, progress, first=done)
+    return merge_traces(parts + [tail], layers)
 
 
 def sharded_trace(graph: Graph, data: Samples, layers: list, arch: Arch, backend: str, jobs: int,

@@ -58,8 +58,17 @@ def _states(replayable: list[tuple[str, object]]) -> dict[str, dict]:
     return out
 
 
+def _derives(ex) -> bool:
+    """Whether a neuron executor gives its last step's membrane before reset from the step's own
+    results (``membrane_before_reset()``, exact: e.g. integer states with a subtracting reset), so
+    its step need not be replayed."""
+    return bool(getattr(ex, "derives_membrane", False))
+
+
 def _integrated(ex, state: Optional[dict], current: np.ndarray) -> Optional[np.ndarray]:
     """The membrane after the step's input, before any reset (see ``NeuronExec.integrated``)."""
+    if _derives(ex):
+        return ex.membrane_before_reset()
     return None if state is None else ex.integrated(state, current)
 
 
@@ -165,7 +174,7 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
         if ex is not None:
             cnt.overflows = np.zeros(T, dtype=np.int64)
     for layer, cnt in zip(layers, counts):   # membranes NeuroBench's way: float64 neurons with a threshold
-        if layer.spiking and not _replayable(execs[layer.neuron.name]):
+        if layer.spiking and not (_replayable(execs[layer.neuron.name]) or _derives(execs[layer.neuron.name])):
             cnt.membrane_updates = None
     probes = list(probes)
     ncls = graph.num_classes
@@ -183,7 +192,8 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
         nb = xb.shape[0]
         for e in execs.values():
             e.reset(nb)
-        replayable = [(l.name, execs[l.neuron.name]) for l in layers if l.spiking and _replayable(execs[l.neuron.name])]
+        replayable = [(l.name, execs[l.neuron.name]) for l in layers if l.spiking and _replayable(execs[l.neuron.name])
+                      and not _derives(execs[l.neuron.name])]
         cache: dict[str, np.ndarray] = {}
         scores = np.zeros((nb, ncls))
         integrated: dict[str, Optional[np.ndarray]] = {}

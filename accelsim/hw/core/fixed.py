@@ -208,6 +208,18 @@ class FixedNeuronExec(NeuronExec):
         self.state = {"v": self.v, "isyn": self.isyn}      # integer LSBs, advanced in place
 
     @property
+    def derives_membrane(self) -> bool:
+        """With a subtracting reset the membrane before reset is the state after the step plus the
+        threshold where it fired (integers: exact), so the step is not replayed for it."""
+        return self.dp is not None and self.dp.spiking and not self.dp.reset_zero
+
+    def membrane_before_reset(self) -> np.ndarray:
+        """The last step's membrane (LSBs) after its input, before any reset: what :meth:`integrated`
+        gives by replaying the step (the datapath computes the same held value, then subtracts the
+        threshold where it fires)."""
+        return self.v + self._last_spikes * self.dp.thr
+
+    @property
     def replay_writes(self) -> tuple[str, ...]:
         """The state arrays :meth:`integrated` advances (``isyn`` only with a synaptic state)."""
         if self.dp is None or not self.dp.spiking:
@@ -250,6 +262,7 @@ class FixedNeuronExec(NeuronExec):
                        "core.leak_frac_bits or core.vmem_frac_bits", self.node.name)
         step = datapath_step if self.backend == "numba" else datapath_step_reference
         s, overflows = step(self.v, self.isyn, c, self.dp)
+        self._last_spikes = s
         self.overflows += overflows
         out = s.astype(np.float64) if self.dp.spiking else self.v * self.lsb
         return out.reshape((out.shape[0],) + self.out_shape)

@@ -22,11 +22,9 @@ numba kernels already use every core for a batch of samples in-process, so only 
 gain. A run whose dense work is small (:func:`auto_jobs`: below :data:`PARALLEL_MIN_MACS`, or
 fewer than two samples per worker) stays in-process; otherwise its first
 :data:`PROBE_SAMPLES` samples run in-process and are timed, and the rest is split over the
-cores when that would save at least :data:`PARALLEL_MIN_SECONDS` (Amdahl by measurement:
-the rest's time in-process times the share of the cores the probe left idle; and only when
-it left more than a quarter idle, :data:`PARALLEL_MAX_USE`), by a first timing (which
-includes loading the kernels) and a second, warm one. The merged trace is the same for
-any split, so the timing decides only how fast. ``jobs=N``
+cores when it would take at least :data:`PARALLEL_MIN_SECONDS` more, by a first timing
+(which includes loading the kernels) and a second, warm one (the merged trace is
+the same for any split, so the timing decides only how fast). ``jobs=N``
 (``accelsim run --jobs N``) asks for N workers (at most one per sample); ``jobs=1`` runs
 in-process.
 """
@@ -62,10 +60,6 @@ PARALLEL_MIN_MACS = 5e10
 # The rest of a run is split when the probe predicts at least this much more work in-process:
 # ~4x the ~1 s a worker takes to start (measured, benchmarks/bench_batch.py). Stated defaults.
 PARALLEL_MIN_SECONDS = 4.0
-# ... and only when the in-process probe kept fewer than this share of the cores busy (the numba
-# kernels run the samples of a batch in parallel: ResNet-18's shape keeps ~1.9 of 2 cores busy
-# in-process, and 2 workers were no faster on 8 samples, benchmarks/bench_batch.py --compare 8).
-PARALLEL_MAX_USE = 0.75
 PROBE_SAMPLES = 2
 MIN_SAMPLES_PER_JOB = 2
 
@@ -232,13 +226,11 @@ def auto_trace(graph: Graph, data: Samples, layers: list, arch: Arch, backend: s
         return here(0, n)
     parts, done = [], 0
     for _ in range(2):   # the first probe also loads the kernels: the split needs a warm one too
-        t0, c0 = time.perf_counter(), time.process_time()
+        t0 = time.perf_counter()
         parts.append(here(done, done + probe))
         done += probe
-        wall = time.perf_counter() - t0
-        used = min(float(available), max(1.0, (time.process_time() - c0) / max(wall, 1e-9)))  # cores in use
-        rest = wall / probe * (n - done)
-        if used > PARALLEL_MAX_USE * available or rest * (1.0 - used / available) < PARALLEL_MIN_SECONDS:
+        rest = (time.perf_counter() - t0) / probe * (n - done)
+        if rest < PARALLEL_MIN_SECONDS:
             return merge_traces(parts + [here(done, n)], layers)
     jobs = min(available, (n - done) // MIN_SAMPLES_PER_JOB)
     tail = sharded_trace(graph, data, layers, arch, backend, jobs, progress, first=done)

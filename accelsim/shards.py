@@ -57,9 +57,11 @@ THREAD_ENV = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "M
 # steps per sample in ~3 s, docs/performance.md); spiking sparsity makes the real pass shorter
 # (hsi_hybrid: 29 G dense MACs, ~2.5 s).
 PARALLEL_MIN_MACS = 5e10
-# The rest of a run is split when the probe predicts at least this much more work in-process:
-# ~4x the ~1 s a worker takes to start (measured, benchmarks/bench_batch.py). Stated defaults.
-PARALLEL_MIN_SECONDS = 4.0
+# The rest of a run is split when the probe predicts at least this much more work in-process: a
+# worker costs ~1 s to start plus building its executors (ResNet-18's shape: a few seconds), so
+# short runs gain nothing (ResNet-18 shape, 8 samples: 12.5 s in-process, 12.7 s in 2 workers;
+# 100 samples: 152.5 s and 72.4 s; benchmarks/bench_batch.py, docs/performance.md). A stated default.
+PARALLEL_MIN_SECONDS = 10.0
 PROBE_SAMPLES = 2
 MIN_SAMPLES_PER_JOB = 2
 

@@ -153,5 +153,9 @@ def test_automatic_jobs_probe_then_split_give_the_same_report(monkeypatch, min_s
 
     monkeypatch.setattr(shards, "PARALLEL_MIN_MACS", 0.0)
     monkeypatch.setattr(shards, "PARALLEL_MIN_SECONDS", min_seconds)
+    spawned = []
+    real = shards._in_workers
+    monkeypatch.setattr(shards, "_in_workers", lambda sh, pr: spawned.append(len(sh)) or real(sh, pr))
     job = prepare(PIM, DIGITS, ["pim.adc_noise_lsb=0.5"], 30)
     assert cost_and_report(job, functional_trace(job, jobs=None)) == cost_and_report(job, functional_trace(job, jobs=1))
+    assert spawned == ([2] if min_seconds == 0.0 else [])

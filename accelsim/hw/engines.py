@@ -68,6 +68,13 @@ class Engine:
     def numerics(self, arch: Arch) -> Hashable:
         return None
 
+    def reuse_executor(self, graph: Graph, node: Node, layer: Layer, arch: Arch, backend: str, key: int,
+                       store: Any, replay: bool) -> Optional[Executor]:
+        """The layer's synaptic executor that keeps its reusable intermediate results in ``store``
+        (``replay`` False) or computes from the kept ones (``replay`` True), for a sweep's trace
+        groups equal in :meth:`reusable_numerics`; None: the engine keeps nothing."""
+        return None
+
     def reusable_numerics(self, arch: Arch) -> Hashable:
         """The part of :meth:`numerics` that the engine's reusable intermediate results depend on
         (``pim``: the column sums before the ADC, :mod:`accelsim.hw.pim.reuse`); design points

@@ -41,6 +41,13 @@ class PimEngine(Engine):
         """The column sums before the ADC read the array's group only (:mod:`.reuse`)."""
         return (MacroParams.from_config(arch.pim).array, arch.pim.input_full_scale)
 
+    def reuse_executor(self, graph, node, layer, arch, backend, key, store, replay):
+        """Recording or replaying the bit-line sums before the ADC (:mod:`.reuse`)."""
+        from accelsim.hw.pim.reuse import RecordingPimExec, ReplayPimExec
+
+        cls = ReplayPimExec if replay else RecordingPimExec
+        return cls(graph, node, backend, MacroParams.from_config(arch.pim), arch.pim.input_full_scale, key, store)
+
     def executor(self, graph, node, layer, arch, backend, key):
         return PimExec(graph, node, backend, MacroParams.from_config(arch.pim), arch.pim.input_full_scale, key=key)
 

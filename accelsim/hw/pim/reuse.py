@@ -29,7 +29,7 @@ from typing import Callable, Hashable, Optional
 import numpy as np
 
 from accelsim.config.arch import Arch
-from accelsim.hw.engines import HardwareNumerics
+from accelsim.hw.engines import Engine, HardwareNumerics, get
 from accelsim.hw.first_layer import FirstLayerActivity
 from accelsim.hw.pim.macro import ColumnBlock, MacroParams, ProgrammedLayer
 from accelsim.hw.pim.numerics import PimExec
@@ -136,8 +136,8 @@ def adc_equivalence(store: ColumnStore, params: MacroParams) -> Hashable:
 
 
 class ReuseNumerics(HardwareNumerics):
-    """:class:`HardwareNumerics` whose PIM first layer records into ``store`` (``replay`` False) or
-    replays from it (``replay`` True)."""
+    """:class:`HardwareNumerics` whose layers with a :meth:`~accelsim.hw.engines.Engine.reuse_executor`
+    record into ``store`` (``replay`` False) or replay from it (``replay`` True)."""
 
     def __init__(self, arch: Arch, layers: list, store: ColumnStore, replay: bool):
         super().__init__(arch, layers)
@@ -145,15 +145,15 @@ class ReuseNumerics(HardwareNumerics):
 
     def __call__(self, graph, node, backend):
         layer = self.by_synapse.get(node.name)
-        if layer is None or layer.engine != "pim":
+        ex = None if layer is None else get(layer.engine).reuse_executor(graph, node, layer, self.arch, backend,
+                                                                          self.built, self.store, self.replay)
+        if ex is None:
             return super().__call__(graph, node, backend)
-        cls = ReplayPimExec if self.replay else RecordingPimExec
-        ex = cls(graph, node, backend, MacroParams.from_config(self.arch.pim), self.arch.pim.input_full_scale,
-                 self.built, self.store)
         self.built += 1
         return ex
 
 
 def reusable(layers: list) -> bool:
-    """Whether a run of ``layers`` has a PIM layer whose column sums a sweep can reuse."""
-    return sum(1 for l in layers if l.engine == "pim") == 1
+    """Whether a run of ``layers`` has exactly one layer whose engine keeps reusable results (the
+    one :class:`ColumnStore` holds)."""
+    return sum(1 for l in layers if type(get(l.engine)).reuse_executor is not Engine.reuse_executor) == 1

@@ -181,17 +181,23 @@ def plot(oat: list, best_oat: list, g: dict, best: dict, path: str) -> None:
                                (best_oat, "s", "one knob changed from the best corner")):
         a.scatter([1 + r["d_delay"] for _, r in pts], [1 + r["d_energy"] for _, r in pts], marker=marker, s=30,
                   label=label, alpha=0.8)
-    for p, r in [oat[0], best_oat[0]] + [(p, r) for p, r in oat + best_oat if r["d_energy"] < 0 and r["d_delay"] < 0]:
+    marks = [oat[0], best_oat[0]] + [(p, r) for p, r in oat + best_oat if r["d_energy"] < 0 and r["d_delay"] < 0]
+    for n, (p, r) in enumerate(marks):
         lab = ("shipped" if p is oat[0][0] else "best corner" if p is best_oat[0][0]
                else ", ".join(f"{k}={v}" for k, v in p.items() if v != best[k]))
-        a.annotate(lab, (1 + r["d_delay"], 1 + r["d_energy"]), textcoords="offset points", xytext=(5, 4), fontsize=8)
+        a.annotate(lab, (1 + r["d_delay"], 1 + r["d_energy"]), textcoords="offset points", fontsize=8,
+                   xytext=(5, 4) if n < 2 else (-10, -14 - 11 * (n - 2)), arrowprops=None if n < 2 else
+                   {"arrowstyle": "-", "lw": 0.5, "color": "grey"})
     a.set_xscale("log"), a.set_yscale("log")
     a.axhline(1, color="k", lw=0.8), a.axvline(1, color="k", lw=0.8)
     a.fill_between([1e-3, 1 + ACE_SNN["delay"]], 1e-2, 1 + ACE_SNN["energy"], color="g", alpha=0.12)
-    a.text(0.012, 0.45, "meets ACE-SNN\n(-30 % energy, -7 % delay)", color="g", fontsize=9)
-    a.text(1.3, 0.3, "PIM cheaper, slower", fontsize=9, color="grey")
+    a.text(0.012, 0.63, "meets ACE-SNN (-30 % energy, -7 % delay)", color="g", fontsize=8)
+    a.text(1.3, 0.27, "PIM cheaper, slower", fontsize=9, color="grey")
     a.text(0.012, 2.5, "PIM faster, costlier", fontsize=9, color="grey")
-    a.set_xlim(0.01, 1e4), a.set_ylim(0.25, 6)
+    ticks = (0.25, 0.5, 1, 2, 4)
+    a.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    a.minorticks_off()
+    a.set_xlim(0.01, 1e4), a.set_ylim(0.22, 6)
     a.set_xlabel("first-layer time, PIM / digital (engine busy time per inference)")
     a.set_ylabel("first-layer compute energy, PIM / digital\n(macro blocks vs MACs + weight-SRAM reads)")
     a.set_title("(a) every design point; PIM wins in the lower-left quadrant")
@@ -213,8 +219,8 @@ def plot(oat: list, best_oat: list, g: dict, best: dict, path: str) -> None:
     b.set_yticks(range(len(levels)), [f"{v:g}" for v in levels])
     b.set_xlabel("macros (x4: in-array replication, 4 copies per array) = weight copies / (1 or 4)")
     b.set_ylabel("integration time per input level (ns; NeuRRAM: 270)")
-    b.set_title("(b) first layer vs digital at the best corner's other knobs (energy -65 % everywhere)\n"
-                "boxed: faster than digital; * meets ACE-SNN's -7 % delay and -38 % EDP")
+    b.set_title("(b) first layer vs digital, best corner's other knobs (energy -65 % in every cell)\n"
+                "boxed: faster than digital; *: meets ACE-SNN's -7 % delay and -38 % EDP", fontsize=10)
     fig.suptitle("PIM first layer (NeuRRAM blocks at 45 nm, ace_snn_pim.yaml) vs the digital first layer on "
                  f"hsi_hybrid; best corner: {describe(best)}", fontsize=10)
     fig.savefig(path, dpi=100)

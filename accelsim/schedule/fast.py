@@ -2,7 +2,6 @@
 :func:`accelsim.schedule.kernel.simulate`, and its result made a :class:`Schedule`."""
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 
 import numpy as np
@@ -69,15 +68,6 @@ def pack(layers: list[LayerTasks], T: int, cores: int, dram: Dram) -> tuple:
     src_idx = np.array([s for lt in layers for s in lt.sources], np.int64)
     return (core_cycles, dram_on, dram_ns, link_cycles, lat, first_ns, first_kind, src_ptr, src_idx,
             np.array(proc_layer, np.int64), np.array(proc_core, np.int64))
-
-
-def digest_packed(packed: tuple, names: list[str], *params) -> str:
-    """A key for the schedule of ``packed``: the arrays hold everything the schedule depends on."""
-    h = hashlib.sha1(repr((names, params)).encode())
-    for a in packed:
-        h.update(repr(a.shape).encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
 
 
 def schedule_fast(packed: tuple, layers: list[LayerTasks], T: int, cores: int, mesh: Mesh, clock_ns: float,

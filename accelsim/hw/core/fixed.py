@@ -127,11 +127,16 @@ class _FixedSynapse:
     """Mixin: integer weights, the layer's current in membrane LSBs, handed on as ``lsb * current``."""
 
     fmt: LayerFormat
+    b: Optional[np.ndarray]          # the exact executor's bias (taken over as bias_lsb)
     bias_lsb: Optional[np.ndarray]
 
-    def _quantise(self, w: np.ndarray, b: Optional[np.ndarray]) -> np.ndarray:
-        self.bias_lsb = None if b is None else to_fixed(b, self.fmt.lsb).astype(np.float64)
-        return self.fmt.integer_weights(w)
+    def _quantise(self, w: np.ndarray, fmt: LayerFormat) -> np.ndarray:
+        """The integer weights of ``w`` in ``fmt``; the exact executor's bias becomes ``bias_lsb``
+        (added in membrane LSBs by :meth:`_current`)."""
+        self.fmt = fmt
+        self.bias_lsb = None if self.b is None else to_fixed(self.b, fmt.lsb).astype(np.float64)
+        self.b = None
+        return fmt.integer_weights(w)
 
     def _current(self, y: np.ndarray, channel_shape: tuple[int, ...]) -> np.ndarray:
         c = np.rint(y * 2.0 ** self.fmt.fp.vmem_frac_bits)
@@ -143,9 +148,7 @@ class _FixedSynapse:
 class FixedConvExec(_FixedSynapse, ConvExec):
     def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
         super().__init__(graph, node, backend)
-        self.fmt = fmt
-        self.w = self._quantise(self.w, self.b)
-        self.b = None
+        self.w = self._quantise(self.w, fmt)
         self.wt = conv.scatter_weights(self.w, self.group) if backend == "numba" else None
 
     def __call__(self, ins):
@@ -156,9 +159,7 @@ class FixedConvExec(_FixedSynapse, ConvExec):
 class FixedDenseExec(_FixedSynapse, DenseExec):
     def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
         super().__init__(graph, node, backend)
-        self.fmt = fmt
-        self.wt = np.ascontiguousarray(self._quantise(self.wt, self.b))
-        self.b = None
+        self.wt = np.ascontiguousarray(self._quantise(self.wt, fmt))
 
     def __call__(self, ins):
         return self._current(super().__call__(ins), (1, -1))

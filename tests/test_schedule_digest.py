@@ -98,3 +98,14 @@ def test_a_memoised_fast_schedule_is_not_packed_again(monkeypatch):
     fresh = timing.schedule(tasks(), *PARAMS, cache=False)
     assert len(packed) == 2 and fresh.makespan_ns == first.makespan_ns
     dispatch.clear_cache()
+
+
+def test_a_memoised_schedule_too_large_for_the_kernel_is_still_refused(monkeypatch):
+    from accelsim.errors import InputError
+
+    dispatch.clear_cache()
+    timing.schedule(tasks(), *PARAMS)
+    monkeypatch.setattr(fast, "MAX_PACKED_BYTES", 100)
+    with pytest.raises(InputError, match="smaller mesh"):
+        timing.schedule(tasks(), *PARAMS)
+    dispatch.clear_cache()

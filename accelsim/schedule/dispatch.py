@@ -9,7 +9,7 @@ import numpy as np
 from accelsim.hw.memory import Dram
 from accelsim.hw.noc import Mesh
 from accelsim.hw.tasks import LayerTasks
-from accelsim.schedule.fast import pack, schedule_fast
+from accelsim.schedule.fast import check_packed_size, pack, schedule_fast
 from accelsim.schedule.result import Schedule
 from accelsim.schedule.simpy_model import schedule_simpy
 
@@ -46,6 +46,8 @@ def schedule(layers: list[LayerTasks], T: int, cores: int, mesh: Mesh, clock_ns:
     if scheduler not in SCHEDULERS:
         raise ValueError(f"unknown scheduler {scheduler!r}; expected one of {SCHEDULERS}")
     params = (T, cores, mesh, clock_ns, dram, pim_macros, scheduler)
+    if scheduler == "fast":
+        check_packed_size(layers, T, cores)   # a problem too large is refused whether or not it is memoised
     key = task_digest(layers, *params) if cache else None
     if key is not None and key in _CACHE:
         _CACHE.move_to_end(key)

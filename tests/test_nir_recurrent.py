@@ -187,3 +187,53 @@ def test_export_import_by_the_nir_equations_alone():
     _, s2 = spikes_by_neuron(g2, x)
     for k in s1:
         assert np.array_equal(s1[k], s2[k]) and s1[k].sum() > 0
+
+
+# --------------------------------------------------------------------------
+# snnTorch's own recurrent layers (when snnTorch is installed; not in CI)
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_snntorch_rleaky_export_spikes_like_snntorch(tmp_path):
+    """snnTorch exports RLeaky (all-to-all) as a NIR subgraph: input -> lif <-> w_rec -> output.
+    Reset to zero without delay (what NIR's nodes say); snnTorch's export assumes dt = 1e-4.
+    (RSynaptic: snnTorch 1.0.0 with nirtorch 2.6 fails to trace it, "Cannot find the input of an
+    empty graph"; the Braille graph above is an RSynaptic export of an older snnTorch.)"""
+    torch = pytest.importorskip("torch")
+    snn = pytest.importorskip("snntorch")
+    pytest.importorskip("nirtorch")
+    from snntorch import utils as snn_utils
+    from snntorch.export_nir import export_to_nir
+
+    torch.manual_seed(3)
+    n = 12
+    common = dict(threshold=1.0, linear_features=n, all_to_all=True, init_hidden=True,
+                  reset_mechanism="zero", reset_delay=False)
+    rec = snn.RLeaky(beta=torch.full((n,), 0.85), **common)
+    out = snn.Leaky(beta=torch.full((4,), 0.8), threshold=torch.ones(4), init_hidden=True, output=True,
+                    reset_mechanism="zero", reset_delay=False)
+    fc1, fc2 = torch.nn.Linear(6, n), torch.nn.Linear(n, 4)
+    with torch.no_grad():
+        fc1.weight.mul_(3.0)
+        fc2.weight.mul_(3.0)
+        rec.recurrent.weight.mul_(2.0)
+    net = torch.nn.Sequential(fc1, rec, fc2, out)
+    T, N = 30, 8
+    x = (torch.rand(T, N, 6) < 0.4).float()
+    ng = export_to_nir(net, x[0, :1], ignore_dims=[0])
+    nir.write(tmp_path / "rnn.nir", ng)
+    snn_utils.reset(net)
+    ref1, ref2 = [], []
+    with torch.no_grad():
+        for t in range(T):
+            s1 = rec(fc1(x[t]))
+            s2, _ = out(fc2(s1))
+            ref1.append(s1.numpy())
+            ref2.append(s2.numpy())
+    ref1, ref2 = np.stack(ref1, 1), np.stack(ref2, 1)
+    g = import_nir(tmp_path / "rnn.nir", NirOptions(dt=1e-4, timesteps=T)).graph()
+    assert len(g.delayed) == 1
+    _, spikes = spikes_by_neuron(g, x.numpy().transpose(1, 0, 2).astype(np.float64))
+    lif = next(n.name for n in g.nodes if n.kind == "neuron" and g.shapes[n.output] == (12,))
+    last = [n.name for n in g.nodes if n.kind == "neuron"][-1]
+    assert 0.05 < ref1.mean() < 0.95 and 0 < ref2.mean() < 1
+    assert np.array_equal(spikes[lif], ref1) and np.array_equal(spikes[last], ref2)

@@ -83,18 +83,17 @@ def resnet(samples: int, jobs, timesteps: int = 4):
     from bench_resnet18 import build
 
     from accelsim.config.loader import load_arch
-    from accelsim.shards import auto_jobs
-    from accelsim.simulate import Job, cost_and_report, functional_trace, hardware_layers
+    from accelsim.simulate import Job, cost_and_report, functional_trace
     from accelsim.workload.graph import Samples
 
     graph = build(timesteps)
     x = np.random.default_rng(1).uniform(0.0, 1.0, size=(samples, 3, 224, 224))
     job = Job(load_arch(str(ROOT / PIM), ["core.on_overflow=dram", "pim.macros=8"]), graph,
               Samples(x, None, "random images"), PIM, "<resnet18>", "random")
-    n = jobs or auto_jobs(graph, hardware_layers(job), samples)
+    n = jobs or "automatic"
     with PeakMemory() as mem:
         t0 = time.perf_counter()
-        trace = functional_trace(job, jobs=n)
+        trace = functional_trace(job, jobs=jobs)
         t1 = time.perf_counter()
         cost_and_report(job, trace)
         t2 = time.perf_counter()
@@ -138,7 +137,7 @@ def adc_sweep() -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--resnet-samples", type=int, default=100)
-    ap.add_argument("--jobs", type=int, default=None, help="workers for the ResNet-18 run (default automatic)")
+    ap.add_argument("--jobs", type=int, default=None, help="workers for the ResNet-18 run (default: automatic)")
     ap.add_argument("--compare", type=int, default=0, metavar="K", help="also K samples with 1 and 2 workers")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip", default="", help="comma-separated: resnet, hsi, sweep")

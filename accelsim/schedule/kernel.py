@@ -52,13 +52,15 @@ def _cached(func):
 
 @_cached
 def simulate(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles, lat_cycles, first_ns,
-             first_kind, src_ptr, src_idx, proc_layer, proc_core):
+             first_kind, src_ptr, src_idx, dsrc_ptr, dsrc_idx, d_period, proc_layer, proc_core):
     """Run the schedule.
 
     ``core_cycles``/``dram_on``/``dram_ns`` [layers, T, cores] (task cycles; the task streams
     weights; its DRAM transfer time), ``link_cycles`` [layers, T, links], ``lat_cycles`` [layers, T],
     ``first_ns`` [layers, T] with ``first_kind`` per layer (0 none, 1 PIM macros, 2 cores): the first
     layer's synaptic task per step; sources of layer ``i`` = ``src_idx[src_ptr[i]:src_ptr[i+1]]``;
+    its delayed (recurrent) sources ``dsrc_idx[dsrc_ptr[i]:dsrc_ptr[i+1]]``, whose step ``t-1`` it waits
+    for at every step ``t`` with ``t % d_period[i] != 0``;
     processes ``p`` run layer ``proc_layer[p]`` on core ``proc_core[p]`` (-1: the layer's gate).
 
     Resources: core ``d`` -> ``d``, PIM macro ``m`` -> ``n_core + m``, DRAM -> ``n_core + n_pim``,
@@ -72,7 +74,7 @@ def simulate(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles
     nl = core_cycles.shape[0]
     R = n_core + n_pim + 1 + link_cycles.shape[2]
     n_req, n_ev, n_wait = _bounds(T, n_core, n_pim, core_cycles, dram_on, link_cycles, first_ns, first_kind,
-                                  src_idx, proc_layer)
+                                  src_idx, dsrc_idx, proc_layer)
     H = np.empty((n_ev, 4), np.float64)         # events: time, id, kind, arg
     st = np.zeros(7, np.int64)                  # counters (:mod:`accelsim.schedule.events`)
     RS = np.zeros((R, 2), np.int64)             # per resource: busy, first queued request (-1: none)
@@ -82,15 +84,16 @@ def simulate(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles
     busy = np.zeros(R, np.float64)
     core_busy = np.zeros(nl, np.float64)
     done, now = _run(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles, lat_cycles, first_ns,
-                     first_kind, src_ptr, src_idx, proc_layer, proc_core, n_wait, H, st, RS, RQ, REC, busy,
-                     core_busy)
+                     first_kind, src_ptr, src_idx, dsrc_ptr, dsrc_idx, d_period, proc_layer, proc_core, n_wait, H,
+                     st, RS, RQ, REC, busy, core_busy)
     REC = REC[:st[3]]
     has, first_rec, l_start, l_end = _spans(REC, R, nl)
     return done, now, REC, busy, has, core_busy, first_rec, l_start, l_end
 
 
 @njit(cache=True)
-def _bounds(T, n_core, n_pim, core_cycles, dram_on, link_cycles, first_ns, first_kind, src_idx, proc_layer):
+def _bounds(T, n_core, n_pim, core_cycles, dram_on, link_cycles, first_ns, first_kind, src_idx, dsrc_idx,
+            proc_layer):
     """Sizes every run fits: requests, events ever scheduled, waiter entries."""
     n_req = 0
     for i in range(core_cycles.shape[0]):
@@ -109,13 +112,14 @@ def _bounds(T, n_core, n_pim, core_cycles, dram_on, link_cycles, first_ns, first
     # per request a grant and a release, per core/DRAM request at most one timeout, per (layer, step) a
     # first-layer, transfer and latency timeout, a ready, a done, a condition
     n_ev = 3 * n_req + 6 * core_cycles.shape[0] * T + 16
-    n_wait = proc_layer.shape[0] * T + src_idx.shape[0] * T + 1
+    n_wait = proc_layer.shape[0] * T + (src_idx.shape[0] + dsrc_idx.shape[0]) * T + 1
     return n_req, n_ev, n_wait
 
 
 @_cached
 def _run(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles, lat_cycles, first_ns, first_kind,
-         src_ptr, src_idx, proc_layer, proc_core, n_wait, H, st, RS, RQ, REC, busy, core_busy):
+         src_ptr, src_idx, dsrc_ptr, dsrc_idx, d_period, proc_layer, proc_core, n_wait, H, st, RS, RQ, REC, busy,
+         core_busy):
     """The event loop and the processes' phases; returns (done triggered per (layer, step), makespan).
 
     Per layer a *gate* (:meth:`SimpyRun.gate <accelsim.schedule.simpy_model.SimpyRun.gate>`: inputs,
@@ -177,20 +181,24 @@ def _run(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles, la
                 t = p_t[p]
                 prio = t * nl + i
                 # ---- a layer's gate
-                if ph == _G_STEP:  # for t in range(T): yield all_of(done of the sources at t)
-                    if t == T:
+                if ph == _G_STEP:  # for t in range(T): yield all_of(done of the sources at t, of the
+                    if t == T:      # delayed sources at t - 1)
                         p_phase[p] = _END
                         break
                     n_src = src_ptr[i + 1] - src_ptr[i]
+                    n_del = dsrc_ptr[i + 1] - dsrc_ptr[i] if t % d_period[i] != 0 else 0
                     p_phase[p] = _G_FIRST
-                    if n_src > 0:
-                        p_need[p] = n_src
+                    if n_src + n_del > 0:
+                        p_need[p] = n_src + n_del
                         p_count[p] = 0
-                        for j in range(src_ptr[i], src_ptr[i + 1]):
-                            e = src_idx[j] * T + t
+                        for j in range(src_ptr[i], src_ptr[i + 1] + n_del):
+                            if j < src_ptr[i + 1]:
+                                e = src_idx[j] * T + t
+                            else:
+                                e = dsrc_idx[dsrc_ptr[i] + j - src_ptr[i + 1]] * T + t - 1
                             if done_done[e]:
                                 p_count[p] += 1
-                                if p_count[p] == n_src:
+                                if p_count[p] == p_need[p]:
                                     push(H, st, now, now, RESUME, p)
                             else:
                                 wait(nT + e, p, w_head, w_tail, w_proc, w_next, st)

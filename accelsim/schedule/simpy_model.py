@@ -15,7 +15,9 @@ Per layer ``L`` and step ``t``, in this order (:meth:`SimpyRun.gate`):
 
 1. *inputs*: every task of the layers feeding ``L`` at step ``t`` has finished
    (the first layer has no feeding layer; with an analog direct input it only
-   waits for its own previous step);
+   waits for its own previous step), and, for a recurrent input
+   (``LayerTasks.delayed_sources``), every task of the layers whose step ``t-1``
+   spikes it reads (not at the first step of an input: the state starts at zero);
 2. *first layer* only: its synaptic task, ``first_layer_ns[t]`` (the layer cost's
    ``step_ns``, :func:`accelsim.hw.first_layer.step_durations`), on all PIM macros
    (``pim0``...) at once, or on all cores when the first layer runs digitally;
@@ -110,6 +112,8 @@ class SimpyRun:
         for t in range(self.T):
             prio = t * self.nl + i
             deps = [self.done[s][t] for s in lt.sources]
+            if lt.delayed_at(t, self.T):  # a recurrent input: the sources' spikes of the previous step
+                deps += [self.done[s][t - 1] for s in lt.delayed_sources]
             if deps:
                 yield env.all_of(deps)
             if lt.first_layer_ns is not None and lt.first_layer_ns[t] > 0:

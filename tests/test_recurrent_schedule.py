@@ -29,6 +29,27 @@ def _layer(i: int, cycles: list[list[int]], sources=(), delayed=(), link: int = 
                       None, delayed_sources=tuple(delayed))
 
 
+def test_merged_recurrent_current_holds_back_only_the_core_tasks():
+    """``f`` (core 0) has a NoC transfer of 3 cycles before its 4-cycle core task at every step; the
+    recurrent ``r`` (core 1, 2 cycles) merges into ``f``'s neurons: an update source of ``f``, so
+    ``f``'s transfer of step t overlaps ``r``'s step t and only its core task waits. r0 0-2 while
+    f's transfer runs 0-3, f0 3-7; r1 waits f0: 7-9; f's transfer of step 1 ran 3-6, so f1 9-13;
+    r2 13-15, f2 15-19. As a same-step source (the whole step waits) it would be 0-2, 2-5, 5-9, ...
+    3 cycles later at every step: 9 + 3 * 3 = 27 ns.
+    """
+    links = np.zeros((3, MESH.links), np.int64)
+    links[:, 0] = 3
+    f = replace(_layer(0, [[4, 0]] * 3), link_cycles=links, update_sources=(1,))
+    r = _layer(1, [[0, 2]] * 3, delayed=(0,))
+    s = both([f, r], 3, 2, MESH, 1.0, DRAM, 1)
+    assert s.makespan_ns == 19.0
+    core = sorted((row[1], row[2], row[3], row[4]) for row in s.rows if row[5] == "core")
+    assert core == [("l0", 0, 3.0, 7.0), ("l0", 1, 9.0, 13.0), ("l0", 2, 15.0, 19.0),
+                    ("l1", 0, 0.0, 2.0), ("l1", 1, 7.0, 9.0), ("l1", 2, 13.0, 15.0)]
+    whole = both([replace(f, update_sources=(), sources=(1,)), r], 3, 2, MESH, 1.0, DRAM, 1)
+    assert whole.makespan_ns == 27.0
+
+
 def test_recurrent_layer_waits_for_its_own_previous_step():
     """Two layers on two cores, T = 3, clock 1 ns. ``f`` (forward, core 0) takes 4 cycles per step;
     ``r`` (core 1) takes 2 cycles per step and reads ``f``'s step t-1 (a recurrent input).
@@ -94,20 +115,33 @@ def test_stream_restarts_the_recurrence_with_every_input():
 
 
 def random_recurrent_tasks(seed: int):
-    """:func:`tests.test_timing_fast.random_tasks` with delayed sources added: any layer (itself,
-    earlier or later ones, repeated), sometimes a stream of inputs (``input_steps``)."""
+    """:func:`tests.test_timing_fast.random_tasks` with delayed sources added (any layer: itself,
+    earlier or later ones, repeated), update sources (layers that come before it in the same-step
+    order, so no step waits on itself), sometimes a stream of inputs (``input_steps``)."""
     layers, T, cores, mesh, clock, dram, pim = random_tasks(seed)
     rng = np.random.default_rng(10_000 + seed)
     nl = len(layers)
+    before = _same_step_order(layers)
     out = []
     for lt in layers:
-        delayed = ()
+        delayed, update = (), ()
         if rng.random() < 0.6:
             delayed = tuple(int(s) for s in rng.choice(nl, size=int(rng.integers(1, nl + 1)),
                                                        replace=rng.random() < 0.3))
+        earlier = before[:before.index(lt.index)]
+        if earlier and rng.random() < 0.5:
+            update = tuple(int(s) for s in rng.choice(earlier, size=int(rng.integers(1, len(earlier) + 1))))
         steps = int(rng.choice([0, 1, 2])) if T > 1 else 0
-        out.append(replace(lt, delayed_sources=delayed, input_steps=steps))
+        out.append(replace(lt, delayed_sources=delayed, update_sources=update, input_steps=steps))
     return out, T, cores, mesh, clock, dram, pim
+
+
+def _same_step_order(layers: list[LayerTasks]) -> list[int]:
+    """The layers in an order where every layer comes after its same-step sources."""
+    order: list[int] = []
+    while len(order) < len(layers):
+        order += [lt.index for lt in layers if lt.index not in order and all(s in order for s in lt.sources)][:1]
+    return order
 
 
 @pytest.mark.parametrize("seed", range(150))

@@ -24,6 +24,8 @@ class LayerTasks:
     info: dict = field(default_factory=dict)
     delayed_sources: tuple[int, ...] = ()  # layers whose step t-1 tasks produce this layer's step-t input
                                           # (a recurrent connection: the spikes of the previous step)
+    update_sources: tuple[int, ...] = ()  # layers whose step-t tasks must be done before this layer's
+                                          # step-t core tasks (a recurrent current merged into its neurons)
     input_steps: int = 0                  # steps per input: the delayed sources are not waited for at a
                                           # step t with t % input_steps == 0 (a new input starts from
                                           # zero state); 0: the schedule is one input (only t = 0)

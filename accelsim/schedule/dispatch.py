@@ -24,8 +24,8 @@ _CACHE_SIZE = 256
 def _digest(layers: list[LayerTasks], *params) -> str:
     h = hashlib.sha1(repr(params).encode())
     for lt in layers:
-        h.update(repr((lt.index, lt.name, lt.sources, lt.delayed_sources, lt.input_steps, lt.first_layer_resource,
-                        lt.first_layer_ns)).encode())
+        h.update(repr((lt.index, lt.name, lt.sources, lt.delayed_sources, lt.update_sources, lt.input_steps,
+                       lt.first_layer_resource, lt.first_layer_ns)).encode())
         for a in (lt.core_cycles, lt.dram_bits, lt.link_cycles, lt.noc_latency_cycles):
             h.update(np.ascontiguousarray(a).tobytes())
             h.update(repr(a.shape).encode())

@@ -26,7 +26,9 @@ Per layer ``L`` and step ``t``, in this order (:meth:`SimpyRun.gate`):
    acquires all its links (shared resources, so layers and steps contend),
    streams for the busiest link's time and releases them, then the deepest
    packet's router pipeline latency elapses;
-4. *cores* (:meth:`SimpyRun.core_task`): each core with work runs its task
+4. *update sources* (``LayerTasks.update_sources``, a recurrent layer merged into
+   ``L``'s neurons): every task of theirs at step ``t`` has finished;
+5. *cores* (:meth:`SimpyRun.core_task`): each core with work runs its task
    (requesting the core; a task of a streamed layer also holds the shared DRAM
    port for its weight transfer, overlapped with its compute). A core runs its
    step-``t`` task of ``L`` after its step ``t-1`` task of ``L`` (membrane state).
@@ -127,6 +129,9 @@ class SimpyRun:
                 yield from self._transfer(lt, t, prio, used)
             if lt.noc_latency_cycles[t] > 0:
                 yield env.timeout(float(lt.noc_latency_cycles[t]) * self.clock)
+            merged = [self.done[s][t] for s in lt.update_sources]
+            if merged:  # a recurrent current into its neurons: accumulated before they update
+                yield env.all_of(merged)
             self.ready[i][t].succeed()
             if self.left[i][t] == 0:
                 self.done[i][t].succeed()

@@ -87,23 +87,22 @@ def infer_shapes(spec: WorkloadSpec, order: list[int], tensors: dict[str, np.nda
     back: Shapes = {}
     if delayed:
         sources = {spec.nodes[i].inputs[j] for i, j in delayed}
-        for _ in range(len(order) + 1):
+        while True:  # each pass may find more sources; a found shape is kept (the passes end)
             shapes, _nodes = _pass(spec, order, tensors, values, attrs_of, None, delayed, back)
-            found = {v: shapes[v] for v in sources if v in shapes}
-            if found == back:
+            found = {v: shapes[v] for v in sources if v in shapes and v not in back}
+            if not found:
                 break
-            back = found
+            back.update(found)
+    before = len(pl.items)
     shapes, nodes = _pass(spec, order, tensors, values, attrs_of, pl, delayed, back)
     for i, j in sorted(delayed):
         nd = spec.nodes[i]
         v = nd.inputs[j]
-        if v not in back and v not in shapes:
-            continue  # the source failed: its own problem is listed
-        if v not in back:
+        if v not in back and len(pl.items) == before:
             pl.add(f"nodes[{i}].inputs[{j}]", f"{nd.op} '{nd.name}': the shape of this recurrent input (the previous "
                    "step's value) cannot be inferred around its cycle; sum the recurrent current with a forward "
                    "input (Add) into the neuron", v)
-        elif v in shapes and shapes[v] != back[v]:
+        elif v in back and v in shapes and shapes[v] != back[v]:
             pl.add(f"nodes[{i}].inputs[{j}]", f"{nd.op} '{nd.name}': the recurrent input was checked with shape "
                    f"{list(back[v])}, but its source has shape {list(shapes[v])} (the shape changes around the "
                    "cycle)", v)

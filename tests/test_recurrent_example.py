@@ -84,3 +84,43 @@ def test_recurrent_spikes_sent_equal_received():
     used = int(np.count_nonzero(a_in.neurons))
     assert used == 2  # 32 neurons, core.min_neurons_per_core: 16
     assert a_rec.received.sum() == used * a_rec.sent.sum()
+
+
+def test_nir_braille_srnn_on_the_cores(tmp_path, monkeypatch):
+    """The NIR paper's Braille SRNN (12 -> 38 recurrent CubaLIF -> 7, tests/data/nir_braille), imported
+    and run on the spike cores (``core.numerics: float``): its 38 neurons on 3 cores, every recurrent
+    spike of step t one packet at t+1 to the 3 cores, priced and scheduled; both schedulers agree."""
+    pytest.importorskip("nir")
+    import accelsim.schedule as timing
+    from accelsim.cost import model
+
+    x = (np.random.default_rng(0).random((4, 40, 12)) < 0.5).astype(np.float64)
+    np.savez(tmp_path / "x.npz", x=x)
+    wl = tmp_path / "braille"
+    assert main(["import", str(ROOT / "tests" / "data" / "nir_braille" / "braille_noDelay_bias_zero.nir"), "-o",
+                 str(wl), "--dt", "1e-4", "--timesteps", "40", "--samples", str(tmp_path / "x.npz")]) == 0
+    job = prepare(str(ROOT / "arch_configs" / "digital_only.yaml"), str(wl / "workload.json"),
+                  sets=["core.numerics=float"])
+    trace = functional_trace(job)
+    assert [l.name for l in trace.layers if l.recurrent] == ["lif1.w_rec"]
+    acts = core_activities(trace, job.graph, job.spec.arch.core, job.spec.arch.noc)
+    hidden, rec = (trace.layers.index(l) for l in trace.layers if l.name in ("fc1", "lif1.w_rec"))
+    spikes = acts[hidden].spikes.sum(axis=1)
+    assert spikes.sum() > 0 and int(np.count_nonzero(acts[hidden].neurons)) == 3
+    assert acts[rec].sent[0].sum() == 0 and acts[rec].sent[1:].sum(axis=1).tolist() == spikes[:-1].tolist()
+    assert acts[rec].received.sum() == 3 * acts[rec].sent.sum()
+    calls = []
+    real = model.schedule
+
+    def spy(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(model, "schedule", spy)
+    cost = model.evaluate(trace, job.spec, job.graph, pipeline=False)
+    tasks = calls[0][0]
+    assert tasks[rec].delayed_sources == (hidden,) and tasks[hidden].update_sources == (rec,)
+    fast = timing.schedule(*calls[0], cache=False, scheduler="fast")
+    slow = timing.schedule(*calls[0], cache=False, scheduler="simpy")
+    assert fast.makespan_ns == slow.makespan_ns == cost.makespan_ns and list(fast.rows) == list(slow.rows)
+    assert cost.layers[rec].energy_pj["core.weight_sram"] > 0 and cost.layers[rec].energy_pj["noc.link"] > 0

@@ -99,6 +99,8 @@ def test_every_count(rec):
     # spikes sent = spikes received: each spike of t is one packet read at t + 1
     assert a_rec.sent[1:].sum(axis=1).tolist() == a_in.spikes[:-1].sum(axis=1).tolist()
     assert a_rec.events.tolist() == [0, 1, 2]
+    # Vmem SRAM: one 64-bit word per core (its neuron's membrane); the recurrent layer keeps no state
+    assert rec[2].mapping["vmem_used_kib_max"] == 64 / 8 / 1024
 
 
 def test_every_energy_component(rec):

@@ -117,7 +117,8 @@ def sources(trace: Trace, g: GraphKey) -> list[StepSources]:
 def vmem_occupancy(trace: Trace, p: VmemParams) -> dict:
     """Membrane SRAM each core needs (``ceil(n_d / vpw)`` words per layer, all layers resident because
     layers pipeline across steps; a layer's pooling state, ``Layer.aux_state`` values, split evenly over
-    the cores that own its outputs); reported, not enforced."""
+    the cores that own its outputs; a recurrent layer merging into other neurons adds nothing, it
+    accumulates into their membranes); reported, not enforced."""
     maps = trace.derived(layer_maps, p.mapping)
     vpw = p.vmem_word_bits // p.vmem_bits
 
@@ -127,7 +128,7 @@ def vmem_occupancy(trace: Trace, p: VmemParams) -> dict:
         state = cdiv(l.aux_state, vpw * max(int(own.sum()), 1)) if l.aux_state else 0
         return cdiv(n, vpw) + np.where(own, state, 0)
 
-    words = sum(layer_words(l) for l in trace.layers)
+    words = sum(layer_words(l) for l in trace.layers if not (l.recurrent and l.merges_into))  # no state of its own
     kib = float(np.max(words) * p.vmem_word_bits / 8 / 1024)
     return {"vmem_used_kib_max": kib, "vmem_capacity_kib": p.vmem_sram_kib, "vmem_fits": kib <= p.vmem_sram_kib}
 

@@ -60,6 +60,7 @@ def test_run_end_to_end(tmp_path, arch):
     layers = {l["name"]: l for l in rep["layers"]}
     assert list(layers) == ["fc_in", "fc_rec", "fc_out"]
     assert layers["fc_rec"]["engine"] == "core" and layers["fc_rec"]["merges_into"] == "fc_in"
+    assert [l["recurrent"] for l in layers.values()] == [False, True, False]
     assert layers["fc_rec"]["synaptic_ops"] > 0 and layers["fc_rec"]["energy_pj"] > 0
     assert rep["accuracy"] is not None and rep["samples"] == 12
     assert sum(rep["energy_breakdown_pj"].values()) == pytest.approx(rep["per_inference"]["energy_pj"], rel=1e-12)

@@ -209,3 +209,52 @@ def test_recurrent_weights_follow_the_membranes(rec):
     assert maps["fc_rec"].owner.tolist() == [0, 0]
     from accelsim.hw.core.mapping import map_layer
     assert map_layer(trace.layers[1], 2, "channel", 2).owner.tolist() == [1, 1]
+
+
+def test_feedback_from_a_later_layer(tmp_path, monkeypatch):
+    """A cycle through two layers: ``fb`` reads ``lif2``'s spikes of t-1 and merges into ``lif1``
+    (4 neurons on 2 cores each). Its packets come from the cores of ``lif2``'s neurons, one per spike
+    of t-1, to both cores of ``lif1``; its step t waits for ``fc2``'s step t-1 and ``fc1``'s core tasks
+    for its step t; the two schedulers agree."""
+    rng = np.random.default_rng(7)
+    b = WorkloadBuilder("fb2", input_shape=(3,), timesteps=6)
+    i1 = b.gemm("fc1", b.input, rng.uniform(0.2, 0.9, (4, 3)))
+    fb = b.gemm("fb", "s2", rng.uniform(-0.5, 0.8, (4, 4)))
+    b.node("lif1", "LIF", [b.node("add", "Add", [i1, fb], output="i")], {"threshold": 1.0, "leak": 0.8},
+           output="s1")
+    b.node("lif2", "LIF", [b.gemm("fc2", "s1", rng.uniform(0.1, 0.9, (4, 4)))], {"threshold": 1.0, "leak": 0.8},
+           output="s2")
+    b.readout("s2", mode="spike_count")
+    wl = b.write(tmp_path / "wl", samples=(rng.random((5, 6, 3)), None))
+    path = tmp_path / "arch.yaml"
+    path.write_text(yaml.safe_dump(ARCH), encoding="utf-8")
+    job = prepare(str(path), str(wl))
+    trace = functional_trace(job)
+    names = [l.name for l in trace.layers]
+    i_fc1, i_fb, i_fc2 = names.index("fc1"), names.index("fb"), names.index("fc2")
+    assert trace.layers[i_fb].recurrent and trace.layers[i_fb].merges_into == "fc1"
+    acts = core_activities(trace, job.graph, job.spec.arch.core, job.spec.arch.noc)
+    s2 = acts[i_fc2].spikes
+    assert s2.sum() > 0
+    assert acts[i_fb].sent[0].sum() == 0 and np.array_equal(acts[i_fb].sent[1:], s2[:-1])  # from lif2's cores
+    assert acts[i_fb].received.sum() == 2 * acts[i_fb].sent.sum()
+    from tests.test_timing_fast import captured_schedules
+
+    calls = captured_schedules(monkeypatch, trace, job.spec, job.graph)
+    tasks = calls[0][0]
+    assert tasks[i_fb].delayed_sources == (i_fc2,) and tasks[i_fb].sources == ()
+    assert tasks[i_fc1].update_sources == (i_fb,) and tasks[i_fc2].sources == (i_fc1,)
+    for args in calls:
+        assert_same(timing.schedule(*args, cache=False, scheduler="simpy"),
+                    timing.schedule(*args, cache=False, scheduler="fast"))
+    sched = timing.schedule(*calls[0], cache=False)
+    span = {}
+    for r in sched.rows:
+        if r[5] == "core":
+            s, e = span.get((r[1], r[2]), (np.inf, -np.inf))
+            span[(r[1], r[2])] = (min(s, r[3]), max(e, r[4]))
+    checked = [t for t in range(1, 6) if ("fb", t) in span]
+    assert checked
+    for t in checked:
+        assert span[("fb", t)][0] >= span[("fc2", t - 1)][1]
+        assert span[("fc1", t)][0] >= span[("fb", t)][1]

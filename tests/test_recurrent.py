@@ -200,6 +200,42 @@ def test_recurrent_convolution_equals_a_numpy_loop():
     assert tr.counts[1].synaptic_ops[1:].tolist() == [int(a) for a in tr.addresses[0].by_neuron[:-1].astype(np.int64) @ fan]
 
 
+def test_a_direct_input_is_static_but_the_recurrent_path_is_not():
+    """A direct-encoded input is computed once (fc is static), the recurrent path every step: the same
+    spikes as the input given as a sequence of equal frames."""
+    rng = np.random.default_rng(4)
+    b = WorkloadBuilder("rnnd", input_shape=(3,), timesteps=8, encoding="direct")
+    h = b.gemm("fc", b.input, rng.normal(0, 0.7, (4, 3)))
+    s = b.node("sum", "Add", [h, "rec"])
+    n = b.neuron("lif", s, "LIF", threshold=1.0, leak=0.9)
+    b.gemm("rec", n, rng.normal(0, 0.8, (4, 4)))
+    b.readout(b.gemm("out", n, rng.normal(size=(2, 4))))
+    g = b.graph()
+    x = rng.uniform(0, 1, (5, 3))
+    direct = simulate(g, Samples(x, None, "x"))
+    frames = simulate(g, Samples(np.repeat(x[:, None], 8, axis=1), None, "x"))
+    assert direct.static_layers == {"fc"}
+    assert direct.counts[0].spikes_out.sum() > 5
+    for a, c in zip(direct.counts, frames.counts):
+        np.testing.assert_array_equal(a.spikes_out, c.spikes_out)
+        np.testing.assert_array_equal(a.synaptic_ops, c.synaptic_ops)
+    np.testing.assert_array_equal(direct.scores, frames.scores)
+
+
+def test_a_hybrid_ann_part_is_refused_in_a_recurrent_graph():
+    b = two_neurons()
+    b.tensor("A", np.ones((2, 1)))
+    b.doc["ann"] = {"every": 2, "nodes": [{"name": "a_fc", "op": "Gemm", "inputs": ["input", "A"],
+                                           "outputs": ["av"], "attrs": {"transB": 1}}],
+                    "bindings": [{"value": "av", "neuron": "lif"}]}
+    from accelsim.workload.loader import graph_from_doc
+    g = graph_from_doc(b.spec(), dict(b.tensors), "<h>")
+    assert g.ann is not None and g.recurrent
+    with pytest.raises(InputError) as exc:
+        simulate(g, Samples(X.reshape(1, 6, 1), None, "x"))
+    assert exc.value.problems[0].path == "ann" and "recurrent" in str(exc.value.problems[0])
+
+
 # --------------------------------------------------------------------------
 # errors
 

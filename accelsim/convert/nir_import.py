@@ -217,7 +217,7 @@ class _Importer(LayerImport, NeuronImport):
         try:
             shape = tuple(int(d) for d in spec.infer(a, shapes, consts))
             if spec.kind == "neuron":
-                from accelsim.workload.loader import check_neuron_params
+                from accelsim.workload.shapes import check_neuron_params
 
                 check_neuron_params(a, shape, self.b.tensors, spec.params)
         except ShapeError as exc:

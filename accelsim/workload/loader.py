@@ -24,7 +24,7 @@ from accelsim.workload.graph import Graph, Node, Samples
 from accelsim.workload.ops import OPS
 from accelsim.workload.spec import WorkloadSpec
 from accelsim.workload.cycles import CycleError, delayed_edges
-from accelsim.workload.shapes import _refs, check_neuron_params, check_numeric, infer_shapes  # noqa: F401 (re-exported)
+from accelsim.workload.shapes import param_refs, infer_shapes
 
 
 def read_json(path: Path) -> Any:
@@ -200,7 +200,7 @@ def _check_inputs(spec: WorkloadSpec, tensors: dict[str, np.ndarray], values: se
         if op.kind == "neuron" and i in attrs_of:
             for key in op.params:
                 ref = getattr(attrs_of[i], key, None)
-                for path, r in _refs(f"{p}.attrs.{key}", ref):
+                for path, r in param_refs(f"{p}.attrs.{key}", ref):
                     if isinstance(r, str) and r not in tensors:
                         pl.add(path, "tensor not found in the .npz", r)
     for k, name in enumerate(spec.outputs):

@@ -123,7 +123,7 @@ def check_neuron_params(attrs: Any, shape: tuple[int, ...], tensors: dict[str, n
     """Each neuron parameter (a number or a tensor name): numeric, a scalar, per channel or per
     neuron, inside its kind's allowed range (``params``: name -> :class:`~accelsim.neurons.Range`)."""
     for name, allowed in params.items():
-        for key, ref in _refs(name, getattr(attrs, name, None)):
+        for key, ref in param_refs(name, getattr(attrs, name, None)):
             arr = np.asarray(tensors[ref] if isinstance(ref, str) else ref)
             if arr.dtype.kind not in "fiu":
                 raise ShapeError(f"{key} tensor must be numeric, got dtype {arr.dtype}", f"attrs.{key}", ref)
@@ -137,7 +137,7 @@ def check_neuron_params(attrs: Any, shape: tuple[int, ...], tensors: dict[str, n
                 raise ShapeError(f"{key} must be finite", f"attrs.{key}", ref if isinstance(ref, str) else float(arr))
 
 
-def _refs(path: str, ref: Any) -> list[tuple[str, Any]]:
+def param_refs(path: str, ref: Any) -> list[tuple[str, Any]]:
     """A parameter's values with their paths: none (unset), one, or one per phase (a list, ``path[k]``)."""
     if ref is None:
         return []

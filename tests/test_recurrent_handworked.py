@@ -265,3 +265,24 @@ def test_feedback_from_a_later_layer(tmp_path, monkeypatch):
     for t in checked:
         assert span[("fb", t)][0] >= span[("fc2", t - 1)][1]
         assert span[("fc1", t)][0] >= span[("fb", t)][1]
+
+
+def test_recurrent_spikes_to_the_same_core(tmp_path):
+    """``core.min_neurons_per_core: 2``: both neurons (and the recurrent weights) on core 0, so the
+    recurrent packets never enter the NoC. 3 events (t1: n0; t2: n0, n1), each received once on core 0:
+    2 ops, ceil(2/8) = 1 weight word and ceil(2/4) = 1 Vmem word per event; FIFOs 3 received + 3 sent."""
+    arch = copy.deepcopy(ARCH)
+    arch["core"]["min_neurons_per_core"] = 2
+    job, trace, cost = _build(tmp_path, arch)
+    a_in, a_rec = core_activities(trace, job.graph, job.spec.arch.core, job.spec.arch.noc)
+    assert a_in.neurons.tolist() == [2, 0]
+    assert a_rec.received.tolist() == [[0, 0], [1, 0], [2, 0]] and a_rec.sent.tolist() == [[0, 0], [1, 0], [2, 0]]
+    assert a_rec.ops.sum() == 6 and a_rec.weight_words.sum() == 3 and a_rec.vmem_words.sum() == 3
+    tech = job.spec.tech
+    fk = fifo_kib(64, 32)
+    fifo = tech.sram_access_pj(fk, 32) + tech.sram_access_pj(fk, 32, write=True)
+    l_rec = cost.layers[1]
+    assert l_rec.energy_pj["noc.link"] == 0.0 and l_rec.energy_pj["noc.router"] == 0.0
+    assert l_rec.energy_pj["core.fifo"] == pytest.approx(6 * fifo, rel=1e-12)
+    assert l_rec.energy_pj["core.weight_sram"] == pytest.approx(3 * tech.sram_access_pj(8.0, 64), rel=1e-12)
+    assert not [r for r in cost.schedule.rows if r[5] == "noc"]

@@ -25,7 +25,7 @@ are printed and stored in the workload's metadata.
 
     python scripts/make_srnn_events.py [--out workloads/srnn_events]
 
-Needs numpy only (about 20 s on one core).
+Needs numpy and accelsim only (about 20 s on one core).
 """
 from __future__ import annotations
 
@@ -170,10 +170,8 @@ def build(out: Path) -> dict:
     i_in = b.gemm("fc_in", "events", p["W_in"], p["b_in"])
     i_rec = b.gemm("fc_rec", "s", p["W_rec"])          # a back edge: reads lif's spikes of the previous step
     i = b.node("add", "Add", [i_in, i_rec], output="i")
-    s = b.neuron("lif", i, "LIF", threshold=THRESHOLD, leak=LEAK)
-    assert s == "lif"
-    b.doc["nodes"][-1]["outputs"] = ["s"]
-    b.readout(b.gemm("fc_out", "s", p["W_out"], p["b_out"]))
+    s = b.node("lif", "LIF", [i], {"reset": "subtract", "threshold": THRESHOLD, "leak": LEAK}, output="s")
+    b.readout(b.gemm("fc_out", s, p["W_out"], p["b_out"]))
     meta = {"source": "scripts/make_srnn_events.py",
             "data": "synthetic: a contact moving around a ring of 16 sensors; classes cw/ccw x slow/fast",
             "training": "numpy BPTT, fast-sigmoid surrogate, Adam", **figures}

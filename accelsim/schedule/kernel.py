@@ -129,7 +129,7 @@ def _run(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles, la
     (:meth:`SimpyRun.core_task <accelsim.schedule.simpy_model.SimpyRun.core_task>`); each phase
     below is named after the simpy line it continues from.
 
-    One function of ~240 lines on purpose, measured on the shipped examples: with the state in
+    One function of ~260 lines on purpose, measured on the shipped examples: with the state in
     named tuples and the phases as functions, the schedule ran ~7x slower (reading an array out of a
     tuple, or passing it to a jitted call, costs atomic reference-count updates) and, with those
     functions inlined (nested ``inline="always"``), numba's compile took ~50 s instead of ~11 s;

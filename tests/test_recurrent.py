@@ -133,6 +133,10 @@ def test_a_cycle_through_two_layers_delays_only_the_edge_back():
     b = _layered(rng)
     g = b.graph()
     assert g.delayed == {("back", 0), ("rec2", 0)}
+    # each recurrent synapse just before the node that reads it; its layer after the forward one it merges into
+    assert [n.name for n in g.nodes] == ["fc1", "back", "sum1", "lif1", "fc2", "rec2", "sum2", "lif2", "out"]
+    assert [(l.name, l.merges_into) for l in lower(g)] == [("fc1", None), ("back", "fc1"), ("fc2", None),
+                                                          ("rec2", "fc2"), ("out", None)]
     x = (rng.random((3, 10, 4)) < 0.5).astype(float)
     tr = simulate(g, Samples(x, None, "x"))
     W = {k: b.tensors[f"{k}.weight"] for k in ("fc1", "fc2", "rec2", "back", "out")}

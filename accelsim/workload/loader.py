@@ -271,25 +271,28 @@ def recurrent_inputs(spec: WorkloadSpec, input_name: str, file: str) -> frozense
 
 def topo_order(spec: WorkloadSpec, input_name: str, file: str,
                delayed: frozenset[tuple[int, int]] = frozenset()) -> list[int]:
-    """Kahn's algorithm on the graph without its ``delayed`` inputs, stable in file order; a node
-    that reads a delayed value (a recurrent synapse) is placed only when no other node is ready,
-    so it comes just before the node that needs it (and after the forward synapses)."""
+    """Kahn's algorithm on the graph without its ``delayed`` inputs, stable in file order. A node
+    that reads a delayed value (a recurrent synapse: its one value input is the previous step's)
+    depends on nothing within the step; it is placed just before the first node that reads it."""
     producer = {nd.outputs[0]: i for i, nd in enumerate(spec.nodes)}
-    deps = [{producer[x] for j, x in enumerate(nd.inputs) if x in producer and (i, j) not in delayed}
-            for i, nd in enumerate(spec.nodes)]
-    late = {i for i, _ in delayed}
+    late = sorted({i for i, _ in delayed})
+    deps = [{producer[x] for j, x in enumerate(nd.inputs) if x in producer and (i, j) not in delayed
+             and producer[x] not in late} for i, nd in enumerate(spec.nodes)]
     done: list[int] = []
     placed: set[int] = set()
-    remaining = list(range(len(spec.nodes)))
+    remaining = [i for i in range(len(spec.nodes)) if i not in late]
     while remaining:
         ready = [i for i in remaining if deps[i] <= placed]
         if not ready:
             names = ", ".join(spec.nodes[i].name for i in remaining)
             raise fail(file, "nodes", f"the graph has a cycle through: {names}")
-        i = next((k for k in ready if k not in late), ready[0])
-        done.append(i)
-        placed.add(i)
-        remaining.remove(i)
+        done.append(ready[0])
+        placed.add(ready[0])
+        remaining.remove(ready[0])
+    for i in late:
+        out = spec.nodes[i].outputs[0]
+        first = next((k for k, n in enumerate(done) if out in spec.nodes[n].inputs), len(done))
+        done.insert(first, i)
     return done
 
 

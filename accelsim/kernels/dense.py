@@ -4,17 +4,21 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from accelsim.kernels.conv import output_blocks
+
 
 @numba.njit(cache=True, parallel=True)
-def _dense_scatter(a, wt, out):
+def _dense_scatter(a, wt, out, nj):
     N, K = a.shape
     M = wt.shape[1]
-    for n in numba.prange(N):
+    jb = (M + nj - 1) // nj
+    for q in numba.prange(N * nj):   # tasks: (sample, block of outputs)
+        n = q // nj
         for i in range(K):
             v = a[n, i]
             if v == 0.0:
                 continue
-            for j in range(M):
+            for j in range((q % nj) * jb, min(M, (q % nj + 1) * jb)):
                 out[n, j] += v * wt[i, j]
     return out
 
@@ -22,7 +26,8 @@ def _dense_scatter(a, wt, out):
 def dense_events(a: np.ndarray, wt: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
     """``a`` [N, K] @ ``wt`` [K, M] (+ bias), scattering only non-zero inputs."""
     out = np.zeros((a.shape[0], wt.shape[1]), dtype=np.float64)
-    _dense_scatter(np.ascontiguousarray(a, dtype=np.float64), np.ascontiguousarray(wt, dtype=np.float64), out)
+    _dense_scatter(np.ascontiguousarray(a, dtype=np.float64), np.ascontiguousarray(wt, dtype=np.float64), out,
+                   output_blocks(a.shape[0], wt.shape[1]))
     if bias is not None:
         out += bias
     return out

@@ -1,0 +1,168 @@
+"""Convolution and dense layers on BLAS (im2col + GEMM), and the per-call choice between it
+and the event-driven scatter kernels (:mod:`.conv`, :mod:`.dense`).
+
+**Exactness.** The GEMM path runs only where :func:`accelsim.kernels.exact.gemm_dtype` proves
+the dot products exact in any summation order (integer-valued or dyadic data whose sums stay
+below 2^24 for float32, 2^53 for float64): then GEMM, scatter and the numpy reference give the
+same bits, so the path chosen changes nothing downstream. Elsewhere (real-valued float
+weights) the scatter kernel runs, with its fixed summation order, and spike decisions at a
+threshold are those of the scatter kernel by construction. :func:`conv_gemm` and
+:func:`dense_gemm` themselves accept any data; on real-valued data in float64 they differ from
+the scatter order by at most ``2 * gamma_K * sum_i |x_i w_i|``, ``gamma_K = K u / (1 - K u)``,
+``u = 2^-53``, ``K`` the fan-in (the standard bound on a dot product's rounding error, once
+per summation order); tests/test_gemm.py checks that bound.
+
+**Cost rule** (:func:`use_gemm`), per layer and per call, from the input's non-zeros:
+
+    scatter ~ C_SCATTER * nnz(x) * mean fan-out * outputs per group      (the synaptic ops)
+    GEMM    ~ C_GEMM[dtype] * MACs + C_IM2COL * im2col elements
+
+both in ns; GEMM when it is the cheaper. The constants were measured with
+``benchmarks/bench_limit.py --calibrate`` on the project machine (2-core AMD EPYC Zen 3 KVM,
+OpenBLAS 0.3.31 Haswell kernels, 2 threads; docs/performance.md).
+
+:data:`POLICY` (``auto``, ``gemm``: GEMM wherever exact, ``scatter``: never GEMM) forces a path
+for tests and benchmarks; :func:`forced` sets it for a block.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator, Optional
+
+import numpy as np
+
+from accelsim.kernels import conv, dense
+from accelsim.kernels.exact import Grain, gemm_dtype, grain, row_abs_max
+from accelsim.kernels.window import Window
+
+# ns per operation, measured by benchmarks/bench_limit.py --calibrate (docs/performance.md)
+C_SCATTER = 0.45                                   # one scattered synaptic op (numba, 2 threads)
+C_GEMM = {np.float32: 0.012, np.float64: 0.030}    # one MAC of an OpenBLAS GEMM (2 threads)
+C_IM2COL = 1.0                                     # one im2col element written (numpy copy)
+BLOCK_ELEMENTS = 1 << 24                           # im2col elements per block of samples: bounds memory
+
+POLICIES = ("auto", "gemm", "scatter")
+POLICY = "auto"
+
+
+@contextmanager
+def forced(policy: str) -> Iterator[None]:
+    """Run a block under ``policy`` (one of :data:`POLICIES`)."""
+    global POLICY
+    if policy not in POLICIES:
+        raise ValueError(f"kernel policy {policy!r}: one of {POLICIES}")
+    old, POLICY = POLICY, policy
+    try:
+        yield
+    finally:
+        POLICY = old
+
+
+def use_gemm(scatter_ops: float, macs: float, cols: float, dtype) -> bool:
+    """The cost rule (module docstring), under :data:`POLICY`; ``dtype`` None: not exact, no GEMM."""
+    if dtype is None or POLICY == "scatter":
+        return False
+    if POLICY == "gemm":
+        return True
+    return C_SCATTER * scatter_ops > C_GEMM[dtype] * macs + C_IM2COL * cols
+
+
+def im2col(x5: np.ndarray, win: Window, group: int, dtype) -> np.ndarray:
+    """[N, C, D, H, W] -> [N, group, C/group * taps, out positions] in ``dtype``: the input each
+    kernel tap sees at each output position, ordered (channel, kd, kh, kw) like the weights."""
+    N, C = x5.shape[:2]
+    k = C // group * win.taps
+    plain = win.taps == 1 and win.strides == (1, 1, 1) and not any(win.pads_begin) and not any(win.pads_end)
+    if plain:
+        return np.ascontiguousarray(x5, dtype=dtype).reshape(N, group, k, win.out_positions)
+    xp = conv._padded(x5.astype(dtype, copy=False), win)
+    cols = np.empty((N, C, win.taps) + win.out_sp, dtype=dtype)
+    for i, (_, sl) in enumerate(conv.window_slices(win)):
+        cols[:, :, i] = xp[sl]
+    return cols.reshape(N, group, k, win.out_positions)
+
+
+def conv_gemm(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], win: Window, group: int,
+              dtype=np.float64, wmat: Optional[np.ndarray] = None) -> np.ndarray:
+    """Convolution as batched GEMM: per group, [O/g, C/g * taps] @ im2col, in ``dtype``, then
+    float64 (+ bias). ``x`` [N, C, *sp]; returns [N, O, *out_sp]. ``wmat``: the weights as
+    [group, O/g, C/g * taps] in ``dtype`` (:meth:`ConvPlan.matrix`)."""
+    N, O = x.shape[0], w.shape[0]
+    if wmat is None:
+        wmat = np.ascontiguousarray(w.reshape(group, O // group, -1), dtype=dtype)
+    x5 = win.reshape_in(x)
+    y = np.empty((N, O, win.out_positions))
+    per_sample = wmat.shape[2] * win.out_positions * group
+    step = max(1, BLOCK_ELEMENTS // max(per_sample, 1))
+    for s0 in range(0, N, step):
+        cols = im2col(x5[s0:s0 + step], win, group, dtype)   # [n, group, C/g * taps, P]
+        for i in range(cols.shape[0]):   # 2-D GEMMs: numpy's stacked matmul does not always reach BLAS
+            if group == 1:
+                y[s0 + i] = np.matmul(wmat[0], cols[i, 0])
+            else:
+                y[s0 + i] = np.matmul(wmat, cols[i]).reshape(O, -1)
+    y += 0.0   # -0.0 -> +0.0, as the scatter kernel's sums from +0.0 give
+    y = y.reshape((N, O) + win.out_sp)
+    if b is not None:
+        y += b.reshape((1, O, 1, 1, 1))
+    return win.reshape_out(y)
+
+
+def dense_gemm(a: np.ndarray, wt: np.ndarray, bias: Optional[np.ndarray] = None, dtype=np.float64) -> np.ndarray:
+    """``a`` [N, K] @ ``wt`` [K, M] in ``dtype``, returned in float64 (+ bias)."""
+    y = np.matmul(np.asarray(a, dtype=dtype), np.asarray(wt, dtype=dtype)).astype(np.float64)
+    y += 0.0
+    if bias is not None:
+        y += bias
+    return y
+
+
+class ConvPlan:
+    """One Conv layer's weights laid out for both paths, and the per-call choice between them."""
+
+    def __init__(self, w: np.ndarray, win: Window, group: int, wt: Optional[np.ndarray] = None):
+        self.w, self.win, self.group = w, win, group
+        self.wt = conv.scatter_weights(w, group) if wt is None else wt
+        O = w.shape[0]
+        self.w2 = w.reshape(group, O // group, -1)
+        self.w_grain: Optional[Grain] = grain(w)
+        self.w_row_abs = row_abs_max(w.reshape(O, -1))
+        self.mean_fanout = float(win.spatial_fanout().mean())
+        self._mats: dict = {}
+
+    def matrix(self, dtype) -> np.ndarray:
+        if dtype not in self._mats:
+            self._mats[dtype] = np.ascontiguousarray(self.w2, dtype=dtype)
+        return self._mats[dtype]
+
+    def __call__(self, x: np.ndarray, b: Optional[np.ndarray]) -> np.ndarray:
+        N = x.shape[0]
+        O = self.w.shape[0]
+        K = self.w2.shape[2]
+        dtype = gemm_dtype(grain(x), self.w_grain, self.w_row_abs) if POLICY != "scatter" else None
+        scatter_ops = np.count_nonzero(x) * self.mean_fanout * (O // self.group)
+        macs = N * O * self.win.out_positions * K
+        if use_gemm(scatter_ops, macs, N * self.group * K * self.win.out_positions, dtype):
+            return conv_gemm(x, self.w, b, self.win, self.group, dtype, self.matrix(dtype))
+        return conv.conv_events(x, self.w, b, self.win, self.group, self.wt)
+
+
+class DensePlan:
+    """One dense layer's weights ([K, M]) for both paths, and the per-call choice between them."""
+
+    def __init__(self, wt: np.ndarray):
+        self.source = wt
+        self.wt = np.ascontiguousarray(wt, dtype=np.float64)
+        self.w_grain: Optional[Grain] = grain(self.wt)
+        self.w_row_abs = row_abs_max(self.wt.T)
+        self._mats: dict = {}
+
+    def __call__(self, a: np.ndarray, bias: Optional[np.ndarray]) -> np.ndarray:
+        N, K = a.shape
+        M = self.wt.shape[1]
+        dtype = gemm_dtype(grain(a), self.w_grain, self.w_row_abs) if POLICY != "scatter" else None
+        if use_gemm(np.count_nonzero(a) * M, N * K * M, 0, dtype):
+            if dtype not in self._mats:
+                self._mats[dtype] = np.ascontiguousarray(self.wt, dtype=dtype)
+            return dense_gemm(a, self._mats[dtype], bias, dtype)
+        return dense.dense_events(a, self.wt, bias)

@@ -26,6 +26,7 @@ def test_grain_hand_cases():
     assert grain(np.array([3 * 2.0 ** -10, 2.0 ** 5])) == Grain(32.0, -10)
     assert grain(np.zeros(4)) == Grain(0.0, 0)
     assert grain(np.array([1.0, np.nan])) is None
+    assert grain(np.array([np.nan, 1.0, 2.0])) is None
     assert grain(np.array([np.inf])) is None
     g = grain(np.array([0.1]))          # 0.1 = 0x1.999999999999ap-4: last significand bit 2^-56 is 0
     m = np.ldexp(0.1, 55)

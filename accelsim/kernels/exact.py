@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+import numba
 import numpy as np
 
 # significand bits (with the implicit one), lowest exponent of a subnormal step, largest exponent
@@ -41,16 +42,32 @@ def grain(a: np.ndarray) -> Optional[Grain]:
     a = np.asarray(a, dtype=np.float64)
     if a.size == 0:
         return Grain(0.0, 0)
-    amax = float(np.max(np.abs(a)))
+    amax, integral = _scan(a.reshape(-1))
     if not np.isfinite(amax):
         return None
-    if amax == 0.0 or np.array_equal(a, np.rint(a)):
+    if integral:
         return Grain(amax, 0)
     nz = a[a != 0.0]
     mant, ex = np.frexp(np.abs(nz))                        # |v| = mant * 2^ex, mant in [0.5, 1)
     m = np.ldexp(mant, 53).astype(np.int64)                # the 53-bit significand as an integer
     low = np.frexp((m & -m).astype(np.float64))[1] - 1     # its lowest set bit
     return Grain(amax, int(np.min(ex - 53 + low)))
+
+
+@numba.njit(cache=True)
+def _scan(a):
+    """(max |a|, whether every value is an integer) in one pass; NaN gives a NaN maximum."""
+    amax = 0.0
+    integral = True
+    for v in a:
+        m = abs(v)
+        if m != m:             # NaN
+            return m, False
+        if m > amax:
+            amax = m
+        if integral and v != np.floor(v):
+            integral = False
+    return amax, integral
 
 
 def row_abs_max(w2: np.ndarray) -> float:

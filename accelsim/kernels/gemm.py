@@ -27,7 +27,7 @@ for tests and benchmarks; :func:`forced` sets it for a block.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 
@@ -120,9 +120,12 @@ def dense_gemm(a: np.ndarray, wt: np.ndarray, bias: Optional[np.ndarray] = None,
 class ConvPlan:
     """One Conv layer's weights laid out for both paths, and the per-call choice between them."""
 
-    def __init__(self, w: np.ndarray, win: Window, group: int, wt: Optional[np.ndarray] = None):
+    def __init__(self, w: np.ndarray, win: Window, group: int,
+                 scatter_layout: Optional[Callable[[], np.ndarray]] = None):
+        """``scatter_layout()``: the weights in the scatter kernel's layout (default: built from ``w``);
+        asked for only when the scatter kernel first runs."""
         self.w, self.win, self.group = w, win, group
-        self.wt = conv.scatter_weights(w, group) if wt is None else wt
+        self._layout = scatter_layout or (lambda: conv.scatter_weights(w, group))
         O = w.shape[0]
         self.w2 = w.reshape(group, O // group, -1)
         self.w_grain: Optional[Grain] = grain(w)
@@ -144,7 +147,7 @@ class ConvPlan:
         macs = N * O * self.win.out_positions * K
         if use_gemm(scatter_ops, macs, N * self.group * K * self.win.out_positions, dtype):
             return conv_gemm(x, self.w, b, self.win, self.group, dtype, self.matrix(dtype))
-        return conv.conv_events(x, self.w, b, self.win, self.group, self.wt)
+        return conv.conv_events(x, self.w, b, self.win, self.group, self._layout())
 
 
 class DensePlan:

@@ -37,7 +37,6 @@ from accelsim.hw.core.datapath import DatapathParams, datapath_step, datapath_st
 from accelsim.hw.first_layer import Geometry
 from accelsim.hw.quantize import (leak_shift, multiplier, quantise_weights, quantise_weights_per_channel, saturate,
                                   to_fixed, word_range)
-from accelsim.kernels import conv
 from accelsim.neurons.base import RESET_ZERO, FixedForm
 from accelsim.workload.graph import Graph, Node
 
@@ -113,9 +112,8 @@ class FixedConvExec(_FixedSynapse, ConvExec):
     def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
         super().__init__(graph, node, backend)
         self.fmt = fmt
-        self.w = self._quantise(self.w, self.b)
+        self.w = self._quantise(self.w, self.b)   # the scatter layout follows (ConvExec.wt)
         self.b = None
-        self.wt = conv.scatter_weights(self.w, self.group) if backend == "numba" else None
 
     def __call__(self, ins):
         y = super().__call__(ins)

@@ -73,6 +73,10 @@ def time_gemms(shapes, dtype, repeat: int) -> tuple[float, int]:
 
 
 def calibrate(repeat: int) -> None:
+    """Per density of a ResNet-18 stage-2 layer (128 -> 128 channels, 3x3, 28x28): the scatter
+    kernel's time and ns per synaptic op, and the GEMM path's (im2col + GEMM) in float32 and
+    float64 with ns per MAC and per im2col element: the constants of kernels/gemm.py's cost rule
+    and the density where the paths cross."""
     from accelsim.kernels import conv, gemm
     from accelsim.kernels.window import Window
 
@@ -82,20 +86,21 @@ def calibrate(repeat: int) -> None:
     wt = conv.scatter_weights(w, 1)
     macs = 128 * 128 * 9 * 28 * 28
     fan = win.spatial_fanout().mean()
-    for density in (0.05, 0.2):
-        x = (rng.random((1, 128, 28, 28)) < density).astype(np.float64)
-        t = best(lambda: conv.conv_events(x, w, None, win, 1, wt), repeat)
-        ops = np.count_nonzero(x) * fan * 128
-        print(f"calibrate: scatter at density {density}: {t * 1e3:.2f} ms, {t / ops * 1e9:.3f} ns per synaptic op")
     x = (rng.random((1, 128, 28, 28)) < 0.2).astype(np.float64)
     x5 = win.reshape_in(x)
     for dt in (np.float32, np.float64):
         cols = gemm.im2col(x5, win, 1, dt)
         wm = np.ascontiguousarray(w.reshape(1, 128, -1), dtype=dt)
-        t = best(lambda: np.matmul(wm[0], cols[0, 0]), repeat)
+        t = best(lambda: np.matmul(wm[0], cols[0]), repeat)
         tc = best(lambda: gemm.im2col(x5, win, 1, dt), repeat)
+        tp = best(lambda: gemm.conv_gemm(x, w, None, win, 1, dt, wm), repeat)
         print(f"calibrate: {np.dtype(dt).name} GEMM {t * 1e3:.2f} ms, {t / macs * 1e9:.4f} ns per MAC; "
-              f"im2col {tc * 1e3:.2f} ms, {tc / cols.size * 1e9:.3f} ns per element")
+              f"im2col {tc * 1e3:.2f} ms, {tc / cols.size * 1e9:.3f} ns per element; whole path {tp * 1e3:.2f} ms")
+    for density in (0.005, 0.01, 0.02, 0.05, 0.1, 0.2):
+        x = (rng.random((1, 128, 28, 28)) < density).astype(np.float64)
+        t = best(lambda: conv.conv_events(x, w, None, win, 1, wt), repeat)
+        ops = np.count_nonzero(x) * fan * 128
+        print(f"calibrate: scatter at density {density}: {t * 1e3:.2f} ms, {t / ops * 1e9:.3f} ns per synaptic op")
 
 
 def main() -> int:
@@ -103,7 +108,10 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=None, help="numba and BLAS threads (default: every core)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--timesteps", type=int, default=4)
+    ap.add_argument("--arch", default="ace_snn_pim.yaml", help="a file in arch_configs/ (default ace_snn_pim.yaml)")
     ap.add_argument("--calibrate", action="store_true")
+    ap.add_argument("--pairs", action="store_true",
+                    help="also time the pass with (numba, BLAS) threads (1,1), (2,1), (1,2), (2,2)")
     args = ap.parse_args()
 
     from bench_resnet18 import build
@@ -113,7 +121,7 @@ def main() -> int:
     from accelsim.workload.graph import Samples
 
     n = threads.set_threads(args.threads)
-    arch = str(ROOT / "arch_configs" / "ace_snn_pim.yaml")
+    arch = str(ROOT / "arch_configs" / args.arch)
     graph = build(args.timesteps)
     x = np.random.default_rng(1).uniform(0.0, 1.0, size=(1, 3, 224, 224))
     job = Job(load_arch(arch, ["core.on_overflow=dram", "pim.macros=8"]), graph, Samples(x, None, "random image"),
@@ -126,6 +134,7 @@ def main() -> int:
     info = threads.info()
     blas = "; ".join(f"{p['internal_api']} {p['version']} {p.get('architecture')} x{p['num_threads']}"
                      for p in info["pools"] if p["user_api"] == "blas")
+    print(f"arch {args.arch} with core.on_overflow=dram pim.macros=8")
     print(f"threads {n} (numba {info['numba_threads']}, layer {info['numba_layer']}); BLAS {blas}; "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}; load average {os.getloadavg()[0]:.2f}")
     print(f"ResNet-18 shape, 224x224, T {args.timesteps}: dense work {macs / 1e9:.2f} G MACs "
@@ -134,6 +143,16 @@ def main() -> int:
           f"({macs / t64 / 1e9:.1f} G MAC/s)")
     print(f"functional pass {t_pass:.3f} s = {t_pass / t64:.2f}x the float64 GEMM, {t_pass / t32:.2f}x the "
           f"float32 GEMM (target <= 2x float64: {'met' if t_pass <= 2 * t64 else 'not met'}); best of {args.repeat}")
+    if args.pairs:
+        import numba
+        from threadpoolctl import threadpool_limits
+
+        for nt, bt in ((1, 1), (2, 1), (1, 2), (2, 2)):
+            with threadpool_limits(limits=bt, user_api="blas"):
+                numba.set_num_threads(min(nt, numba.config.NUMBA_NUM_THREADS))
+                t = best(lambda: functional_trace(job), args.repeat)
+            print(f"threads numba {nt} x BLAS {bt}: functional pass {t:.3f} s")
+        threads.set_threads(args.threads)
     if args.calibrate:
         calibrate(args.repeat)
     return 0

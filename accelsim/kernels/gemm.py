@@ -35,10 +35,12 @@ from accelsim.kernels import conv, dense
 from accelsim.kernels.exact import Grain, gemm_dtype, grain, row_abs_max
 from accelsim.kernels.window import Window
 
-# ns per operation, measured by benchmarks/bench_limit.py --calibrate (docs/performance.md)
-C_SCATTER = 0.45                                   # one scattered synaptic op (numba, 2 threads)
-C_GEMM = {np.float32: 0.012, np.float64: 0.030}    # one MAC of an OpenBLAS GEMM (2 threads)
-C_IM2COL = 1.0                                     # one im2col element written (numpy copy)
+# ns per operation on one thread, measured by `benchmarks/bench_limit.py --calibrate` on the project
+# machine (2-core AMD EPYC Zen 3 KVM, OpenBLAS 0.3.30 Haswell kernels), best of 7 on a ResNet-18
+# stage-2 layer; only their ratios matter (both paths scale alike with threads). docs/performance.md
+C_SCATTER = 0.65                                   # one scattered synaptic op at 1-5 % density (0.62-0.67)
+C_GEMM = {np.float32: 0.017, np.float64: 0.038}    # one GEMM MAC (f32: 58 G MAC/s; f64: 51 G MAC/s on 2 threads)
+C_IM2COL = 0.27                                    # one im2col element written
 BLOCK_ELEMENTS = 1 << 24                           # im2col elements per block of samples: bounds memory
 
 POLICIES = ("auto", "gemm", "scatter")
@@ -68,39 +70,41 @@ def use_gemm(scatter_ops: float, macs: float, cols: float, dtype) -> bool:
 
 
 def im2col(x5: np.ndarray, win: Window, group: int, dtype) -> np.ndarray:
-    """[N, C, D, H, W] -> [N, group, C/group * taps, out positions] in ``dtype``: the input each
-    kernel tap sees at each output position, ordered (channel, kd, kh, kw) like the weights."""
+    """[N, C, D, H, W] -> [group, C/group * taps, N * out positions] in ``dtype``: the input each
+    kernel tap sees at each output position of each sample, rows ordered (channel, kd, kh, kw) like
+    the weights, so one GEMM per group serves every sample."""
     N, C = x5.shape[:2]
     k = C // group * win.taps
+    xt = x5.astype(dtype, copy=False).transpose(1, 0, 2, 3, 4)            # [C, N, D, H, W] (a view)
     plain = win.taps == 1 and win.strides == (1, 1, 1) and not any(win.pads_begin) and not any(win.pads_end)
     if plain:
-        return np.ascontiguousarray(x5, dtype=dtype).reshape(N, group, k, win.out_positions)
-    xp = conv._padded(x5.astype(dtype, copy=False), win)
-    cols = np.empty((N, C, win.taps) + win.out_sp, dtype=dtype)
+        return np.ascontiguousarray(xt).reshape(group, k, N * win.out_positions)
+    xp = conv._padded(xt, win)
+    cols = np.empty((C, win.taps, N) + win.out_sp, dtype=dtype)
     for i, (_, sl) in enumerate(conv.window_slices(win)):
-        cols[:, :, i] = xp[sl]
-    return cols.reshape(N, group, k, win.out_positions)
+        cols[:, i] = xp[sl]
+    return cols.reshape(group, k, N * win.out_positions)
 
 
 def conv_gemm(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], win: Window, group: int,
               dtype=np.float64, wmat: Optional[np.ndarray] = None) -> np.ndarray:
-    """Convolution as batched GEMM: per group, [O/g, C/g * taps] @ im2col, in ``dtype``, then
+    """Convolution as GEMM: per group, [O/g, C/g * taps] @ im2col of every sample, in ``dtype``, then
     float64 (+ bias). ``x`` [N, C, *sp]; returns [N, O, *out_sp]. ``wmat``: the weights as
     [group, O/g, C/g * taps] in ``dtype`` (:meth:`ConvPlan.matrix`)."""
     N, O = x.shape[0], w.shape[0]
+    og, P = O // group, win.out_positions
     if wmat is None:
-        wmat = np.ascontiguousarray(w.reshape(group, O // group, -1), dtype=dtype)
+        wmat = np.ascontiguousarray(w.reshape(group, og, -1), dtype=dtype)
     x5 = win.reshape_in(x)
-    y = np.empty((N, O, win.out_positions))
-    per_sample = wmat.shape[2] * win.out_positions * group
-    step = max(1, BLOCK_ELEMENTS // max(per_sample, 1))
+    y = np.empty((N, O, P))
+    step = max(1, BLOCK_ELEMENTS // max(wmat.shape[2] * P * group, 1))   # samples per block: bounds memory
     for s0 in range(0, N, step):
-        cols = im2col(x5[s0:s0 + step], win, group, dtype)   # [n, group, C/g * taps, P]
-        for i in range(cols.shape[0]):   # 2-D GEMMs: numpy's stacked matmul does not always reach BLAS
-            if group == 1:
-                y[s0 + i] = np.matmul(wmat[0], cols[i, 0])
-            else:
-                y[s0 + i] = np.matmul(wmat, cols[i]).reshape(O, -1)
+        cols = im2col(x5[s0:s0 + step], win, group, dtype)               # [group, K, n * P]
+        n = cols.shape[2] // P
+        yg = np.empty((group, og, n * P), dtype=dtype)
+        for g in range(group):      # 2-D GEMMs: numpy's stacked matmul does not always reach BLAS
+            np.matmul(wmat[g], cols[g], out=yg[g])
+        y[s0:s0 + n] = yg.reshape(O, n, P).transpose(1, 0, 2)
     y += 0.0   # -0.0 -> +0.0, as the scatter kernel's sums from +0.0 give
     y = y.reshape((N, O) + win.out_sp)
     if b is not None:

@@ -53,8 +53,10 @@ def _conv_scatter(x, wt, out, sd, sh, sw, dd, dh, dw, pd, ph, pw, cin_g, out_g, 
                                     ow = tw // sw
                                     if ow >= OW:
                                         continue
-                                    for j in range(j0, j1):
-                                        out[n, od, oh, ow, base + j] += v * wt[c, kd, kh, kw, j]
+                                    o = out[n, od, oh, ow, base + j0:base + j1]
+                                    wk = wt[c, kd, kh, kw, j0:j1]
+                                    for j in range(j1 - j0):
+                                        o[j] += v * wk[j]
     return out
 
 

@@ -14,12 +14,16 @@ def _dense_scatter(a, wt, out, nj):
     jb = (M + nj - 1) // nj
     for q in numba.prange(N * nj):   # tasks: (sample, block of outputs)
         n = q // nj
+        j0 = (q % nj) * jb
+        j1 = min(M, j0 + jb)
+        on = out[n, j0:j1]
         for i in range(K):
             v = a[n, i]
             if v == 0.0:
                 continue
-            for j in range((q % nj) * jb, min(M, (q % nj + 1) * jb)):
-                out[n, j] += v * wt[i, j]
+            wi = wt[i, j0:j1]
+            for j in range(j1 - j0):
+                on[j] += v * wi[j]
     return out
 
 

@@ -15,7 +15,7 @@ per summation order); tests/test_gemm.py checks that bound.
 **Cost rule** (:func:`use_gemm`), per layer and per call, from the input's non-zeros:
 
     scatter ~ C_SCATTER * nnz(x) * mean fan-out * outputs per group      (the synaptic ops)
-    GEMM    ~ C_GEMM[dtype] * MACs + C_IM2COL * im2col elements
+    GEMM    ~ C_GEMM[dtype] * MACs + C_IM2COL * im2col elements + C_OUT * outputs
 
 both in ns; GEMM when it is the cheaper. The constants were measured with
 ``benchmarks/bench_limit.py --calibrate`` on the project machine (2-core AMD EPYC Zen 3 KVM,
@@ -41,6 +41,8 @@ from accelsim.kernels.window import Window
 C_SCATTER = 0.65                                   # one scattered synaptic op at 1-5 % density (0.62-0.67)
 C_GEMM = {np.float32: 0.017, np.float64: 0.038}    # one GEMM MAC (f32: 58 G MAC/s; f64: 51 G MAC/s on 2 threads)
 C_IM2COL = 0.27                                    # one im2col element written
+C_OUT = 2.5                                        # one output: float32 -> float64, samples-first transpose
+                                                   # (2.8-5 ns on 8x8 maps x 360 samples, less on large maps)
 BLOCK_ELEMENTS = 1 << 24                           # im2col elements per block of samples: bounds memory
 
 POLICIES = ("auto", "gemm", "scatter")
@@ -60,13 +62,13 @@ def forced(policy: str) -> Iterator[None]:
         POLICY = old
 
 
-def use_gemm(scatter_ops: float, macs: float, cols: float, dtype) -> bool:
+def use_gemm(scatter_ops: float, macs: float, cols: float, dtype, outputs: float = 0.0) -> bool:
     """The cost rule (module docstring), under :data:`POLICY`; ``dtype`` None: not exact, no GEMM."""
     if dtype is None or POLICY == "scatter":
         return False
     if POLICY == "gemm":
         return True
-    return C_SCATTER * scatter_ops > C_GEMM[dtype] * macs + C_IM2COL * cols
+    return C_SCATTER * scatter_ops > C_GEMM[dtype] * macs + C_IM2COL * cols + C_OUT * outputs
 
 
 def im2col(x5: np.ndarray, win: Window, group: int, dtype) -> np.ndarray:
@@ -149,7 +151,8 @@ class ConvPlan:
         dtype = gemm_dtype(grain(x), self.w_grain, self.w_row_abs) if POLICY != "scatter" else None
         scatter_ops = np.count_nonzero(x) * self.mean_fanout * (O // self.group)
         macs = N * O * self.win.out_positions * K
-        if use_gemm(scatter_ops, macs, N * self.group * K * self.win.out_positions, dtype):
+        P = self.win.out_positions
+        if use_gemm(scatter_ops, macs, N * self.group * K * P, dtype, N * O * P):
             return conv_gemm(x, self.w, b, self.win, self.group, dtype, self.matrix(dtype))
         return conv.conv_events(x, self.w, b, self.win, self.group, self._layout())
 
@@ -168,7 +171,7 @@ class DensePlan:
         N, K = a.shape
         M = self.wt.shape[1]
         dtype = gemm_dtype(grain(a), self.w_grain, self.w_row_abs) if POLICY != "scatter" else None
-        if use_gemm(np.count_nonzero(a) * M, N * K * M, 0, dtype):
+        if use_gemm(np.count_nonzero(a) * M, N * K * M, 0, dtype, N * M):
             if dtype not in self._mats:
                 self._mats[dtype] = np.ascontiguousarray(self.wt, dtype=dtype)
             return dense_gemm(a, self._mats[dtype], bias, dtype)

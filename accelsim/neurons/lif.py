@@ -24,16 +24,11 @@ from accelsim.neurons.base import (POSITIVE, fire_reference, RESET_SUBTRACT, RES
 __all__ = ["IF", "LIF", "RESET_SUBTRACT", "RESET_ZERO", "lif_step", "lif_step_reference"]
 
 
-BLOCK = 16384   # neurons per parallel task (independent neurons: the split changes no value)
-
-
 @numba.njit(cache=True, parallel=True)
 def _lif_step(v, i, leak, thr, reset_mode, v_reset, s):
     N, M = v.shape
-    nb = (M + BLOCK - 1) // BLOCK          # blocks of neurons: one sample's layer uses every thread
-    for q in numba.prange(N * nb):
-        n = q // nb
-        for k in range((q % nb) * BLOCK, min(M, (q % nb + 1) * BLOCK)):
+    for n in numba.prange(N):
+        for k in range(M):
             u = leak[k] * v[n, k] + i[n, k]
             if u >= thr[k]:
                 s[n, k] = 1.0

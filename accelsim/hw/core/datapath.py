@@ -75,19 +75,13 @@ def _hold(x, lo, hi, wrap):
     return x, 0
 
 
-BLOCK = 16384   # neurons per parallel task of the kernel (independent neurons: any split gives the same integers)
-
-
 @numba.njit(cache=True, parallel=True)
 def _datapath_step(v, isyn, i, leak_m, leak_k, gain_m, bias, thr, syn_m, syn_k, w_in_m, has_syn, spiking,
                    strict, reset_zero, v_reset, f, shift_mode, lo, hi, wrap, s, ovf):
     N, M = v.shape
-    nb = (M + BLOCK - 1) // BLOCK          # blocks of neurons: one sample's layer uses every thread
-    counts = np.zeros(N * nb, np.int64)
-    for q in numba.prange(N * nb):
-        n = q // nb
+    for n in numba.prange(N):
         count = 0
-        for k in range((q % nb) * BLOCK, min(M, (q % nb + 1) * BLOCK)):
+        for k in range(M):
             c = i[n, k]
             if has_syn:
                 c, o = _hold(_decay(isyn[n, k], syn_m[k], syn_k[k], f, shift_mode) + _mul(c, w_in_m[k], f),
@@ -104,9 +98,7 @@ def _datapath_step(v, isyn, i, leak_m, leak_k, gain_m, bias, thr, syn_m, syn_k, 
                     s[n, k] = 1
                     u = v_reset[k] if reset_zero else u - thr[k]
             v[n, k] = u
-        counts[q] = count
-    for n in range(N):
-        ovf[n] = counts[n * nb:(n + 1) * nb].sum()
+        ovf[n] = count
 
 
 def datapath_step(v: np.ndarray, isyn: np.ndarray, i: np.ndarray, p: DatapathParams) -> tuple[np.ndarray, int]:

@@ -105,7 +105,7 @@ def calibrate(repeat: int) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--threads", type=int, default=None, help="numba and BLAS threads (default: every core)")
+    ap.add_argument("--threads", type=int, default=None, help="numba threads (default: every core; BLAS: 1)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--timesteps", type=int, default=4)
     ap.add_argument("--arch", default="ace_snn_pim.yaml", help="a file in arch_configs/ (default ace_snn_pim.yaml)")

@@ -215,3 +215,12 @@ def test_threads_requested(monkeypatch):
     with threads.limited(1) as n:
         assert n == 1
         assert threads.info()["numba_threads"] == 1
+
+
+def test_set_threads_keeps_blas_to_one_thread():
+    """numba threads x BLAS threads <= cores: numba gets the cores, BLAS one (util/threads.py)."""
+    n = threads.set_threads(None)
+    info = threads.info()
+    assert info["numba_threads"] == n == min(threads.cores(), __import__("numba").config.NUMBA_NUM_THREADS)
+    assert all(p["num_threads"] == 1 for p in info["pools"] if p["user_api"] == "blas")
+    assert n * max(p["num_threads"] for p in info["pools"] if p["user_api"] == "blas") <= threads.cores()

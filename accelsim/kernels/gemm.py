@@ -34,6 +34,7 @@ import numpy as np
 from accelsim.kernels import conv, dense
 from accelsim.kernels.exact import Grain, gemm_dtype, grain, row_abs_max
 from accelsim.kernels.window import Window
+from accelsim.util import threads
 
 # ns per operation on one thread, measured by `benchmarks/bench_limit.py --calibrate` on the project
 # machine (2-core AMD EPYC Zen 3 KVM, OpenBLAS 0.3.30 Haswell kernels), best of 7 on a ResNet-18
@@ -153,6 +154,7 @@ class ConvPlan:
         macs = N * O * self.win.out_positions * K
         P = self.win.out_positions
         if use_gemm(scatter_ops, macs, N * self.group * K * P, dtype, N * O * P):
+            threads.ensure()   # numba x BLAS threads within the cores (util/threads.py)
             return conv_gemm(x, self.w, b, self.win, self.group, dtype, self.matrix(dtype))
         return conv.conv_events(x, self.w, b, self.win, self.group, self._layout())
 
@@ -172,6 +174,7 @@ class DensePlan:
         M = self.wt.shape[1]
         dtype = gemm_dtype(grain(a), self.w_grain, self.w_row_abs) if POLICY != "scatter" else None
         if use_gemm(np.count_nonzero(a) * M, N * K * M, 0, dtype, N * M):
+            threads.ensure()
             if dtype not in self._mats:
                 self._mats[dtype] = np.ascontiguousarray(self.wt, dtype=dtype)
             return dense_gemm(a, self._mats[dtype], bias, dtype)

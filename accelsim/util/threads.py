@@ -1,15 +1,18 @@
 """How many threads one process computes with: numba's parallel kernels and the BLAS library.
 
-Within one sample the work is split by both (docs/performance.md): the numba kernels (scatter,
-neuron steps) split a layer into blocks of output channels or neurons, and the GEMMs of
-:mod:`accelsim.kernels.gemm` run on BLAS's own threads. The numba kernels never call BLAS and
-BLAS is only called between kernels, so numba threads x BLAS threads *per numba thread* is
-``n x 1`` and at most ``n`` threads are busy at any time. :func:`set_threads` gives both the same
-count ``n`` (default: the cores this process may run on). Processes that run side by side
+Within one sample the work is split over numba's threads (the scatter kernels split a layer into
+blocks of output channels); the GEMMs of :mod:`accelsim.kernels.gemm` run on BLAS. The two pools
+must not oversubscribe the cores: numba threads x BLAS threads <= cores. OpenBLAS's idle threads
+spin for a while after each call and take the cores the numba kernels that follow need; on the
+project machine the ResNet-18 pass took 0.76 s with numba 2 x BLAS 1 and 1.8 s with 2 x 2 or
+1 x 2 (docs/performance.md). So :func:`set_threads` gives numba ``n`` threads (default: the cores
+this process may run on) and BLAS one, unless asked otherwise. Processes that run side by side
 (sample-parallel workers) should share the cores out: ``n = cores // workers``.
 
 Set from the command line with ``accelsim --threads N ...`` or the environment variable
 ``ACCELSIM_THREADS``; from Python with :func:`set_threads` or, for a block, :func:`limited`.
+The first GEMM of a process (and ``accelsim.run``) applies the default, or ``ACCELSIM_THREADS``,
+unless :func:`set_threads` was called (:func:`ensure`).
 """
 from __future__ import annotations
 
@@ -42,7 +45,7 @@ def requested(value: Optional[int] = None, source: str = "--threads") -> Optiona
     except (TypeError, ValueError):
         n = 0
     if n < 1 or str(value).strip() != str(n):
-        raise fail(source, "", "must be a positive integer (threads of numba's kernels and of BLAS)", value)
+        raise fail(source, "", "must be a positive integer (threads of numba's kernels)", value)
     return n
 
 
@@ -52,23 +55,35 @@ def _blas_limits(n: int):
     return threadpool_limits(limits=n, user_api="blas")
 
 
-def set_threads(n: Optional[int] = None) -> int:
-    """Give numba's kernels and BLAS ``n`` threads each (default: :func:`cores`), for the rest of
+_applied = False
+
+
+def set_threads(n: Optional[int] = None, blas: int = 1) -> int:
+    """Give numba's kernels ``n`` threads (default: :func:`cores`) and BLAS ``blas``, for the rest of
     the process; numba's count is capped at the pool it started with (``NUMBA_NUM_THREADS``).
-    Returns the count applied."""
+    Returns numba's count."""
+    global _applied
     n = cores() if n is None else int(n)
     n = max(1, min(n, numba.config.NUMBA_NUM_THREADS))
     numba.set_num_threads(n)
-    _blas_limits(n)
+    _blas_limits(max(1, int(blas)))
+    _applied = True
     return n
 
 
+def ensure() -> None:
+    """Apply ``$ACCELSIM_THREADS`` or the default once, unless :func:`set_threads` already ran."""
+    if not _applied:
+        set_threads(requested(None, ENV))
+
+
 @contextmanager
-def limited(n: int) -> Iterator[int]:
-    """A block computing with ``n`` threads (numba and BLAS); the earlier counts come back after."""
+def limited(n: int, blas: int = 1) -> Iterator[int]:
+    """A block computing with ``n`` numba threads and ``blas`` BLAS threads; the earlier counts
+    come back after."""
     n = max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
     old = numba.get_num_threads()
-    with _blas_limits(n):
+    with _blas_limits(max(1, int(blas))):
         numba.set_num_threads(n)
         try:
             yield n

@@ -37,7 +37,7 @@ from accelsim.kernels.window import Window
 from accelsim.util import threads
 
 # ns per operation on one thread, measured by `benchmarks/bench_limit.py --calibrate` on the project
-# machine (2-core AMD EPYC Zen 3 KVM, OpenBLAS 0.3.30 Haswell kernels), best of 7 on a ResNet-18
+# machine (2-core AMD EPYC Zen 3 KVM, numpy's OpenBLAS 0.3.31 with Haswell kernels), best of 7 on a ResNet-18
 # stage-2 layer; only their ratios matter (both paths scale alike with threads). docs/performance.md
 C_SCATTER = 0.65                                   # one scattered synaptic op at 1-5 % density (0.62-0.67)
 C_GEMM = {np.float32: 0.017, np.float64: 0.038}    # one GEMM MAC (f32: 58 G MAC/s; f64: 51 G MAC/s on 2 threads)

@@ -18,7 +18,7 @@ from accelsim.engine.functional import simulate
 from accelsim.engine.lower import lower
 from accelsim.engine.trace import Trace
 from accelsim.errors import InputError, fail
-from accelsim.hw.builtin import HardwareNumerics, assign, engines_used, get
+from accelsim.hw.builtin import HardwareNumerics, ann_engine, assign, engines_used
 from accelsim.report.build import build_report
 from accelsim.schedule import SCHEDULERS
 from accelsim.workload.graph import Graph, Samples
@@ -143,7 +143,7 @@ def run_job(job: Job, backend: str = "numba", progress: bool = False, timeline: 
     for engine in engines_used(layers):  # mapping and placement fit: fail before the long part
         engine.check(layers, job.spec)
     if job.graph.ann is not None:  # a hybrid's ANN: fits the PIM macros (ann.target: pim), NoC node
-        get("ann").check_ann(lower(job.graph.ann.graph), layers, job.spec)
+        ann_engine().check_ann(lower(job.graph.ann.graph), layers, job.spec)
     if before_run is not None:
         before_run(job)
     return cost_and_report(job, functional_trace(job, backend, progress, layers), timeline, scheduler)

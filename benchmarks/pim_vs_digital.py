@@ -1,14 +1,17 @@
 #!/usr/bin/env python
 """First layer on PIM vs on the digital core: energy, delay, EDP (ACE-SNN's comparison).
 
-Runs the workload with arch_configs/digital_only.yaml, with ace_snn_pim.yaml
-under a few PIM settings and with ace_snn_pim_rram.yaml (the macro re-derived from
-the validated NeuRRAM blocks, docs/validation.md), and prints two Markdown tables (per inference; changes
-relative to the digital first layer, negative = PIM better):
+Runs the workload with arch_configs/digital_only.yaml, with ace_snn_pim.yaml (its
+macro: the validated NeuRRAM blocks moved to 45 nm, docs/validation.md) under a few
+settings, and with ace_snn_pim_legacy.yaml (the technology-table macro it shipped
+with before), and prints two Markdown tables (per inference; changes relative to the
+digital first layer, negative = PIM better):
 
 * **first layer on its engine** -- the synaptic part of the first layer only: the
   PIM macros (``pim.*`` energy keys) or the dense MACs on the spike cores
-  (``core.mac``, ``core.weight_sram``, ``core.buffer``). Its delay is the engine's
+  (``core.mac``, ``core.weight_sram``, ``core.buffer``); its compute part leaves out
+  the input and hold buffers (``pim.buffer``, ``core.buffer``: the same model on both
+  engines). Its delay is the engine's
   busy time: the wall time covered by the layer's ``pim``/``input`` tasks in the
   schedule (the macros, or the cores, work in parallel, so this is one task's
   duration, not the sum over resources). For PIM it equals
@@ -32,20 +35,14 @@ from pathlib import Path
 from accelsim.simulate import run_simulation
 
 ROOT = Path(__file__).resolve().parent.parent
-VARIANTS = (
-    ("PIM as shipped (6-bit survey ADC, calibrated range)", []),
-    ("PIM 6-bit, full-scale range", ["pim.adc_range=full_scale"]),
-    ("PIM lossless (9-bit survey ADC)", ["pim.adc_bits=9"]),
-    ("PIM lossless, SAR ADC (NeuroSim)", ["pim.adc_bits=9", "pim.adc_model=sar"]),
-    ("PIM lossless, SAR, 4-bit DAC, 4-bit cells", ["pim.adc_bits=15", "pim.adc_model=sar", "pim.dac_bits=4",
-                                                   "pim.cell_bits=4"]),
-)
-# the PIM macro re-derived from the validated NeuRRAM macro at 45 nm (docs/validation.md §5), and two of
-# its variants: 100x faster integration per input level, 64 macros (64 weight copies)
-RRAM_VARIANTS = (
-    ("PIM from validated NeuRRAM blocks (ace_snn_pim_rram.yaml)", []),
-    ("NeuRRAM blocks, 100x faster integration (level 2.7 ns)", ["macro.level_ns=2.7"]),
-    ("NeuRRAM blocks, 64 macros", ["pim.macros=64"]),
+VARIANTS = (   # (label, architecture file, --set keys)
+    ("PIM as shipped (NeuRRAM blocks at 45 nm, 10-b neuron)", "ace_snn_pim.yaml", []),
+    ("same, full-scale ADC range", "ace_snn_pim.yaml", ["pim.adc_range=full_scale"]),
+    ("same, 100x faster integration (level 2.7 ns)", "ace_snn_pim.yaml", ["macro.level_ns=2.7"]),
+    ("same, 64 macros", "ace_snn_pim.yaml", ["pim.macros=64"]),
+    ("technology-table macro (ace_snn_pim_legacy.yaml: 6-b survey ADC)", "ace_snn_pim_legacy.yaml", []),
+    ("table macro, lossless SAR, 4-bit DAC, 4-bit cells", "ace_snn_pim_legacy.yaml",
+     ["pim.adc_bits=15", "pim.adc_model=sar", "pim.dac_bits=4", "pim.cell_bits=4"]),
 )
 ENGINE_KEYS = ("core.mac", "core.weight_sram", "core.buffer")   # digital first layer; PIM: every "pim.*" key
 
@@ -64,7 +61,7 @@ def busy_ns(intervals: list[tuple[float, float]]) -> float:
 def run(arch: str, workload: str, sets: list[str], samples: int | None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         tl = str(Path(tmp) / "timeline.csv")
-        rep = run_simulation(str(ROOT / "arch_configs" / arch), workload, sets, samples=samples, timeline=tl)
+        rep = run_simulation(str(ROOT / "arch_configs" / arch) if "/" not in arch else arch, workload, sets, samples=samples, timeline=tl)
         with open(tl, newline="") as fh:
             tasks = list(csv.DictReader(fh))
     first = rep["layers"][0]
@@ -74,12 +71,14 @@ def run(arch: str, workload: str, sets: list[str], samples: int | None) -> dict:
     det = first["cost_details"]
     if first["engine"] == "pim":
         e1 = sum(v for k, v in first["energy_breakdown_pj"].items() if k.startswith("pim."))
+        c1 = e1 - first["energy_breakdown_pj"].get("pim.buffer", 0.0)
         expect = det["evaluation_ns"] * det["evaluations"]
         assert math.isclose(d1, expect, rel_tol=1e-9), (d1, expect)
     else:
         e1 = sum(first["energy_breakdown_pj"].get(k, 0.0) for k in ENGINE_KEYS)
+        c1 = e1 - first["energy_breakdown_pj"].get("core.buffer", 0.0)
     pi = rep["per_inference"]
-    return {"acc": rep["accuracy"], "e1": e1, "d1": d1, "span1": first["latency_ns"],
+    return {"acc": rep["accuracy"], "e1": e1, "c1": c1, "d1": d1, "span1": first["latency_ns"],
             "first_layer_pj": first["energy_pj"], "e": pi["energy_pj"], "d": pi["latency_ns"],
             "policy": det["static_input"], "resources": len({t["resource"] for t in tasks
                                                               if t["layer"] == first["name"]
@@ -96,10 +95,8 @@ def main(argv=None) -> int:
     ap.add_argument("--samples", type=int, default=None)
     args = ap.parse_args(argv)
     rows = [("digital core (digital_only.yaml)", run("digital_only.yaml", args.workload, [], args.samples))]
-    for label, sets in VARIANTS:
-        rows.append((label, run("ace_snn_pim.yaml", args.workload, sets, args.samples)))
-    for label, sets in RRAM_VARIANTS:
-        rows.append((label, run("ace_snn_pim_rram.yaml", args.workload, sets, args.samples)))
+    for label, arch, sets in VARIANTS:
+        rows.append((label, run(arch, args.workload, sets, args.samples)))
     dig = rows[0][1]
 
     def deltas(f, e, d):
@@ -108,12 +105,12 @@ def main(argv=None) -> int:
         return f"{pct(f[e], dig[e])} / {pct(f[d], dig[d])} / {pct(f[e] * f[d], dig[e] * dig[d])}"
 
     print("First layer on its engine (synaptic part only; delay = engine busy time):\n")
-    print("| first layer on | accuracy | engine energy (uJ) | engine time (us) | EDP (uJ*us) "
-          "| dE / dD / dEDP | (with its LIF neurons, uJ) | (span, ms) |")
-    print("|---|---:|---:|---:|---:|---|---:|---:|")
+    print("| first layer on | accuracy | engine energy (uJ) | of which compute (uJ) | engine time (us) "
+          "| dE / dD / dEDP (engine) | dE / dD / dEDP (compute) | (with its LIF neurons, uJ) | (span, ms) |")
+    print("|---|---:|---:|---:|---:|---|---|---:|---:|")
     for label, f in rows:
-        print(f"| {label} | {f['acc']:.3f} | {f['e1'] / 1e6:.2f} | {f['d1'] / 1e3:.1f} | "
-              f"{f['e1'] * f['d1'] / 1e9:.1f} | {deltas(f, 'e1', 'd1')} | {f['first_layer_pj'] / 1e6:.2f} | "
+        print(f"| {label} | {f['acc']:.3f} | {f['e1'] / 1e6:.2f} | {f['c1'] / 1e6:.2f} | {f['d1'] / 1e3:.1f} | "
+              f"{deltas(f, 'e1', 'd1')} | {deltas(f, 'c1', 'd1')} | {f['first_layer_pj'] / 1e6:.2f} | "
               f"{f['span1'] / 1e6:.2f} |")
     print("\nWhole network (per inference; delay = makespan):\n")
     print("| first layer on | energy (mJ) | delay (ms) | EDP (mJ*ms) | dE / dD / dEDP |")

@@ -7,13 +7,13 @@
    * ``--coding fs --phases K --balance max`` for K = 4, 6, 8, 10;
    * ``--coding rate --balance ratenorm --ratenorm-p auto`` (IF, reset by
      subtraction; Ding et al.) for T = 2 ... 128.
-2. Each workload runs on ``arch_configs/ace_snn_pim.yaml`` over the 360 test
+2. Each workload runs on ``arch_configs/ace_snn_pim.yaml`` (or ``--arch``) over the 360 test
    digits (``accelsim.simulate.run_simulation``): accuracy, spikes per spiking
    neuron, energy and latency per inference, pipelined throughput.
 3. Prints a markdown table (and, per K, the smallest rate T that reaches the FS
    accuracy) and writes a figure of accuracy against latency and energy.
 
-    python scripts/coding_table.py [--plot docs/img/coding_fs_vs_rate.png]
+    python scripts/coding_table.py [--arch arch_configs/digital_only.yaml] [--plot docs/img/coding_fs_vs_rate.png]
 
 Needs onnx and scikit-learn (pip install -e .[onnx,examples]).
 """
@@ -58,7 +58,7 @@ def figures(report: dict) -> dict:
     }
 
 
-def run_all() -> tuple[float, dict, dict]:
+def run_all(arch: Path = ARCH) -> tuple[float, dict, dict]:
     import onnx
 
     from accelsim.convert.mlp_onnx import mlp_from_workload, mlp_to_onnx
@@ -79,11 +79,11 @@ def run_all() -> tuple[float, dict, dict]:
         np.savez(tmp / "test.npz", x=x_te, y=y_te)
         for K in KS:
             wl = convert(tmp / "digits.onnx", tmp, tmp / f"fs{K}", ["--coding", "fs", "--phases", str(K)])
-            fs[K] = figures(run_simulation(str(ARCH), str(wl)))
+            fs[K] = figures(run_simulation(str(arch), str(wl)))
         for T in TS:
             wl = convert(tmp / "digits.onnx", tmp, tmp / f"rate{T}",
                          ["--timesteps", str(T), "--balance", "ratenorm", "--ratenorm-p", "auto"])
-            rate[T] = figures(run_simulation(str(ARCH), str(wl)))
+            rate[T] = figures(run_simulation(str(arch), str(wl)))
     return ann_acc, fs, rate
 
 
@@ -110,7 +110,7 @@ def table(ann_acc: float, fs: dict, rate: dict) -> str:
     return "\n".join(lines)
 
 
-def plot(path: str, ann_acc: float, fs: dict, rate: dict) -> None:
+def plot(path: str, ann_acc: float, fs: dict, rate: dict, arch: str = ARCH.stem) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -131,7 +131,7 @@ def plot(path: str, ann_acc: float, fs: dict, rate: dict) -> None:
         ax.set_ylabel("test accuracy (%)")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7, loc="lower right")
-    fig.suptitle("digits MLP on ace_snn_pim: few-spikes (K phases) vs rate coding (T steps)", fontsize=9)
+    fig.suptitle(f"digits MLP on {arch}: few-spikes (K phases) vs rate coding (T steps)", fontsize=9)
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
@@ -139,12 +139,13 @@ def plot(path: str, ann_acc: float, fs: dict, rate: dict) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--arch", default=str(ARCH))
     ap.add_argument("--plot", default=str(ROOT / "docs" / "img" / "coding_fs_vs_rate.png"))
     args = ap.parse_args(argv)
-    ann_acc, fs, rate = run_all()
+    ann_acc, fs, rate = run_all(Path(args.arch))
     print(table(ann_acc, fs, rate))
     print("\n" + json.dumps({"ann": ann_acc, "fs": fs, "rate": rate}))
-    plot(args.plot, ann_acc, fs, rate)
+    plot(args.plot, ann_acc, fs, rate, Path(args.arch).stem)
     print(f"wrote {args.plot}", file=sys.stderr)
     return 0
 

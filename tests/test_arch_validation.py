@@ -288,6 +288,10 @@ RULE_CASES = {
     "macro_cycle_vdd_needs_cycle": (
         {("macro", "cycle_vdd"): 0.9}, "macro.cycle_vdd", "only applies with macro.cycle_ns",
         {("macro", "cycle_vdd"): 0.9, ("macro", "cycle_ns"): 10.0}),
+    "differential_subtract_needs_pairs": (
+        {("macro", "differential_subtract"): True, ("pim", "signed_weights"): "offset"},
+        "macro.differential_subtract", "needs pim.signed_weights: differential",
+        {("macro", "differential_subtract"): True, ("pim", "signed_weights"): "differential"}),
 }
 
 

@@ -42,7 +42,10 @@ def test_packing_a_small_layer_saves_energy_and_costs_time(tmp_path):
     # read-modify-writes one Vmem word once instead of on 10 cores
     words = {m: fc3[m]["cost_details"]["weight_words_read"] for m in reps}
     assert np.isclose(words[1], 10 * words[16])
-    assert fc3[16]["energy_pj"] < fc3[1]["energy_pj"] / 3
+    # (dynamic energy: the layer's share of SRAM leakage follows the makespan, which on the shipped
+    # ace_snn_pim is set by the PIM first layer's 72 us per vector, not by this mapping)
+    dyn = {m: fc3[m]["energy_pj"] - fc3[m]["energy_breakdown_pj"].get("leakage.sram", 0.0) for m in reps}
+    assert dyn[16] < dyn[1] / 3
     assert reps[16]["per_inference"]["energy_pj"] < reps[1]["per_inference"]["energy_pj"]
     assert reps[16]["per_inference"]["latency_ns"] >= reps[1]["per_inference"]["latency_ns"]
     assert reps[16]["accuracy"] == reps[1]["accuracy"]  # a cost-only parameter

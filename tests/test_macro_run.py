@@ -96,18 +96,18 @@ def test_per_mvm_macro_with_bit_serial_pulses(tiny_pair):
         1.0 * m.vectors * m.groups * 4 * m.row_tiles * m.col_tiles * evals, rel=1e-12)
 
 
-def test_ace_snn_pim_rram_uses_the_scaled_neurram_blocks():
-    """The re-derived architecture prices its first layer with NeuRRAM's blocks moved to 45 nm:
+def test_ace_snn_pim_uses_the_scaled_neurram_blocks():
+    """The shipped architecture (re-derived from NeuRRAM) prices its first layer with NeuRRAM's blocks moved to 45 nm:
     word-line energy per row and pulse phase = 2.3015 pJ x 45/130 (C V^2 at its own 2.2 V supply)."""
     from pathlib import Path
     from accelsim.hw.pim.circuit import evaluate_spec
     root = Path(__file__).resolve().parent.parent
-    spec = load_arch(root / "arch_configs" / "ace_snn_pim_rram.yaml")
+    spec = load_arch(root / "arch_configs" / "ace_snn_pim.yaml")
     out = evaluate_spec(spec)
     rows, phases = spec.arch.pim.rows, spec.arch.pim.input_bits        # pulse_bits 1: one phase per input bit
     assert out["energy_pj_by_block"]["wl_switching"] == pytest.approx(2.30147903488 * 45 / 130 * rows * phases,
                                                                       rel=1e-12)
-    rep = run_simulation(str(root / "arch_configs" / "ace_snn_pim_rram.yaml"),
+    rep = run_simulation(str(root / "arch_configs" / "ace_snn_pim.yaml"),
                          str(root / "workloads" / "digits" / "workload.json"), samples=4)
     keys = {k for k in rep["energy_breakdown_pj"] if k.startswith("pim.")}
     assert keys == {"pim.wl_switching", "pim.input_pulses", "pim.neuron_integrate", "pim.neuron_convert", "pim.buffer"}

@@ -140,7 +140,8 @@ def test_cli_writes_the_keys_and_physics_moves_them(name, tmp_path):
 def test_default_blocks_follow_the_run_model():
     """Without blocks, the ADC block is the run's per-conversion energy x conversions."""
     from accelsim.tech.adc import adc_pj
-    spec = load_arch(ROOT / "arch_configs" / "ace_snn_pim.yaml")
+    spec = load_arch(ROOT / "arch_configs" / "ace_snn_pim_legacy.yaml")     # a macro without blocks
+    assert not spec.arch.macro.blocks
     out = evaluate_spec(spec)
     pim = spec.arch.pim
     assert out["conversions_per_mvm"] == pim.cols * pim.input_slices

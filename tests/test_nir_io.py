@@ -7,8 +7,8 @@
 * Round trip workload -> NIR file -> workload preserves the network.
 * A network exported by snnTorch (if installed) spikes in accelsim exactly as in
   snnTorch's own simulation.
-* Bad graphs (unsupported node, recurrent edge, unstable Euler step): exit 2
-  with the node named.
+* Bad graphs (unsupported node, algebraic loop, unstable Euler step): exit 2
+  with the node named. (Recurrent graphs: tests/test_nir_recurrent.py.)
 """
 from __future__ import annotations
 
@@ -337,16 +337,18 @@ def _write(tmp_path, nodes, edges):
     return str(tmp_path / "bad.nir")
 
 
-def test_recurrent_edge_is_rejected_naming_the_cycle(tmp_path, capsys):
+def test_algebraic_loop_is_rejected_naming_the_cycle(tmp_path, capsys):
+    """A cycle without a neuron (fc -> w_fb -> fc, summed at fc) is refused; one through a neuron is a
+    recurrent connection (tests/test_nir_recurrent.py)."""
     nodes = {"input": nir.Input(input_type={"input": np.array([3])}),
              "fc": nir.Linear(weight=np.eye(3)),
+             "w_fb": nir.Linear(weight=np.eye(3)),
              "lif": nir.LIF(tau=np.full(3, 2.0), r=np.ones(3), v_leak=np.zeros(3), v_threshold=np.ones(3)),
-             "w_rec": nir.Linear(weight=np.eye(3)),
              "output": nir.Output(output_type={"output": np.array([3])})}
-    edges = [("input", "fc"), ("fc", "lif"), ("lif", "w_rec"), ("w_rec", "lif"), ("lif", "output")]
+    edges = [("input", "fc"), ("fc", "w_fb"), ("w_fb", "fc"), ("fc", "lif"), ("lif", "output")]
     rc = main(["import", _write(tmp_path, nodes, edges), "--dt", "1", "--timesteps", "4", "-o", str(tmp_path / "o")])
     err = capsys.readouterr().err
-    assert rc == 2 and "recurrent" in err and "lif" in err and "w_rec" in err and "Traceback" not in err
+    assert rc == 2 and "algebraic loop" in err and "fc, w_fb" in err and "Traceback" not in err
 
 
 def test_unsupported_node_and_unstable_euler_step(tmp_path, capsys):

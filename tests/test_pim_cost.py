@@ -157,7 +157,7 @@ def test_replicas_share_output_positions():
 @pytest.mark.slow
 def test_pim_at_lossless_adc_matches_digital_end_to_end():
     wl = str(ROOT / "workloads" / "digits" / "workload.json")
-    arch = str(ROOT / "arch_configs" / "ace_snn_pim.yaml")
+    arch = str(ROOT / "arch_configs" / "ace_snn_pim_legacy.yaml")     # the technology-table macro (9 b lossless)
     dig = run_simulation(str(ROOT / "arch_configs" / "digital_only.yaml"), wl, samples=60)
     lossless = run_simulation(arch, wl, ["pim.adc_bits=9"], samples=60)
     low = run_simulation(arch, wl, ["pim.adc_bits=2"], samples=60)

@@ -94,6 +94,15 @@ def macro_cycle_vdd_needs_cycle(arch: Arch) -> Iterator[Violation]:
         yield ("macro.cycle_vdd", arch.macro.cycle_vdd, "only applies with macro.cycle_ns (the cycle it was measured at)")
 
 
+def differential_subtract_needs_pairs(arch: Arch) -> Iterator[Violation]:
+    """Analog subtraction before one conversion needs a differential column pair to subtract;
+    offset-encoded weights sit in one column (group) with no partner."""
+    if arch.macro.differential_subtract and arch.pim.signed_weights != "differential":
+        yield ("macro.differential_subtract", True,
+               f"needs pim.signed_weights: differential (got {arch.pim.signed_weights!r}: an offset-encoded weight "
+               "has no column pair to subtract)")
+
+
 ARCH_RULES = (
     mesh_holds_all_cores,
     sram_word_holds_a_weight_and_a_membrane,
@@ -105,4 +114,5 @@ ARCH_RULES = (
     adc_bits_in_the_model_range,
     macro_fits_the_array,
     macro_cycle_vdd_needs_cycle,
+    differential_subtract_needs_pairs,
 )

@@ -6,6 +6,11 @@ translated by :mod:`accelsim.convert.nir_layers` or
 an ``Add`` of two values becomes two edges into one node (NIR sums them). The
 time steps, encoding, readout, name, dt and discretisation go into the graph's
 ``metadata`` (``accelsim_*`` keys), from which ``accelsim import`` restores them.
+
+A recurrent graph is written with its cycles: a delayed input (a synaptic node
+reading a neuron around a cycle, ``graph.delayed``) becomes the edge from that
+neuron's NIR node, which NIR's simulators step as the previous step's spikes;
+the import finds the same edge delayed (:mod:`accelsim.workload.cycles`).
 """
 from __future__ import annotations
 
@@ -46,6 +51,10 @@ class _Exporter(LayerExport, NeuronExport):
         nodes: dict[str, Any] = {"input": nir.Input(input_type={"input": np.array(g.input.shape)})}
         edges: list[tuple[str, str]] = []
         sources: dict[str, list[str]] = {g.input.name: ["input"]}
+        nir_name = lambda n: n.name if n.name not in ("input", "output") else f"{n.name}_"  # noqa: E731
+        for n, j in g.delayed:  # read around a cycle: the neuron's node, placed later in the order
+            src = g.producer(g.node(n).inputs[j])
+            sources[src.output] = [nir_name(src)]
         for node in g.nodes:
             vins = g.value_inputs(node)
             if node.op == "Add":
@@ -53,7 +62,7 @@ class _Exporter(LayerExport, NeuronExport):
                     raise self.bad(node, "adding a constant tensor")
                 sources[node.output] = sources[vins[0]] + sources[vins[1]]  # NIR sums a node's incoming edges
                 continue
-            name = node.name if node.name not in ("input", "output") else f"{node.name}_"
+            name = nir_name(node)
             nodes[name] = self.convert(node)
             edges += [(s, name) for s in sources[vins[0]]]
             sources[node.output] = [name]

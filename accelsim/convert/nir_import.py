@@ -7,7 +7,14 @@ ops (:mod:`accelsim.convert.nir_layers`). Input/Output of nested subgraphs are
 pass-throughs; several edges into a node are summed (Add). Every node of the
 graph runs once per step in topological order, so a spike crosses any number
 of layers within its step (as in the frameworks' sequential modules).
-Recurrent edges (cycles) are rejected: the engine is feed-forward.
+
+Cycles are recurrent connections (snnTorch's ``RLeaky``/``RSynaptic`` export a
+``Linear``/``Affine`` from a LIF/CubaLIF back into its own input; NIR subgraphs
+as in the NIR paper's Braille SRNN): the edge of each cycle from a neuron node
+into a synaptic node (``Affine``, ``Linear``, ``Conv1d``, ``Conv2d``) carries the
+previous step's spikes, chosen as the workload loader chooses it
+(:mod:`accelsim.workload.cycles`), so the imported workload's delayed edges are
+the same ones; a cycle without a neuron is refused, naming its nodes.
 """
 from __future__ import annotations
 
@@ -22,11 +29,14 @@ from accelsim.convert.nir_layers import LayerImport
 from accelsim.convert.nir_neurons import NeuronImport
 from accelsim.errors import fail
 from accelsim.workload.builder import WorkloadBuilder
+from accelsim.workload.cycles import CycleError, delayed_edges
 from accelsim.workload.ops import OPS, ShapeError
 
 SUPPORTED = ("Input", "Output", "Affine", "Linear", "Scale", "Conv1d", "Conv2d", "SumPool2d", "AvgPool2d", "Flatten",
              "IF", "LIF", "LI", "I", "CubaLIF", "Threshold", "NIRGraph")
 SPIKING = ("CubaLIF", "LIF", "IF")
+NEURON_TYPES = ("IF", "LIF", "LI", "I", "CubaLIF", "Threshold")
+SYNAPSE_TYPES = ("Affine", "Linear", "Conv1d", "Conv2d")  # their handlers name their output after the node
 
 
 @dataclass(frozen=True)
@@ -77,29 +87,35 @@ class _Importer(LayerImport, NeuronImport):
             self.edges.append((s, d))
 
     def order(self) -> list[str]:
+        """The nodes in topological order of the graph without its delayed (recurrent) edges."""
+        import nir
+
         names = list(self.nodes)
         preds = {n: [s for s, d in self.edges if d == n] for n in names}
         for s, d in self.edges:
             for x in (s, d):
                 if x not in self.nodes:
                     raise fail(self.file, "edges", f"edge ({s!r}, {d!r}) names a node that does not exist", x)
+        succ: dict[str, list[str]] = {n: [] for n in names}
+        for s, d in self.edges:
+            if d not in succ[s]:
+                succ[s].append(d)
+        typ = lambda n: type(self.nodes[n]).__name__  # noqa: E731
+        roots = [n for n in names if isinstance(self.nodes[n], nir.Input) and not preds[n]]
+        try:
+            delayed = set(delayed_edges(names, roots, succ, lambda n: typ(n) in NEURON_TYPES,
+                                        lambda n: typ(n) in SYNAPSE_TYPES))
+        except CycleError as exc:
+            raise fail(self.file, "edges", exc.message(str)) from None
+        late = {d for _, d in delayed}
         done, placed, remaining = [], set(), list(names)
         while remaining:
-            ready = [n for n in remaining if all(p in placed for p in preds[n])]
-            if not ready:
-                cyc = set(remaining)
-                while True:
-                    sinks = {n for n in cyc if not any(s == n and d in cyc for s, d in self.edges)}
-                    if not sinks:
-                        break
-                    cyc -= sinks
-                raise fail(self.file, "edges", "recurrent edges are not supported (the engine runs feed-forward "
-                                               f"graphs): cycle through {', '.join(sorted(cyc))}")
-            for n in ready:
-                done.append(n)
-                placed.add(n)
-                remaining.remove(n)
-        self.preds = preds
+            ready = [n for n in remaining if all(p in placed or (p, n) in delayed for p in preds[n])]
+            n = next((k for k in ready if k not in late), ready[0])
+            done.append(n)
+            placed.add(n)
+            remaining.remove(n)
+        self.preds, self.delayed = preds, delayed
         return done
 
     def read(self) -> WorkloadBuilder:
@@ -123,6 +139,7 @@ class _Importer(LayerImport, NeuronImport):
         self.shapes: dict[str, tuple[int, ...]] = {"input": shape}
         self.val: dict[str, str] = {inputs[0]: "input"}
         self.kind: dict[str, str] = {}
+        self.pending: dict[str, list[str]] = {}  # neuron -> recurrent synapses reading it, emitted after it
         outputs = []
         for n in order:
             if n == inputs[0]:
@@ -130,6 +147,9 @@ class _Importer(LayerImport, NeuronImport):
             node = self.nodes[n]
             if not self.preds[n]:
                 raise self.bad(n, "has no incoming edge (only the graph's Input may)")
+            if any((p, n) in self.delayed for p in self.preds[n]):
+                self._defer(n)
+                continue
             x = self._sum_inputs(n)
             tname = type(node).__name__
             if isinstance(node, (nir.Input, nir.Output)):
@@ -141,6 +161,8 @@ class _Importer(LayerImport, NeuronImport):
             if handler is None:
                 raise self.bad(n, f"unsupported NIR node type {tname!r}; supported: {', '.join(SUPPORTED)}", tname)
             self.val[n] = handler(n, node, x)
+            for r in self.pending.pop(n, []):
+                self._recurrent(r)
         if not outputs:
             raise fail(self.file, "nodes", "the graph has no Output node")
         prod = next((nd for nd in self.b.doc["nodes"] if nd["outputs"][0] == outputs[0]), None)
@@ -152,9 +174,33 @@ class _Importer(LayerImport, NeuronImport):
         self.b.graph()  # validate
         return self.b
 
+    # -- recurrent synapses ----------------------------------------------
+    def _defer(self, n: str) -> None:
+        """A synapse reading a neuron around a cycle: its value is named now (the neuron's input sums
+        it) and it is emitted once the neuron it reads exists."""
+        src = [p for p in self.preds[n] if (p, n) in self.delayed]
+        if len(self.preds[n]) != 1:
+            raise self.bad(n, "a recurrent synapse (it reads a neuron around a cycle) must have exactly one "
+                              f"incoming edge, from that neuron; it has {len(self.preds[n])}", self.preds[n])
+        self.val[n] = n
+        self.pending.setdefault(src[0], []).append(n)
+
+    def _recurrent(self, n: str) -> None:
+        assumed = self.shapes.pop(n, None)
+        node = self.nodes[n]
+        out = getattr(self, f"node_{type(node).__name__}")(n, node, self.val[self.preds[n][0]])
+        if assumed is not None and self.shapes[out] != assumed:
+            raise self.bad(n, f"the recurrent synapse's output has shape {list(self.shapes[out])}, but the input it "
+                              f"is summed into has shape {list(assumed)}")
+
     # -- helpers ---------------------------------------------------------
     def _sum_inputs(self, n: str) -> str:
         vals = [self.val[p] for p in self.preds[n]]
+        known = [v for v in vals if v in self.shapes]
+        if not known:
+            raise self.bad(n, "is fed only by recurrent synapses; it needs a forward input too (its shape)")
+        for v in vals:  # a recurrent synapse not emitted yet: its shape is checked when it is (_recurrent)
+            self.shapes.setdefault(v, self.shapes[known[0]])
         acc = vals[0]
         for k, v in enumerate(vals[1:], 1):
             if self.shapes[acc] != self.shapes[v]:
@@ -171,7 +217,7 @@ class _Importer(LayerImport, NeuronImport):
         try:
             shape = tuple(int(d) for d in spec.infer(a, shapes, consts))
             if spec.kind == "neuron":
-                from accelsim.workload.loader import check_neuron_params
+                from accelsim.workload.shapes import check_neuron_params
 
                 check_neuron_params(a, shape, self.b.tensors, spec.params)
         except ShapeError as exc:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from accelsim.config.loader import ArchSpec
 from accelsim.cost.result import CostResult
 from accelsim.engine.trace import Trace
-from accelsim.hw.builtin import CostRun, engine_of, engines_used, get
+from accelsim.hw.builtin import CostRun, by_priority, engine_of, engines_used, get
 from accelsim.hw.noc import Mesh
 from accelsim.hw.memory import Dram
 from accelsim.schedule import Schedule, schedule
@@ -58,10 +58,11 @@ def evaluate(trace: Trace, spec: ArchSpec, graph: Graph, arch_file: str = "", sc
         cost, task = get(layer.engine).layer_cost(run, layer, counts)
         costs.append(cost)
         tasks.append(task)
-    if trace.ann is not None:  # hybrid ANN-SNN: the ANN's layers, state writes and tasks (accelsim.hw.ann)
-        ann = get("ann")
-        ann_costs, tasks = ann.extend(run, tasks)
-        costs, engines = costs + ann_costs, engines + [ann]
+    for engine in by_priority():  # what engines add beyond the layers (a hybrid's ANN: accelsim.hw.ann)
+        extra, tasks = engine.extend(run, tasks)
+        if extra:
+            costs = costs + extra
+            engines = engines + [engine] if engine not in engines else engines
     mesh = Mesh(arch.noc.mesh_x, arch.noc.mesh_y)
     macros = max([1] + [e.macros_held(run, costs) for e in engines])
 

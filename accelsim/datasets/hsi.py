@@ -19,6 +19,7 @@ from typing import Optional
 import numpy as np
 
 from accelsim.errors import fail
+from accelsim.util import reader
 
 
 def synthetic_scene(height: int = 145, width: int = 145, bands: int = 30, classes: int = 8,
@@ -62,9 +63,11 @@ def load_mat_scene(data_mat: str | Path, gt_mat: str | Path, data_key: Optional[
 
     def pick(path, key, ndim):
         path = Path(path)
-        if not path.is_file():
-            raise fail(str(path), "", "file not found")
-        mat = {k: v for k, v in loadmat(path).items() if not k.startswith("__")}
+        with reader.open_regular(path, "MATLAB .mat file", reader.MAX_MAT_BYTES) as fh:
+            try:
+                mat = {k: v for k, v in loadmat(fh).items() if not k.startswith("__")}
+            except (ValueError, TypeError, OSError, EOFError, NotImplementedError) as exc:  # scipy's readers
+                raise fail(str(path), "", f"not a readable .mat file: {exc}") from None
         if key is not None:
             if key not in mat:
                 raise fail(str(path), key, f"variable not found; the file has: {', '.join(mat)}")

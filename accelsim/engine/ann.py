@@ -19,6 +19,7 @@ import numpy as np
 
 from accelsim.engine.execute import NeuronExec, make_executor
 from accelsim.engine.interpret import Op, interpret
+from accelsim.errors import fail
 from accelsim.workload.graph import Graph, Node
 
 
@@ -35,6 +36,9 @@ def run_ann(graph: Graph, x: np.ndarray, mode: str = "relu", capture: Optional[d
     per neuron node name, the list of its input (pre-activation) batches."""
     if mode not in ("relu", "rate"):
         raise ValueError(f"mode must be 'relu' or 'rate', not {mode!r}")
+    if graph.recurrent:
+        raise fail(graph.source, "nodes", "the ANN view (one pass, neurons replaced by a static activation) is not "
+                   f"defined for a recurrent graph (cycles through {', '.join(graph.delayed_values)})")
     if x.ndim == len(graph.input.shape) + 2:  # a per-step sequence: its mean is the rate input
         x = x.mean(axis=1)
     execs = {n.name: make_executor(graph, n, "numpy") for n in graph.nodes}

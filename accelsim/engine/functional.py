@@ -8,6 +8,18 @@ readout accumulates. Values that depend only on a direct-encoded input are
 computed at step 0 and reused (they are identical at every step); the cost model
 decides separately whether the hardware recomputes or holds them.
 
+A recurrent graph (cycles through neurons, ``graph.delayed``) runs in the same
+order: the topological order of the graph *without* its delayed edges. A
+delayed input (a recurrent synaptic node reading a neuron's output) reads that
+neuron's output of step t−1, kept per batch (zeros at t = 0, reset with every
+batch), so at step t: the input is presented; the recurrent synapses integrate
+the spikes of t−1 and the forward synapses those of t, in topological order,
+into their neurons' currents; the neurons update and fire; the step's spikes
+are kept for step t+1. A recurrent layer's counts at step t (events in, synaptic
+ops = spikes of t−1 x fan-out) are those of the spikes it reads at t. A
+recurrent path is never static (it passes through a neuron). Few-spikes
+(graded) neurons and a hybrid's ANN part are refused in a recurrent graph.
+
 Samples run in batches; every sample is independent, so results do not depend
 on the batch size.
 """
@@ -105,6 +117,19 @@ def _count_aux(cnt: LayerCounts, t: int, vals: dict, aux: list, events_of: Calla
             cnt.state_writes[t] += events + int(np.count_nonzero(vals[output]))
 
 
+def _check_recurrent(graph: Graph) -> None:
+    """What a recurrent graph may not combine with (an InputError naming the node)."""
+    if not graph.recurrent:
+        return
+    for n in graph.nodes:
+        if n.kind == "neuron" and n.spec.neuron.graded:
+            raise fail(graph.source, f"nodes[{n.index}]", f"{n.op} '{n.name}': few-spikes (graded) neurons are not "
+                       "supported in a recurrent graph (its phases would re-run the cycle); use a spiking neuron", n.op)
+    if graph.ann is not None:
+        raise fail(graph.source, "ann", "a hybrid ANN part is not supported in a recurrent graph (cycles through "
+                   f"{', '.join(graph.delayed_values)})")
+
+
 def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size: Optional[int] = None,
              probes: Iterable[Probe] = (), progress: Optional[Callable[[int], None]] = None,
              layers: Optional[list[Layer]] = None, executors: Optional[ExecutorFactory] = None) -> Trace:
@@ -119,6 +144,7 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
     """
     T = graph.timesteps
     N = len(samples)
+    _check_recurrent(graph)
     layers = lower(graph) if layers is None else layers
     per_step_input = samples.x.ndim == len(graph.input.shape) + 2
     static = static_values(graph) if not per_step_input else set()
@@ -165,15 +191,18 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
         cache: dict[str, np.ndarray] = {}
         scores = np.zeros((nb, ncls))
         integrated: dict[str, Optional[np.ndarray]] = {}
+        prev = {v: np.zeros((nb,) + graph.shapes[v]) for v in graph.delayed_values}  # step t-1's values
         for t in range(T):
             if hybrid is not None:  # the ANN's state writes come before the step's SNN update
                 hybrid.before_step(t, xb, per_step_input, execs)
             before = _states(replayable)
-            vals = interpret(graph, {graph.input.name: xb[:, t] if per_step_input else xb}, execs, cache, static)
+            vals = interpret(graph, {graph.input.name: xb[:, t] if per_step_input else xb}, execs, cache, static,
+                             delayed=prev)
             phases = [phase_values(graph, execs, vals, phased, k) for k in range(K)] if phased else []
             for layer, cnt, ax, adr in zip(layers, counts, aux, addresses):
-                xin = vals[layer.data_input]
-                nz = event_counts(layer.data_input, vals, phases, phased)
+                read = prev if layer.recurrent else vals   # a recurrent layer reads the spikes of t-1
+                xin = read[layer.data_input]
+                nz = event_counts(layer.data_input, read, phases, phased)
                 per_input = nz.sum(axis=0, dtype=np.int64)
                 adr.by_input[t] += per_input.astype(cdt)
                 cnt.events_in[t] += int(per_input.sum())
@@ -201,6 +230,7 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
             for cnt, ex in zip(counts, counting):
                 if ex is not None:
                     cnt.overflows[t] += ex.take_overflows()
+            prev = {v: np.array(vals[v], copy=True) for v in prev}
             scores += vals[readout.output].reshape(nb, -1)
             if correct is not None:
                 correct[t] += int(np.sum(np.argmax(scores, axis=1) == samples.y[start:start + nb]))

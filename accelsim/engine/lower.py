@@ -44,6 +44,9 @@ class Layer:
     engine: str = ""                   # the hardware engine that runs it (accelsim.hw.engines.assign)
     aux_state: int = 0                 # state words per sample of its stateful aux nodes (a SpikeMaxPool:
                                        # one counter per input element and one maximum per window)
+    recurrent: bool = False            # its synaptic node reads a neuron's output around a cycle
+                                       # (graph.delayed): the events of step t are that neuron's spikes of t-1
+    delay: int = 0                     # steps between the spikes it reads and their use (1 if recurrent)
 
     @property
     def spiking(self) -> bool:
@@ -145,13 +148,29 @@ def aux_state_words(graph: Graph, aux: tuple[Node, ...]) -> int:
                for n in aux if n.op == "SpikeMaxPool")
 
 
+def _owners(graph: Graph) -> dict[str, str]:
+    """Neuron node -> the synaptic node whose layer owns it: the first feed-forward synaptic node
+    feeding it in topological order, else (a neuron fed only around a cycle) the first recurrent one."""
+    owner: dict[str, str] = {}
+    for recurrent in (False, True):
+        for node in graph.nodes:
+            if node.kind == "synaptic" and ((node.name, 0) in graph.delayed) == recurrent:
+                neuron = _find_neuron(graph, node)
+                if neuron is not None:
+                    owner.setdefault(neuron.name, node.name)
+    return owner
+
+
 def lower(graph: Graph) -> list[Layer]:
     """Hardware layers in topological order. A neuron node belongs to exactly one layer:
     when several synaptic nodes feed it (through an ``Add``), the first in topological
-    order owns it and the others are non-spiking layers that ``merges_into`` it."""
+    order owns it (a feed-forward one before a recurrent one) and the others are
+    non-spiking layers that ``merges_into`` it. A synaptic node whose data input is
+    delayed (a recurrent weight, ``graph.delayed``) is a layer like any other, marked
+    ``recurrent`` with ``delay = 1``."""
     fed = _input_fed(graph)
     layers: list[Layer] = []
-    owner: dict[str, str] = {}  # neuron node -> the layer that owns it
+    owner = _owners(graph)  # neuron node -> the layer that owns it
     for node in graph.nodes:
         if node.kind != "synaptic":
             continue
@@ -177,10 +196,9 @@ def lower(graph: Graph) -> list[Layer]:
             kind = "dense"
         neuron = _find_neuron(graph, node)
         merges_into = None
-        if neuron is not None and neuron.name in owner:
+        if neuron is not None and owner[neuron.name] != node.name:
             merges_into, neuron = owner[neuron.name], None
-        elif neuron is not None:
-            owner[neuron.name] = node.name
+        recurrent = (node.name, 0) in graph.delayed
         aux = _aux_nodes(graph, node, neuron)
         layer = Layer(
             index=len(layers), name=node.name, synapse=node, neuron=neuron, data_input=data,
@@ -188,6 +206,7 @@ def lower(graph: Graph) -> list[Layer]:
             macs=int(macs), weights=int(w.size), window=win, group=group, fanout=fanout.astype(np.int64),
             neuron_shape=graph.shapes[neuron.output] if neuron is not None else out_shape,
             aux=aux, merges_into=merges_into, aux_state=aux_state_words(graph, aux),
+            recurrent=recurrent, delay=int(recurrent),
         )
         layers.append(layer)
     return layers

@@ -10,11 +10,21 @@ name (:func:`register`). It provides, for the layers it runs:
   synaptic node, or None for the exact float64 executor of the functional engine;
   ``neuron_executor(...)``: the same for the layer's neuron node (e.g. fixed-point state);
 * ``check(layers, spec)``: mapping and placement fit, before the functional pass;
+  ``pim_macros(layers, arch)``: the PIM macros its layers are programmed into (what a
+  hybrid's ANN on PIM shares); ``weight_bits(arch)``: the width of a stored weight
+  of its layers (the report's NeuroBench footprint);
 * ``prepare(run)`` and ``layer_cost(run, layer, counts)``: its per-layer energy by
   component (:class:`~accelsim.hw.result.LayerCost`) and the tasks it hands to the
   schedule (:class:`~accelsim.hw.tasks.LayerTasks`); ``finish(run, costs, schedule)``
   for what depends on the whole schedule (leakage over the delay); ``info(run)``
-  for the report's ``mapping`` block.
+  for the report's ``mapping`` block; ``extend(run, tasks)``: costs and schedule tasks
+  it adds beyond the layers (a hybrid's ANN part);
+* ``runs_ann``: it runs the ANN part of a hybrid ANN-SNN workload (:func:`ann_engine`:
+  the ``ann`` engine), its synaptic nodes built through its ``executor`` and checked by
+  its ``check_ann``.
+
+No other module compares engine names: what differs between engines is one of these
+hooks.
 
 The shipped engines register when :mod:`accelsim.hw.builtin` is imported (the
 cost model and :mod:`accelsim.simulate` do). Adding an engine: one module that
@@ -61,6 +71,7 @@ class Engine:
 
     name: ClassVar[str]
     priority: ClassVar[int] = 0       # asked before engines of lower priority
+    runs_ann: ClassVar[bool] = False  # runs the ANN part of a hybrid ANN-SNN workload (see ann_engine)
 
     def claims(self, layer: Layer, arch: Arch) -> bool:
         return False
@@ -81,11 +92,30 @@ class Engine:
     def check(self, layers: list[Layer], spec: ArchSpec) -> None:
         pass
 
+    def pim_macros(self, layers: list[Layer], arch: Arch) -> int:
+        """PIM macros the weights of its layers among ``layers`` are programmed into (0: none)."""
+        return 0
+
+    def weight_bits(self, arch: Arch) -> int:
+        """Bits of one stored weight of the layers it runs (default: the cores' weight SRAM,
+        ``core.weight_bits``)."""
+        return arch.core.weight_bits
+
+    def check_ann(self, ann_layers: list[Layer], snn_layers: list[Layer], spec: ArchSpec) -> None:
+        """An engine that ``runs_ann``: the hybrid's ANN layers fit beside the SNN's, before the
+        functional pass."""
+        pass
+
     def prepare(self, run: CostRun) -> None:
         pass
 
     def layer_cost(self, run: CostRun, layer: Layer, counts: LayerCounts) -> tuple[LayerCost, LayerTasks]:
         raise NotImplementedError
+
+    def extend(self, run: CostRun, tasks: list[LayerTasks]) -> tuple[list[LayerCost], list[LayerTasks]]:
+        """Costs beyond the trace's layers and the schedule's tasks with its own added (default:
+        none, the tasks unchanged)."""
+        return [], tasks
 
     def finish(self, run: CostRun, costs: list[LayerCost], schedule: Any) -> None:
         pass
@@ -117,11 +147,25 @@ def get(name: str) -> Engine:
     return ENGINES[name]
 
 
+def by_priority() -> list[Engine]:
+    """The registered engines, by descending priority (then name)."""
+    return sorted(ENGINES.values(), key=lambda e: (-e.priority, e.name))
+
+
 def engine_of(layer: Layer, arch: Arch) -> str:
-    for engine in sorted(ENGINES.values(), key=lambda e: -e.priority):
+    for engine in by_priority():
         if engine.claims(layer, arch):
             return engine.name
     raise ValueError(f"no engine runs layer {layer.name!r}")
+
+
+def ann_engine(required: bool = True) -> Optional[Engine]:
+    """The engine that runs a hybrid's ANN part: the first registered one, by priority, with
+    ``runs_ann``; when none is, None, or a ValueError when ``required``."""
+    engine = next((e for e in by_priority() if e.runs_ann), None)
+    if engine is None and required:
+        raise ValueError("the workload has an ANN part and no registered engine runs it (Engine.runs_ann)")
+    return engine
 
 
 def assign(layers: list[Layer], arch: Arch) -> list[Layer]:
@@ -155,8 +199,8 @@ class HardwareNumerics:
         elif node.name in self.by_neuron:
             layer = self.by_neuron[node.name]
             ex = get(layer.engine).neuron_executor(graph, node, layer, self.arch, backend)
-        elif node.kind == "synaptic" and "ann" in ENGINES:  # a synaptic node of a hybrid's ANN part
-            ex = ENGINES["ann"].executor(graph, node, None, self.arch, backend, self.built)
+        elif node.kind == "synaptic" and (ann := ann_engine(required=False)) is not None:  # a node of a hybrid's ANN part
+            ex = ann.executor(graph, node, None, self.arch, backend, self.built)
             self.built += ex is not None
         return ex if ex is not None else make_executor(graph, node, backend)
 
@@ -164,6 +208,9 @@ class HardwareNumerics:
 def numerics_identity(layers: list[Layer], arch: Arch, ann: bool = False) -> tuple:
     """What makes two traces of one workload equal: each layer's engine and its numerics group
     (the sweep groups design points by it; tests/test_trace_identity.py checks it is complete);
-    ``ann``: the workload has an ANN part, run through the ``ann`` engine's numerics."""
+    ``ann``: the workload has an ANN part, run through the numerics of :func:`ann_engine`."""
     out = tuple((l.name, l.engine, get(l.engine).numerics(arch)) for l in layers)
-    return out + (("ann", "ann", get("ann").numerics(arch)),) if ann else out
+    if not ann:
+        return out
+    engine = ann_engine()
+    return out + (("ann", engine.name, engine.numerics(arch)),)

@@ -7,7 +7,7 @@ words of the spike cores (``core.numerics: fixed``, docs/numerics.md).
   voltage, so negative inputs clip to 0 (counted);
 * weights, symmetric per tensor: ``q = rint(w / s_w)`` with
   ``s_w = max|w| / (2^(b-1) - 1)``, so ``q`` is in ``[-(2^(b-1)-1), 2^(b-1)-1]``
-  (or per output channel, :func:`quantise_weights_per_channel`);
+  (or per output channel, :func:`weight_scales`);
 * states (membrane, synaptic current): two's-complement words of ``b`` bits, integer
   multiples of an LSB, saturating or wrapping (:func:`saturate`);
 * multipliers (leak, gain): ``rint(x * 2^f)`` with ``f`` fractional bits, or a leak as a
@@ -31,22 +31,25 @@ def quantise_inputs(x: np.ndarray, bits: int, full_scale: float) -> tuple[np.nda
     return np.clip(q, 0, top).astype(np.int32), scale, clipped
 
 
-def quantise_weights_per_channel(w: np.ndarray, bits: int, axis: int) -> tuple[np.ndarray, np.ndarray]:
-    """(integer weights as int64, scale per index of ``axis``): symmetric, ``max|w|`` over the other axes."""
+def weight_scales(w: np.ndarray, bits: int, axis: int) -> np.ndarray:
+    """The symmetric scale per index of ``axis``: ``max|w| / (2^(b-1) - 1)`` over the other axes (1 where
+    all are 0)."""
     levels = max(2 ** (bits - 1) - 1, 1)
     w = np.asarray(w, dtype=np.float64)
     m = np.max(np.abs(np.moveaxis(w, axis, 0)).reshape(w.shape[axis], -1), axis=1) if w.size else np.zeros(0)
-    scale = np.where(m > 0, m / levels, 1.0)
-    shape = [1] * w.ndim
-    shape[axis] = -1
-    return np.rint(w / scale.reshape(shape)).astype(np.int64), scale
+    return np.where(m > 0, m / levels, 1.0)
+
+
+def weight_scale(w: np.ndarray, bits: int) -> float:
+    """The symmetric scale of the whole tensor: ``max|w| / (2^(b-1) - 1)`` (1 when all are 0)."""
+    levels = max(2 ** (bits - 1) - 1, 1)  # 1 bit: ternary {-1, 0, 1} (no pure-sign code here)
+    m = float(np.max(np.abs(w))) if w.size else 0.0
+    return m / levels if m > 0 else 1.0
 
 
 def quantise_weights(w: np.ndarray, bits: int) -> tuple[np.ndarray, float]:
     """(integer weights as int64, scale)."""
-    levels = max(2 ** (bits - 1) - 1, 1)  # 1 bit: ternary {-1, 0, 1} (no pure-sign code here)
-    m = float(np.max(np.abs(w))) if w.size else 0.0
-    scale = m / levels if m > 0 else 1.0
+    scale = weight_scale(w, bits)
     return np.rint(np.asarray(w, dtype=np.float64) / scale).astype(np.int64), scale
 
 

@@ -27,6 +27,8 @@ from typing import Any, Optional
 
 from accelsim.cost.result import CostResult
 from accelsim.engine.trace import Trace
+from accelsim.hw.ann.engine import WRITE_TASK
+from accelsim.hw.builtin import get
 
 SNN_SYNOP_PJ = 0.38              # Aydin et al., hybrid_ann_snn code: energy per SNN synaptic operation
 ANN_STEP_MJ = 37.175             # their ANN energy per step (code)
@@ -70,7 +72,7 @@ def aydin_baselines(trace: Trace, cost: CostResult, step_s: Optional[float]) -> 
     e_ann, e_init = runs * ann_macs * ANN_MAC_PJ, runs * init_macs * ANN_MAC_PJ
     hybrid = sum(snn) + e_ann + e_init
     only = T * ann_macs * ANN_MAC_PJ
-    hw_per_run = sum(c.total_pj for c in cost.layers if c.engine == "ann" and c.name != "ann.state_write"
+    hw_per_run = sum(c.total_pj for c in cost.layers if get(c.engine).runs_ann and c.name != WRITE_TASK
                      and not c.info.get("state_initialiser")) / max(runs, 1)
     const = {"snn_synop_pj": SNN_SYNOP_PJ, "ann_mac_pj": ANN_MAC_PJ, "source": SOURCE}
     return {

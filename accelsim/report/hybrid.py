@@ -16,6 +16,8 @@ from typing import Any, Optional
 
 from accelsim.cost.result import CostResult
 from accelsim.engine.trace import Trace
+from accelsim.hw.ann.engine import WRITE_TASK
+from accelsim.hw.builtin import get
 from accelsim.workload.graph import Graph
 
 PJ_TO_J = 1e-12
@@ -33,19 +35,19 @@ def hybrid_block(trace: Trace, cost: CostResult) -> Optional[dict[str, Any]]:
     if ann is None:
         return None
     N = trace.samples
-    by_name = {c.name: c for c in cost.layers if c.engine == "ann"}
+    by_name = {c.name: c for c in cost.layers if get(c.engine).runs_ann}
     layers = []
     for layer, counts in zip(ann.layers, ann.counts):
         c = by_name[layer.name]
         layers.append({
-            "name": layer.name, "op": layer.synapse.op, "engine": "ann", "target": c.info.get("target"),
+            "name": layer.name, "op": layer.synapse.op, "engine": c.engine, "target": c.info.get("target"),
             "state_initialiser": layer.name in ann.initialisers, "input_shape": list(layer.in_shape),
             "output_shape": list(layer.out_shape), "weights": layer.weights, "dense_macs": layer.macs,
             "evaluations": len(ann.runs), "macs": float(counts.synaptic_ops.sum() / N),
             "input_density": float(counts.events_in.sum() / max(1, N * len(ann.runs) * layer.fanout.size)),
             "energy_pj": c.total_pj, "energy_breakdown_pj": dict(sorted(c.energy_pj.items())), "cost_details": c.info,
         })
-    writes = by_name.get("ann.state_write")
+    writes = by_name.get(WRITE_TASK)
     return {
         "ann_every": ann.every, "ann_runs": list(ann.runs), "layers": layers,
         "state_writes": {
@@ -57,7 +59,7 @@ def hybrid_block(trace: Trace, cost: CostResult) -> Optional[dict[str, Any]]:
             "cost_details": writes.info if writes else {},
         },
         "ann_energy_pj": float(sum(l["energy_pj"] for l in layers)),
-        "snn_energy_pj": float(sum(c.total_pj for c in cost.layers if c.engine != "ann")),
+        "snn_energy_pj": float(sum(c.total_pj for c in cost.layers if not get(c.engine).runs_ann)),
     }
 
 

@@ -33,6 +33,7 @@ import numpy as np
 from accelsim.engine.lower import conv_window
 from accelsim.kernels.conv import conv_events, scatter_weights
 from accelsim.engine.trace import GraphKey
+from accelsim.hw.builtin import get
 
 # snnTorch class of each accelsim neuron kind, and its operations per membrane update
 # (neurobench.metrics.workload.neuron_operations.neuron_ops_reset_operations)
@@ -71,7 +72,8 @@ def _synaptic_ops(graph, layer, counts, addresses, T: int) -> tuple[float, float
 
 
 def _stored_bits(layer, arch) -> int:
-    return arch.pim.weight_bits if layer.engine == "pim" else arch.core.weight_bits
+    """Bits of one stored weight of the layer, as its engine stores them."""
+    return get(layer.engine).weight_bits(arch)
 
 
 def _neuron_params(graph, layer) -> int:

@@ -9,29 +9,34 @@ from __future__ import annotations
 from typing import Any, Optional
 
 
-def fmt_energy(pj: Optional[float]) -> str:
-    if pj is None:
+def _scaled(x: Optional[float], units: tuple[tuple[float, str], ...], below, spec: str = ".3f",
+            sep: str = " ") -> str:
+    """``x`` in the first of ``units`` (``(scale, name)``, largest first) whose scale ``|x|``
+    reaches, formatted with ``spec``; ``below(x)`` under the smallest; ``-`` for None."""
+    if x is None:
         return "-"
-    for scale, unit in ((1e9, "mJ"), (1e6, "uJ"), (1e3, "nJ")):
-        if abs(pj) >= scale:
-            return f"{pj / scale:.3f} {unit}"
-    return f"{pj:.3f} pJ"
+    for scale, unit in units:
+        if abs(x) >= scale:
+            return f"{x / scale:{spec}}{sep}{unit}"
+    return below(x)
+
+
+def fmt_energy(pj: Optional[float]) -> str:
+    return _scaled(pj, ((1e9, "mJ"), (1e6, "uJ"), (1e3, "nJ")), lambda x: f"{x:.3f} pJ")
 
 
 def fmt_time(ns: Optional[float]) -> str:
-    if ns is None:
-        return "-"
-    for scale, unit in ((1e9, "s"), (1e6, "ms"), (1e3, "us")):
-        if abs(ns) >= scale:
-            return f"{ns / scale:.3f} {unit}"
-    return f"{ns:.1f} ns"
+    return _scaled(ns, ((1e9, "s"), (1e6, "ms"), (1e3, "us")), lambda x: f"{x:.1f} ns")
+
+
+def fmt_power(w: Optional[float]) -> str:
+    return _scaled(w, ((1.0, "W"), (1e-3, "mW"), (1e-6, "uW")), lambda x: f"{x * 1e9:.3f} nW")
 
 
 def fmt_count(x: float) -> str:
-    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(x) >= scale:
-            return f"{x / scale:.3g}{prefix}"
-    return f"{x:.3g}"
+    """Three significant digits, the prefix chosen after rounding (999,999 is ``1M``, not ``1e+03k``)."""
+    return _scaled(float(f"{x:.3g}"), ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")), lambda v: f"{v:.3g}", ".3g",
+                   "")
 
 
 def fmt_ratio(x: Optional[float]) -> str:
@@ -114,15 +119,6 @@ def baseline_table(report: dict[str, Any]) -> list[str]:
         lines.append(f"SNN compute only (ACE-SNN method, {snn_c['precision']}: first layer MACs + later-layer "
                      f"accumulates): {fmt_energy(snn_c['energy_pj'])}")
     return lines
-
-
-def fmt_power(w: Optional[float]) -> str:
-    if w is None:
-        return "-"
-    for scale, unit in ((1.0, "W"), (1e-3, "mW"), (1e-6, "uW")):
-        if abs(w) >= scale:
-            return f"{w / scale:.3f} {unit}"
-    return f"{w * 1e9:.3f} nW"
 
 
 def hybrid_lines(report: dict[str, Any]) -> list[str]:

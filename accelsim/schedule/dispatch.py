@@ -9,7 +9,7 @@ import numpy as np
 from accelsim.hw.memory import Dram
 from accelsim.hw.noc import Mesh
 from accelsim.hw.tasks import LayerTasks
-from accelsim.schedule.fast import digest_packed, pack, schedule_fast
+from accelsim.schedule.fast import check_packed_size, pack, schedule_fast
 from accelsim.schedule.result import Schedule
 from accelsim.schedule.simpy_model import schedule_simpy
 
@@ -21,13 +21,17 @@ _CACHE: "OrderedDict[str, Schedule]" = OrderedDict()
 _CACHE_SIZE = 256
 
 
-def _digest(layers: list[LayerTasks], *params) -> str:
+def task_digest(layers: list[LayerTasks], *params) -> str:
+    """The one key of a schedule, whichever scheduler runs it: the scheduler's parameters and every
+    field of every layer's tasks that a schedule reads (not ``info``), each array with its dtype and
+    shape (the two schedulers read the same fields; tests/test_schedule_digest.py changes each)."""
     h = hashlib.sha1(repr(params).encode())
     for lt in layers:
         h.update(repr((lt.index, lt.name, lt.sources, lt.first_layer_resource, lt.first_layer_ns)).encode())
         for a in (lt.core_cycles, lt.dram_bits, lt.link_cycles, lt.noc_latency_cycles):
-            h.update(np.ascontiguousarray(a).tobytes())
-            h.update(repr(a.shape).encode())
+            a = np.ascontiguousarray(a)
+            h.update(repr((a.dtype.str, a.shape)).encode())
+            h.update(a.tobytes())
     return h.hexdigest()
 
 
@@ -42,18 +46,16 @@ def schedule(layers: list[LayerTasks], T: int, cores: int, mesh: Mesh, clock_ns:
     if scheduler not in SCHEDULERS:
         raise ValueError(f"unknown scheduler {scheduler!r}; expected one of {SCHEDULERS}")
     params = (T, cores, mesh, clock_ns, dram, pim_macros, scheduler)
-    if scheduler == "simpy":
-        key = _digest(layers, *params) if cache else None
-    else:  # the kernel's arrays hold everything the schedule depends on: digest those
-        packed = pack(layers, T, cores, dram)
-        key = digest_packed(packed, [lt.name for lt in layers], *params) if cache else None
+    if scheduler == "fast":
+        check_packed_size(layers, T, cores)   # a problem too large is refused whether or not it is memoised
+    key = task_digest(layers, *params) if cache else None
     if key is not None and key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
     if scheduler == "simpy":
         result = schedule_simpy(layers, T, cores, mesh, clock_ns, dram, pim_macros)
-    else:
-        result = schedule_fast(packed, layers, T, cores, mesh, clock_ns, pim_macros)
+    else:   # packed only when it runs
+        result = schedule_fast(pack(layers, T, cores, dram), layers, T, cores, mesh, clock_ns, pim_macros)
     if key is not None:
         _CACHE[key] = result
         if len(_CACHE) > _CACHE_SIZE:

@@ -2,7 +2,6 @@
 :func:`accelsim.schedule.kernel.simulate`, and its result made a :class:`Schedule`."""
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 
 import numpy as np
@@ -25,10 +24,9 @@ def _resource_names(cores: int, pim_macros: int, mesh: Mesh, n_links: int) -> li
 MAX_PACKED_BYTES = 512 * 2**20   # the stacked task arrays of one schedule
 
 
-def pack(layers: list[LayerTasks], T: int, cores: int, dram: Dram) -> tuple:
-    """The task arrays of all layers stacked for :func:`accelsim.schedule.kernel.simulate`
-    (its arguments from ``core_cycles`` on); refused (an InputError naming the mesh) when they
-    would take more than :data:`MAX_PACKED_BYTES`."""
+def check_packed_size(layers: list[LayerTasks], T: int, cores: int) -> int:
+    """The NoC links of the packed arrays; an InputError naming the mesh when the arrays would take
+    more than :data:`MAX_PACKED_BYTES` (checked before a memoised schedule is looked up, too)."""
     nl = len(layers)
     n_links = max([lt.link_cycles.shape[1] for lt in layers] + [0])
     need = nl * T * (17 * cores + 8 * n_links)
@@ -36,6 +34,15 @@ def pack(layers: list[LayerTasks], T: int, cores: int, dram: Dram) -> tuple:
         raise fail("", "noc", f"scheduling {nl} layers x {T} time steps on {cores} cores and {n_links} NoC links "
                    f"needs {need / 2**20:.0f} MiB, more than {MAX_PACKED_BYTES // 2**20} MiB: use a smaller mesh "
                    "(noc.mesh_x, noc.mesh_y), fewer cores or fewer time steps")
+    return n_links
+
+
+def pack(layers: list[LayerTasks], T: int, cores: int, dram: Dram) -> tuple:
+    """The task arrays of all layers stacked for :func:`accelsim.schedule.kernel.simulate`
+    (its arguments from ``core_cycles`` on); refused (an InputError naming the mesh) when they
+    would take more than :data:`MAX_PACKED_BYTES`."""
+    nl = len(layers)
+    n_links = check_packed_size(layers, T, cores)
     core_cycles = np.zeros((nl, T, cores), np.int64)
     dram_on = np.zeros((nl, T, cores), np.bool_)
     dram_ns = np.zeros((nl, T, cores), np.float64)
@@ -69,15 +76,6 @@ def pack(layers: list[LayerTasks], T: int, cores: int, dram: Dram) -> tuple:
     src_idx = np.array([s for lt in layers for s in lt.sources], np.int64)
     return (core_cycles, dram_on, dram_ns, link_cycles, lat, first_ns, first_kind, src_ptr, src_idx,
             np.array(proc_layer, np.int64), np.array(proc_core, np.int64))
-
-
-def digest_packed(packed: tuple, names: list[str], *params) -> str:
-    """A key for the schedule of ``packed``: the arrays hold everything the schedule depends on."""
-    h = hashlib.sha1(repr((names, params)).encode())
-    for a in packed:
-        h.update(repr(a.shape).encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
 
 
 def schedule_fast(packed: tuple, layers: list[LayerTasks], T: int, cores: int, mesh: Mesh, clock_ns: float,

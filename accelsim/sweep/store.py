@@ -28,7 +28,7 @@ from typing import Any, Iterable, Optional
 
 from accelsim.errors import InputError, fail
 from accelsim.util.io import atomic_write_json, atomic_write_text
-from accelsim.util.reader import parse_json, read_bytes, read_json, read_text
+from accelsim.util.reader import MAX_NPZ_BYTES, open_regular, parse_json, read_bytes, read_json, read_text
 
 MAX_JOURNAL_BYTES = 2**30   # a sweep's journal or results.csv (about a million points)
 
@@ -43,7 +43,7 @@ HEAD_METRICS = ("status", "error", "energy_pj", "latency_ns", "edp_pj_ns", "accu
 
 def sha256_file(path: str | Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path, "input file", MAX_NPZ_BYTES) as fh:   # an architecture, workload or inputs file
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()

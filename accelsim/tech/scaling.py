@@ -23,10 +23,15 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 import math
 from pathlib import Path
 
+from accelsim.errors import fail
+from accelsim.util import reader
+
 TABLE = Path(__file__).resolve().parent / "stillmaker_baas.csv"
+MAX_TABLE_BYTES = 2**20  # the scaling table (a few KiB)
 VDD_MIN_FRACTION = 0.5   # assumption: lowest supply / nominal the fits are trusted at (near threshold below)
 VDD_MAX_FRACTION = 1.5   # assumption: highest supply / nominal (overdrive beyond is extrapolation)
 INTERPOLATED = {22: (32, 20)}   # node -> (tabulated neighbours), log-log in feature size
@@ -42,9 +47,12 @@ class ScalingRangeError(ValueError):
 
 @functools.lru_cache(maxsize=1)
 def _rows() -> dict[int, dict[str, float]]:
-    with open(TABLE, encoding="utf-8") as fh:
-        lines = [ln for ln in fh if not ln.startswith("#")]
-    return {int(r["node"]): {k: float(v) for k, v in r.items() if k != "node"} for r in csv.DictReader(lines)}
+    text = reader.read_text(TABLE, "scaling table (CSV)", MAX_TABLE_BYTES)   # regular file, bounded
+    lines = [ln for ln in io.StringIO(text, newline="") if not ln.startswith("#")]
+    try:
+        return {int(r["node"]): {k: float(v) for k, v in r.items() if k != "node"} for r in csv.DictReader(lines)}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise fail(str(TABLE), "", f"not a scaling table (a 'node' column and numbers in every cell): {exc}") from None
 
 
 def nodes_nm() -> list[int]:

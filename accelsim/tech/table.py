@@ -17,14 +17,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import AfterValidator, Field, field_validator
 
-from accelsim.errors import InputError, Problem
+from accelsim.errors import InputError, Problem, fail
+from accelsim.util import reader
 from accelsim.util.dotted import NotAMapping, flatten, set_dotted
 from accelsim.util.strict import StrictModel
 
 TECH_DIR = Path(__file__).resolve().parent
+MAX_TABLE_BYTES = 2**20   # a technology table (the shipped ones are a few KiB)
 
 # Every table value is a number (not a string or a boolean, also in tech.overrides) in a range the
 # cost model represents without overflow: 1e-9 .. 1e9 in the table's units (pJ, uW, ns, fF, kOhm, V).
@@ -181,12 +182,43 @@ class TechTable(_Strict):
         return self.sram_leakage_uw_per_kib * size_kib * 1e-3
 
 
+def _parse_table(node: str) -> tuple[str, dict]:
+    """(file, mapping) of a node's table YAML, read through the bounded reader."""
+    path = TECH_DIR / f"{node}.yaml"
+    raw = reader.parse_yaml(reader.read_text(path, "technology table (YAML)", MAX_TABLE_BYTES), str(path))
+    if not isinstance(raw, dict):
+        raise fail(str(path), "", "a technology table must be a mapping of its entries", raw)
+    return str(path), raw
+
+
 @functools.lru_cache(maxsize=8)
 def _read_table(node: str) -> dict:
-    """The parsed YAML of a node's table (parsed once per process; never mutated: overrides
-    are set copy-on-write)."""
-    with open(TECH_DIR / f"{node}.yaml", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    """The parsed YAML of a node's table, through the bounded reader (a regular file of at most
+    :data:`MAX_TABLE_BYTES`, nesting and integers bounded), checked: a measured table is a valid
+    :class:`TechTable`; a derived one names a measured table (``derive_from``) and its own
+    ``node_nm`` and ``vdd_v``. Any problem is an :class:`InputError` naming the table's file.
+    Parsed once per process, never mutated (overrides are set copy-on-write)."""
+    import pydantic
+
+    from accelsim.util.pydantic_errors import problems_from
+
+    file, raw = _parse_table(node)
+    if "derive_from" not in raw:
+        try:
+            TechTable.model_validate(raw)
+        except pydantic.ValidationError as exc:
+            raise InputError(problems_from(exc, TechTable, file, prefix="")) from None
+        return raw
+    base = raw["derive_from"]
+    measured = [n for n in available_nodes() if n != node]
+    if base not in measured or "derive_from" in _parse_table(base)[1]:
+        raise fail(file, "derive_from", f"must name a measured node's table (one without derive_from) among: "
+                   f"{', '.join(measured)}", base)
+    for key in ("node_nm", "vdd_v"):
+        if isinstance(raw.get(key), bool) or not isinstance(raw.get(key), (int, float)) or not raw[key] > 0:
+            raise fail(file, key, "a derived table gives its node (nm) and supply (V) as positive numbers",
+                       raw.get(key))
+    return raw
 
 
 def available_nodes() -> list[str]:

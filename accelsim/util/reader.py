@@ -1,7 +1,8 @@
 """The one bounded reader for every input file (hostile until read).
 
 Every file accelsim reads (architecture YAML, workload JSON, tensor and sample
-``.npz``, report.json and CSV for plots, a sweep's journal) goes through here:
+``.npz``, report.json and CSV for plots, a sweep's journal, the technology and
+scaling tables, the macro validation data) goes through here:
 
 * only regular files (no folder, FIFO, device or ``/dev/urandom``; a symlink is
   followed, a loop or a NUL byte in the path is an error), at most
@@ -36,6 +37,7 @@ MAX_TEXT_BYTES = 64 * 2**20       # a YAML, JSON or CSV file (64 MiB)
 MAX_NPZ_BYTES = 16 * 2**30        # a tensor or sample archive on disk (16 GiB; only named members are read)
 MAX_ARRAY_BYTES = 2**30           # one array once inflated (1 GiB)
 MAX_MODEL_BYTES = 2 * 2**30      # an ONNX or NIR model file (protobuf's own limit is 2 GiB)
+MAX_MAT_BYTES = 2 * 2**30        # a MATLAB .mat scene (scipy.io.loadmat reads it whole)
 MAX_DEPTH = 64                    # nesting of JSON/YAML mappings and lists
 MAX_INT_DIGITS = 100              # digits of an integer in JSON/YAML
 MAX_YAML_NODES = 100_000          # nodes of a YAML document with its aliases expanded

@@ -90,6 +90,9 @@ class Graph:
     _consumers: dict[str, tuple[Node, ...]] = field(default_factory=dict, repr=False)
     ann: Optional[AnnPart] = None       # the ANN part of a hybrid ANN-SNN, if any
     step_s: Optional[float] = None      # real time of one time step (s), if declared
+    # recurrent connections: (node name, input index) of every input that reads the previous step's
+    # value of its source, a neuron node's output (workload/cycles.py; empty for a feed-forward graph)
+    delayed: frozenset[tuple[str, int]] = frozenset()
 
     def producer(self, value: str) -> Optional[Node]:
         for n in self.nodes:
@@ -108,6 +111,21 @@ class Graph:
             if n.name == name:
                 return n
         raise KeyError(name)
+
+    def delayed_inputs(self, node: Node) -> tuple[int, ...]:
+        """Indices of ``node``'s inputs that read the previous step's value (a recurrent connection)."""
+        return tuple(j for j in range(len(node.inputs)) if (node.name, j) in self.delayed)
+
+    @property
+    def recurrent(self) -> bool:
+        """The graph has cycles (recurrent connections through neurons)."""
+        return bool(self.delayed)
+
+    @property
+    def delayed_values(self) -> tuple[str, ...]:
+        """The values read one step late (outputs of neuron nodes on cycles), in graph order."""
+        names = {self.node(n).inputs[j] for n, j in self.delayed}
+        return tuple(n.output for n in self.nodes if n.output in names)
 
     @property
     def num_classes(self) -> int:

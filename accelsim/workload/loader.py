@@ -9,7 +9,7 @@ workload's folder.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Optional
 
 from dataclasses import replace
 
@@ -19,11 +19,12 @@ import pydantic
 from accelsim.util import reader
 from accelsim.util.pydantic_errors import problems_from
 from accelsim.errors import InputError, ProblemList, fail
-from accelsim.neurons import Range
 from accelsim.workload.ann import build_ann
 from accelsim.workload.graph import Graph, Node, Samples
-from accelsim.workload.ops import OPS, ShapeError
+from accelsim.workload.ops import OPS
 from accelsim.workload.spec import WorkloadSpec
+from accelsim.workload.cycles import CycleError, delayed_edges
+from accelsim.workload.shapes import param_refs, infer_shapes
 
 
 def read_json(path: Path) -> Any:
@@ -199,7 +200,7 @@ def _check_inputs(spec: WorkloadSpec, tensors: dict[str, np.ndarray], values: se
         if op.kind == "neuron" and i in attrs_of:
             for key in op.params:
                 ref = getattr(attrs_of[i], key, None)
-                for path, r in _refs(f"{p}.attrs.{key}", ref):
+                for path, r in param_refs(f"{p}.attrs.{key}", ref):
                     if isinstance(r, str) and r not in tensors:
                         pl.add(path, "tensor not found in the .npz", r)
     for k, name in enumerate(spec.outputs):
@@ -207,45 +208,6 @@ def _check_inputs(spec: WorkloadSpec, tensors: dict[str, np.ndarray], values: se
             pl.add(f"outputs[{k}]", "not a graph value", name)
     if spec.readout.output not in values:
         pl.add("readout.output", "not a graph value", spec.readout.output)
-
-
-def _shape_problem(pl: ProblemList, exc: ShapeError, nd, p: str, ins: list[str]) -> None:
-    sub = f"{p}.{exc.path}" if exc.path else p
-    msg = f"{nd.op} '{nd.name}': {exc}"
-    value, j = exc.value, exc.path[len("inputs["):-1] if exc.path.startswith("inputs[") else ""
-    if value is None and j.isdigit() and int(j) < len(ins):
-        value = ins[int(j)]  # name the offending tensor or value
-    if value is None:
-        pl.add(sub, msg)
-    else:
-        pl.add(sub, msg, value)
-
-
-def _infer_shapes(spec: WorkloadSpec, order: list[int], tensors: dict[str, np.ndarray], values: set[str],
-                  attrs_of: dict[int, Any], pl: ProblemList) -> tuple[dict[str, tuple[int, ...]], list[Node]]:
-    """Shapes through the graph in topological order, and the typed nodes."""
-    inp = spec.inputs[0]
-    shapes: dict[str, tuple[int, ...]] = {inp.name: tuple(inp.shape)}
-    nodes: list[Node] = []
-    for i in order:
-        nd = spec.nodes[i]
-        op = OPS[nd.op]
-        ins = list(nd.inputs)
-        if any(n in values and n not in shapes for n in ins):
-            continue  # an upstream node failed; its problem is already listed
-        in_shapes = [shapes[n] if n in shapes else tuple(tensors[n].shape) for n in ins]
-        consts = [None if n in shapes else tensors[n] for n in ins]
-        try:
-            out_shape = op.infer(attrs_of[i], in_shapes, consts)
-            if op.kind == "neuron":
-                check_neuron_params(attrs_of[i], out_shape, tensors, op.params)
-            check_numeric(consts)  # every constant: a synaptic weight, a Mul factor, a Reshape shape
-        except ShapeError as exc:
-            _shape_problem(pl, exc, nd, f"nodes[{i}]", ins)
-            continue
-        shapes[nd.outputs[0]] = tuple(int(d) for d in out_shape)
-        nodes.append(Node(nd.name, nd.op, op, tuple(ins), nd.outputs[0], attrs_of[i], i))
-    return shapes, nodes
 
 
 def build_graph(spec: WorkloadSpec, tensors: dict[str, np.ndarray], file: str) -> Graph:
@@ -262,8 +224,9 @@ def build_graph(spec: WorkloadSpec, tensors: dict[str, np.ndarray], file: str) -
     _check_inputs(spec, tensors, values, attrs_of, pl)
     pl.raise_if_any()
 
-    order = topo_order(spec, inp.name, file)
-    shapes, nodes = _infer_shapes(spec, order, tensors, values, attrs_of, pl)
+    delayed = recurrent_inputs(spec, inp.name, file)
+    order = topo_order(spec, inp.name, file, delayed)
+    shapes, nodes = infer_shapes(spec, order, tensors, values, attrs_of, pl, delayed)
     pl.raise_if_any()
 
     if spec.readout.mode == "spike_count":
@@ -280,62 +243,56 @@ def build_graph(spec: WorkloadSpec, tensors: dict[str, np.ndarray], file: str) -
         name=spec.name, source=file, timesteps=spec.timesteps, input=inp, nodes=tuple(nodes),
         outputs=tuple(spec.outputs), readout=spec.readout, tensors=tensors, shapes=shapes, samples=None,
         weight_bits=spec.weight_bits, spec=spec, _consumers={k: tuple(v) for k, v in consumers.items()},
+        delayed=frozenset((spec.nodes[i].name, j) for i, j in delayed),
     )
 
 
-def check_numeric(consts: list[Optional[np.ndarray]]) -> None:
-    for j, c in enumerate(consts):
-        if c is not None:
-            if c.dtype.kind not in "fiu":
-                raise ShapeError(f"tensor must be numeric, got dtype {c.dtype}", f"inputs[{j}]")
-            if c.dtype.kind == "f" and not np.all(np.isfinite(c)):
-                raise ShapeError("tensor contains NaN or infinite values", f"inputs[{j}]")
-
-
-def check_neuron_params(attrs: Any, shape: tuple[int, ...], tensors: dict[str, np.ndarray],
-                        params: Mapping[str, Range]) -> None:
-    """Each neuron parameter (a number or a tensor name): numeric, a scalar, per channel or per
-    neuron, inside its kind's allowed range (``params``: name -> :class:`~accelsim.neurons.Range`)."""
-    for name, allowed in params.items():
-        for key, ref in _refs(name, getattr(attrs, name, None)):
-            arr = np.asarray(tensors[ref] if isinstance(ref, str) else ref)
-            if arr.dtype.kind not in "fiu":
-                raise ShapeError(f"{key} tensor must be numeric, got dtype {arr.dtype}", f"attrs.{key}", ref)
-            arr = arr.astype(np.float64)
-            if arr.ndim and tuple(arr.shape) not in ((shape[0],), tuple(shape), (1,)):
-                raise ShapeError(f"{key} tensor of shape {list(arr.shape)} must be a scalar, per channel [{shape[0]}] "
-                                 f"or per neuron {list(shape)}", f"attrs.{key}", ref)
-            if not allowed.contains(arr):
-                raise ShapeError(f"{key} must be {allowed}", f"attrs.{key}", ref if isinstance(ref, str) else float(arr))
-            if not np.all(np.isfinite(arr)):
-                raise ShapeError(f"{key} must be finite", f"attrs.{key}", ref if isinstance(ref, str) else float(arr))
-
-
-def _refs(path: str, ref: Any) -> list[tuple[str, Any]]:
-    """A parameter's values with their paths: none (unset), one, or one per phase (a list, ``path[k]``)."""
-    if ref is None:
-        return []
-    if isinstance(ref, (list, tuple)):
-        return [(f"{path}[{k}]", r) for k, r in enumerate(ref)]
-    return [(path, ref)]
-
-
-def topo_order(spec: WorkloadSpec, input_name: str, file: str) -> list[int]:
-    """Kahn's algorithm, stable in file order; a cycle is an error naming its nodes."""
+def recurrent_inputs(spec: WorkloadSpec, input_name: str, file: str) -> frozenset[tuple[int, int]]:
+    """The (node index, input index) pairs that read the previous step's value: the edge of each
+    cycle from a neuron node into a synaptic node, chosen by :func:`accelsim.workload.cycles.delayed_edges`.
+    A cycle without a neuron (an algebraic loop) or without a neuron feeding a synaptic node is an
+    error naming its nodes in order."""
     producer = {nd.outputs[0]: i for i, nd in enumerate(spec.nodes)}
-    deps = [{producer[x] for x in nd.inputs if x in producer} for nd in spec.nodes]
+    succ: dict[int, list[int]] = {i: [] for i in range(len(spec.nodes))}
+    for i, nd in enumerate(spec.nodes):
+        for x in nd.inputs:
+            if x in producer and i not in succ[producer[x]]:
+                succ[producer[x]].append(i)
+    roots = [i for i, nd in enumerate(spec.nodes) if input_name in nd.inputs]
+    kind = lambda i: OPS[spec.nodes[i].op].kind  # noqa: E731
+    try:
+        edges = delayed_edges(range(len(spec.nodes)), roots, succ, lambda i: kind(i) == "neuron",
+                              lambda i: kind(i) == "synaptic")
+    except CycleError as exc:
+        raise fail(file, "nodes", exc.message(lambda i: spec.nodes[i].name)) from None
+    return frozenset((d, j) for s, d in edges for j, x in enumerate(spec.nodes[d].inputs)
+                     if x == spec.nodes[s].outputs[0])
+
+
+def topo_order(spec: WorkloadSpec, input_name: str, file: str,
+               delayed: frozenset[tuple[int, int]] = frozenset()) -> list[int]:
+    """Kahn's algorithm on the graph without its ``delayed`` inputs, stable in file order. A node
+    that reads a delayed value (a recurrent synapse: its one value input is the previous step's)
+    depends on nothing within the step; it is placed just before the first node that reads it."""
+    producer = {nd.outputs[0]: i for i, nd in enumerate(spec.nodes)}
+    late = sorted({i for i, _ in delayed})
+    deps = [{producer[x] for j, x in enumerate(nd.inputs) if x in producer and (i, j) not in delayed
+             and producer[x] not in late} for i, nd in enumerate(spec.nodes)]
     done: list[int] = []
     placed: set[int] = set()
-    remaining = list(range(len(spec.nodes)))
+    remaining = [i for i in range(len(spec.nodes)) if i not in late]
     while remaining:
         ready = [i for i in remaining if deps[i] <= placed]
         if not ready:
             names = ", ".join(spec.nodes[i].name for i in remaining)
             raise fail(file, "nodes", f"the graph has a cycle through: {names}")
-        i = ready[0]
-        done.append(i)
-        placed.add(i)
-        remaining.remove(i)
+        done.append(ready[0])
+        placed.add(ready[0])
+        remaining.remove(ready[0])
+    for i in late:
+        out = spec.nodes[i].outputs[0]
+        first = next((k for k, n in enumerate(done) if out in spec.nodes[n].inputs), len(done))
+        done.insert(first, i)
     return done
 
 

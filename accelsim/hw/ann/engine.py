@@ -31,7 +31,7 @@ from accelsim.errors import fail
 from accelsim.hw.ann.compute import ann_layer_cost
 from accelsim.hw.ann.state import bound_layers, state_writes, write_link_cycles
 from accelsim.hw.core.first_layer import DigitalExec
-from accelsim.hw.engines import CostRun, Engine, register
+from accelsim.hw.engines import CostRun, Engine, ann_engine, engines_used, register
 from accelsim.hw.pim.macro import MacroParams
 from accelsim.hw.pim.mapping import map_layer
 from accelsim.hw.pim.numerics import PimExec
@@ -46,6 +46,7 @@ WRITE_TASK = "ann.state_write"
 class AnnEngine(Engine):
     name = "ann"
     priority = -100   # never claims an SNN layer
+    runs_ann = True
 
     def numerics(self, arch: Arch) -> Hashable:
         a = arch.ann
@@ -70,20 +71,24 @@ class AnnEngine(Engine):
             return
         pim = arch.pim
         need = sum(map_layer(l, pim).tiles for l in ann_layers)
-        first = sum(map_layer(l, pim).tiles for l in snn_layers if l.engine == "pim")
+        first = sum(e.pim_macros(snn_layers, arch) for e in engines_used(snn_layers))
         if need + first > pim.macros:
             raise fail(spec.source, "pim.macros", f"the ANN's layers need {need} macros of {pim.rows} x {pim.cols} "
                        f"besides the first layer's {first}; raise pim.macros, or set ann.target: digital", pim.macros)
 
     def extend(self, run: CostRun, tasks: list[LayerTasks]) -> tuple[list[LayerCost], list[LayerTasks]]:
         """The ANN layers' and state writes' costs, and the tasks with the two ANN tasks added
-        (the bound SNN layers wait for the state writes)."""
+        (the bound SNN layers wait for the state writes); nothing without an ANN part, or when
+        another engine runs it (:func:`~accelsim.hw.engines.ann_engine`)."""
         trace, arch, T = run.trace, run.spec.arch, run.timesteps
         ann = trace.ann
+        if ann is None or ann_engine() is not self:
+            return [], tasks
         runs = len(ann.runs)
         costs, total_ns = [], 0.0
         for layer, counts in zip(ann.layers, ann.counts):
             cost, eval_ns = ann_layer_cost(run.spec, layer, counts, runs)
+            cost.engine = self.name
             cost.info["state_initialiser"] = layer.name in ann.initialisers
             costs.append(cost)
             total_ns += eval_ns
@@ -119,11 +124,12 @@ class AnnEngine(Engine):
         return out + [compute, write]
 
     def macros_held(self, run: CostRun, costs: list[LayerCost]) -> int:
-        """The ANN's macros on ``pim`` (with the first layer's, held by the pim engine's task)."""
+        """The ANN's macros on ``pim`` with those the SNN layers' engines hold (the first layer's)."""
         if run.trace.ann is None or run.spec.arch.ann.target != "pim":
             return 0
         ann = sum(int(c.info.get("macros_used", 0)) for c in costs if c.engine == self.name)
-        return min(run.spec.arch.pim.macros, ann + int(run.state.get("pim", 0)))
+        snn = sum(e.macros_held(run, costs) for e in engines_used(run.trace.layers))
+        return min(run.spec.arch.pim.macros, ann + snn)
 
 
 register(AnnEngine())

@@ -24,7 +24,8 @@ counts times their LSB), so pooling, adds and the readout read them unchanged.
 from __future__ import annotations
 
 import dataclasses
-
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Optional
 
@@ -35,8 +36,7 @@ from accelsim.errors import fail
 from accelsim.engine.lower import Layer
 from accelsim.hw.core.datapath import DatapathParams, datapath_step, datapath_step_reference
 from accelsim.hw.first_layer import Geometry
-from accelsim.hw.quantize import (leak_shift, multiplier, quantise_weights, quantise_weights_per_channel, saturate,
-                                  to_fixed, word_range)
+from accelsim.hw.quantize import leak_shift, multiplier, saturate, to_fixed, weight_scale, weight_scales, word_range
 from accelsim.neurons.base import RESET_ZERO, FixedForm
 from accelsim.workload.graph import Graph, Node
 
@@ -66,15 +66,21 @@ class LayerFormat:
 
     @classmethod
     def of(cls, graph: Graph, layer: Layer, fp: FixedPoint) -> "LayerFormat":
+        """The layer's format, computed once per graph, layer and :class:`FixedPoint` group and
+        shared by its synaptic and neuron executors (:data:`_FORMATS`)."""
+        return _FORMATS.get(graph, layer, fp)
+
+    @classmethod
+    def compute(cls, graph: Graph, layer: Layer, fp: FixedPoint) -> "LayerFormat":
         """Per channel only when ``core.weight_scale: channel`` and the layer's neurons are laid out
         channel-first with the synapse's output channels (else one scale per layer)."""
         w = Geometry(graph, layer.synapse).w
         axis = 0 if layer.synapse.op == "Conv" else 1
         channels = w.shape[axis]
         if fp.per_channel and layer.neuron_shape[0] == channels:
-            _, s_w = quantise_weights_per_channel(w, fp.weight_bits, axis)
+            s_w = weight_scales(w, fp.weight_bits, axis)
         else:
-            s_w = np.full(channels, quantise_weights(w, fp.weight_bits)[1])
+            s_w = np.full(channels, weight_scale(w, fp.weight_bits))
         return cls(fp, s_w, s_w / 2.0 ** fp.vmem_frac_bits, axis)
 
     def integer_weights(self, w: np.ndarray) -> np.ndarray:
@@ -91,15 +97,45 @@ class LayerFormat:
                                                     shape).reshape(-1))
 
 
+class FormatMemo:
+    """The formats of the last few layers, keyed by the graph (by identity, held weakly: a graph is
+    not kept alive by its formats), the layer's synaptic node and neuron channels, and the frozen
+    :class:`FixedPoint` group (what :meth:`LayerFormat.compute` reads)."""
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self._items: "OrderedDict[tuple, tuple[weakref.ref, LayerFormat]]" = OrderedDict()
+
+    def get(self, graph: Graph, layer: Layer, fp: FixedPoint) -> LayerFormat:
+        key = (id(graph), layer.synapse.name, layer.synapse.op, layer.neuron_shape[:1], fp)
+        hit = self._items.get(key)
+        if hit is not None and hit[0]() is graph:
+            self._items.move_to_end(key)
+            return hit[1]
+        fmt = LayerFormat.compute(graph, layer, fp)
+        self._items[key] = (weakref.ref(graph), fmt)
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return fmt
+
+
+_FORMATS = FormatMemo()
+
+
 class _FixedSynapse:
     """Mixin: integer weights, the layer's current in membrane LSBs, handed on as ``lsb * current``."""
 
     fmt: LayerFormat
+    b: Optional[np.ndarray]          # the exact executor's bias (taken over as bias_lsb)
     bias_lsb: Optional[np.ndarray]
 
-    def _quantise(self, w: np.ndarray, b: Optional[np.ndarray]) -> np.ndarray:
-        self.bias_lsb = None if b is None else to_fixed(b, self.fmt.lsb).astype(np.float64)
-        return self.fmt.integer_weights(w)
+    def _quantise(self, w: np.ndarray, fmt: LayerFormat) -> np.ndarray:
+        """The integer weights of ``w`` in ``fmt``; the exact executor's bias becomes ``bias_lsb``
+        (added in membrane LSBs by :meth:`_current`)."""
+        self.fmt = fmt
+        self.bias_lsb = None if self.b is None else to_fixed(self.b, fmt.lsb).astype(np.float64)
+        self.b = None
+        return fmt.integer_weights(w)
 
     def _current(self, y: np.ndarray, channel_shape: tuple[int, ...]) -> np.ndarray:
         c = np.rint(y * 2.0 ** self.fmt.fp.vmem_frac_bits)
@@ -111,9 +147,7 @@ class _FixedSynapse:
 class FixedConvExec(_FixedSynapse, ConvExec):
     def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
         super().__init__(graph, node, backend)
-        self.fmt = fmt
-        self.w = self._quantise(self.w, self.b)   # the scatter layout follows (ConvExec.wt)
-        self.b = None
+        self.w = self._quantise(self.w, fmt)   # the scatter layout follows (ConvExec.wt)
 
     def __call__(self, ins):
         y = super().__call__(ins)
@@ -123,9 +157,7 @@ class FixedConvExec(_FixedSynapse, ConvExec):
 class FixedDenseExec(_FixedSynapse, DenseExec):
     def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
         super().__init__(graph, node, backend)
-        self.fmt = fmt
-        self.wt = np.ascontiguousarray(self._quantise(self.wt, self.b))
-        self.b = None
+        self.wt = np.ascontiguousarray(self._quantise(self.wt, fmt))
 
     def __call__(self, ins):
         return self._current(super().__call__(ins), (1, -1))

@@ -50,6 +50,12 @@ class PimEngine(Engine):
                        f"functional model converts after every input slice: set pim.dac_bits to pim.input_bits = "
                        f"{pim.input_bits} (the integrated pulses act as one multi-bit input)", pim.dac_bits)
 
+    def pim_macros(self, layers: list[Layer], arch: Arch) -> int:
+        return sum(map_layer(l, arch.pim).tiles for l in layers if l.engine == self.name)
+
+    def weight_bits(self, arch: Arch) -> int:
+        return arch.pim.weight_bits
+
     def first_layer_synaptic(self, spec: ArchSpec, layer: Layer, counts: LayerCounts, samples: int,
                              timesteps: int, static: bool) -> LayerCost:
         act: FirstLayerActivity = counts.activity

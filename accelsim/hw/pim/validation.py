@@ -12,13 +12,13 @@ predicted. Metrics: an output key (``tops``, ``tops_per_w``, ``tops_per_mm2``,
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from accelsim.config.loader import load_arch
 from accelsim.hw.pim.circuit import evaluate_spec
+from accelsim.util import reader
 
 KINDS = ("fitted", "input", "derived", "predicted", "duplicate")
 
@@ -66,7 +66,7 @@ def metric_value(out: dict, metric: str) -> float:
 
 
 def reference_rows(csv_path: str | Path) -> list[dict]:
-    with open(csv_path, encoding="utf-8", newline="") as fh:
+    with io.StringIO(reader.read_text(csv_path, "reference CSV"), newline="") as fh:
         return list(csv.DictReader(fh))
 
 
@@ -74,7 +74,7 @@ def compare(points_path: str | Path, csv_path: str | Path, root: str | Path) -> 
     """Every point of the points file with its reference row and model value (architecture paths
     relative to ``root``)."""
     rows = reference_rows(csv_path)
-    points = yaml.safe_load(Path(points_path).read_text(encoding="utf-8"))
+    points = reader.read_yaml(points_path, "validation points (YAML)")
     cache: dict[tuple, dict] = {}
     out = []
     for p in points:

@@ -224,3 +224,19 @@ def test_set_threads_keeps_blas_to_one_thread():
     assert info["numba_threads"] == n == min(threads.cores(), __import__("numba").config.NUMBA_NUM_THREADS)
     assert all(p["num_threads"] == 1 for p in info["pools"] if p["user_api"] == "blas")
     assert n * max(p["num_threads"] for p in info["pools"] if p["user_api"] == "blas") <= threads.cores()
+
+
+def test_cli_threads_option(capsys, monkeypatch):
+    from accelsim.cli import main
+
+    monkeypatch.delenv(threads.ENV, raising=False)
+    arch = str(__import__("pathlib").Path(__file__).resolve().parent.parent / "arch_configs" / "digital_only.yaml")
+    assert main(["--threads", "0", "validate", arch]) == 2
+    assert "--threads" in capsys.readouterr().err
+    monkeypatch.setenv(threads.ENV, "two")
+    assert main(["validate", arch]) == 2
+    assert threads.ENV in capsys.readouterr().err
+    monkeypatch.delenv(threads.ENV)
+    assert main(["--threads", "1", "validate", arch]) == 0
+    assert threads.info()["numba_threads"] == 1
+    threads.set_threads(None)

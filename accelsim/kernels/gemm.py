@@ -19,7 +19,9 @@ per summation order); tests/test_gemm.py checks that bound.
 
 both in ns; GEMM when it is the cheaper. The constants were measured with
 ``benchmarks/bench_limit.py --calibrate`` on the project machine (2-core AMD EPYC Zen 3 KVM,
-OpenBLAS 0.3.31 Haswell kernels, 2 threads; docs/performance.md).
+OpenBLAS 0.3.31 Haswell kernels, one thread; docs/performance.md), except ``C_OUT``, fitted to
+the small-map cases where the first three alone under-estimated the GEMM path (8x8 maps, 360
+samples: measured 1.8-1.95 ms against 0.9 ms predicted).
 
 :data:`POLICY` (``auto``, ``gemm``: GEMM wherever exact, ``scatter``: never GEMM) forces a path
 for tests and benchmarks; :func:`forced` sets it for a block.

@@ -167,13 +167,17 @@ def test_float_tolerance_and_plan_keeps_scatter_order():
 
 def test_cost_rule_hand_cases():
     macs = 1e8
-    with gemm.forced("auto"):
+    with threads.limited(1), gemm.forced("auto"):
         assert gemm.use_gemm(macs, macs, 0, np.float32)                   # dense input: GEMM
         assert not gemm.use_gemm(0.001 * macs, macs, 0, np.float64)       # 0.1 % active: scatter
         crossover = gemm.C_GEMM[np.float64] / gemm.C_SCATTER
         assert gemm.use_gemm(1.01 * crossover * macs, macs, 0, np.float64)
         assert not gemm.use_gemm(0.99 * crossover * macs, macs, 0, np.float64)
         assert not gemm.use_gemm(macs, macs, 0, None)                     # not exact: never GEMM
+    if threads.cores() > 1:   # two numba threads halve the scatter's time: the crossover doubles
+        with threads.limited(2), gemm.forced("auto"):
+            assert not gemm.use_gemm(1.5 * crossover * macs, macs, 0, np.float64)
+            assert gemm.use_gemm(2.01 * crossover * macs, macs, 0, np.float64)
     with gemm.forced("gemm"):
         assert gemm.use_gemm(0.0, macs, 0, np.float64)
     with gemm.forced("scatter"):

@@ -17,7 +17,8 @@ per summation order); tests/test_gemm.py checks that bound.
     scatter ~ C_SCATTER * nnz(x) * mean fan-out * outputs per group      (the synaptic ops)
     GEMM    ~ C_GEMM[dtype] * MACs + C_IM2COL * im2col elements + C_OUT * outputs
 
-both in ns; GEMM when it is the cheaper. The constants were measured with
+both in ns, the scatter term divided by numba's threads and the MAC term by BLAS's
+(:func:`accelsim.util.threads.blas_threads`); GEMM when it is the cheaper. The constants were measured with
 ``benchmarks/bench_limit.py --calibrate`` on the project machine (2-core AMD EPYC Zen 3 KVM,
 OpenBLAS 0.3.31 Haswell kernels, one thread; docs/performance.md), except ``C_OUT``, fitted to
 the small-map cases where the first three alone under-estimated the GEMM path (8x8 maps, 360
@@ -31,6 +32,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Callable, Iterator, Optional
 
+import numba
 import numpy as np
 
 from accelsim.kernels import conv, dense
@@ -71,7 +73,8 @@ def use_gemm(scatter_ops: float, macs: float, cols: float, dtype, outputs: float
         return False
     if POLICY == "gemm":
         return True
-    return C_SCATTER * scatter_ops > C_GEMM[dtype] * macs + C_IM2COL * cols + C_OUT * outputs
+    scatter = C_SCATTER * scatter_ops / numba.get_num_threads()   # the scatter kernels split over numba's threads
+    return scatter > C_GEMM[dtype] * macs / threads.blas_threads() + C_IM2COL * cols + C_OUT * outputs
 
 
 def im2col(x5: np.ndarray, win: Window, group: int, dtype) -> np.ndarray:

@@ -56,17 +56,24 @@ def _blas_limits(n: int):
 
 
 _applied = False
+_blas = 1   # BLAS threads last set here (read by the kernels' cost rule)
+
+
+def blas_threads() -> int:
+    """The BLAS thread count :func:`set_threads` (or :func:`limited`) last set (1 before any)."""
+    return _blas
 
 
 def set_threads(n: Optional[int] = None, blas: int = 1) -> int:
     """Give numba's kernels ``n`` threads (default: :func:`cores`) and BLAS ``blas``, for the rest of
     the process; numba's count is capped at the pool it started with (``NUMBA_NUM_THREADS``).
     Returns numba's count."""
-    global _applied
+    global _applied, _blas
     n = cores() if n is None else int(n)
     n = max(1, min(n, numba.config.NUMBA_NUM_THREADS))
     numba.set_num_threads(n)
-    _blas_limits(max(1, int(blas)))
+    _blas = max(1, int(blas))
+    _blas_limits(_blas)
     _applied = True
     return n
 
@@ -81,14 +88,17 @@ def ensure() -> None:
 def limited(n: int, blas: int = 1) -> Iterator[int]:
     """A block computing with ``n`` numba threads and ``blas`` BLAS threads; the earlier counts
     come back after."""
+    global _blas
     n = max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
-    old = numba.get_num_threads()
+    old, old_blas = numba.get_num_threads(), _blas
     with _blas_limits(max(1, int(blas))):
         numba.set_num_threads(n)
+        _blas = max(1, int(blas))
         try:
             yield n
         finally:
             numba.set_num_threads(old)
+            _blas = old_blas
 
 
 def info() -> dict:

@@ -8,10 +8,17 @@ rest. See ``docs/`` for the formats and models, ``docs/api.md`` for the Python A
 Importing accelsim is light: the API and its dependencies load on first use.
 """
 
+import os
 import sys
 import types
 
 from accelsim.version import __version__
+
+# numba's OpenMP threads wait for work by sleeping, not spinning: a spinning thread holds its core
+# while the thread it waits for cannot get one, which on a loaded 2-core machine made each parallel
+# kernel ~10x slower than one thread (docs/performance.md). Set before any kernel starts OpenMP;
+# a value in the environment wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 _API = ("run", "sweep", "load_arch", "load_workload", "convert", "import_nir", "Report", "LayerResult",
         "AccelsimError", "InputError")

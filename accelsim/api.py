@@ -195,7 +195,9 @@ def run(arch: Any, workload: Any, set: Sets = None, samples: Optional[int] = Non
     """Simulate ``workload`` on ``arch`` (like ``accelsim run``); see the module docstring. ``jobs``:
     worker processes over the samples (None: automatic; the report is the same for any number)."""
     from accelsim.simulate import Job, run_job
+    from accelsim.util import threads
 
+    threads.ensure()   # numba on every core, BLAS on one, unless set (docs/performance.md)
     if samples is not None and (type(samples) is not int or samples < 1):
         raise fail("samples", "", "must be a positive integer", samples)
     spec = load_arch(arch, set)

@@ -14,6 +14,7 @@ from typing import Callable, Optional, Sequence
 
 from accelsim.version import __version__
 from accelsim.errors import InputError, fail
+from accelsim.util import threads
 
 
 def _add_run(sub) -> None:
@@ -73,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="accelsim", description=accelsim.__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"accelsim {__version__}")
+    parser.add_argument("--threads", default=None, metavar="N",
+                        help="threads of the numba kernels within one process (BLAS gets one; default: "
+                             "$ACCELSIM_THREADS, else every core; docs/performance.md)")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, add, func in _commands():
         add(sub)
@@ -145,6 +149,7 @@ def cmd_schema(args) -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        threads.set_threads(threads.requested(args.threads))
         return args.func(args)
     except InputError as exc:
         print(exc.format(), file=sys.stderr)

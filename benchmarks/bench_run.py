@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = [("digits", "workloads/digits/workload.json"), ("hsi_hybrid", "workloads/hsi_hybrid/workload.json")]
+EXAMPLES = [("digits", "workloads/digits/workload.json"), ("hsi_hybrid", "workloads/hsi_hybrid/workload.json"),
+            ("srnn_events", "workloads/srnn_events/workload.json")]
 ARCHS = ["arch_configs/ace_snn_pim.yaml", "arch_configs/digital_only.yaml"]
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 CASES = [
     (f"arch_configs/{arch}.yaml", f"workloads/{wl}/workload.json")
-    for arch in ("ace_snn_pim", "digital_only") for wl in ("digits", "hsi_hybrid")
+    for arch in ("ace_snn_pim", "digital_only") for wl in ("digits", "hsi_hybrid", "srnn_events")
 ]
 
 LAYER_KEYS = ("synaptic_ops", "spikes_in", "spikes_out", "energy_pj", "latency_ns")

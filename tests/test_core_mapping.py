@@ -14,6 +14,7 @@ from accelsim.workload import load_workload
 
 ROOT = Path(__file__).resolve().parent.parent
 DIGITS = ROOT / "workloads" / "digits" / "workload.json"
+SRNN = ROOT / "workloads" / "srnn_events" / "workload.json"   # recurrent: docs/recurrent.md
 
 
 def test_small_layers_use_ceil_neurons_over_min_cores_rotated():
@@ -70,8 +71,9 @@ def report_differences(a, b, path=""):
     return [] if type(a) is type(b) and a == b else [f"{path}: {a!r} != {b!r}"]
 
 
+@pytest.mark.parametrize("workload", [DIGITS, SRNN], ids=["digits", "srnn_events"])
 @pytest.mark.parametrize("arch_name", ["ace_snn_pim", "digital_only"])
-def test_one_trace_costed_under_every_mapping_gives_every_report_field_of_fresh_runs(arch_name):
+def test_one_trace_costed_under_every_mapping_gives_every_report_field_of_fresh_runs(arch_name, workload):
     """The core engine's derived results (mapping, routed counts, Vmem occupancy, placement) are
     memoised on the trace: one trace costed under each mapping, forwards then backwards so every
     memo is hit, must give the whole report.json of a fresh run (own trace) of the same point."""
@@ -82,7 +84,7 @@ def test_one_trace_costed_under_every_mapping_gives_every_report_field_of_fresh_
     arch = str(ROOT / "arch_configs" / f"{arch_name}.yaml")
 
     def job(m, cores):
-        return prepare(arch, str(DIGITS), [("core.min_neurons_per_core", m), ("core.count", cores),
+        return prepare(arch, str(workload), [("core.min_neurons_per_core", m), ("core.count", cores),
                                            ("noc.mesh_x", 4), ("noc.mesh_y", 4)], samples=10)
 
     fresh = {}

@@ -38,12 +38,13 @@ def _changed(field: str) -> list[LayerTasks]:
         a.reshape(-1)[-1] += 1
         return [layers[0], dataclasses.replace(lt, **{field: a})]
     value = {"index": 5, "name": "l9", "sources": (0, 0), "first_layer_ns": [0.0, 0.0, 0.0],
-             "first_layer_resource": "cores"}[field]
+             "first_layer_resource": "cores", "delayed_sources": (1,), "update_sources": (0,),
+             "input_steps": 2}[field]
     return [layers[0], dataclasses.replace(lt, **{field: value})]
 
 
 FIELDS = ("index", "name", "core_cycles", "dram_bits", "link_cycles", "noc_latency_cycles", "sources",
-          "first_layer_ns", "first_layer_resource")
+          "first_layer_ns", "first_layer_resource", "delayed_sources", "update_sources", "input_steps")
 
 
 def test_the_digest_reads_every_field_a_schedule_reads():

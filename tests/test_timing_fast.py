@@ -67,7 +67,8 @@ def captured_schedules(monkeypatch, trace, spec, graph) -> list[tuple]:
 # ---------------------------------------------------------------- shipped examples
 
 EXAMPLES = {"digits": (ROOT / "workloads" / "digits" / "workload.json", 20),
-            "hsi_hybrid": (None, 2)}
+            "hsi_hybrid": (None, 2),
+            "srnn_events": (ROOT / "workloads" / "srnn_events" / "workload.json", 8)}
 
 
 def _example(name: str) -> Path | None:

@@ -14,6 +14,7 @@ import numpy as np
 
 from accelsim.engine.lower import conv_window, pool_window
 from accelsim.kernels import conv, dense, pool
+from accelsim.kernels.gemm import ConvPlan, DensePlan
 from accelsim.workload.graph import Graph, Node
 
 EXECUTORS: dict[str, type["Executor"]] = {}
@@ -58,11 +59,25 @@ class ConvExec(Executor):
         self.b = graph.tensors[node.inputs[2]].astype(np.float64) if len(node.inputs) > 2 else None
         self.win = conv_window(graph, node)
         self.group = node.attrs.group
-        self.wt = conv.scatter_weights(self.w, self.group) if backend == "numba" else None
+        self._wt: Optional[tuple[np.ndarray, np.ndarray]] = None
+        self._plan: Optional[ConvPlan] = None
+
+    @property
+    def wt(self) -> np.ndarray:
+        """The weights in the scatter kernel's layout, built on first use for the weights in use."""
+        if self._wt is None or self._wt[0] is not self.w:
+            self._wt = (self.w, conv.scatter_weights(self.w, self.group))
+        return self._wt[1]
+
+    @wt.setter
+    def wt(self, value: Optional[np.ndarray]) -> None:
+        self._wt = None if value is None else (self.w, value)
 
     def __call__(self, ins):
-        if self.backend == "numba":
-            return conv.conv_events(ins[0], self.w, self.b, self.win, self.group, self.wt)
+        if self.backend == "numba":   # scatter or GEMM, per call (kernels/gemm.py); built for the weights in use
+            if self._plan is None or self._plan.w is not self.w:
+                self._plan = ConvPlan(self.w, self.win, self.group, lambda: self.wt)
+            return self._plan(ins[0], self.b)
         return conv.conv_reference(ins[0], self.w, self.b, self.win, self.group)
 
 
@@ -77,11 +92,14 @@ class DenseExec(Executor):
         self.wt = np.ascontiguousarray(alpha * w)
         b = graph.tensors[node.inputs[2]].astype(np.float64).reshape(-1) if len(node.inputs) > 2 else None
         self.b = None if b is None else beta * b
+        self._plan: Optional[DensePlan] = None
 
     def __call__(self, ins):
         a = ins[0].reshape(ins[0].shape[0], -1)
-        if self.backend == "numba":
-            return dense.dense_events(a, self.wt, self.b)
+        if self.backend == "numba":   # scatter or GEMM, per call (kernels/gemm.py)
+            if self._plan is None or self._plan.source is not self.wt:
+                self._plan = DensePlan(self.wt)
+            return self._plan(a, self.b)
         return dense.dense_reference(a, self.wt, self.b)
 
 

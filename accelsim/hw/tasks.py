@@ -22,3 +22,14 @@ class LayerTasks:
     first_layer_ns: Optional[list[float]] = None  # first layer: its synaptic task per step (PIM macros or cores)
     first_layer_resource: str = "pim"     # "pim" or "cores"
     info: dict = field(default_factory=dict)
+    delayed_sources: tuple[int, ...] = ()  # layers whose step t-1 tasks produce this layer's step-t input
+                                          # (a recurrent connection: the spikes of the previous step)
+    update_sources: tuple[int, ...] = ()  # layers whose step-t tasks must be done before this layer's
+                                          # step-t core tasks (a recurrent current merged into its neurons)
+    input_steps: int = 0                  # steps per input: the delayed sources are not waited for at a
+                                          # step t with t % input_steps == 0 (a new input starts from
+                                          # zero state); 0: the schedule is one input (only t = 0)
+
+    def delayed_at(self, t: int, T: int) -> bool:
+        """Whether step ``t`` (of ``T``) waits for its delayed sources' step ``t - 1``."""
+        return bool(self.delayed_sources) and t % (self.input_steps or T) != 0

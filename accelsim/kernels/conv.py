@@ -15,11 +15,15 @@ from accelsim.kernels.window import Window
 
 
 @numba.njit(cache=True, parallel=True, fastmath=False)
-def _conv_scatter(x, wt, out, sd, sh, sw, dd, dh, dw, pd, ph, pw, cin_g, out_g):
+def _conv_scatter(x, wt, out, sd, sh, sw, dd, dh, dw, pd, ph, pw, cin_g, out_g, nj):
     N, C, D, H, W = x.shape
     KD, KH, KW = wt.shape[1], wt.shape[2], wt.shape[3]
     OD, OH, OW = out.shape[1], out.shape[2], out.shape[3]
-    for n in numba.prange(N):
+    jb = (out_g + nj - 1) // nj
+    for q in numba.prange(N * nj):   # tasks: (sample, block of output channels per group)
+        n = q // nj
+        j0 = (q % nj) * jb
+        j1 = min(out_g, j0 + jb)
         for c in range(C):
             base = (c // cin_g) * out_g
             for d in range(D):
@@ -49,9 +53,21 @@ def _conv_scatter(x, wt, out, sd, sh, sw, dd, dh, dw, pd, ph, pw, cin_g, out_g):
                                     ow = tw // sw
                                     if ow >= OW:
                                         continue
-                                    for j in range(out_g):
-                                        out[n, od, oh, ow, base + j] += v * wt[c, kd, kh, kw, j]
+                                    o = out[n, od, oh, ow, base + j0:base + j1]
+                                    wk = wt[c, kd, kh, kw, j0:j1]
+                                    for j in range(j1 - j0):
+                                        o[j] += v * wk[j]
     return out
+
+
+def output_blocks(samples: int, outputs: int) -> int:
+    """Blocks of output channels per sample in the scatter kernels' parallel loop: 1 when the samples
+    alone give every numba thread work, else enough for two tasks per thread. Every output still adds
+    its inputs' contributions in the same order, so the split changes no bit."""
+    threads = numba.get_num_threads()
+    if samples >= threads:
+        return 1
+    return max(1, min(outputs, -(-2 * threads // samples)))
 
 
 def scatter_weights(w: np.ndarray, group: int) -> np.ndarray:
@@ -74,7 +90,8 @@ def conv_events(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, win: Window,
     if wt is None:
         wt = scatter_weights(w, group)
     out = np.zeros((N,) + win.out_sp + (O,), dtype=np.float64)
-    _conv_scatter(x5, wt, out, *win.strides, *win.dilations, *win.pads_begin, w.shape[1], O // group)
+    _conv_scatter(x5, wt, out, *win.strides, *win.dilations, *win.pads_begin, w.shape[1], O // group,
+                  output_blocks(N, O // group))
     y = np.ascontiguousarray(np.moveaxis(out, -1, 1))
     if b is not None:
         y += b.reshape((1, O, 1, 1, 1))

@@ -47,6 +47,7 @@ def build_report(graph: Graph, spec: ArchSpec, trace: Trace, cost: CostResult, *
             "neuron": layer.neuron.op if layer.neuron is not None else None,
             "spiking": layer.spiking,
             "merges_into": layer.merges_into,
+            "recurrent": layer.recurrent,
             "input_shape": list(layer.in_shape),
             "output_shape": list(layer.out_shape),
             "neurons": neurons,

@@ -27,7 +27,8 @@ def task_digest(layers: list[LayerTasks], *params) -> str:
     shape (the two schedulers read the same fields; tests/test_schedule_digest.py changes each)."""
     h = hashlib.sha1(repr(params).encode())
     for lt in layers:
-        h.update(repr((lt.index, lt.name, lt.sources, lt.first_layer_resource, lt.first_layer_ns)).encode())
+        h.update(repr((lt.index, lt.name, lt.sources, lt.delayed_sources, lt.update_sources, lt.input_steps,
+                       lt.first_layer_resource, lt.first_layer_ns)).encode())
         for a in (lt.core_cycles, lt.dram_bits, lt.link_cycles, lt.noc_latency_cycles):
             a = np.ascontiguousarray(a)
             h.update(repr((a.dtype.str, a.shape)).encode())

@@ -51,6 +51,9 @@ def pack(layers: list[LayerTasks], T: int, cores: int, dram: Dram) -> tuple:
     first_ns = np.zeros((nl, T), np.float64)
     first_kind = np.zeros(nl, np.int64)
     src_ptr = np.zeros(nl + 1, np.int64)
+    dsrc_ptr = np.zeros(nl + 1, np.int64)
+    d_period = np.zeros(nl, np.int64)
+    usrc_ptr = np.zeros(nl + 1, np.int64)
     proc_layer: list[int] = []
     proc_core: list[int] = []
     for i, lt in enumerate(layers):
@@ -69,13 +72,18 @@ def pack(layers: list[LayerTasks], T: int, cores: int, dram: Dram) -> tuple:
             first_ns[i] = lt.first_layer_ns
             first_kind[i] = 1 if lt.first_layer_resource == "pim" else 2
         src_ptr[i + 1] = src_ptr[i] + len(lt.sources)
+        dsrc_ptr[i + 1] = dsrc_ptr[i] + len(lt.delayed_sources)
+        d_period[i] = lt.input_steps or T
+        usrc_ptr[i + 1] = usrc_ptr[i] + len(lt.update_sources)
         # processes in SimpyRun.run's order: the layer's gate (-1), then its cores with any work
         busy_cores = np.nonzero(cc.sum(axis=0))[0].tolist()
         proc_layer += [i] * (1 + len(busy_cores))
         proc_core += [-1] + busy_cores
     src_idx = np.array([s for lt in layers for s in lt.sources], np.int64)
-    return (core_cycles, dram_on, dram_ns, link_cycles, lat, first_ns, first_kind, src_ptr, src_idx,
-            np.array(proc_layer, np.int64), np.array(proc_core, np.int64))
+    dsrc_idx = np.array([s for lt in layers for s in lt.delayed_sources], np.int64)
+    usrc_idx = np.array([s for lt in layers for s in lt.update_sources], np.int64)
+    return (core_cycles, dram_on, dram_ns, link_cycles, lat, first_ns, first_kind, src_ptr, src_idx, dsrc_ptr,
+            dsrc_idx, d_period, usrc_ptr, usrc_idx, np.array(proc_layer, np.int64), np.array(proc_core, np.int64))
 
 
 def schedule_fast(packed: tuple, layers: list[LayerTasks], T: int, cores: int, mesh: Mesh, clock_ns: float,

@@ -36,8 +36,8 @@ from accelsim.schedule.result import KINDS
 _K_PIM, _K_FIRST_LAYER, _K_CORE, _K_NOC, _K_DRAM = (KINDS.index(k) for k in ("pim", "first_layer", "core", "noc",
                                                                              "dram"))
 # phases of a layer's gate and of a core's task (each begins after the yield it follows)
-_G_STEP, _G_FIRST, _G_FIRST_REQ, _G_FIRST_RUN, _G_XFER, _G_LINK_REQ, _G_LINK_RUN, _G_LAT, _G_READY = range(9)
-_C_STEP, _C_CHECK, _C_GRANT, _C_DGRANT, _C_DDONE, _C_REST, _C_END = range(9, 16)
+_G_STEP, _G_FIRST, _G_FIRST_REQ, _G_FIRST_RUN, _G_XFER, _G_LINK_REQ, _G_LINK_RUN, _G_LAT, _G_MERGE, _G_READY = range(10)
+_C_STEP, _C_CHECK, _C_GRANT, _C_DGRANT, _C_DDONE, _C_REST, _C_END = range(10, 17)
 _END = 99
 
 
@@ -52,13 +52,17 @@ def _cached(func):
 
 @_cached
 def simulate(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles, lat_cycles, first_ns,
-             first_kind, src_ptr, src_idx, proc_layer, proc_core):
+             first_kind, src_ptr, src_idx, dsrc_ptr, dsrc_idx, d_period, usrc_ptr, usrc_idx, proc_layer, proc_core):
     """Run the schedule.
 
     ``core_cycles``/``dram_on``/``dram_ns`` [layers, T, cores] (task cycles; the task streams
     weights; its DRAM transfer time), ``link_cycles`` [layers, T, links], ``lat_cycles`` [layers, T],
     ``first_ns`` [layers, T] with ``first_kind`` per layer (0 none, 1 PIM macros, 2 cores): the first
     layer's synaptic task per step; sources of layer ``i`` = ``src_idx[src_ptr[i]:src_ptr[i+1]]``;
+    its delayed (recurrent) sources ``dsrc_idx[dsrc_ptr[i]:dsrc_ptr[i+1]]``, whose step ``t-1`` it waits
+    for at every step ``t`` with ``t % d_period[i] != 0``; the layers ``usrc_idx[usrc_ptr[i]:usrc_ptr[i+1]]``
+    whose step ``t`` must be done before its core tasks of step ``t`` start (a recurrent current merged
+    into its neurons);
     processes ``p`` run layer ``proc_layer[p]`` on core ``proc_core[p]`` (-1: the layer's gate).
 
     Resources: core ``d`` -> ``d``, PIM macro ``m`` -> ``n_core + m``, DRAM -> ``n_core + n_pim``,
@@ -72,7 +76,7 @@ def simulate(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles
     nl = core_cycles.shape[0]
     R = n_core + n_pim + 1 + link_cycles.shape[2]
     n_req, n_ev, n_wait = _bounds(T, n_core, n_pim, core_cycles, dram_on, link_cycles, first_ns, first_kind,
-                                  src_idx, proc_layer)
+                                  src_idx, dsrc_idx, usrc_idx, proc_layer)
     H = np.empty((n_ev, 4), np.float64)         # events: time, id, kind, arg
     st = np.zeros(7, np.int64)                  # counters (:mod:`accelsim.schedule.events`)
     RS = np.zeros((R, 2), np.int64)             # per resource: busy, first queued request (-1: none)
@@ -82,15 +86,16 @@ def simulate(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles
     busy = np.zeros(R, np.float64)
     core_busy = np.zeros(nl, np.float64)
     done, now = _run(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles, lat_cycles, first_ns,
-                     first_kind, src_ptr, src_idx, proc_layer, proc_core, n_wait, H, st, RS, RQ, REC, busy,
-                     core_busy)
+                     first_kind, src_ptr, src_idx, dsrc_ptr, dsrc_idx, d_period, usrc_ptr, usrc_idx, proc_layer,
+                     proc_core, n_wait, H, st, RS, RQ, REC, busy, core_busy)
     REC = REC[:st[3]]
     has, first_rec, l_start, l_end = _spans(REC, R, nl)
     return done, now, REC, busy, has, core_busy, first_rec, l_start, l_end
 
 
 @njit(cache=True)
-def _bounds(T, n_core, n_pim, core_cycles, dram_on, link_cycles, first_ns, first_kind, src_idx, proc_layer):
+def _bounds(T, n_core, n_pim, core_cycles, dram_on, link_cycles, first_ns, first_kind, src_idx, dsrc_idx,
+            usrc_idx, proc_layer):
     """Sizes every run fits: requests, events ever scheduled, waiter entries."""
     n_req = 0
     for i in range(core_cycles.shape[0]):
@@ -107,15 +112,16 @@ def _bounds(T, n_core, n_pim, core_cycles, dram_on, link_cycles, first_ns, first
                     if dram_on[i, t, d]:
                         n_req += 1
     # per request a grant and a release, per core/DRAM request at most one timeout, per (layer, step) a
-    # first-layer, transfer and latency timeout, a ready, a done, a condition
-    n_ev = 3 * n_req + 6 * core_cycles.shape[0] * T + 16
-    n_wait = proc_layer.shape[0] * T + src_idx.shape[0] * T + 1
+    # first-layer, transfer and latency timeout, a ready, a done, two conditions
+    n_ev = 3 * n_req + 7 * core_cycles.shape[0] * T + 16
+    n_wait = proc_layer.shape[0] * T + (src_idx.shape[0] + dsrc_idx.shape[0] + usrc_idx.shape[0]) * T + 1
     return n_req, n_ev, n_wait
 
 
 @_cached
 def _run(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles, lat_cycles, first_ns, first_kind,
-         src_ptr, src_idx, proc_layer, proc_core, n_wait, H, st, RS, RQ, REC, busy, core_busy):
+         src_ptr, src_idx, dsrc_ptr, dsrc_idx, d_period, usrc_ptr, usrc_idx, proc_layer, proc_core, n_wait, H, st,
+         RS, RQ, REC, busy, core_busy):
     """The event loop and the processes' phases; returns (done triggered per (layer, step), makespan).
 
     Per layer a *gate* (:meth:`SimpyRun.gate <accelsim.schedule.simpy_model.SimpyRun.gate>`: inputs,
@@ -123,7 +129,7 @@ def _run(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles, la
     (:meth:`SimpyRun.core_task <accelsim.schedule.simpy_model.SimpyRun.core_task>`); each phase
     below is named after the simpy line it continues from.
 
-    One function of ~240 lines on purpose, measured on the shipped examples: with the state in
+    One function of ~260 lines on purpose, measured on the shipped examples: with the state in
     named tuples and the phases as functions, the schedule ran ~7x slower (reading an array out of a
     tuple, or passing it to a jitted call, costs atomic reference-count updates) and, with those
     functions inlined (nested ``inline="always"``), numba's compile took ~50 s instead of ~11 s;
@@ -177,20 +183,24 @@ def _run(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles, la
                 t = p_t[p]
                 prio = t * nl + i
                 # ---- a layer's gate
-                if ph == _G_STEP:  # for t in range(T): yield all_of(done of the sources at t)
-                    if t == T:
+                if ph == _G_STEP:  # for t in range(T): yield all_of(done of the sources at t, of the
+                    if t == T:      # delayed sources at t - 1)
                         p_phase[p] = _END
                         break
                     n_src = src_ptr[i + 1] - src_ptr[i]
+                    n_del = dsrc_ptr[i + 1] - dsrc_ptr[i] if t % d_period[i] != 0 else 0
                     p_phase[p] = _G_FIRST
-                    if n_src > 0:
-                        p_need[p] = n_src
+                    if n_src + n_del > 0:
+                        p_need[p] = n_src + n_del
                         p_count[p] = 0
-                        for j in range(src_ptr[i], src_ptr[i + 1]):
-                            e = src_idx[j] * T + t
+                        for j in range(src_ptr[i], src_ptr[i + 1] + n_del):
+                            if j < src_ptr[i + 1]:
+                                e = src_idx[j] * T + t
+                            else:
+                                e = dsrc_idx[dsrc_ptr[i] + j - src_ptr[i + 1]] * T + t - 1
                             if done_done[e]:
                                 p_count[p] += 1
-                                if p_count[p] == n_src:
+                                if p_count[p] == p_need[p]:
                                     push(H, st, now, now, RESUME, p)
                             else:
                                 wait(nT + e, p, w_head, w_tail, w_proc, w_next, st)
@@ -256,9 +266,24 @@ def _run(T, n_core, n_pim, clock, core_cycles, dram_on, dram_ns, link_cycles, la
                             busy[link_r0 + l] += dur
                     p_phase[p] = _G_LAT
                 elif ph == _G_LAT:  # yield timeout(router latency of the deepest packet)
-                    p_phase[p] = _G_READY
+                    p_phase[p] = _G_MERGE
                     if lat_cycles[i, t] > 0:
                         push(H, st, now, now + float(lat_cycles[i, t]) * clock, RESUME, p)
+                        break
+                elif ph == _G_MERGE:  # yield all_of(done of the update sources at t)
+                    n_upd = usrc_ptr[i + 1] - usrc_ptr[i]
+                    p_phase[p] = _G_READY
+                    if n_upd > 0:
+                        p_need[p] = n_upd
+                        p_count[p] = 0
+                        for j in range(usrc_ptr[i], usrc_ptr[i + 1]):
+                            e = usrc_idx[j] * T + t
+                            if done_done[e]:
+                                p_count[p] += 1
+                                if p_count[p] == n_upd:
+                                    push(H, st, now, now, RESUME, p)
+                            else:
+                                wait(nT + e, p, w_head, w_tail, w_proc, w_next, st)
                         break
                 elif ph == _G_READY:  # ready.succeed(); done.succeed() when no core has work
                     e = i * T + t

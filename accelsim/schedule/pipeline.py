@@ -33,13 +33,15 @@ PIPELINE_INPUTS = 8  # inputs streamed to measure the steady-state interval
 
 
 def tile(layers: list[LayerTasks], n: int) -> list[LayerTasks]:
-    """The tasks of ``n`` inputs back to back: every per-step array repeated ``n`` times along the steps."""
+    """The tasks of ``n`` inputs back to back: every per-step array repeated ``n`` times along the steps
+    (a recurrent input restarts from zero state with every input: ``input_steps``)."""
     out = []
     for lt in layers:
         fl = None if lt.first_layer_ns is None else list(lt.first_layer_ns) * n
         out.append(replace(lt, core_cycles=np.tile(lt.core_cycles, (n, 1)), dram_bits=np.tile(lt.dram_bits, (n, 1)),
                            link_cycles=np.tile(lt.link_cycles, (n, 1)),
-                           noc_latency_cycles=np.tile(lt.noc_latency_cycles, n), first_layer_ns=fl))
+                           noc_latency_cycles=np.tile(lt.noc_latency_cycles, n), first_layer_ns=fl,
+                           input_steps=lt.input_steps or lt.core_cycles.shape[0]))
     return out
 
 

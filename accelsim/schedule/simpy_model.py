@@ -15,7 +15,9 @@ Per layer ``L`` and step ``t``, in this order (:meth:`SimpyRun.gate`):
 
 1. *inputs*: every task of the layers feeding ``L`` at step ``t`` has finished
    (the first layer has no feeding layer; with an analog direct input it only
-   waits for its own previous step);
+   waits for its own previous step), and, for a recurrent input
+   (``LayerTasks.delayed_sources``), every task of the layers whose step ``t-1``
+   spikes it reads (not at the first step of an input: the state starts at zero);
 2. *first layer* only: its synaptic task, ``first_layer_ns[t]`` (the layer cost's
    ``step_ns``, :func:`accelsim.hw.first_layer.step_durations`), on all PIM macros
    (``pim0``...) at once, or on all cores when the first layer runs digitally;
@@ -24,7 +26,9 @@ Per layer ``L`` and step ``t``, in this order (:meth:`SimpyRun.gate`):
    acquires all its links (shared resources, so layers and steps contend),
    streams for the busiest link's time and releases them, then the deepest
    packet's router pipeline latency elapses;
-4. *cores* (:meth:`SimpyRun.core_task`): each core with work runs its task
+4. *update sources* (``LayerTasks.update_sources``, a recurrent layer merged into
+   ``L``'s neurons): every task of theirs at step ``t`` has finished;
+5. *cores* (:meth:`SimpyRun.core_task`): each core with work runs its task
    (requesting the core; a task of a streamed layer also holds the shared DRAM
    port for its weight transfer, overlapped with its compute). A core runs its
    step-``t`` task of ``L`` after its step ``t-1`` task of ``L`` (membrane state).
@@ -110,6 +114,8 @@ class SimpyRun:
         for t in range(self.T):
             prio = t * self.nl + i
             deps = [self.done[s][t] for s in lt.sources]
+            if lt.delayed_at(t, self.T):  # a recurrent input: the sources' spikes of the previous step
+                deps += [self.done[s][t - 1] for s in lt.delayed_sources]
             if deps:
                 yield env.all_of(deps)
             if lt.first_layer_ns is not None and lt.first_layer_ns[t] > 0:
@@ -123,6 +129,9 @@ class SimpyRun:
                 yield from self._transfer(lt, t, prio, used)
             if lt.noc_latency_cycles[t] > 0:
                 yield env.timeout(float(lt.noc_latency_cycles[t]) * self.clock)
+            merged = [self.done[s][t] for s in lt.update_sources]
+            if merged:  # a recurrent current into its neurons: accumulated before they update
+                yield env.all_of(merged)
             self.ready[i][t].succeed()
             if self.left[i][t] == 0:
                 self.done[i][t].succeed()

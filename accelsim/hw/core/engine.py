@@ -33,9 +33,10 @@ from accelsim.hw.core.cost import CoreActivity, active_updates, route_layer, spi
 from accelsim.hw.core.per_event import noc_latency_cycles, per_event_layer_cost, static_energy_pj
 from accelsim.hw.core.first_layer import DigitalExec, core_first_layer_cost
 from accelsim.hw.core.fixed import FixedNeuronExec, FixedPoint, LayerFormat, fixed_synapse
-from accelsim.hw.core.mapping import LayerMap, global_owner, map_layer, producers, source_cores
+from accelsim.hw.core.mapping import LayerMap, global_owner, map_layers, producers, source_cores
 from accelsim.hw.core.params import MappingParams, RoutingParams, VmemParams
 from accelsim.hw.core.placement import Placement, place
+from accelsim.hw.core.recurrent import StepSources, step_sources
 from accelsim.hw.core.routes import event_classes, profiles
 from accelsim.hw.engines import CostRun, Engine, register
 from accelsim.hw.first_layer import FirstLayerActivity, first_layer_cost, recorded_evaluations
@@ -67,7 +68,7 @@ class DigitalNumerics:
 
 
 def layer_maps(trace: Trace, p: MappingParams) -> dict[str, LayerMap]:
-    return {l.name: map_layer(l, p.cores, p.partition, p.min_neurons_per_core) for l in trace.layers}
+    return map_layers(trace.layers, p.cores, p.partition, p.min_neurons_per_core)
 
 
 def graph_producers(trace: Trace, g: GraphKey) -> tuple[list[np.ndarray], np.ndarray]:
@@ -96,8 +97,9 @@ def active_per_core(trace: Trace, p: MappingParams) -> list[np.ndarray]:
     return [active_updates(l, adr, maps[l.name]) for l, adr in zip(trace.layers, trace.addresses)]
 
 
-def sources(trace: Trace, g: GraphKey) -> list[tuple[int, ...]]:
-    """Per layer, the layers whose neurons feed it (the first layer: none)."""
+def sources(trace: Trace, g: GraphKey) -> list[StepSources]:
+    """Per layer, the layers whose neurons feed it (the first layer: none), as the schedule waits for
+    them (:func:`.recurrent.step_sources`)."""
     gids, offsets = trace.derived(graph_producers, g)
     out = []
     for layer in trace.layers:
@@ -109,13 +111,14 @@ def sources(trace: Trace, g: GraphKey) -> list[tuple[int, ...]]:
             out.append((layer.index - 1,) if layer.index > 0 else ())
         else:
             out.append(tuple(int(s) for s in np.unique(np.searchsorted(offsets, ids, side="right") - 1)))
-    return out
+    return step_sources(trace.layers, out)
 
 
 def vmem_occupancy(trace: Trace, p: VmemParams) -> dict:
     """Membrane SRAM each core needs (``ceil(n_d / vpw)`` words per layer, all layers resident because
     layers pipeline across steps; a layer's pooling state, ``Layer.aux_state`` values, split evenly over
-    the cores that own its outputs); reported, not enforced."""
+    the cores that own its outputs; a recurrent layer merging into other neurons adds nothing, it
+    accumulates into their membranes); reported, not enforced."""
     maps = trace.derived(layer_maps, p.mapping)
     vpw = p.vmem_word_bits // p.vmem_bits
 
@@ -125,7 +128,7 @@ def vmem_occupancy(trace: Trace, p: VmemParams) -> dict:
         state = cdiv(l.aux_state, vpw * max(int(own.sum()), 1)) if l.aux_state else 0
         return cdiv(n, vpw) + np.where(own, state, 0)
 
-    words = sum(layer_words(l) for l in trace.layers)
+    words = sum(layer_words(l) for l in trace.layers if not (l.recurrent and l.merges_into))  # no state of its own
     kib = float(np.max(words) * p.vmem_word_bits / 8 / 1024)
     return {"vmem_used_kib_max": kib, "vmem_capacity_kib": p.vmem_sram_kib, "vmem_fits": kib <= p.vmem_sram_kib}
 
@@ -152,7 +155,7 @@ class CoreRun:
     maps: dict[str, LayerMap]
     placement: Placement
     acts: list[CoreActivity]
-    sources: list[tuple[int, ...]]
+    sources: list[StepSources]
     dram: Dram
 
 
@@ -187,7 +190,7 @@ class CoreEngine(Engine):
         """Place the weights of the layers it runs; InputError on overflow (``core.on_overflow: error``)."""
         core = spec.arch.core
         if maps is None:
-            maps = {l.name: map_layer(l, core.count, core.partition, core.min_neurons_per_core) for l in layers}
+            maps = map_layers(layers, core.count, core.partition, core.min_neurons_per_core)
         mine = [l for l in layers if l.engine == self.name]
         return place(mine, maps, core.sram_word_bits // core.weight_bits, core.sram_word_bits,
                      core.weight_sram_kib, core.on_overflow, spec.source)
@@ -223,8 +226,10 @@ class CoreEngine(Engine):
             latency = noc_latency_cycles(run.spec.arch.core.per_event, act, run.spec.arch.clock_ns)
         else:
             latency = np.where(act.depth > 0, (act.depth + 1) * noc.router_latency_cycles, 0)
+        src = st.sources[layer.index]
         return LayerTasks(layer.index, layer.name, cycles, dram_bits, np.asarray(link_cycles, np.int64),
-                          latency.astype(np.int64), st.sources[layer.index], first_layer_ns, first_layer_resource)
+                          latency.astype(np.int64), src.same, first_layer_ns, first_layer_resource,
+                          delayed_sources=src.delayed, update_sources=src.update)
 
     def first_layer_synaptic(self, spec: ArchSpec, layer: Layer, counts: LayerCounts, samples: int,
                              timesteps: int, static: bool) -> LayerCost:

@@ -19,6 +19,7 @@ from accelsim.engine.lower import Layer
 from accelsim.hw.first_layer import FirstLayerActivity, QuantExec, acc_bits, buffers, step_durations
 from accelsim.hw.result import LayerCost
 from accelsim.kernels import conv, dense
+from accelsim.kernels.gemm import ConvPlan, DensePlan
 from accelsim.tech.table import TechTable
 from accelsim.util.mathx import cdiv
 
@@ -30,21 +31,24 @@ class DigitalExec(QuantExec):
         super().__init__(graph, node, backend, input_bits, weight_bits, input_full_scale)
         self.activity = FirstLayerActivity("core")
         self.wqf = self.wq.astype(np.float64)
-        self.wt = conv.scatter_weights(self.wqf, self.geo.group) if (self.geo.win is not None and backend == "numba") else None
+        self.plan = None   # scatter or GEMM per call (kernels/gemm.py): exact either way on integers
+        if backend == "numba":
+            self.plan = ConvPlan(self.wqf, self.geo.win, self.geo.group) if self.geo.win is not None \
+                else DensePlan(self.wqf)
 
     def integer(self, xq):
         n = xq.shape[0]
         xf = xq.astype(np.float64)
         if self.geo.win is not None:
             if self.backend == "numba":
-                y = conv.conv_events(xf, self.wqf, None, self.geo.win, self.geo.group, self.wt)
+                y = self.plan(xf, None)
             else:
                 y = conv.conv_reference(xf, self.wqf, None, self.geo.win, self.geo.group)
             y = y.reshape(n, self.wq.shape[0], -1)
             self.activity.vectors += n * self.geo.win.out_positions * self.geo.group
         else:
             xf = xf.reshape(n, -1)
-            y = dense.dense_events(xf, self.wqf, None) if self.backend == "numba" else dense.dense_reference(xf, self.wqf, None)
+            y = self.plan(xf, None) if self.backend == "numba" else dense.dense_reference(xf, self.wqf, None)
             self.activity.vectors += n
         return y
 

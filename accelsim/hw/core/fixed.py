@@ -37,7 +37,6 @@ from accelsim.engine.lower import Layer
 from accelsim.hw.core.datapath import DatapathParams, datapath_step, datapath_step_reference
 from accelsim.hw.first_layer import Geometry
 from accelsim.hw.quantize import leak_shift, multiplier, saturate, to_fixed, weight_scale, weight_scales, word_range
-from accelsim.kernels import conv
 from accelsim.neurons.base import RESET_ZERO, FixedForm
 from accelsim.workload.graph import Graph, Node
 
@@ -152,8 +151,7 @@ class _FixedSynapse:
 class FixedConvExec(_FixedSynapse, ConvExec):
     def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
         super().__init__(graph, node, backend)
-        self.w = self._quantise(self.w, fmt)
-        self.wt = conv.scatter_weights(self.w, self.group) if backend == "numba" else None
+        self.w = self._quantise(self.w, fmt)   # the scatter layout follows (ConvExec.wt)
 
     def __call__(self, ins):
         y = super().__call__(ins)

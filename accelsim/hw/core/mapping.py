@@ -89,6 +89,20 @@ def map_layer(layer: Layer, k: int, policy: str, min_neurons: int = 1) -> LayerM
     return LayerMap(policy, k, channels, positions, owner, neuron_owner)
 
 
+def map_layers(layers: list[Layer], k: int, policy: str, min_neurons: int = 1) -> dict[str, LayerMap]:
+    """Every layer's :func:`map_layer`, except that a recurrent layer merging into another layer's
+    neurons (``Layer.recurrent``, ``merges_into``) has its outputs on the cores that own those
+    neurons: its recurrent spikes are routed to the cores holding the membranes they update, and
+    its weights are placed there."""
+    maps = {l.name: map_layer(l, k, policy, min_neurons) for l in layers}
+    for l in layers:
+        target = maps.get(l.merges_into) if l.recurrent and l.merges_into else None
+        if target is not None and target.neuron_owner.size == maps[l.name].owner.size:
+            m = maps[l.name]
+            maps[l.name] = LayerMap(m.policy, k, m.channels, m.positions, target.neuron_owner, target.neuron_owner)
+    return maps
+
+
 def _id_op(graph: Graph, node: Node, neuron_ids: Optional[np.ndarray]) -> Op:
     """``node``'s executor on ids (see :func:`producers`): a spiking layer's neuron node outputs the ids of
     its neurons, shape nodes move ids, a pool or ``Add`` keeps the largest, any other node outputs -1."""
@@ -113,8 +127,10 @@ def producers(graph: Graph, layers: list[Layer]) -> tuple[list[np.ndarray], np.n
 
     Global ids number the neurons of all spiking layers one after another; the
     second result holds each layer's offset. ``-1`` marks an element not made by
-    a neuron (the graph input). Ids are pushed through the stateless nodes
-    between layers by interpreting the graph on ids (a batch of one, as floats):
+    a neuron (the graph input). A recurrent layer's input elements are the
+    neurons it reads one step late (their ids are the same at every step). Ids
+    are pushed through the stateless nodes between layers by interpreting the
+    graph on ids (a batch of one, as floats):
     shape nodes move them, a pool takes the largest id of its window (one of the
     neurons pooled, all of one channel), an ``Add`` of two spike streams charges
     the element to one of its producers (the larger id), a ``Concat`` joins them.
@@ -126,7 +142,11 @@ def producers(graph: Graph, layers: list[Layer]) -> tuple[list[np.ndarray], np.n
         if layer.spiking:
             by_neuron[layer.neuron.output] = offsets[layer.index] + np.arange(layer.neurons, dtype=np.float64)
     ops = {n.name: _id_op(graph, n, by_neuron.get(n.output)) for n in graph.nodes}
-    ids = interpret(graph, {graph.input.name: np.full((1,) + graph.shapes[graph.input.name], -1.0)}, ops)
+    # a recurrent synapse reads its neurons' spikes of the previous step: the same neurons' ids
+    delayed = {v: by_neuron[v].reshape((1,) + graph.shapes[v]) if v in by_neuron
+               else np.full((1,) + graph.shapes[v], -1.0) for v in graph.delayed_values}
+    ids = interpret(graph, {graph.input.name: np.full((1,) + graph.shapes[graph.input.name], -1.0)}, ops,
+                    delayed=delayed)
     out = [ids[layer.data_input].reshape(-1).astype(np.int64) for layer in layers]
     return out, offsets
 

@@ -1,0 +1,186 @@
+"""Convolution and dense layers on BLAS (im2col + GEMM), and the per-call choice between it
+and the event-driven scatter kernels (:mod:`.conv`, :mod:`.dense`).
+
+**Exactness.** The GEMM path runs only where :func:`accelsim.kernels.exact.gemm_dtype` proves
+the dot products exact in any summation order (integer-valued or dyadic data whose sums stay
+below 2^24 for float32, 2^53 for float64): then GEMM, scatter and the numpy reference give the
+same bits, so the path chosen changes nothing downstream. Elsewhere (real-valued float
+weights) the scatter kernel runs, with its fixed summation order, and spike decisions at a
+threshold are those of the scatter kernel by construction. :func:`conv_gemm` and
+:func:`dense_gemm` themselves accept any data; on real-valued data in float64 they differ from
+the scatter order by at most ``2 * gamma_K * sum_i |x_i w_i|``, ``gamma_K = K u / (1 - K u)``,
+``u = 2^-53``, ``K`` the fan-in (the standard bound on a dot product's rounding error, once
+per summation order); tests/test_gemm.py checks that bound.
+
+**Cost rule** (:func:`use_gemm`), per layer and per call, from the input's non-zeros:
+
+    scatter ~ C_SCATTER * nnz(x) * mean fan-out * outputs per group      (the synaptic ops)
+    GEMM    ~ C_GEMM[dtype] * MACs + C_IM2COL * im2col elements + C_OUT * outputs
+
+both in ns, the scatter term divided by numba's threads and the MAC term by BLAS's
+(:func:`accelsim.util.threads.blas_threads`); GEMM when it is the cheaper. The constants were measured with
+``benchmarks/bench_limit.py --calibrate`` on the project machine (2-core AMD EPYC Zen 3 KVM,
+OpenBLAS 0.3.31 Haswell kernels, one thread; docs/performance.md), except ``C_OUT``, fitted to
+the small-map cases where the first three alone under-estimated the GEMM path (8x8 maps, 360
+samples: measured 1.8-1.95 ms against 0.9 ms predicted).
+
+:data:`POLICY` (``auto``, ``gemm``: GEMM wherever exact, ``scatter``: never GEMM) forces a path
+for tests and benchmarks; :func:`forced` sets it for a block.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Callable, Iterator, Optional
+
+import numba
+import numpy as np
+
+from accelsim.kernels import conv, dense
+from accelsim.kernels.exact import Grain, gemm_dtype, grain, row_abs_max
+from accelsim.kernels.window import Window
+from accelsim.util import threads
+
+# ns per operation on one thread, measured by `benchmarks/bench_limit.py --calibrate` on the project
+# machine (2-core AMD EPYC Zen 3 KVM, numpy's OpenBLAS 0.3.31 with Haswell kernels), best of 7 on a ResNet-18
+# stage-2 layer; only their ratios matter (both paths scale alike with threads). docs/performance.md
+C_SCATTER = 0.65                                   # one scattered synaptic op at 1-5 % density (0.62-0.67)
+C_GEMM = {np.float32: 0.017, np.float64: 0.038}    # one GEMM MAC (f32: 58 G MAC/s; f64: 51 G MAC/s on 2 threads)
+C_IM2COL = 0.27                                    # one im2col element written
+C_OUT = 2.5                                        # one output: float32 -> float64, samples-first transpose
+                                                   # (2.8-5 ns on 8x8 maps x 360 samples, less on large maps)
+BLOCK_ELEMENTS = 1 << 24                           # im2col elements per block of samples: bounds memory
+
+POLICIES = ("auto", "gemm", "scatter")
+POLICY = "auto"
+
+
+@contextmanager
+def forced(policy: str) -> Iterator[None]:
+    """Run a block under ``policy`` (one of :data:`POLICIES`)."""
+    global POLICY
+    if policy not in POLICIES:
+        raise ValueError(f"kernel policy {policy!r}: one of {POLICIES}")
+    old, POLICY = POLICY, policy
+    try:
+        yield
+    finally:
+        POLICY = old
+
+
+def use_gemm(scatter_ops: float, macs: float, cols: float, dtype, outputs: float = 0.0) -> bool:
+    """The cost rule (module docstring), under :data:`POLICY`; ``dtype`` None: not exact, no GEMM."""
+    if dtype is None or POLICY == "scatter":
+        return False
+    if POLICY == "gemm":
+        return True
+    scatter = C_SCATTER * scatter_ops / numba.get_num_threads()   # the scatter kernels split over numba's threads
+    return scatter > C_GEMM[dtype] * macs / threads.blas_threads() + C_IM2COL * cols + C_OUT * outputs
+
+
+def im2col(x5: np.ndarray, win: Window, group: int, dtype) -> np.ndarray:
+    """[N, C, D, H, W] -> [group, C/group * taps, N * out positions] in ``dtype``: the input each
+    kernel tap sees at each output position of each sample, rows ordered (channel, kd, kh, kw) like
+    the weights, so one GEMM per group serves every sample."""
+    N, C = x5.shape[:2]
+    k = C // group * win.taps
+    xt = x5.astype(dtype, copy=False).transpose(1, 0, 2, 3, 4)            # [C, N, D, H, W] (a view)
+    plain = win.taps == 1 and win.strides == (1, 1, 1) and not any(win.pads_begin) and not any(win.pads_end)
+    if plain:
+        return np.ascontiguousarray(xt).reshape(group, k, N * win.out_positions)
+    xp = conv._padded(xt, win)
+    cols = np.empty((C, win.taps, N) + win.out_sp, dtype=dtype)
+    for i, (_, sl) in enumerate(conv.window_slices(win)):
+        cols[:, i] = xp[sl]
+    return cols.reshape(group, k, N * win.out_positions)
+
+
+def conv_gemm(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], win: Window, group: int,
+              dtype=np.float64, wmat: Optional[np.ndarray] = None) -> np.ndarray:
+    """Convolution as GEMM: per group, [O/g, C/g * taps] @ im2col of every sample, in ``dtype``, then
+    float64 (+ bias). ``x`` [N, C, *sp]; returns [N, O, *out_sp]. ``wmat``: the weights as
+    [group, O/g, C/g * taps] in ``dtype`` (:meth:`ConvPlan.matrix`)."""
+    N, O = x.shape[0], w.shape[0]
+    og, P = O // group, win.out_positions
+    if wmat is None:
+        wmat = np.ascontiguousarray(w.reshape(group, og, -1), dtype=dtype)
+    x5 = win.reshape_in(x)
+    y = np.empty((N, O, P))
+    step = max(1, BLOCK_ELEMENTS // max(wmat.shape[2] * P * group, 1))   # samples per block: bounds memory
+    for s0 in range(0, N, step):
+        cols = im2col(x5[s0:s0 + step], win, group, dtype)               # [group, K, n * P]
+        n = cols.shape[2] // P
+        yg = np.empty((group, og, n * P), dtype=dtype)
+        for g in range(group):      # 2-D GEMMs: numpy's stacked matmul does not always reach BLAS
+            np.matmul(wmat[g], cols[g], out=yg[g])
+        y[s0:s0 + n] = yg.reshape(O, n, P).transpose(1, 0, 2)
+    y += 0.0   # -0.0 -> +0.0, as the scatter kernel's sums from +0.0 give
+    y = y.reshape((N, O) + win.out_sp)
+    if b is not None:
+        y += b.reshape((1, O, 1, 1, 1))
+    return win.reshape_out(y)
+
+
+def dense_gemm(a: np.ndarray, wt: np.ndarray, bias: Optional[np.ndarray] = None, dtype=np.float64) -> np.ndarray:
+    """``a`` [N, K] @ ``wt`` [K, M] in ``dtype``, returned in float64 (+ bias)."""
+    y = np.matmul(np.asarray(a, dtype=dtype), np.asarray(wt, dtype=dtype)).astype(np.float64)
+    y += 0.0
+    if bias is not None:
+        y += bias
+    return y
+
+
+class ConvPlan:
+    """One Conv layer's weights laid out for both paths, and the per-call choice between them."""
+
+    def __init__(self, w: np.ndarray, win: Window, group: int,
+                 scatter_layout: Optional[Callable[[], np.ndarray]] = None):
+        """``scatter_layout()``: the weights in the scatter kernel's layout (default: built from ``w``);
+        asked for only when the scatter kernel first runs."""
+        self.w, self.win, self.group = w, win, group
+        self._layout = scatter_layout or (lambda: conv.scatter_weights(w, group))
+        O = w.shape[0]
+        self.w2 = w.reshape(group, O // group, -1)
+        self.w_grain: Optional[Grain] = grain(w)
+        self.w_row_abs = row_abs_max(w.reshape(O, -1))
+        self.mean_fanout = float(win.spatial_fanout().mean())
+        self._mats: dict = {}
+
+    def matrix(self, dtype) -> np.ndarray:
+        if dtype not in self._mats:
+            self._mats[dtype] = np.ascontiguousarray(self.w2, dtype=dtype)
+        return self._mats[dtype]
+
+    def __call__(self, x: np.ndarray, b: Optional[np.ndarray]) -> np.ndarray:
+        N = x.shape[0]
+        O = self.w.shape[0]
+        K = self.w2.shape[2]
+        dtype = gemm_dtype(grain(x), self.w_grain, self.w_row_abs) if POLICY != "scatter" else None
+        scatter_ops = np.count_nonzero(x) * self.mean_fanout * (O // self.group)
+        macs = N * O * self.win.out_positions * K
+        P = self.win.out_positions
+        if use_gemm(scatter_ops, macs, N * self.group * K * P, dtype, N * O * P):
+            threads.ensure()   # numba x BLAS threads within the cores (util/threads.py)
+            return conv_gemm(x, self.w, b, self.win, self.group, dtype, self.matrix(dtype))
+        return conv.conv_events(x, self.w, b, self.win, self.group, self._layout())
+
+
+class DensePlan:
+    """One dense layer's weights ([K, M]) for both paths, and the per-call choice between them."""
+
+    def __init__(self, wt: np.ndarray):
+        self.source = wt
+        self.wt = np.ascontiguousarray(wt, dtype=np.float64)
+        self.w_grain: Optional[Grain] = grain(self.wt)
+        self.w_row_abs = row_abs_max(self.wt.T)
+        self._mats: dict = {}
+
+    def __call__(self, a: np.ndarray, bias: Optional[np.ndarray]) -> np.ndarray:
+        N, K = a.shape
+        M = self.wt.shape[1]
+        dtype = gemm_dtype(grain(a), self.w_grain, self.w_row_abs) if POLICY != "scatter" else None
+        if use_gemm(np.count_nonzero(a) * M, N * K * M, 0, dtype, N * M):
+            threads.ensure()
+            if dtype not in self._mats:
+                self._mats[dtype] = np.ascontiguousarray(self.wt, dtype=dtype)
+            return dense_gemm(a, self._mats[dtype], bias, dtype)
+        return dense.dense_events(a, self.wt, bias)

@@ -1,0 +1,115 @@
+"""How many threads one process computes with: numba's parallel kernels and the BLAS library.
+
+Within one sample the work is split over numba's threads (the scatter kernels split a layer into
+blocks of output channels); the GEMMs of :mod:`accelsim.kernels.gemm` run on BLAS. The two pools
+must not oversubscribe the cores: numba threads x BLAS threads <= cores. OpenBLAS's idle threads
+spin for a while after each call and take the cores the numba kernels that follow need; on the
+project machine the ResNet-18 pass took 0.76 s with numba 2 x BLAS 1 and 1.8 s with 2 x 2 or
+1 x 2 (docs/performance.md). So :func:`set_threads` gives numba ``n`` threads (default: the cores
+this process may run on) and BLAS one, unless asked otherwise. Processes that run side by side
+(sample-parallel workers) should share the cores out: ``n = cores // workers``.
+
+Set from the command line with ``accelsim --threads N ...`` or the environment variable
+``ACCELSIM_THREADS``; from Python with :func:`set_threads` or, for a block, :func:`limited`.
+The first GEMM of a process (and ``accelsim.run``) applies the default, or ``ACCELSIM_THREADS``,
+unless :func:`set_threads` was called (:func:`ensure`).
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Iterator, Optional
+
+import numba
+
+from accelsim.errors import fail
+
+ENV = "ACCELSIM_THREADS"
+
+
+def cores() -> int:
+    """The CPUs this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def requested(value: Optional[int] = None, source: str = "--threads") -> Optional[int]:
+    """``value`` or, when None, ``$ACCELSIM_THREADS`` (None when neither is set); InputError when
+    it is not a positive integer."""
+    if value is None:
+        env = os.environ.get(ENV)
+        if env is None or env.strip() == "":
+            return None
+        source, value = ENV, env
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        n = 0
+    if n < 1 or str(value).strip() != str(n):
+        raise fail(source, "", "must be a positive integer (threads of numba's kernels)", value)
+    return n
+
+
+def _blas_limits(n: int):
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=n, user_api="blas")
+
+
+_applied = False
+_blas = 1   # BLAS threads last set here (read by the kernels' cost rule)
+
+
+def blas_threads() -> int:
+    """The BLAS thread count :func:`set_threads` (or :func:`limited`) last set (1 before any)."""
+    return _blas
+
+
+def set_threads(n: Optional[int] = None, blas: int = 1) -> int:
+    """Give numba's kernels ``n`` threads (default: :func:`cores`) and BLAS ``blas``, for the rest of
+    the process; numba's count is capped at the pool it started with (``NUMBA_NUM_THREADS``).
+    Returns numba's count."""
+    global _applied, _blas
+    n = cores() if n is None else int(n)
+    n = max(1, min(n, numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(n)
+    _blas = max(1, int(blas))
+    _blas_limits(_blas)
+    _applied = True
+    return n
+
+
+def ensure() -> None:
+    """Apply ``$ACCELSIM_THREADS`` or the default once, unless :func:`set_threads` already ran."""
+    if not _applied:
+        set_threads(requested(None, ENV))
+
+
+@contextmanager
+def limited(n: int, blas: int = 1) -> Iterator[int]:
+    """A block computing with ``n`` numba threads and ``blas`` BLAS threads; the earlier counts
+    come back after."""
+    global _blas
+    n = max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
+    old, old_blas = numba.get_num_threads(), _blas
+    with _blas_limits(max(1, int(blas))):
+        numba.set_num_threads(n)
+        _blas = max(1, int(blas))
+        try:
+            yield n
+        finally:
+            numba.set_num_threads(old)
+            _blas = old_blas
+
+
+def info() -> dict:
+    """numba's thread count and layer, and every BLAS/OpenMP pool threadpoolctl sees (for benchmarks)."""
+    from threadpoolctl import threadpool_info
+
+    try:
+        layer = numba.threading_layer()
+    except ValueError:   # no parallel kernel has run yet
+        layer = numba.config.THREADING_LAYER
+    pools = [{k: p.get(k) for k in ("user_api", "internal_api", "num_threads", "version", "architecture",
+                                    "threading_layer")} for p in threadpool_info()]
+    return {"numba_threads": numba.get_num_threads(), "numba_layer": layer, "pools": pools,
+            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE")}

@@ -48,6 +48,7 @@ from accelsim.engine.functional import simulate
 from accelsim.engine.merge import merge_traces
 from accelsim.engine.trace import Trace
 from accelsim.errors import InputError, Problem, fail
+from accelsim.util import threads
 from accelsim.workload.graph import Graph, Samples
 
 POLL_S = 1.0
@@ -66,14 +67,6 @@ PROBE_SAMPLES = 2
 MIN_SAMPLES_PER_JOB = 2
 
 
-def cores() -> int:
-    """CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
 def dense_macs(graph: Graph, layers: list, samples: int) -> float:
     """Dense MACs of the run: per sample and step every layer's MACs (an upper bound of the
     event-driven work), times the steps and the samples."""
@@ -82,7 +75,7 @@ def dense_macs(graph: Graph, layers: list, samples: int) -> float:
 
 def auto_jobs(graph: Graph, layers: list, samples: int, available: Optional[int] = None) -> int:
     """The number of worker processes for a run (1: in-process); see the module docstring."""
-    available = cores() if available is None else available
+    available = threads.cores() if available is None else available
     if available < 2 or samples < 2 * MIN_SAMPLES_PER_JOB or dense_macs(graph, layers, samples) < PARALLEL_MIN_MACS:
         return 1
     return max(1, min(available, samples // MIN_SAMPLES_PER_JOB))
@@ -138,15 +131,9 @@ def run_shard(shard: Shard) -> Trace | tuple[str, list]:
 
 
 def pin_threads(n: int = 1) -> None:
-    """At most ``n`` numba threads and ``n`` BLAS/OpenMP threads in this process (a worker)."""
-    import numba
-
-    numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
-    try:
-        from threadpoolctl import threadpool_limits
-        threadpool_limits(n)     # the limit stays in force (it is undone only by its context manager)
-    except ImportError:          # optional: the environment variables set at start-up cover it
-        pass
+    """``n`` numba threads and one BLAS thread for the rest of this process (a worker; through
+    :func:`accelsim.util.threads.set_threads`, so the first GEMM does not apply the default)."""
+    threads.set_threads(n, blas=1)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -215,7 +202,7 @@ def auto_trace(graph: Graph, data: Samples, layers: list, arch: Arch, backend: s
     in-process, or a timed probe of the first samples in-process and the rest in workers."""
     from accelsim.hw.builtin import HardwareNumerics
 
-    available = cores() if available is None else available
+    available = threads.cores() if available is None else available
     n = len(data)
     probe = min(n, PROBE_SAMPLES)
 

@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Iterator, Optional
 
 from accelsim.errors import fail
-from accelsim.shards import cores
+from accelsim.util.threads import cores
 from accelsim.sweep.evaluate import GroupTask, error_row, run_group
 
 Result = tuple[GroupTask, list[dict]]

@@ -9,7 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-_MISSING = object()
+class _Missing:
+    """The "no value" marker of a :class:`Problem`; one instance, also after pickling."""
+
+    def __repr__(self) -> str:
+        return "<no value>"
+
+    def __reduce__(self) -> str:
+        return "_MISSING"   # pickled by name: unpickling gives the module's one instance
+
+
+_MISSING = _Missing()
 
 
 def _short(value: Any, limit: int = 60) -> str:
@@ -52,6 +62,11 @@ class InputError(AccelsimError):
     def __init__(self, problems: Iterable[Problem]):
         self.problems = list(problems)
         super().__init__(self.format())
+
+    def __reduce__(self):
+        # Exception pickles its args (the formatted message); rebuild from the problems instead,
+        # so an error raised in a worker process (accelsim.shards, sweep workers) arrives whole
+        return (type(self), (self.problems,))
 
     @property
     def file(self) -> str:

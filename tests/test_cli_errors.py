@@ -336,3 +336,20 @@ def test_report_names_the_samples_file(tmp_path, arch_file, workload_file):
     assert main(["run", str(arch_file), str(workload_file), "-o", str(tmp_path / "o"), "-q"]) == 0
     rep = json.loads((tmp_path / "o" / "report.json").read_text())
     assert rep["inputs"] == str(workload_file.parent / "samples.npz")
+
+
+def test_input_error_survives_pickling():
+    """An InputError raised in a worker process (accelsim.shards, sweep workers) arrives whole:
+    its problems, values and 'no value' markers, not its message split into characters."""
+    import pickle
+
+    from accelsim.errors import InputError, Problem
+
+    err = InputError([Problem("a.yaml", "pim.adc_bits", "must be at most 16", 40),
+                      Problem("a.yaml", "core", "missing section")])
+    back = pickle.loads(pickle.dumps(err))
+    assert isinstance(back, InputError)
+    assert back.problems == err.problems
+    assert str(back) == str(err)
+    assert back.value == 40 and back.problems[1].value_missing
+    assert str(back.problems[1]) == "a.yaml: core: missing section"

@@ -35,7 +35,7 @@ from typing import Callable, Iterator, Optional
 import numba
 import numpy as np
 
-from accelsim.kernels import conv, dense
+from accelsim.kernels import conv, dense, scratch
 from accelsim.kernels.exact import Grain, gemm_dtype, grain, row_abs_max
 from accelsim.kernels.window import Window
 from accelsim.util import threads
@@ -86,12 +86,27 @@ def im2col(x5: np.ndarray, win: Window, group: int, dtype) -> np.ndarray:
     xt = x5.astype(dtype, copy=False).transpose(1, 0, 2, 3, 4)            # [C, N, D, H, W] (a view)
     plain = win.taps == 1 and win.strides == (1, 1, 1) and not any(win.pads_begin) and not any(win.pads_end)
     if plain:
-        return np.ascontiguousarray(xt).reshape(group, k, N * win.out_positions)
-    xp = conv._padded(xt, win)
-    cols = np.empty((C, win.taps, N) + win.out_sp, dtype=dtype)
+        cols = scratch.buffer("im2col", xt.shape, dtype)
+        cols[...] = xt
+        return cols.reshape(group, k, N * win.out_positions)
+    xp = _padded(xt, win, dtype)
+    cols = scratch.buffer("im2col", (C, win.taps, N) + win.out_sp, dtype)
     for i, (_, sl) in enumerate(conv.window_slices(win)):
         cols[:, i] = xp[sl]
     return cols.reshape(group, k, N * win.out_positions)
+
+
+def _padded(xt: np.ndarray, win: Window, dtype) -> np.ndarray:
+    """``xt`` [C, N, D, H, W] zero-padded by the window's pads, in a reused buffer (as
+    :func:`accelsim.kernels.conv._padded`, which allocates a fresh array per call)."""
+    if not any(win.pads_begin) and not any(win.pads_end):
+        return xt
+    sp = tuple(xt.shape[2 + i] + win.pads_begin[i] + win.pads_end[i] for i in range(3))
+    xp = scratch.buffer("padded", xt.shape[:2] + sp, dtype)
+    xp.fill(0)
+    xp[(slice(None), slice(None)) + tuple(slice(win.pads_begin[i], win.pads_begin[i] + xt.shape[2 + i])
+                                          for i in range(3))] = xt
+    return xp
 
 
 def conv_gemm(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], win: Window, group: int,
@@ -109,7 +124,7 @@ def conv_gemm(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], win: Window
     for s0 in range(0, N, step):
         cols = im2col(x5[s0:s0 + step], win, group, dtype)               # [group, K, n * P]
         n = cols.shape[2] // P
-        yg = np.empty((group, og, n * P), dtype=dtype)
+        yg = scratch.buffer("gemm_out", (group, og, n * P), dtype)
         for g in range(group):      # 2-D GEMMs: numpy's stacked matmul does not always reach BLAS
             np.matmul(wmat[g], cols[g], out=yg[g])
         y[s0:s0 + n] = yg.reshape(O, n, P).transpose(1, 0, 2)

@@ -87,7 +87,8 @@ class LayerFormat:
         """``rint(w / s_w)`` (as float64) of the effective weights."""
         shape = [1] * w.ndim
         shape[self.channel_axis] = -1
-        return np.rint(np.asarray(w, dtype=np.float64) / self.weight_scale.reshape(shape))
+        out = np.divide(np.asarray(w, dtype=np.float64), self.weight_scale.reshape(shape))
+        return np.rint(out, out=out)   # in place: one array of the weights' size, not two
 
     def neuron_lsb(self, shape: tuple[int, ...]) -> np.ndarray:
         """The membrane LSB of every neuron of a channel-first ``shape``, flattened."""

@@ -16,6 +16,8 @@ links 32 bit/cycle, 1 cycle per router. Link 0 = core 0 -> core 1 (+x), link 5 =
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pytest
 import yaml
@@ -39,6 +41,28 @@ ARCH = {
             "link_mm": 1.5},
     "memory": {"dram_bandwidth_gb_per_s": 12.8},
 }
+
+
+class UnitEnergies(NamedTuple):
+    rd_w: float     # one 64-bit weight-SRAM word read (8 KiB)
+    rw_v: float     # one 64-bit Vmem word read + written (2 KiB)
+    fk: float       # one FIFO's size, KiB (64 x 32 bits)
+    fifo: float     # one FIFO word written + read
+    add: float      # one 16-bit add
+    router: float   # one 32-bit flit through a router
+    link: float     # one 32-bit flit over a 1.5 mm link
+
+
+def unit_energies(tech) -> UnitEnergies:
+    """The per-access energies (pJ) of ``ARCH`` that the hand-worked tests multiply by counts."""
+    rd_w = tech.sram_access_pj(8.0, 64)
+    rw_v = tech.sram_access_pj(2.0, 64) + tech.sram_access_pj(2.0, 64, write=True)
+    fk = fifo_kib(64, 32)
+    fifo = tech.sram_access_pj(fk, 32) + tech.sram_access_pj(fk, 32, write=True)
+    add = tech.int_add_pj(16)
+    router = 32 * tech.noc_router_pj_per_bit
+    link = 32 * 1.5 * tech.noc_link_pj_per_bit_mm
+    return UnitEnergies(rd_w, rw_v, fk, fifo, add, router, link)
 
 
 @pytest.fixture(scope="module")
@@ -94,13 +118,7 @@ def test_every_count(hand):
 def test_every_energy_component_and_the_makespan(hand):
     job, trace, cost = hand
     tech = job.spec.tech
-    rd_w = tech.sram_access_pj(8.0, 64)
-    rw_v = tech.sram_access_pj(2.0, 64) + tech.sram_access_pj(2.0, 64, write=True)
-    fk = fifo_kib(64, 32)
-    fifo = tech.sram_access_pj(fk, 32) + tech.sram_access_pj(fk, 32, write=True)
-    add = tech.int_add_pj(16)
-    router = 32 * tech.noc_router_pj_per_bit
-    link = 32 * 1.5 * tech.noc_link_pj_per_bit_mm
+    rd_w, rw_v, fk, fifo, add, router, link = unit_energies(tech)
     l0, l1, l2 = cost.layers
     first = first_layer_synaptic_cost(job.spec, trace.layers[0], trace.counts[0], 1, 2, True)
     F = first.step_ns[0]

@@ -65,6 +65,15 @@ def unit_energies(tech) -> UnitEnergies:
     return UnitEnergies(rd_w, rw_v, fk, fifo, add, router, link)
 
 
+def evaluate_on(folder, arch: dict, workload):
+    """``arch`` written to ``folder/arch.yaml``, ``workload`` prepared on it: (job, trace, cost)."""
+    path = folder / "arch.yaml"
+    path.write_text(yaml.safe_dump(arch), encoding="utf-8")
+    job = prepare(str(path), str(workload))
+    trace = functional_trace(job)
+    return job, trace, model.evaluate(trace, job.spec, job.graph)
+
+
 @pytest.fixture(scope="module")
 def hand(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hand")
@@ -72,12 +81,7 @@ def hand(tmp_path_factory):
     h = b.neuron("if1", b.gemm("fc1", b.input, np.array([[1, 0], [0.5, 0], [0, 0], [0, 1.0]])), "IF", threshold=1.0)
     h = b.neuron("if2", b.gemm("fc2", h, np.array([[1, 1, 0, 0], [0, 0, 0, 1.0]])), "IF", threshold=1.0)
     b.readout(b.gemm("fc3", h, np.array([[1, 0], [0, 1.0]])))
-    wl = b.write(folder / "wl", samples=(np.array([[1.0, 1.0]]), np.array([0])))
-    arch = folder / "arch.yaml"
-    arch.write_text(yaml.safe_dump(ARCH), encoding="utf-8")
-    job = prepare(str(arch), str(wl))
-    trace = functional_trace(job)
-    return job, trace, model.evaluate(trace, job.spec, job.graph)
+    return evaluate_on(folder, ARCH, b.write(folder / "wl", samples=(np.array([[1.0, 1.0]]), np.array([0]))))
 
 
 def test_spike_pattern_is_the_designed_one(hand):

@@ -28,7 +28,6 @@ import numpy as np
 import pytest
 import yaml
 
-from accelsim.cost import model
 from accelsim.hw.builtin import first_layer_synaptic_cost
 from accelsim.hw.core.engine import core_activities, core_maps
 from accelsim.hw.core.mapping import map_layers
@@ -36,7 +35,7 @@ import accelsim.schedule as timing
 from accelsim.simulate import functional_trace, prepare
 from accelsim.workload.builder import WorkloadBuilder
 
-from tests.test_core_handworked import ARCH, unit_energies
+from tests.test_core_handworked import ARCH, evaluate_on, unit_energies
 from tests.test_timing_fast import assert_same
 
 T = 3
@@ -49,12 +48,7 @@ def _build(folder, arch: dict):
     b.node("if", "IF", [b.node("add", "Add", [i_in, i_rec], output="i")], {"threshold": 1.0, "reset": "subtract"},
            output="s")
     b.readout("s", mode="spike_count")
-    wl = b.write(folder / "wl", samples=(np.array([[1.0, 0.0]]), np.array([0])))
-    path = folder / "arch.yaml"
-    path.write_text(yaml.safe_dump(arch), encoding="utf-8")
-    job = prepare(str(path), str(wl))
-    trace = functional_trace(job)
-    return job, trace, model.evaluate(trace, job.spec, job.graph)
+    return evaluate_on(folder, arch, b.write(folder / "wl", samples=(np.array([[1.0, 0.0]]), np.array([0]))))
 
 
 @pytest.fixture(scope="module")

@@ -51,7 +51,7 @@ from accelsim.errors import InputError, Problem, fail
 from accelsim.util import threads
 from accelsim.workload.graph import Graph, Samples
 
-POLL_S = 1.0
+POLL_S = 1.0   # how often a worker checks that the process that started it is alive (exit_with_parent)
 THREAD_ENV = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # Runs with fewer dense MACs (all layers, steps and samples) stay in-process without a probe: 5e10
 # MACs is ~20 s of dense work on one core of the benchmark machine (ResNet-18 shape: 1.81 G MACs x 4
@@ -136,8 +136,10 @@ def pin_threads(n: int = 1) -> None:
     threads.set_threads(n, blas=1)
 
 
-def _exit_with_parent(parent: int) -> None:
-    """A daemon thread ends this worker as soon as the run that started it is gone."""
+def exit_with_parent(parent: int) -> None:
+    """A daemon thread ends this worker process as soon as the process ``parent`` that started it is
+    gone (even by SIGKILL, which runs no cleanup): it checks every ``POLL_S``. Used by the shard
+    workers and by the sweep's worker initializer (:mod:`accelsim.sweep.executors`)."""
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(POLL_S)
@@ -149,7 +151,7 @@ def _exit_with_parent(parent: int) -> None:
 def worker_main() -> None:
     """A worker process: a pickled :class:`Shard` on stdin, its pickled result on stdout (see
     :func:`run_shard`; any other error as ``("error", text)``)."""
-    _exit_with_parent(os.getppid())
+    exit_with_parent(os.getppid())
     out = os.fdopen(os.dup(1), "wb")     # the result's channel; anything else printed goes to stderr
     os.dup2(2, 1)
     sys.stdout = sys.stderr

@@ -47,7 +47,7 @@ from accelsim.config.arch import Arch
 from accelsim.engine.functional import simulate
 from accelsim.engine.merge import merge_traces
 from accelsim.engine.trace import Trace
-from accelsim.errors import InputError, Problem, fail
+from accelsim.errors import InputError, fail
 from accelsim.util import threads
 from accelsim.workload.graph import Graph, Samples
 
@@ -116,18 +116,17 @@ class Shard:
     first: int
 
 
-def run_shard(shard: Shard) -> Trace | tuple[str, list]:
-    """The shard's trace; an InputError comes back as ``("input-error", problems)`` (it is
-    rebuilt in the parent)."""
+def run_shard(shard: Shard) -> Trace | InputError:
+    """The shard's trace, or the InputError it raised (returned, so that a worker pickles it to the
+    parent like a trace: an InputError pickles whole, :mod:`accelsim.errors`)."""
     from accelsim.hw.builtin import HardwareNumerics   # registers the shipped engines in the worker
 
     try:
         return simulate(shard.graph, Samples(shard.x, shard.y, shard.source), backend=shard.backend,
                         layers=shard.layers, executors=HardwareNumerics(shard.arch, shard.layers),
                         first_sample=shard.first)
-    except InputError as exc:   # rebuilt in the parent: (file, path, message[, value])
-        return ("input-error", [(p.file, p.path, p.message) + (() if p.value_missing else (p.value,))
-                                for p in exc.problems])
+    except InputError as exc:   # raised again in the parent
+        return exc
 
 
 def pin_threads(n: int = 1) -> None:
@@ -244,8 +243,8 @@ def sharded_trace(graph: Graph, data: Samples, layers: list, arch: Arch, backend
     else:
         results = _in_workers(shards, progress)
     for r in results:
-        if isinstance(r, tuple) and r[0] == "input-error":
-            raise InputError([Problem(*p) for p in r[1]])
+        if isinstance(r, InputError):
+            raise r
         if isinstance(r, tuple):
             raise RuntimeError(f"a worker of the functional pass failed:\n{r[1]}")
     return merge_traces(results, layers)

@@ -243,13 +243,14 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
 
             for layer, cnt, ax, adr in zip(layers, counts, aux, addresses):
                 xin = (prev if layer.recurrent else vals)[layer.data_input]   # a recurrent layer reads the spikes of t-1
-                if layer.name not in held:
+                taken = held.get(layer.name)
+                if taken is None:
                     nz = event_counts(layer.data_input, prev, phases, phased) if layer.recurrent \
                         else events_of(layer.data_input)
-                    held[layer.name] = _input_counts(layer, xin, nz, layer.name not in spike_fed, cdt)
-                per_input, events, nonbinary, synops = held[layer.name]
-                if layer.name not in held_input:
-                    del held[layer.name]
+                    taken = _input_counts(layer, xin, nz, layer.name not in spike_fed, cdt)
+                    if layer.name in held_input:
+                        held[layer.name] = taken
+                per_input, events, nonbinary, synops = taken
                 adr.by_input[t] += per_input
                 cnt.events_in[t] += events
                 cnt.nonbinary_inputs[t] += nonbinary

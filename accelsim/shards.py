@@ -47,11 +47,11 @@ from accelsim.config.arch import Arch
 from accelsim.engine.functional import simulate
 from accelsim.engine.merge import merge_traces
 from accelsim.engine.trace import Trace
-from accelsim.errors import InputError, Problem, fail
+from accelsim.errors import InputError, fail
 from accelsim.util import threads
 from accelsim.workload.graph import Graph, Samples
 
-POLL_S = 1.0
+POLL_S = 1.0   # how often a worker checks that the process that started it is alive (exit_with_parent)
 THREAD_ENV = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # Runs with fewer dense MACs (all layers, steps and samples) stay in-process without a probe: 5e10
 # MACs is ~20 s of dense work on one core of the benchmark machine (ResNet-18 shape: 1.81 G MACs x 4
@@ -116,18 +116,17 @@ class Shard:
     first: int
 
 
-def run_shard(shard: Shard) -> Trace | tuple[str, list]:
-    """The shard's trace; an InputError comes back as ``("input-error", problems)`` (it is
-    rebuilt in the parent)."""
+def run_shard(shard: Shard) -> Trace | InputError:
+    """The shard's trace, or the InputError it raised (returned, so that a worker pickles it to the
+    parent like a trace: an InputError pickles whole, :mod:`accelsim.errors`)."""
     from accelsim.hw.builtin import HardwareNumerics   # registers the shipped engines in the worker
 
     try:
         return simulate(shard.graph, Samples(shard.x, shard.y, shard.source), backend=shard.backend,
                         layers=shard.layers, executors=HardwareNumerics(shard.arch, shard.layers),
                         first_sample=shard.first)
-    except InputError as exc:   # rebuilt in the parent: (file, path, message[, value])
-        return ("input-error", [(p.file, p.path, p.message) + (() if p.value_missing else (p.value,))
-                                for p in exc.problems])
+    except InputError as exc:   # raised again in the parent
+        return exc
 
 
 def pin_threads(n: int = 1) -> None:
@@ -136,8 +135,10 @@ def pin_threads(n: int = 1) -> None:
     threads.set_threads(n, blas=1)
 
 
-def _exit_with_parent(parent: int) -> None:
-    """A daemon thread ends this worker as soon as the run that started it is gone."""
+def exit_with_parent(parent: int) -> None:
+    """A daemon thread ends this worker process as soon as the process ``parent`` that started it is
+    gone (even by SIGKILL, which runs no cleanup): it checks every ``POLL_S``. Used by the shard
+    workers and by the sweep's worker initializer (:mod:`accelsim.sweep.executors`)."""
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(POLL_S)
@@ -149,7 +150,7 @@ def _exit_with_parent(parent: int) -> None:
 def worker_main() -> None:
     """A worker process: a pickled :class:`Shard` on stdin, its pickled result on stdout (see
     :func:`run_shard`; any other error as ``("error", text)``)."""
-    _exit_with_parent(os.getppid())
+    exit_with_parent(os.getppid())
     out = os.fdopen(os.dup(1), "wb")     # the result's channel; anything else printed goes to stderr
     os.dup2(2, 1)
     sys.stdout = sys.stderr
@@ -242,8 +243,8 @@ def sharded_trace(graph: Graph, data: Samples, layers: list, arch: Arch, backend
     else:
         results = _in_workers(shards, progress)
     for r in results:
-        if isinstance(r, tuple) and r[0] == "input-error":
-            raise InputError([Problem(*p) for p in r[1]])
+        if isinstance(r, InputError):
+            raise r
         if isinstance(r, tuple):
             raise RuntimeError(f"a worker of the functional pass failed:\n{r[1]}")
     return merge_traces(results, layers)

@@ -59,24 +59,12 @@ class ConvExec(Executor):
         self.b = graph.tensors[node.inputs[2]].astype(np.float64) if len(node.inputs) > 2 else None
         self.win = conv_window(graph, node)
         self.group = node.attrs.group
-        self._wt: Optional[tuple[np.ndarray, np.ndarray]] = None
         self._plan: Optional[ConvPlan] = None
-
-    @property
-    def wt(self) -> np.ndarray:
-        """The weights in the scatter kernel's layout, built on first use for the weights in use."""
-        if self._wt is None or self._wt[0] is not self.w:
-            self._wt = (self.w, conv.scatter_weights(self.w, self.group))
-        return self._wt[1]
-
-    @wt.setter
-    def wt(self, value: Optional[np.ndarray]) -> None:
-        self._wt = None if value is None else (self.w, value)
 
     def __call__(self, ins):
         if self.backend == "numba":   # scatter or GEMM, per call (kernels/gemm.py); built for the weights in use
             if self._plan is None or self._plan.w is not self.w:
-                self._plan = ConvPlan(self.w, self.win, self.group, lambda: self.wt)
+                self._plan = ConvPlan(self.w, self.win, self.group)
             return self._plan(ins[0], self.b)
         return conv.conv_reference(ins[0], self.w, self.b, self.win, self.group)
 

@@ -213,13 +213,15 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
         if callable(getattr(e, "start", None)):   # executors of plug-ins need not subclass Executor
             e.start(first_sample)
 
+    # spiking layers whose membranes are taken by replaying their step from a copy of the state before it
+    replayable = [(l.name, execs[l.neuron.name]) for l in layers if l.spiking and _replayable(execs[l.neuron.name])
+                  and not _derives(execs[l.neuron.name])]
+
     for start in range(0, N, B):
         xb = samples.x[start:start + B]
         nb = xb.shape[0]
         for e in execs.values():
             e.reset(nb)
-        replayable = [(l.name, execs[l.neuron.name]) for l in layers if l.spiking and _replayable(execs[l.neuron.name])
-                      and not _derives(execs[l.neuron.name])]
         cache: dict[str, np.ndarray] = {}
         scores = np.zeros((nb, ncls))
         integrated: dict[str, Optional[np.ndarray]] = {}
@@ -232,15 +234,23 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
             vals = interpret(graph, {graph.input.name: xb[:, t] if per_step_input else xb}, execs, cache, static,
                              delayed=prev)
             phases = [phase_values(graph, execs, vals, phased, k) for k in range(K)] if phased else []
+            step_events: dict[str, np.ndarray] = {}   # value -> its events this step (a value feeds several counts)
+
+            def events_of(v: str) -> np.ndarray:
+                if v not in step_events:
+                    step_events[v] = event_counts(v, vals, phases, phased)
+                return step_events[v]
+
             for layer, cnt, ax, adr in zip(layers, counts, aux, addresses):
-                read = prev if layer.recurrent else vals   # a recurrent layer reads the spikes of t-1
-                xin = read[layer.data_input]
-                if layer.name not in held:
-                    held[layer.name] = _input_counts(layer, xin, event_counts(layer.data_input, read, phases, phased),
-                                                     layer.name not in spike_fed, cdt)
-                per_input, events, nonbinary, synops = held[layer.name]
-                if layer.name not in held_input:
-                    del held[layer.name]
+                xin = (prev if layer.recurrent else vals)[layer.data_input]   # a recurrent layer reads the spikes of t-1
+                taken = held.get(layer.name)
+                if taken is None:
+                    nz = event_counts(layer.data_input, prev, phases, phased) if layer.recurrent \
+                        else events_of(layer.data_input)
+                    taken = _input_counts(layer, xin, nz, layer.name not in spike_fed, cdt)
+                    if layer.name in held_input:
+                        held[layer.name] = taken
+                per_input, events, nonbinary, synops = taken
                 adr.by_input[t] += per_input
                 cnt.events_in[t] += events
                 cnt.nonbinary_inputs[t] += nonbinary
@@ -255,12 +265,12 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
                         cnt.membrane_updates[t] += _updates(u, integrated.get(layer.name), t)
                     integrated[layer.name] = u
                     ex = execs[layer.neuron.name]
-                    spikes = ex.kind.spike_counts(ex.state, yout.reshape(nb, -1))
-                    cnt.spikes_out[t] += int(spikes.sum())
-                    adr.by_neuron[t] += spikes.sum(axis=0, dtype=np.int64).astype(cdt)
+                    per_neuron = ex.kind.spike_counts(ex.state, yout.reshape(nb, -1)).sum(axis=0, dtype=np.int64)
+                    cnt.spikes_out[t] += int(per_neuron.sum())
+                    adr.by_neuron[t] += per_neuron.astype(cdt)
                     current = vals[layer.neuron.inputs[0]].reshape(nb, -1)
                     adr.active_by_neuron[t] += np.count_nonzero(current, axis=0).astype(cdt)
-                _count_aux(cnt, t, vals, ax, lambda v: event_counts(v, vals, phases, phased))
+                _count_aux(cnt, t, vals, ax, events_of)
                 for probe in probes:
                     probe(layer, t, first_sample + start, xin, yout)
             for cnt, ex in zip(counts, counting):

@@ -71,6 +71,7 @@ def interpret(graph: Graph, inputs: Mapping[str, Any], ops: Mapping[str, Op],
 
 def _late_inputs(graph: Graph) -> dict[str, tuple[int, ...]]:
     """Node name -> indices of its delayed inputs (empty for a feed-forward graph)."""
-    if not graph.delayed:
-        return {}
-    return {n.name: graph.delayed_inputs(n) for n in graph.nodes if graph.delayed_inputs(n)}
+    late: dict[str, tuple[int, ...]] = {}
+    for name, j in graph.delayed:   # a few edges: not a scan of every node (this runs every step)
+        late[name] = late.get(name, ()) + (j,)
+    return late

@@ -30,7 +30,7 @@ for tests and benchmarks; :func:`forced` sets it for a block.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Callable, Iterator, Optional
+from typing import Iterator, Optional
 
 import numba
 import numpy as np
@@ -134,18 +134,22 @@ def dense_gemm(a: np.ndarray, wt: np.ndarray, bias: Optional[np.ndarray] = None,
 class ConvPlan:
     """One Conv layer's weights laid out for both paths, and the per-call choice between them."""
 
-    def __init__(self, w: np.ndarray, win: Window, group: int,
-                 scatter_layout: Optional[Callable[[], np.ndarray]] = None):
-        """``scatter_layout()``: the weights in the scatter kernel's layout (default: built from ``w``);
-        asked for only when the scatter kernel first runs."""
+    def __init__(self, w: np.ndarray, win: Window, group: int):
         self.w, self.win, self.group = w, win, group
-        self._layout = scatter_layout or (lambda: conv.scatter_weights(w, group))
+        self._scatter: Optional[np.ndarray] = None   # the weights in the scatter kernel's layout, on first use
         O = w.shape[0]
         self.w2 = w.reshape(group, O // group, -1)
         self.w_grain: Optional[Grain] = grain(w)
         self.w_row_abs = row_abs_max(w.reshape(O, -1))
         self.mean_fanout = float(win.spatial_fanout().mean())
         self._mats: dict = {}
+
+    def scatter_layout(self) -> np.ndarray:
+        """The weights in the scatter kernel's layout (:func:`accelsim.kernels.conv.scatter_weights`),
+        built when the scatter kernel first runs and kept."""
+        if self._scatter is None:
+            self._scatter = conv.scatter_weights(self.w, self.group)
+        return self._scatter
 
     def matrix(self, dtype) -> np.ndarray:
         if dtype not in self._mats:
@@ -163,7 +167,7 @@ class ConvPlan:
         if use_gemm(scatter_ops, macs, N * self.group * K * P, dtype, N * O * P):
             threads.ensure()   # numba x BLAS threads within the cores (util/threads.py)
             return conv_gemm(x, self.w, b, self.win, self.group, dtype, self.matrix(dtype))
-        return conv.conv_events(x, self.w, b, self.win, self.group, self._layout())
+        return conv.conv_events(x, self.w, b, self.win, self.group, self.scatter_layout())
 
 
 class DensePlan:

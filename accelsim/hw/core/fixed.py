@@ -152,7 +152,7 @@ class _FixedSynapse:
 class FixedConvExec(_FixedSynapse, ConvExec):
     def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
         super().__init__(graph, node, backend)
-        self.w = self._quantise(self.w, fmt)   # the scatter layout follows (ConvExec.wt)
+        self.w = self._quantise(self.w, fmt)   # ConvExec's plan (both layouts) follows self.w
 
     def __call__(self, ins):
         y = super().__call__(ins)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Iterator, Optional
@@ -21,7 +20,7 @@ Result = tuple[GroupTask, list[dict]]
 CONNECT_TIMEOUT_S = 30.0   # how long to wait for a Dask scheduler given by --address
 MP_START = "spawn"   # not fork: numba/OpenMP state does not survive fork()
 NO_WORKER_TIMEOUT_S = 60.0   # a Dask sweep with no live worker for this long fails (finished points are kept)
-POLL_S = 1.0                 # how often a worker checks its parent, and a Dask sweep its workers
+POLL_S = 1.0                 # how often a Dask sweep checks its workers
 
 
 def failed(task: GroupTask, message: str) -> Result:
@@ -34,19 +33,16 @@ def run_inline(tasks: list[GroupTask]) -> Iterator[Result]:
 
 
 def _exit_with_parent(parent: int, threads: int = 0) -> None:
-    """Worker initializer: a daemon thread ends the worker as soon as the sweep that started it is
-    gone (even by SIGKILL, which runs no cleanup), so no worker outlives its sweep; the resource
-    tracker then ends too, its last user gone. ``threads``: numba and BLAS threads of the worker
-    (its share of the cores, so the workers together do not oversubscribe them; 0: unchanged)."""
-    if threads:
-        from accelsim.shards import pin_threads
-        pin_threads(threads)
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(POLL_S)
-        os._exit(1)
+    """Worker initializer: the run workers' parent watch (:mod:`accelsim.shards`) ends the worker
+    as soon as the sweep that started it is gone (even by SIGKILL, which runs no cleanup), so no
+    worker outlives its sweep; the resource tracker then ends too, its last user gone. ``threads``:
+    numba and BLAS threads of the worker (its share of the cores, so the workers together do not
+    oversubscribe them; 0: unchanged)."""
+    from accelsim import shards
 
-    threading.Thread(target=watch, name="accelsim-parent-watch", daemon=True).start()
+    if threads:
+        shards.pin_threads(threads)
+    shards._exit_with_parent(parent)
 
 
 def run_local(tasks: list[GroupTask], workers: int) -> Iterator[Result]:

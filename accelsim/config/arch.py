@@ -164,12 +164,6 @@ class CoreConfig(_Section):
     leak_frac_bits: int = Field(
         12, ge=1, le=30, description="fixed numerics: fractional bits of the fixed-point multipliers (leak, "
         "gain, synaptic decay, input weight)")
-
-    @property
-    def vmem_word(self) -> int:
-        """Word width of the Vmem SRAM (bits)."""
-        return self.vmem_word_bits if self.vmem_word_bits is not None else self.sram_word_bits
-
     partition: Literal[PARTITIONS] = Field(
         "channel", description="how a layer's neurons are split over cores: contiguous output-channel blocks "
         "(weights split, default) or contiguous blocks of output positions (weights replicated); see docs/spike-core.md")
@@ -182,6 +176,11 @@ class CoreConfig(_Section):
         "from the tech table) or per_event (core.per_event: energy and time per synaptic op, neuron update, spike, "
         "hop, barrier; docs/spike-core.md section 11)")
     per_event: PerEventConfig = PerEventConfig()
+
+    @property
+    def vmem_word(self) -> int:
+        """Word width of the Vmem SRAM (bits)."""
+        return self.vmem_word_bits if self.vmem_word_bits is not None else self.sram_word_bits
 
 
 class NocConfig(_Section):

@@ -33,11 +33,7 @@ def at_least(low: float) -> AfterValidator:
     return AfterValidator(check)
 
 
-class _Section(StrictModel):
-    pass
-
-
-class TechConfig(_Section):
+class TechConfig(StrictModel):
     node: str = Field("45nm", description="technology table in accelsim/tech/<node>.yaml")
     vdd: Optional[float] = Field(
         None, gt=0, le=5, description="supply voltage (V); default the table's. Energies, delays and leakage "
@@ -79,7 +75,7 @@ class PimBitSlicing:
         return max(1, math.ceil(math.log2(self.full_scale + 1)))
 
 
-class PimConfig(_Section, PimBitSlicing):
+class PimConfig(StrictModel, PimBitSlicing):
     """Analog processing-in-memory crossbar macro that runs the first layer.
 
     Functional model and mapping: :mod:`accelsim.hw.pim`; cost:
@@ -125,7 +121,7 @@ class PimConfig(_Section, PimBitSlicing):
     seed: int = Field(0, ge=0, le=2**63 - 1, description="seed of the non-idealities")
 
 
-class CoreConfig(_Section):
+class CoreConfig(StrictModel):
     """Event-driven digital spike core (all later layers)."""
 
     count: int = Field(4, ge=1, le=4096, description="number of spike cores")
@@ -164,12 +160,6 @@ class CoreConfig(_Section):
     leak_frac_bits: int = Field(
         12, ge=1, le=30, description="fixed numerics: fractional bits of the fixed-point multipliers (leak, "
         "gain, synaptic decay, input weight)")
-
-    @property
-    def vmem_word(self) -> int:
-        """Word width of the Vmem SRAM (bits)."""
-        return self.vmem_word_bits if self.vmem_word_bits is not None else self.sram_word_bits
-
     partition: Literal[PARTITIONS] = Field(
         "channel", description="how a layer's neurons are split over cores: contiguous output-channel blocks "
         "(weights split, default) or contiguous blocks of output positions (weights replicated); see docs/spike-core.md")
@@ -183,8 +173,13 @@ class CoreConfig(_Section):
         "hop, barrier; docs/spike-core.md section 11)")
     per_event: PerEventConfig = PerEventConfig()
 
+    @property
+    def vmem_word(self) -> int:
+        """Word width of the Vmem SRAM (bits)."""
+        return self.vmem_word_bits if self.vmem_word_bits is not None else self.sram_word_bits
 
-class NocConfig(_Section):
+
+class NocConfig(StrictModel):
     """2-D mesh network-on-chip carrying AER spike packets."""
 
     mesh_x: int = Field(2, ge=1, le=64, description="mesh columns")
@@ -196,7 +191,7 @@ class NocConfig(_Section):
                            "with the tech table's noc_link_pj_per_bit_mm")
 
 
-class MemoryConfig(_Section):
+class MemoryConfig(StrictModel):
     """Off-chip DRAM: where weights that do not fit core SRAM stream from (core.on_overflow: dram)."""
 
     dram_bandwidth_gb_per_s: Annotated[float, at_least(1e-6)] = Field(12.8, gt=0, le=1e6, description="off-chip DRAM bandwidth (GB/s), one shared port")
@@ -204,7 +199,7 @@ class MemoryConfig(_Section):
                                    "assumption, order of a DDR row access")
 
 
-class BaselineConfig(_Section):
+class BaselineConfig(StrictModel):
     """Iso-architecture CNN baselines in every report (see docs/baselines.md).
 
     The CNN always runs at FP32 and at the workload's weight precision; list more
@@ -234,7 +229,7 @@ class BaselineConfig(_Section):
         return v
 
 
-class AnnConfig(_Section):
+class AnnConfig(StrictModel):
     """The ``ann`` engine of a hybrid ANN-SNN workload (docs/hybrid.md): where the ANN's dense
     layers run and the quantisation of their accumulated-event input. Unused by SNN-only workloads.
     The MAC-array width and SRAM size are assumptions (parameters), not figures of a chip."""
@@ -251,7 +246,7 @@ class AnnConfig(_Section):
     noc_node: int = Field(0, ge=0, description="mesh node where the ANN engine injects its state writes")
 
 
-class Arch(_Section):
+class Arch(StrictModel):
     """A whole accelerator: technology, PIM macro, spike cores, NoC, memory, baselines, and the PIM
     macro's circuit description (``macro``, read by ``accelsim macro`` only)."""
 

@@ -19,11 +19,7 @@ EVENTS = ("array_op", "row", "cell", "column", "conversion", "mvm")
 ADC_BIT_LAWS = ("none", "linear", "exp2", "survey")
 
 
-class _Strict(StrictModel):
-    pass
-
-
-class MacroBlock(_Strict):
+class MacroBlock(StrictModel):
     """One block of the macro: energy ``pj`` per ``per`` event, at supply ``vdd_v`` and full activity."""
 
     name: str = Field(description="block name in the breakdown (e.g. adc, dac, array)")
@@ -50,7 +46,7 @@ class MacroBlock(_Strict):
     note: str = Field("", description="where the value comes from (published, fitted to which point, derived)")
 
 
-class MacroConfig(_Strict):
+class MacroConfig(StrictModel):
     """Circuit-level PIM macro description (``accelsim macro``; docs/validation.md)."""
 
     source: str = Field("", description="the macro's paper (shown in the output)")

@@ -35,7 +35,7 @@ from accelsim.workload.ops import OPS, ShapeError
 SUPPORTED = ("Input", "Output", "Affine", "Linear", "Scale", "Conv1d", "Conv2d", "SumPool2d", "AvgPool2d", "Flatten",
              "IF", "LIF", "LI", "I", "CubaLIF", "Threshold", "NIRGraph")
 SPIKING = ("CubaLIF", "LIF", "IF")
-NEURON_TYPES = ("IF", "LIF", "LI", "I", "CubaLIF", "Threshold")
+NEURON_TYPES = tuple(k[len("node_"):] for k in vars(NeuronImport) if k.startswith("node_"))  # its handlers
 SYNAPSE_TYPES = ("Affine", "Linear", "Conv1d", "Conv2d")  # their handlers name their output after the node
 
 

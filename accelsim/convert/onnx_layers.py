@@ -125,8 +125,12 @@ class LayerTranslation:
         x = self.value(nd, idx, 0)
         if len(x.shape) < 2:
             raise self.bad(nd, idx, f"needs [C, *spatial] input, got {list(x.shape)}")
+        self.env[nd.output[0]] = self._global_average(nd, idx, x)
+
+    def _global_average(self, nd, idx, x: GraphValue) -> GraphValue:
+        """An AveragePool of ``x`` over its whole spatial extent (global average pooling)."""
         attrs = {"kernel_shape": [int(d) for d in x.shape[1:]]}
-        self.env[nd.output[0]] = self.emit(nd, idx, "AveragePool", self.unique(nd.name or nd.output[0]), [x.name], attrs)
+        return self.emit(nd, idx, "AveragePool", self.unique(nd.name or nd.output[0]), [x.name], attrs)
 
     def op_ReduceMean(self, nd, idx):
         """A mean over all spatial axes (global average pooling, as torch's dynamo exporter writes
@@ -137,14 +141,13 @@ class LayerTranslation:
         axes = self.const(nd, idx, 1) if len(nd.input) > 1 and nd.input[1] else at.get("axes", None)
         rank = len(x.shape) + 1
         spatial = set(range(2, rank))
-        got = None if axes is None else {int(a) % rank for a in np.asarray(axes).reshape(-1)}
-        if got != spatial or not spatial:
+        given = None if axes is None else [int(a) for a in np.asarray(axes).reshape(-1)]
+        if given is None or {a % rank for a in given} != spatial or not spatial:
             raise self.bad(nd, idx, f"only a mean over all spatial axes {sorted(spatial)} (global average pooling) is "
-                                    "supported", None if axes is None else [int(a) for a in np.asarray(axes).reshape(-1)])
-        name = self.unique(nd.name or nd.output[0])
-        out = self.emit(nd, idx, "AveragePool", name, [x.name], {"kernel_shape": [int(d) for d in x.shape[1:]]})
+                                    "supported", given)
+        out = self._global_average(nd, idx, x)
         if not int(at.get("keepdims", 1)):
-            out = self.emit(nd, idx, "Flatten", self.unique(f"{name}.flatten"), [out.name], {"axis": 1})
+            out = self.emit(nd, idx, "Flatten", self.unique(f"{out.name}.flatten"), [out.name], {"axis": 1})
         self.env[nd.output[0]] = out
 
     def op_Flatten(self, nd, idx):

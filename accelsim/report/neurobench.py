@@ -34,6 +34,7 @@ from accelsim.engine.lower import conv_window
 from accelsim.kernels.conv import conv_events, scatter_weights
 from accelsim.engine.trace import GraphKey
 from accelsim.hw.builtin import get
+from accelsim.util.mathx import cdiv
 
 # snnTorch class of each accelsim neuron kind, and its operations per membrane update
 # (neurobench.metrics.workload.neuron_operations.neuron_ops_reset_operations)
@@ -103,15 +104,21 @@ def trace_synaptic_ops(trace, g: GraphKey) -> list[tuple[float, float, float]]:
             for l, c, a in zip(trace.layers, trace.counts, trace.addresses)]
 
 
-def _layer_block(graph, layer, counts, ops: tuple[float, float, float], arch, N: int, T: int) -> dict[str, Any]:
+def trace_zero_weights(trace, g: GraphKey) -> list[int]:
+    """Per layer, its zero weights (a property of the graph: derived once per trace, not per design point)."""
+    return [int(np.count_nonzero(np.asarray(g.graph.tensors[l.synapse.inputs[1]]) == 0)) for l in trace.layers]
+
+
+def _layer_block(graph, layer, counts, ops: tuple[float, float, float], zeros: int, arch, N: int,
+                 T: int) -> dict[str, Any]:
     mac, ac, dense_step = ops
     w = np.asarray(graph.tensors[layer.synapse.inputs[1]])
     bias = int(graph.tensors[layer.synapse.inputs[2]].size) if len(layer.synapse.inputs) > 2 else 0
     block: dict[str, Any] = {
         "SynapticOperations": {"Effective_MACs": mac / N, "Effective_ACs": ac / N, "Dense": dense_step * T},
         "ParameterCount": int(w.size) + bias,
-        "ConnectionSparsity": float(np.count_nonzero(w == 0) / w.size) if w.size else 0.0,
-        "Footprint": int(-(-int(w.size) * _stored_bits(layer, arch) // 8)) + 4 * (bias + _neuron_params(graph, layer)),
+        "ConnectionSparsity": float(zeros / w.size) if w.size else 0.0,
+        "Footprint": cdiv(int(w.size) * _stored_bits(layer, arch), 8) + 4 * (bias + _neuron_params(graph, layer)),
     }
     if layer.spiking:
         spikes = float(counts.nonzero_out.sum())   # NeuroBench: non-zero activations
@@ -121,7 +128,7 @@ def _layer_block(graph, layer, counts, ops: tuple[float, float, float], arch, N:
         block["MembraneUpdates"] = None if updates is None else updates / N   # None: fixed-point neurons
         block["NeuronOperations"] = None if ops is None or updates is None else {"Effective Neuron Ops": updates * ops / N,
                                                               "Neuron Dense Ops": float(layer.neurons * T * ops)}
-        block["Footprint"] += -(-layer.neurons * arch.core.vmem_bits // 8)
+        block["Footprint"] += cdiv(layer.neurons * arch.core.vmem_bits, 8)
     return block
 
 
@@ -132,7 +139,9 @@ def neurobench_block(graph, trace, arch) -> Optional[dict[str, Any]]:
     if not trace.addresses or N < 1:
         return None
     ops = trace.derived(trace_synaptic_ops, GraphKey(graph))
-    layers = {l.name: _layer_block(graph, l, c, o, arch, N, T) for l, c, o in zip(trace.layers, trace.counts, ops)}
+    zeros = trace.derived(trace_zero_weights, GraphKey(graph))
+    layers = {l.name: _layer_block(graph, l, c, o, z, arch, N, T)
+              for l, c, o, z in zip(trace.layers, trace.counts, ops, zeros)}
     spiking = [(l, c) for l, c in zip(trace.layers, trace.counts) if l.spiking]
     total_out = sum(l.neurons * T * N for l, _ in spiking)
     sparsity = 1.0 - sum(float(c.nonzero_out.sum()) for _, c in spiking) / total_out if total_out else None
@@ -146,13 +155,12 @@ def neurobench_block(graph, trace, arch) -> Optional[dict[str, Any]]:
         "NeuronOperations": ({k: sum(n[k] for n in nops) for k in ("Effective Neuron Ops", "Neuron Dense Ops")}
                              if nops else None),
         "ParameterCount": sum(b["ParameterCount"] for b in layers.values()),
-        "ConnectionSparsity": _connection_sparsity(graph, trace.layers),
+        "ConnectionSparsity": _connection_sparsity(graph, trace.layers, zeros),
         "Footprint": sum(b["Footprint"] for b in layers.values()),
     }
     return {"version": "neurobench 2.x definitions (docs/metrics.md)", "per_inference": per, "layers": layers}
 
 
-def _connection_sparsity(graph, layers) -> float:
-    ws = [np.asarray(graph.tensors[l.synapse.inputs[1]]) for l in layers]
-    total = sum(w.size for w in ws)
-    return float(sum(np.count_nonzero(w == 0) for w in ws) / total) if total else 0.0
+def _connection_sparsity(graph, layers, zeros: list[int]) -> float:
+    total = sum(np.asarray(graph.tensors[l.synapse.inputs[1]]).size for l in layers)
+    return float(sum(zeros) / total) if total else 0.0

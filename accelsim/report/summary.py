@@ -58,17 +58,17 @@ def headline(report: dict[str, Any]) -> list[str]:
     model = report.get("cost_model", {}).get("name", "?")
     cores = report.get("mapping", {}).get("core_cost_model")
     model += f" (cores: {cores})" if cores else ""
+    coding, pipe = report.get("coding") or {}, report.get("pipeline") or {}
+    steps = (f"FS: {coding['passes']} pass x K={coding['phases']} phases" if coding.get("scheme") == "fs"
+             else f"T={report['timesteps']}")
     lines = [
         f"accelsim {report['accelsim_version']}  arch={report['arch']}  workload={report['workload']}  "
-        f"samples={report['samples']}  T={report['timesteps']}  cost model: {model}",
+        f"samples={report['samples']}  {steps}  cost model: {model}",
         f"per inference:  energy {fmt_energy(pi['energy_pj'])}   latency {fmt_time(pi['latency_ns'])}   "
         f"EDP {pi['edp_pj_ns']:.4g} pJ*ns",
     ]
     if report.get("accuracy") is not None:
         lines[-1] += f"   accuracy {100 * report['accuracy']:.2f} % ({report['samples']} samples)"
-    coding, pipe = report.get("coding") or {}, report.get("pipeline") or {}
-    if coding.get("scheme") == "fs":
-        lines[0] = lines[0].replace(f"T={report['timesteps']}", f"FS: {coding['passes']} pass x K={coding['phases']} phases")
     if pipe.get("throughput_inputs_per_s"):
         lines.append(f"pipelined:  one input every {fmt_time(pipe['interval_ns'])} ({pipe['throughput_inputs_per_s']:.4g} "
                      f"inputs/s, {pipe['inputs']} inputs streamed; busiest: {pipe['busiest_resource']})")

@@ -40,23 +40,25 @@ class GroupTraces:
                     reuse_identity(layers, arch, ann=job.graph.ann is not None))
         if not reusable(layers) or (self.identity is not None and identity != self.identity):
             return None
-        params = MacroParams.from_config(arch.pim)
         if self.store is None:
             self.identity = identity
             self.store = ColumnStore() if self.budget is None else ColumnStore(budget=self.budget)
             trace = self._run(job, layers, backend, replay=False)
             self.recorded += 1
+            if not self.store.complete:
+                return trace
+            eq = adc_equivalence(self.store, MacroParams.from_config(arch.pim))
         elif not self.store.complete:
             return None
         else:
-            eq = adc_equivalence(self.store, params)
+            # a replay only reads the store: this key is also the one of the trace it gives
+            eq = adc_equivalence(self.store, MacroParams.from_config(arch.pim))
             if eq in self.by_adc:
                 self.shared += 1
                 return self.by_adc[eq]
             trace = self._run(job, layers, backend, replay=True)
             self.replays += 1
-        if self.store.complete:
-            self.by_adc[adc_equivalence(self.store, params)] = trace
+        self.by_adc[eq] = trace
         return trace
 
     def _run(self, job, layers: list, backend: str, replay: bool) -> Trace:

@@ -82,17 +82,22 @@ class PointValidator:
     def check_workload(self, wl_pairs: Pairs) -> None:
         self.layers(wl_pairs)
 
-    def trace_identity(self, spec: ArchSpec, wl_pairs: Pairs) -> Hashable:
+    def assigned(self, spec: ArchSpec, wl_pairs: Pairs) -> list[Layer]:
+        """The workload's layers with the engine that runs each under ``spec``."""
+        return assign(self.layers(wl_pairs), spec.arch)
+
+    def trace_identity(self, spec: ArchSpec, wl_pairs: Pairs, layers: Optional[list[Layer]] = None) -> Hashable:
         """What decides the functional trace of the point with ``spec`` and ``wl_pairs``: the
-        workload values and, per layer, its engine and that engine's numerics group."""
-        layers = assign(self.layers(wl_pairs), spec.arch)
+        workload values and, per layer, its engine and that engine's numerics group
+        (``layers``: :meth:`assigned`, when already at hand)."""
+        layers = self.assigned(spec, wl_pairs) if layers is None else layers
         return (tuple(sorted(wl_pairs, key=lambda p: p[0])),
                 numerics_identity(layers, spec.arch, ann=self._hybrid[wl_pairs]))
 
-    def reuse_identity(self, spec: ArchSpec, wl_pairs: Pairs) -> Hashable:
+    def reuse_identity(self, spec: ArchSpec, wl_pairs: Pairs, layers: Optional[list[Layer]] = None) -> Hashable:
         """What decides the intermediate results the point's trace can share with others
         (:func:`accelsim.hw.engines.reuse_identity`: e.g. the PIM's column sums before the ADC)."""
-        layers = assign(self.layers(wl_pairs), spec.arch)
+        layers = self.assigned(spec, wl_pairs) if layers is None else layers
         return (tuple(sorted(wl_pairs, key=lambda p: p[0])),
                 reuse_identity(layers, spec.arch, ann=self._hybrid[wl_pairs]))
 
@@ -125,10 +130,11 @@ def validate_points(validator: PointValidator, axes: list[Axis], points: list[Po
                 q = _blame(p, axes, point)
                 problems.setdefault(str(q), q)
         if not problems and spec is not None:
-            identity = validator.trace_identity(spec, wl_pairs)
+            layers = validator.assigned(spec, wl_pairs)   # once per point, for both identities
+            identity = validator.trace_identity(spec, wl_pairs, layers)
             identities.append(interned.setdefault(identity, identity))
             if reuse is not None:
-                rid = validator.reuse_identity(spec, wl_pairs)
+                rid = validator.reuse_identity(spec, wl_pairs, layers)
                 reuse.append(interned.setdefault(rid, rid))
     if problems:
         raise InputError(list(problems.values()))

@@ -39,11 +39,7 @@ PositiveFloat = Annotated[float, Field(gt=0, le=1e9), AfterValidator(_at_least_1
 Magnitude = Annotated[float, Field(ge=0, le=1e9)]
 
 
-class _Strict(StrictModel):
-    pass
-
-
-class ArithPJ(_Strict):
+class ArithPJ(StrictModel):
     int8_add: PositiveFloat
     int32_add: PositiveFloat
     int8_mult: PositiveFloat
@@ -54,7 +50,7 @@ class ArithPJ(_Strict):
     fp32_mult: PositiveFloat
 
 
-class AdcTable(_Strict):
+class AdcTable(StrictModel):
     """ADC energy/time models' constants (see accelsim/tech/adc.py)."""
 
     survey_pj_8b: PositiveFloat
@@ -66,11 +62,11 @@ class AdcTable(_Strict):
     walden_fom_fj: PositiveFloat
 
 
-class DacTable(_Strict):
+class DacTable(StrictModel):
     cap_ff: PositiveFloat  # DAC capacitance per bit (fF)
 
 
-class RramTable(_Strict):
+class RramTable(StrictModel):
     """Memory cell of the crossbar: on/off resistance (kOhm), read voltage (V); the read pulse is
     the architecture's ``pim.read_pulse_ns``."""
 
@@ -87,7 +83,7 @@ class RramTable(_Strict):
         return v
 
 
-class TechTable(_Strict):
+class TechTable(StrictModel):
     """Per-action energies of one technology node (see the YAML for sources)."""
 
     node_nm: PositiveFloat

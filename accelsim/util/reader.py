@@ -71,9 +71,7 @@ def open_regular(path: str | os.PathLike, what: str, max_bytes: int):
     """A binary file object of ``path``, after checking it is a regular file of at most
     ``max_bytes`` (checked again on the open descriptor)."""
     path = Path(path)
-    st = _stat_regular(path, what)
-    if st.st_size > max_bytes:
-        raise fail(str(path), "", f"is {st.st_size} bytes; the {what} may be at most {max_bytes} bytes")
+    check_regular(path, what, max_bytes)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:

@@ -59,6 +59,11 @@ _applied = False
 _blas = 1   # BLAS threads last set here (read by the kernels' cost rule)
 
 
+def _numba_count(n: int) -> int:
+    """``n`` within numba's pool: at least 1, at most the pool it started with (``NUMBA_NUM_THREADS``)."""
+    return max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
+
+
 def blas_threads() -> int:
     """The BLAS thread count :func:`set_threads` (or :func:`limited`) last set (1 before any)."""
     return _blas
@@ -69,8 +74,7 @@ def set_threads(n: Optional[int] = None, blas: int = 1) -> int:
     the process; numba's count is capped at the pool it started with (``NUMBA_NUM_THREADS``).
     Returns numba's count."""
     global _applied, _blas
-    n = cores() if n is None else int(n)
-    n = max(1, min(n, numba.config.NUMBA_NUM_THREADS))
+    n = _numba_count(cores() if n is None else n)
     numba.set_num_threads(n)
     _blas = max(1, int(blas))
     _blas_limits(_blas)
@@ -89,11 +93,11 @@ def limited(n: int, blas: int = 1) -> Iterator[int]:
     """A block computing with ``n`` numba threads and ``blas`` BLAS threads; the earlier counts
     come back after."""
     global _blas
-    n = max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
+    n, blas = _numba_count(n), max(1, int(blas))
     old, old_blas = numba.get_num_threads(), _blas
-    with _blas_limits(max(1, int(blas))):
+    with _blas_limits(blas):
         numba.set_num_threads(n)
-        _blas = max(1, int(blas))
+        _blas = blas
         try:
             yield n
         finally:

@@ -218,23 +218,24 @@ class HardwareNumerics:
         return ex if ex is not None else make_executor(graph, node, backend)
 
 
+def _identity(layers: list[Layer], arch: Arch, ann: bool, hook: str) -> tuple:
+    """Per layer (name, engine, the engine's ``hook(arch)``), and the ANN part's when ``ann``."""
+    out = tuple((l.name, l.engine, getattr(get(l.engine), hook)(arch)) for l in layers)
+    if not ann:
+        return out
+    engine = ann_engine()
+    return out + (("ann", engine.name, getattr(engine, hook)(arch)),)
+
+
 def numerics_identity(layers: list[Layer], arch: Arch, ann: bool = False) -> tuple:
     """What makes two traces of one workload equal: each layer's engine and its numerics group
     (the sweep groups design points by it; tests/test_trace_identity.py checks it is complete);
     ``ann``: the workload has an ANN part, run through the numerics of :func:`ann_engine`."""
-    out = tuple((l.name, l.engine, get(l.engine).numerics(arch)) for l in layers)
-    if not ann:
-        return out
-    engine = ann_engine()
-    return out + (("ann", engine.name, engine.numerics(arch)),)
+    return _identity(layers, arch, ann, "numerics")
 
 
 def reuse_identity(layers: list[Layer], arch: Arch, ann: bool = False) -> tuple:
     """:func:`numerics_identity` with each engine's :meth:`Engine.reusable_numerics` in place of its
     numerics: design points equal in it differ at most in numerics whose intermediate results an
     engine can reuse (a sweep runs them as one group)."""
-    out = tuple((l.name, l.engine, get(l.engine).reusable_numerics(arch)) for l in layers)
-    if not ann:
-        return out
-    engine = ann_engine()
-    return out + (("ann", engine.name, engine.reusable_numerics(arch)),)
+    return _identity(layers, arch, ann, "reusable_numerics")

@@ -250,6 +250,12 @@ def test_input_that_is_neither_value_nor_tensor(tiny_workload, expect_problem):
                    "not a graph input, a node output or a tensor in the .npz", value="pol")
 
 
+def test_misspelt_input_suggests_the_closest_name(tiny_workload):
+    name = tiny_workload.node("flat")["inputs"][0]
+    tiny_workload.node("flat")["inputs"] = [name + "x"]
+    assert f"did you mean {name}?" in str(load_error(tiny_workload))
+
+
 def test_tensor_where_a_value_is_required(tiny_workload, expect_problem):
     tiny_workload.node("flat")["inputs"] = ["fc.weight"]
     expect_problem(load_error(tiny_workload), tiny_workload.path, "nodes[3].inputs[0]",
@@ -309,6 +315,13 @@ def test_spike_count_readout_on_a_neuron_is_fine(tiny_workload):
 
 # --------------------------------------------------------------------------
 # tensors: presence, shapes, values
+
+
+def test_misspelt_tensor_suggests_the_unreferenced_member(tiny_workload):
+    """The loader reads only the referenced tensors; the suggestion still looks at every member."""
+    node = next(n for n in tiny_workload.doc["nodes"] if "fc.weight" in n["inputs"])
+    node["inputs"] = [("fc.wieght" if x == "fc.weight" else x) for x in node["inputs"]]
+    assert "did you mean fc.weight?" in str(load_error(tiny_workload))
 
 
 def test_tensor_missing_from_npz(tiny_workload, expect_problem):

@@ -98,9 +98,17 @@ def conv_events(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, win: Window,
     return win.reshape_out(y)
 
 
-def _padded(x5: np.ndarray, win: Window, fill: float = 0.0) -> np.ndarray:
-    pads = [(0, 0), (0, 0)] + [(win.pads_begin[i], win.pads_end[i]) for i in range(3)]
-    return np.pad(x5, pads, constant_values=fill)
+def _padded(x5: np.ndarray, win: Window, fill: float = 0.0, buffer=None) -> np.ndarray:
+    """``x5`` [A, B, D, H, W] padded by the window's pads with ``fill``; ``x5`` itself when there is
+    nothing to pad. ``buffer(shape)``: where to write the padded array (e.g. a reused work buffer,
+    :mod:`accelsim.kernels.scratch`); default a fresh array."""
+    if not any(win.pads_begin) and not any(win.pads_end):
+        return x5
+    sp = tuple(x5.shape[2 + i] + win.pads_begin[i] + win.pads_end[i] for i in range(3))
+    xp = np.empty(x5.shape[:2] + sp, dtype=x5.dtype) if buffer is None else buffer(x5.shape[:2] + sp)
+    xp.fill(fill)
+    xp[(slice(None), slice(None)) + tuple(slice(b, b + n) for b, n in zip(win.pads_begin, x5.shape[2:]))] = x5
+    return xp
 
 
 def window_slices(win: Window):

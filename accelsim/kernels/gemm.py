@@ -89,24 +89,11 @@ def im2col(x5: np.ndarray, win: Window, group: int, dtype) -> np.ndarray:
         cols = scratch.buffer("im2col", xt.shape, dtype)
         cols[...] = xt
         return cols.reshape(group, k, N * win.out_positions)
-    xp = _padded(xt, win, dtype)
+    xp = conv._padded(xt, win, buffer=lambda shape: scratch.buffer("padded", shape, dtype))
     cols = scratch.buffer("im2col", (C, win.taps, N) + win.out_sp, dtype)
     for i, (_, sl) in enumerate(conv.window_slices(win)):
         cols[:, i] = xp[sl]
     return cols.reshape(group, k, N * win.out_positions)
-
-
-def _padded(xt: np.ndarray, win: Window, dtype) -> np.ndarray:
-    """``xt`` [C, N, D, H, W] zero-padded by the window's pads, in a reused buffer (as
-    :func:`accelsim.kernels.conv._padded`, which allocates a fresh array per call)."""
-    if not any(win.pads_begin) and not any(win.pads_end):
-        return xt
-    sp = tuple(xt.shape[2 + i] + win.pads_begin[i] + win.pads_end[i] for i in range(3))
-    xp = scratch.buffer("padded", xt.shape[:2] + sp, dtype)
-    xp.fill(0)
-    xp[(slice(None), slice(None)) + tuple(slice(win.pads_begin[i], win.pads_begin[i] + xt.shape[2 + i])
-                                          for i in range(3))] = xt
-    return xp
 
 
 def conv_gemm(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], win: Window, group: int,

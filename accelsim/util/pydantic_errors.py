@@ -5,7 +5,6 @@ and what is allowed; unknown keys list the keys that are recognised there.
 """
 from __future__ import annotations
 
-import difflib
 
 import typing
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import pydantic
 
 from accelsim.errors import Problem
+from accelsim.util.suggest import did_you_mean
 
 _MISSING = object()
 
@@ -85,9 +85,8 @@ def problems_from(exc: pydantic.ValidationError, model: type, file: str, prefix:
         value = err.get("input", _MISSING)
         if kind == "extra_forbidden":
             keys = allowed_keys(model, loc[:-1])
-            close = difflib.get_close_matches(str(loc[-1]), keys, n=1)
             msg = ("unknown key" + (f"; allowed keys: {', '.join(keys)}" if keys else "")
-                   + (f"; did you mean {close[0]}?" if close else ""))
+                   + did_you_mean(loc[-1], keys))
         elif kind == "missing":
             msg = "required key is missing"
             value = _MISSING

@@ -9,7 +9,7 @@ workload's folder.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from dataclasses import replace
 
@@ -18,6 +18,7 @@ import pydantic
 
 from accelsim.util import reader
 from accelsim.util.pydantic_errors import problems_from
+from accelsim.util.suggest import did_you_mean
 from accelsim.errors import InputError, ProblemList, fail
 from accelsim.workload.ann import build_ann
 from accelsim.workload.graph import Graph, Node, Samples
@@ -96,9 +97,14 @@ def load_workload(path: str | Path, sets: Iterable[tuple[str, Any]] = ()) -> Gra
         raw = set_workload_key(raw, key, value, file)
     spec = _validate(raw, file)
     folder = path.parent
-    tensors = load_npz(confined_path(folder, spec.tensors, file, "tensors"), file, "tensors", spec.tensors,
-                       referenced_names(spec))
-    graph = graph_from_doc(spec, tensors, file)
+    full_tensors = confined_path(folder, spec.tensors, file, "tensors")
+    tensors = load_npz(full_tensors, file, "tensors", spec.tensors, referenced_names(spec))
+
+    def every_tensor() -> list[str]:   # for "did you mean": also the members no node references
+        with reader.NpzArchive(full_tensors, file, "tensors", spec.tensors) as npz:
+            return list(npz.names)
+
+    graph = graph_from_doc(spec, tensors, file, every_tensor)
     samples = None
     if spec.samples is not None:
         full = confined_path(folder, spec.samples, file, "samples")
@@ -114,13 +120,16 @@ def _validate(raw: Any, file: str) -> WorkloadSpec:
         raise InputError(problems_from(exc, WorkloadSpec, file)) from None
 
 
-def graph_from_doc(doc: Any, tensors: dict[str, np.ndarray], file: str) -> Graph:
+def graph_from_doc(doc: Any, tensors: dict[str, np.ndarray], file: str,
+                   tensor_names: Optional[Callable[[], list[str]]] = None) -> Graph:
     """The validated graph of a workload document (a dict or a parsed :class:`WorkloadSpec`) and its
-    tensors (floats as float64): nodes, the hybrid ANN part, the real-time step; no samples."""
+    tensors (floats as float64): nodes, the hybrid ANN part, the real-time step; no samples.
+    ``tensor_names()``: every tensor the file holds (when ``tensors`` has only the referenced ones),
+    asked only to suggest a name for a misspelt input."""
     spec = doc if isinstance(doc, WorkloadSpec) else _validate(doc, file)
     tensors = {k: (np.asarray(v).astype(np.float64) if np.asarray(v).dtype.kind == "f" else np.asarray(v))
                for k, v in tensors.items()}
-    graph = build_graph(spec, tensors, file)
+    graph = build_graph(spec, tensors, file, tensor_names)
     if spec.ann is not None:
         graph = replace(graph, ann=build_ann(spec, graph, tensors, file))
     if spec.step_s is not None:
@@ -173,7 +182,7 @@ def _check_nodes(spec: WorkloadSpec, tensors: dict[str, np.ndarray], file: str, 
 
 
 def _check_inputs(spec: WorkloadSpec, tensors: dict[str, np.ndarray], values: set[str], attrs_of: dict[int, Any],
-                  pl: ProblemList) -> None:
+                  pl: ProblemList, tensor_names: Callable[[], list[str]]) -> None:
     """Every input names a graph value or a tensor, as its role asks; neuron tensors exist; outputs exist."""
     for i, nd in enumerate(spec.nodes):
         op = OPS.get(nd.op)
@@ -191,8 +200,8 @@ def _check_inputs(spec: WorkloadSpec, tensors: dict[str, np.ndarray], values: se
             role = roles[min(j, len(roles) - 1)].rstrip("?*")
             is_val, is_ten = name in values, name in tensors
             if not is_val and not is_ten:
-                pl.add(f"{p}.inputs[{j}]", f"not a graph input, a node output or a tensor in the .npz ({spec.tensors})",
-                       name)
+                pl.add(f"{p}.inputs[{j}]", f"not a graph input, a node output or a tensor in the .npz ({spec.tensors})"
+                       + did_you_mean(name, [*sorted(values), *tensor_names()]), name)
             elif role == "value" and not is_val:
                 pl.add(f"{p}.inputs[{j}]", f"{nd.op} input {j} must be a graph value, not a tensor", name)
             elif role == "tensor" and not is_ten:
@@ -210,7 +219,8 @@ def _check_inputs(spec: WorkloadSpec, tensors: dict[str, np.ndarray], values: se
         pl.add("readout.output", "not a graph value", spec.readout.output)
 
 
-def build_graph(spec: WorkloadSpec, tensors: dict[str, np.ndarray], file: str) -> Graph:
+def build_graph(spec: WorkloadSpec, tensors: dict[str, np.ndarray], file: str,
+                tensor_names: Optional[Callable[[], list[str]]] = None) -> Graph:
     """Validate a parsed workload against its tensors and build the typed graph: every problem
     is gathered and raised at once (names, ops, attributes, inputs, cycles, shapes, readout)."""
     pl = ProblemList(file)
@@ -221,7 +231,7 @@ def build_graph(spec: WorkloadSpec, tensors: dict[str, np.ndarray], file: str) -
         pl.add("inputs[0].name", "is also the name of a tensor in the .npz; names must be unique", inp.name)
     attrs_of = _check_nodes(spec, tensors, file, pl)
     values = {inp.name} | {nd.outputs[0] for nd in spec.nodes}
-    _check_inputs(spec, tensors, values, attrs_of, pl)
+    _check_inputs(spec, tensors, values, attrs_of, pl, tensor_names or (lambda: list(tensors)))
     pl.raise_if_any()
 
     delayed = recurrent_inputs(spec, inp.name, file)

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import subprocess
 import time
 
 import numpy as np
+from _timing import best, machine
 
 from accelsim.config.loader import ArchSpec, apply_sets, load_arch, read_yaml, validate_arch_dict
 from accelsim.tech.table import load_tech
@@ -57,24 +56,6 @@ def spec_for(raw: dict, file: str, sets) -> ArchSpec:
     """A design point as a sweep builds it: the arch file parsed once, the point's keys set, validated."""
     arch = validate_arch_dict(apply_sets(raw, sets, file), file)
     return ArchSpec(arch, load_tech(arch.tech.node, arch.tech.overrides, file=file), file)
-
-
-def best(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
-def machine() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        name = next(l.split(":", 1)[1].strip() for l in out.splitlines() if l.startswith("Model name"))
-    except (OSError, StopIteration):
-        name = platform.processor()
-    return f"{name}, {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}"
 
 
 def bench(arch: str, workload: str, samples: int | None) -> None:

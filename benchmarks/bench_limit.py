@@ -23,23 +23,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
-
-
-def best(fn, repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+from _timing import best  # noqa: E402
 
 
 def gemm_shapes(trace):
@@ -69,7 +59,7 @@ def time_gemms(shapes, dtype, repeat: int) -> tuple[float, int]:
                 for i in range(g):
                     np.matmul(a[i], b[i], out=y[i])
     macs = sum(g * o * k * p * ev for g, o, k, p, ev in shapes)
-    return best(run, repeat), macs
+    return best(run, repeat, warm=True), macs
 
 
 def calibrate(repeat: int) -> None:
@@ -91,14 +81,14 @@ def calibrate(repeat: int) -> None:
     for dt in (np.float32, np.float64):
         cols = gemm.im2col(x5, win, 1, dt)
         wm = np.ascontiguousarray(w.reshape(1, 128, -1), dtype=dt)
-        t = best(lambda: np.matmul(wm[0], cols[0]), repeat)
-        tc = best(lambda: gemm.im2col(x5, win, 1, dt), repeat)
-        tp = best(lambda: gemm.conv_gemm(x, w, None, win, 1, dt, wm), repeat)
+        t = best(lambda: np.matmul(wm[0], cols[0]), repeat, warm=True)
+        tc = best(lambda: gemm.im2col(x5, win, 1, dt), repeat, warm=True)
+        tp = best(lambda: gemm.conv_gemm(x, w, None, win, 1, dt, wm), repeat, warm=True)
         print(f"calibrate: {np.dtype(dt).name} GEMM {t * 1e3:.2f} ms, {t / macs * 1e9:.4f} ns per MAC; "
               f"im2col {tc * 1e3:.2f} ms, {tc / cols.size * 1e9:.3f} ns per element; whole path {tp * 1e3:.2f} ms")
     for density in (0.005, 0.01, 0.02, 0.05, 0.1, 0.2):
         x = (rng.random((1, 128, 28, 28)) < density).astype(np.float64)
-        t = best(lambda: conv.conv_events(x, w, None, win, 1, wt), repeat)
+        t = best(lambda: conv.conv_events(x, w, None, win, 1, wt), repeat, warm=True)
         ops = np.count_nonzero(x) * fan * 128
         print(f"calibrate: scatter at density {density}: {t * 1e3:.2f} ms, {t / ops * 1e9:.3f} ns per synaptic op")
 
@@ -127,7 +117,7 @@ def main() -> int:
     job = Job(load_arch(arch, ["core.on_overflow=dram", "pim.macros=8"]), graph, Samples(x, None, "random image"),
               arch, "<resnet18>", "random")
     trace = functional_trace(job)
-    t_pass = best(lambda: functional_trace(job), args.repeat)
+    t_pass = best(lambda: functional_trace(job), args.repeat, warm=True)
     shapes = gemm_shapes(trace)
     from threadpoolctl import threadpool_limits
 
@@ -153,7 +143,7 @@ def main() -> int:
         for nt, bt in ((1, 1), (2, 1), (1, 2), (2, 2)):
             with threadpool_limits(limits=bt, user_api="blas"):
                 numba.set_num_threads(min(nt, numba.config.NUMBA_NUM_THREADS))
-                t = best(lambda: functional_trace(job), args.repeat)
+                t = best(lambda: functional_trace(job), args.repeat, warm=True)
             print(f"threads numba {nt} x BLAS {bt}: functional pass {t:.3f} s")
         threads.set_threads(args.threads)
     if args.calibrate:

@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _timing import best
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = [("digits", "workloads/digits/workload.json"), ("hsi_hybrid", "workloads/hsi_hybrid/workload.json"),
             ("srnn_events", "workloads/srnn_events/workload.json")]
@@ -24,15 +26,10 @@ ARCHS = ["arch_configs/ace_snn_pim.yaml", "arch_configs/digital_only.yaml"]
 
 
 def cli_seconds(arch: str, workload: str, repeat: int) -> float:
-    best = float("inf")
     with tempfile.TemporaryDirectory() as out:
         cmd = [sys.executable, "-m", "accelsim", "run", arch, workload, "-o", out, "-q"]
-        subprocess.run(cmd, cwd=ROOT, check=True)  # warm numba's cache
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            subprocess.run(cmd, cwd=ROOT, check=True)
-            best = min(best, time.perf_counter() - t0)
-    return best
+        # the untimed first run warms numba's cache
+        return best(lambda: subprocess.run(cmd, cwd=ROOT, check=True), repeat, warm=True)
 
 
 def stages(arch: str, workload: str) -> tuple[float, float, float, int]:

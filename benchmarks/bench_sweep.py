@@ -16,27 +16,18 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import platform
 import resource
 import shutil
-import subprocess
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
+from _timing import machine
+
 ROOT = Path(__file__).resolve().parent.parent
 ARCH = str(ROOT / "arch_configs" / "ace_snn_pim.yaml")
 WORKLOAD = str(ROOT / "workloads" / "digits" / "workload.json")
-
-
-def machine() -> str:
-    try:
-        model = next(l.split(":", 1)[1].strip() for l in subprocess.run(["lscpu"], capture_output=True, text=True)
-                     .stdout.splitlines() if l.startswith("Model name"))
-    except (StopIteration, FileNotFoundError):
-        model = platform.processor() or "?"
-    return f"{model}, {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}"
 
 
 def cost_grid(n: int) -> list[str]:

@@ -18,7 +18,8 @@ import multiprocessing as mp
 import os
 import time
 
-from bench_core import bare_forward, best, machine, spec_for
+from _timing import best, machine
+from bench_core import bare_forward, spec_for
 
 from accelsim.config.loader import read_yaml
 from accelsim.cost import model

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
-import math
 import sys
 import tempfile
 from pathlib import Path

@@ -19,7 +19,9 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 import yaml
+from pydantic import BaseModel
 
+from accelsim.config.arch import Arch
 from accelsim.errors import InputError, Problem
 from accelsim.workload.builder import WorkloadBuilder
 
@@ -142,6 +144,21 @@ def tiny_workload(workload_file: Path) -> TinyWorkload:
         tensors, samples = {k: t[k] for k in t.files}, {k: s[k] for k in s.files}
     doc = json.loads(workload_file.read_text(encoding="utf-8"))
     return TinyWorkload(folder, doc, tensors, samples)
+
+
+# --------------------------------------------------------------------------
+# the architecture's fields
+
+def arch_fields(model: type[BaseModel] = Arch, prefix: str = "") -> list[tuple[str, Any]]:
+    """(dotted key, field info) of every leaf field of Arch, section by section (nested sections too)."""
+    out = []
+    for name, info in model.model_fields.items():
+        ann = info.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            out += arch_fields(ann, f"{prefix}{name}.")
+        else:
+            out.append((prefix + name, info))
+    return out
 
 
 # --------------------------------------------------------------------------

@@ -16,6 +16,8 @@ links 32 bit/cycle, 1 cycle per router. Link 0 = core 0 -> core 1 (+x), link 5 =
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pytest
 import yaml
@@ -41,6 +43,37 @@ ARCH = {
 }
 
 
+class UnitEnergies(NamedTuple):
+    rd_w: float     # one 64-bit weight-SRAM word read (8 KiB)
+    rw_v: float     # one 64-bit Vmem word read + written (2 KiB)
+    fk: float       # one FIFO's size, KiB (64 x 32 bits)
+    fifo: float     # one FIFO word written + read
+    add: float      # one 16-bit add
+    router: float   # one 32-bit flit through a router
+    link: float     # one 32-bit flit over a 1.5 mm link
+
+
+def unit_energies(tech) -> UnitEnergies:
+    """The per-access energies (pJ) of ``ARCH`` that the hand-worked tests multiply by counts."""
+    rd_w = tech.sram_access_pj(8.0, 64)
+    rw_v = tech.sram_access_pj(2.0, 64) + tech.sram_access_pj(2.0, 64, write=True)
+    fk = fifo_kib(64, 32)
+    fifo = tech.sram_access_pj(fk, 32) + tech.sram_access_pj(fk, 32, write=True)
+    add = tech.int_add_pj(16)
+    router = 32 * tech.noc_router_pj_per_bit
+    link = 32 * 1.5 * tech.noc_link_pj_per_bit_mm
+    return UnitEnergies(rd_w, rw_v, fk, fifo, add, router, link)
+
+
+def evaluate_on(folder, arch: dict, workload):
+    """``arch`` written to ``folder/arch.yaml``, ``workload`` prepared on it: (job, trace, cost)."""
+    path = folder / "arch.yaml"
+    path.write_text(yaml.safe_dump(arch), encoding="utf-8")
+    job = prepare(str(path), str(workload))
+    trace = functional_trace(job)
+    return job, trace, model.evaluate(trace, job.spec, job.graph)
+
+
 @pytest.fixture(scope="module")
 def hand(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hand")
@@ -48,12 +81,7 @@ def hand(tmp_path_factory):
     h = b.neuron("if1", b.gemm("fc1", b.input, np.array([[1, 0], [0.5, 0], [0, 0], [0, 1.0]])), "IF", threshold=1.0)
     h = b.neuron("if2", b.gemm("fc2", h, np.array([[1, 1, 0, 0], [0, 0, 0, 1.0]])), "IF", threshold=1.0)
     b.readout(b.gemm("fc3", h, np.array([[1, 0], [0, 1.0]])))
-    wl = b.write(folder / "wl", samples=(np.array([[1.0, 1.0]]), np.array([0])))
-    arch = folder / "arch.yaml"
-    arch.write_text(yaml.safe_dump(ARCH), encoding="utf-8")
-    job = prepare(str(arch), str(wl))
-    trace = functional_trace(job)
-    return job, trace, model.evaluate(trace, job.spec, job.graph)
+    return evaluate_on(folder, ARCH, b.write(folder / "wl", samples=(np.array([[1.0, 1.0]]), np.array([0]))))
 
 
 def test_spike_pattern_is_the_designed_one(hand):
@@ -94,13 +122,7 @@ def test_every_count(hand):
 def test_every_energy_component_and_the_makespan(hand):
     job, trace, cost = hand
     tech = job.spec.tech
-    rd_w = tech.sram_access_pj(8.0, 64)
-    rw_v = tech.sram_access_pj(2.0, 64) + tech.sram_access_pj(2.0, 64, write=True)
-    fk = fifo_kib(64, 32)
-    fifo = tech.sram_access_pj(fk, 32) + tech.sram_access_pj(fk, 32, write=True)
-    add = tech.int_add_pj(16)
-    router = 32 * tech.noc_router_pj_per_bit
-    link = 32 * 1.5 * tech.noc_link_pj_per_bit_mm
+    rd_w, rw_v, fk, fifo, add, router, link = unit_energies(tech)
     l0, l1, l2 = cost.layers
     first = first_layer_synaptic_cost(job.spec, trace.layers[0], trace.counts[0], 1, 2, True)
     F = first.step_ns[0]

@@ -13,6 +13,8 @@ from accelsim.kernels.exact import Grain, gemm_dtype, grain, row_abs_max
 from accelsim.kernels.window import Window
 from accelsim.util import threads
 
+from tests.test_kernels import small_ints
+
 PROPERTY = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 U = 2.0 ** -53
 
@@ -61,11 +63,6 @@ def test_float32_exact_limit_is_real():
 # --------------------------------------------------------------------------
 # GEMM = scatter = reference, bit for bit
 
-def _ints(rng, shape, lo, hi, density=1.0, scale=1.0):
-    a = rng.integers(lo, hi + 1, size=shape).astype(np.float64) * scale
-    return a * (rng.random(shape) < density) if density < 1.0 else a
-
-
 @st.composite
 def conv_geometry(draw):
     nd = draw(st.integers(1, 3))
@@ -90,8 +87,8 @@ def test_conv_gemm_equals_scatter_and_reference(geo, seed, mode, with_bias):
     if mode == "spikes":
         x = (rng.random((n, group * cg) + in_sp) < rng.uniform(0.05, 0.9)).astype(np.float64)
     else:
-        x = _ints(rng, (n, group * cg) + in_sp, -9, 9, rng.uniform(0.2, 1.0), 0.25 if mode == "dyadic" else 1.0)
-    w = _ints(rng, (group * og, cg) + ker, -31, 31, scale=2.0 ** -5 if mode == "dyadic" else 1.0)
+        x = small_ints(rng, (n, group * cg) + in_sp, -9, 9, rng.uniform(0.2, 1.0), dyadic=mode == "dyadic")
+    w = small_ints(rng, (group * og, cg) + ker, -31, 31, scale=2.0 ** -5 if mode == "dyadic" else 1.0)
     b = rng.normal(size=group * og) if with_bias else None           # bias is added after, identically
     win = Window.make(in_sp, ker, strides, pads, dil)
     ref = conv.conv_reference(x, w, b, win, group)
@@ -116,8 +113,8 @@ def test_dense_gemm_equals_scatter_and_reference(n, k, m, seed, mode, with_bias)
     if mode == "spikes":
         a = (rng.random((n, k)) < rng.uniform(0.0, 0.9)).astype(np.float64)
     else:
-        a = _ints(rng, (n, k), -9, 9, rng.uniform(0.2, 1.0), 0.25 if mode == "dyadic" else 1.0)
-    wt = _ints(rng, (k, m), -31, 31, scale=2.0 ** -5 if mode == "dyadic" else 1.0)
+        a = small_ints(rng, (n, k), -9, 9, rng.uniform(0.2, 1.0), dyadic=mode == "dyadic")
+    wt = small_ints(rng, (k, m), -31, 31, scale=2.0 ** -5 if mode == "dyadic" else 1.0)
     b = rng.normal(size=m) if with_bias else None
     ref = dense.dense_reference(a, wt, b)
     ev = dense.dense_events(a, wt, b)

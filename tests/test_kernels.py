@@ -116,8 +116,10 @@ def geometry(draw, nd=None, max_in=7, max_k=3, max_s=3, max_d=2, max_p=2, pad_lt
     return tuple(in_sp), tuple(ker), tuple(strd), tuple(pb + pe), tuple(dil)
 
 
-def small_ints(rng, shape, lo, hi, density=1.0, dyadic=False):
-    a = rng.integers(lo, hi + 1, size=shape).astype(np.float64)
+def small_ints(rng, shape, lo, hi, density=1.0, dyadic=False, scale=1.0):
+    """Integers in [lo, hi] as float64 times ``scale`` (``dyadic``: quarters), each zeroed with probability
+    1 - ``density``: sums of them are exact in float32 and float64, whatever the order."""
+    a = rng.integers(lo, hi + 1, size=shape).astype(np.float64) * scale
     if dyadic:
         a = a / 4.0
     if density < 1.0:

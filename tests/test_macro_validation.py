@@ -153,8 +153,11 @@ def test_default_blocks_follow_the_run_model():
     (["tech.vdd=0.3"], "tech.vdd = 0.3: supply out of range for 65 nm"),
     (["tech.node=28nm"], "tech.node = '28nm': unknown technology node"),
     (["macro.node_nm=28"], "macro.node_nm = 28.0: cannot scale from it: no scaling table"),
+    (["macro.active_rows=1000"], "macro.active_rows = 1000: must be at most pim.rows = 768"),
+    (["pim.cols=32", "macro.columns_per_weight=40"], "macro.columns_per_weight = 40: must be at most pim.cols = 32"),
+    (["macro.cycle_ns=null"], "macro.cycle_vdd = 0.85: only applies with macro.cycle_ns"),
 ])
-def test_bad_parameters_exit_2(sets, needle, tmp_path, capsys):
+def test_bad_parameters_and_macro_rules_exit_2(sets, needle, tmp_path, capsys):
     args = ["macro", str(VALIDATION / "jia_jssc_2020.yaml"), "-o", str(tmp_path / "x.json")]
     for s in sets:
         args += ["--set", s]
@@ -170,19 +173,6 @@ def test_adc_bits_outside_the_survey_law_exit_2(tmp_path, capsys):
     assert main(["macro", str(arch), "-o", str(tmp_path / "x.json")]) == 2
     err = capsys.readouterr().err
     assert "pim.adc_bits = 3: the survey-bound ADC law holds for 4 to 16 bits" in err
-
-
-@pytest.mark.parametrize("sets, needle", [
-    (["macro.active_rows=1000"], "macro.active_rows = 1000: must be at most pim.rows = 768"),
-    (["pim.cols=32", "macro.columns_per_weight=40"], "macro.columns_per_weight = 40: must be at most pim.cols = 32"),
-    (["macro.cycle_ns=null"], "macro.cycle_vdd = 0.85: only applies with macro.cycle_ns"),
-])
-def test_macro_rules_exit_2(sets, needle, tmp_path, capsys):
-    args = ["macro", str(VALIDATION / "jia_jssc_2020.yaml"), "-o", str(tmp_path / "x.json")]
-    for s in sets:
-        args += ["--set", s]
-    assert main(args) == 2
-    assert needle in capsys.readouterr().err
 
 
 def test_duplicate_block_names_exit_2(tmp_path, capsys):

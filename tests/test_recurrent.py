@@ -83,15 +83,24 @@ def test_hand_worked_two_neuron_counts():
     assert tr.scores.tolist() == [[2.0, 2.0]]   # the readout sums the spikes
 
 
+def random_rnn(rng, name: str, sizes: tuple[int, int, int], timesteps: int, encoding: str, fc_sd: float,
+               leak: float):
+    """Graph ``fc -> Add(fc, rec) -> LIF -> rec`` plus a Gemm readout of the LIF spikes, with random weights
+    from ``rng`` (fc N(0, fc_sd), rec N(0, 0.8), out N(0, 1), drawn in that order); ``sizes``: (inputs,
+    hidden neurons, outputs)."""
+    n_in, hidden, n_out = sizes
+    b = WorkloadBuilder(name, input_shape=(n_in,), timesteps=timesteps, encoding=encoding)
+    h = b.gemm("fc", b.input, rng.normal(0, fc_sd, (hidden, n_in)))
+    s = b.node("sum", "Add", [h, "rec"])
+    n = b.neuron("lif", s, "LIF", threshold=1.0, leak=leak)
+    b.gemm("rec", n, rng.normal(0, 0.8, (hidden, hidden)))
+    b.readout(b.gemm("out", n, rng.normal(size=(n_out, hidden))))
+    return b.graph()
+
+
 def test_spikes_sent_equal_spikes_received_one_step_later():
     rng = np.random.default_rng(3)
-    b = WorkloadBuilder("rnn", input_shape=(5,), timesteps=12, encoding="sequence")
-    h = b.gemm("fc", b.input, rng.normal(0, 1, (8, 5)))
-    s = b.node("sum", "Add", [h, "rec"])
-    n = b.neuron("lif", s, "LIF", threshold=1.0, leak=0.8)
-    b.gemm("rec", n, rng.normal(0, 0.8, (8, 8)))
-    b.readout(b.gemm("out", n, rng.normal(size=(3, 8))))
-    g = b.graph()
+    g = random_rnn(rng, "rnn", (5, 8, 3), 12, "sequence", fc_sd=1.0, leak=0.8)
     tr = simulate(g, Samples((rng.random((7, 12, 5)) < 0.4).astype(float), None, "x"))
     fc, rec = tr.counts[0], tr.counts[1]
     assert fc.spikes_out.sum() > 20
@@ -208,13 +217,7 @@ def test_a_direct_input_is_static_but_the_recurrent_path_is_not():
     """A direct-encoded input is computed once (fc is static), the recurrent path every step: the same
     spikes as the input given as a sequence of equal frames."""
     rng = np.random.default_rng(4)
-    b = WorkloadBuilder("rnnd", input_shape=(3,), timesteps=8, encoding="direct")
-    h = b.gemm("fc", b.input, rng.normal(0, 0.7, (4, 3)))
-    s = b.node("sum", "Add", [h, "rec"])
-    n = b.neuron("lif", s, "LIF", threshold=1.0, leak=0.9)
-    b.gemm("rec", n, rng.normal(0, 0.8, (4, 4)))
-    b.readout(b.gemm("out", n, rng.normal(size=(2, 4))))
-    g = b.graph()
+    g = random_rnn(rng, "rnnd", (3, 4, 2), 8, "direct", fc_sd=0.7, leak=0.9)
     x = rng.uniform(0, 1, (5, 3))
     direct = simulate(g, Samples(x, None, "x"))
     frames = simulate(g, Samples(np.repeat(x[:, None], 8, axis=1), None, "x"))

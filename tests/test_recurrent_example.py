@@ -93,7 +93,7 @@ def test_nir_braille_srnn_on_the_cores(tmp_path, monkeypatch):
     spike of step t one packet at t+1 to the 3 cores, priced and scheduled; both schedulers agree."""
     pytest.importorskip("nir")
     import accelsim.schedule as timing
-    from accelsim.cost import model
+    from tests.test_timing_fast import evaluate_capturing
 
     x = (np.random.default_rng(0).random((4, 40, 12)) < 0.5).astype(np.float64)
     np.savez(tmp_path / "x.npz", x=x)
@@ -110,15 +110,7 @@ def test_nir_braille_srnn_on_the_cores(tmp_path, monkeypatch):
     assert spikes.sum() > 0 and int(np.count_nonzero(acts[hidden].neurons)) == 3
     assert acts[rec].sent[0].sum() == 0 and acts[rec].sent[1:].sum(axis=1).tolist() == spikes[:-1].tolist()
     assert acts[rec].received.sum() == 3 * acts[rec].sent.sum()
-    calls = []
-    real = model.schedule
-
-    def spy(*args, **kwargs):
-        calls.append(args)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(model, "schedule", spy)
-    cost = model.evaluate(trace, job.spec, job.graph, pipeline=False)
+    calls, cost = evaluate_capturing(monkeypatch, trace, job.spec, job.graph, pipeline=False)
     tasks = calls[0][0]
     assert tasks[rec].delayed_sources == (hidden,) and tasks[hidden].update_sources == (rec,)
     fast = timing.schedule(*calls[0], cache=False, scheduler="fast")

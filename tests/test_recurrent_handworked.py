@@ -28,16 +28,14 @@ import numpy as np
 import pytest
 import yaml
 
-from accelsim.cost import model
 from accelsim.hw.builtin import first_layer_synaptic_cost
 from accelsim.hw.core.engine import core_activities, core_maps
 from accelsim.hw.core.mapping import map_layers
-from accelsim.hw.memory import fifo_kib
 import accelsim.schedule as timing
 from accelsim.simulate import functional_trace, prepare
 from accelsim.workload.builder import WorkloadBuilder
 
-from tests.test_core_handworked import ARCH
+from tests.test_core_handworked import ARCH, evaluate_on, unit_energies
 from tests.test_timing_fast import assert_same
 
 T = 3
@@ -50,12 +48,7 @@ def _build(folder, arch: dict):
     b.node("if", "IF", [b.node("add", "Add", [i_in, i_rec], output="i")], {"threshold": 1.0, "reset": "subtract"},
            output="s")
     b.readout("s", mode="spike_count")
-    wl = b.write(folder / "wl", samples=(np.array([[1.0, 0.0]]), np.array([0])))
-    path = folder / "arch.yaml"
-    path.write_text(yaml.safe_dump(arch), encoding="utf-8")
-    job = prepare(str(path), str(wl))
-    trace = functional_trace(job)
-    return job, trace, model.evaluate(trace, job.spec, job.graph)
+    return evaluate_on(folder, arch, b.write(folder / "wl", samples=(np.array([[1.0, 0.0]]), np.array([0]))))
 
 
 @pytest.fixture(scope="module")
@@ -106,13 +99,7 @@ def test_every_count(rec):
 def test_every_energy_component(rec):
     job, trace, cost = rec
     tech = job.spec.tech
-    rd_w = tech.sram_access_pj(8.0, 64)
-    rw_v = tech.sram_access_pj(2.0, 64) + tech.sram_access_pj(2.0, 64, write=True)
-    fk = fifo_kib(64, 32)
-    fifo = tech.sram_access_pj(fk, 32) + tech.sram_access_pj(fk, 32, write=True)
-    add = tech.int_add_pj(16)
-    router = 32 * tech.noc_router_pj_per_bit
-    link = 32 * 1.5 * tech.noc_link_pj_per_bit_mm
+    rd_w, rw_v, fk, fifo, add, router, link = unit_energies(tech)
     l_in, l_rec = cost.layers
     first = first_layer_synaptic_cost(job.spec, trace.layers[0], trace.counts[0], 1, T, True)
     # fc_in's neurons: 2 x 3 = 6 updates, each a compare + the input add; 5 spikes, a subtract each;
@@ -279,8 +266,7 @@ def test_recurrent_spikes_to_the_same_core(tmp_path):
     assert a_rec.received.tolist() == [[0, 0], [1, 0], [2, 0]] and a_rec.sent.tolist() == [[0, 0], [1, 0], [2, 0]]
     assert a_rec.ops.sum() == 6 and a_rec.weight_words.sum() == 3 and a_rec.vmem_words.sum() == 3
     tech = job.spec.tech
-    fk = fifo_kib(64, 32)
-    fifo = tech.sram_access_pj(fk, 32) + tech.sram_access_pj(fk, 32, write=True)
+    fifo = unit_energies(tech).fifo
     l_rec = cost.layers[1]
     assert l_rec.energy_pj["noc.link"] == 0.0 and l_rec.energy_pj["noc.router"] == 0.0
     assert l_rec.energy_pj["core.fifo"] == pytest.approx(6 * fifo, rel=1e-12)

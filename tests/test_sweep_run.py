@@ -156,11 +156,19 @@ def test_without_trace_reuse_the_numbers_are_the_same(tmp_path, arch_file, workl
     assert a.rows == b.rows
 
 
+def assert_rows_are_fresh_runs(res, arch_file, workload_file, base_sets=()) -> None:
+    """Every row of the sweep ``res`` equals a separate run (numpy backend) of its point on ``base_sets``."""
+    from accelsim.sweep.evaluate import metrics_row
+
+    for r in res.rows:
+        sets = list(base_sets) + [f"{k}={v}" for k, v in (item.split("=") for item in r["point"].split(";"))]
+        fresh = metrics_row(run_simulation(str(arch_file), str(workload_file), sets=sets, backend="numpy"))
+        assert {k: v for k, v in r.items() if k != "point"} == fresh, r["point"]
+
+
 def test_trace_groups_derive_from_the_engines_numerics(tmp_path, arch_file, workload_file):
     """pim.adc_bits changes the trace only when the PIM runs the first layer, core.count never,
     pim.enabled always: 3 traces for 8 points, each row equal to a fresh run, and the sweep says so."""
-    from accelsim.sweep.evaluate import metrics_row
-
     grid = ["pim.enabled=true,false", "pim.adc_bits=3,5", "core.count=1,2"]
     logs: list[str] = []
     spec = SweepSpec(str(arch_file), str(workload_file), parse_grid(grid), backend="numpy")
@@ -168,10 +176,7 @@ def test_trace_groups_derive_from_the_engines_numerics(tmp_path, arch_file, work
     assert (res.points, res.traces, res.failed) == (8, 3, 0)
     assert ("sweep: re-runs the functional pass for: pim.enabled; reuses traces over: core.count; "
             "re-runs for some values of the other keys: pim.adc_bits") in logs
-    for r in res.rows:
-        sets = [f"{k}={v}" for k, v in (item.split("=") for item in r["point"].split(";"))]
-        fresh = metrics_row(run_simulation(str(arch_file), str(workload_file), sets=sets, backend="numpy"))
-        assert {k: v for k, v in r.items() if k != "point"} == fresh, r["point"]
+    assert_rows_are_fresh_runs(res, arch_file, workload_file)
     logs.clear()
     again = run_sweep(spec, tmp_path / "n", workers=1, reuse_traces=False, log=logs.append)
     assert again.traces == 8 and again.rows == res.rows
@@ -236,8 +241,6 @@ def test_random_sampling_through_the_cli(capsys, tmp_path, arch_file, workload_f
 def test_fixed_point_widths_rerun_the_functional_pass(tmp_path, arch_file, workload_file):
     """With bit-true cores, core.weight_bits and core.vmem_bits change the numerics (a trace per
     pair), noc.link_mm is energy-only (reused); every row equals a fresh run."""
-    from accelsim.sweep.evaluate import metrics_row
-
     grid = ["core.weight_bits=3,8", "core.vmem_bits=5,16", "noc.link_mm=1,2"]
     logs: list[str] = []
     base = (("core.numerics", "fixed"), ("pim.enabled", False))
@@ -246,9 +249,5 @@ def test_fixed_point_widths_rerun_the_functional_pass(tmp_path, arch_file, workl
     assert (res.points, res.traces, res.failed) == (8, 4, 0)
     assert ("sweep: re-runs the functional pass for: core.weight_bits, core.vmem_bits; "
             "reuses traces over: noc.link_mm") in logs
-    for r in res.rows:
-        sets = ["core.numerics=fixed", "pim.enabled=false"] + [
-            f"{k}={v}" for k, v in (item.split("=") for item in r["point"].split(";"))]
-        fresh = metrics_row(run_simulation(str(arch_file), str(workload_file), sets=sets, backend="numpy"))
-        assert {k: v for k, v in r.items() if k != "point"} == fresh, r["point"]
+    assert_rows_are_fresh_runs(res, arch_file, workload_file, ["core.numerics=fixed", "pim.enabled=false"])
     assert len({r["accuracy"] for r in res.rows} | {r["energy_pj"] for r in res.rows}) > 2

@@ -47,19 +47,26 @@ def both(*args) -> timing.Schedule:
     return fast
 
 
-def captured_schedules(monkeypatch, trace, spec, graph) -> list[tuple]:
-    """The arguments the cost model passes to the scheduler for one evaluation: one inference, then
-    the same tasks for streams of N/2 and N inputs (the pipelined throughput, accelsim.schedule.pipeline)."""
+def evaluate_capturing(monkeypatch, trace, spec, graph, **kwargs) -> tuple[list[tuple], object]:
+    """``model.evaluate(trace, spec, graph, **kwargs)`` and the positional arguments of every call it
+    makes to the scheduler: (calls, cost)."""
     calls = []
     real = model.schedule
 
-    def spy(*args, **kwargs):
+    def spy(*args, **kw):
         calls.append(args)
-        return real(*args, **kwargs)
+        return real(*args, **kw)
 
     monkeypatch.setattr(model, "schedule", spy)
-    model.evaluate(trace, spec, graph)
+    cost = model.evaluate(trace, spec, graph, **kwargs)
     monkeypatch.setattr(model, "schedule", real)
+    return calls, cost
+
+
+def captured_schedules(monkeypatch, trace, spec, graph) -> list[tuple]:
+    """The arguments the cost model passes to the scheduler for one evaluation: one inference, then
+    the same tasks for streams of N/2 and N inputs (the pipelined throughput, accelsim.schedule.pipeline)."""
+    calls, _ = evaluate_capturing(monkeypatch, trace, spec, graph)
     assert [c[1] for c in calls] == [calls[0][1] * n for n in (1, PIPELINE_INPUTS // 2, PIPELINE_INPUTS)]
     return calls
 

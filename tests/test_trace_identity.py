@@ -20,7 +20,6 @@ import annotated_types
 import numpy as np
 import pytest
 import yaml
-from pydantic import BaseModel
 
 from accelsim.config.arch import Arch
 from accelsim.config.loader import validate_arch_dict
@@ -32,7 +31,7 @@ from accelsim.tech.table import available_nodes
 from accelsim.util.dotted import set_dotted
 from accelsim.workload import load_workload
 
-from conftest import TINY_ARCH_YAML, build_tiny_workload
+from conftest import TINY_ARCH_YAML, arch_fields, build_tiny_workload
 
 BASES = {
     "pim": {},
@@ -48,18 +47,6 @@ EXPLICIT = {"tech.overrides": [{"vdd_v": 1.0}], "baselines.precisions": [[16], [
 # fields no base can change validly, and why
 UNCHANGEABLE = {"tech.node": "one technology table ships"} if available_nodes() == ["45nm"] else {}
 UNCHANGEABLE["macro.cycle_vdd"] = "valid only with macro.cycle_ns set (rule macro_cycle_vdd_needs_cycle)"
-
-
-def arch_fields(model: type[BaseModel] = Arch, prefix: str = "") -> list[tuple[str, Any]]:
-    """(dotted key, field info) of every leaf field of Arch, section by section (nested sections too)."""
-    out = []
-    for name, info in model.model_fields.items():
-        ann = info.annotation
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            out += arch_fields(ann, f"{prefix}{name}.")
-        else:
-            out.append((prefix + name, info))
-    return out
 
 
 def _bounds(info) -> tuple[float, float]:

@@ -1,0 +1,33 @@
+"""Helpers the benchmark scripts share: a best-of-N wall timer and a one-line machine description.
+
+The scripts run as ``python benchmarks/NAME.py``, so this folder is on ``sys.path`` and they
+import it as ``from _timing import best, machine``.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import time
+
+
+def best(fn, repeat: int = 3, warm: bool = False) -> float:
+    """The shortest wall time of ``repeat`` calls of ``fn()``; ``warm``: one untimed call first."""
+    if warm:
+        fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def machine() -> str:
+    """CPU model, CPU count, architecture and Python version, for a benchmark's header line."""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        name = next(l.split(":", 1)[1].strip() for l in out.splitlines() if l.startswith("Model name"))
+    except (OSError, StopIteration):
+        name = platform.processor() or "?"
+    return f"{name}, {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}"

@@ -21,7 +21,9 @@ name (:func:`register`). It provides, for the layers it runs:
   it adds beyond the layers (a hybrid's ANN part);
 * ``runs_ann``: it runs the ANN part of a hybrid ANN-SNN workload (:func:`ann_engine`:
   the ``ann`` engine), its synaptic nodes built through its ``executor`` and checked by
-  its ``check_ann``.
+  its ``check_ann``;
+* ``always_used``: it takes part in every run (prepare, finish, info) whichever layers it
+  runs (``core``: every layer's neurons and the shared SRAM).
 
 No other module compares engine names: what differs between engines is one of these
 hooks.
@@ -72,6 +74,7 @@ class Engine:
     name: ClassVar[str]
     priority: ClassVar[int] = 0       # asked before engines of lower priority
     runs_ann: ClassVar[bool] = False  # runs the ANN part of a hybrid ANN-SNN workload (see ann_engine)
+    always_used: ClassVar[bool] = False  # in every run, whichever layers it runs (see engines_used)
 
     def claims(self, layer: Layer, arch: Arch) -> bool:
         return False
@@ -187,9 +190,9 @@ def assign(layers: list[Layer], arch: Arch) -> list[Layer]:
 
 
 def engines_used(layers: list[Layer]) -> list[Engine]:
-    """The engines that run ``layers``, by name; ``core`` is always among them (it holds the
-    neurons of every layer and the shared SRAM)."""
-    names = sorted({l.engine for l in layers} | {"core"})
+    """The engines that run ``layers``, and every engine ``always_used`` (``core``: it holds the
+    neurons of every layer and the shared SRAM), by name."""
+    names = sorted({l.engine for l in layers} | {e.name for e in ENGINES.values() if e.always_used})
     return [get(n) for n in names]
 
 
@@ -218,23 +221,24 @@ class HardwareNumerics:
         return ex if ex is not None else make_executor(graph, node, backend)
 
 
+def _identity(layers: list[Layer], arch: Arch, ann: bool, hook: str) -> tuple:
+    """Per layer (name, engine, the engine's ``hook(arch)``), and the ANN part's when ``ann``."""
+    out = tuple((l.name, l.engine, getattr(get(l.engine), hook)(arch)) for l in layers)
+    if not ann:
+        return out
+    engine = ann_engine()
+    return out + (("ann", engine.name, getattr(engine, hook)(arch)),)
+
+
 def numerics_identity(layers: list[Layer], arch: Arch, ann: bool = False) -> tuple:
     """What makes two traces of one workload equal: each layer's engine and its numerics group
     (the sweep groups design points by it; tests/test_trace_identity.py checks it is complete);
     ``ann``: the workload has an ANN part, run through the numerics of :func:`ann_engine`."""
-    out = tuple((l.name, l.engine, get(l.engine).numerics(arch)) for l in layers)
-    if not ann:
-        return out
-    engine = ann_engine()
-    return out + (("ann", engine.name, engine.numerics(arch)),)
+    return _identity(layers, arch, ann, "numerics")
 
 
 def reuse_identity(layers: list[Layer], arch: Arch, ann: bool = False) -> tuple:
     """:func:`numerics_identity` with each engine's :meth:`Engine.reusable_numerics` in place of its
     numerics: design points equal in it differ at most in numerics whose intermediate results an
     engine can reuse (a sweep runs them as one group)."""
-    out = tuple((l.name, l.engine, get(l.engine).reusable_numerics(arch)) for l in layers)
-    if not ann:
-        return out
-    engine = ann_engine()
-    return out + (("ann", engine.name, engine.reusable_numerics(arch)),)
+    return _identity(layers, arch, ann, "reusable_numerics")

@@ -19,6 +19,7 @@ from accelsim.config.loader import ArchSpec
 from accelsim.engine.lower import Layer
 from accelsim.engine.trace import LayerCounts
 from accelsim.hw.core.first_layer import core_first_layer_cost
+from accelsim.hw.first_layer import recorded_evaluations
 from accelsim.hw.pim.cost import pim_first_layer_cost
 from accelsim.hw.result import LayerCost
 
@@ -41,16 +42,12 @@ def ann_layer_cost(spec: ArchSpec, layer: Layer, counts: LayerCounts, runs: int)
     arch = spec.arch
     act = counts.activity
     if arch.ann.target == "pim":
-        if act is None or act.engine != "pim" or act.evaluations == 0:
-            raise ValueError(f"ANN layer {layer.name}: the trace has no PIM activity; build it on this "
-                             "architecture (accelsim.simulate.functional_trace)")
+        recorded_evaluations("pim", layer.name, act, 1, runs, required=True)
         # T = runs: outputs are read once per evaluation (not at every SNN step)
         cost = pim_first_layer_cost(spec.tech, arch.pim, layer, act, runs, "recompute", False, runs, spec.source)
         cost = _renamed(cost, "pim_")
     else:
-        if act is not None and act.engine != "core":
-            raise ValueError(f"ANN layer {layer.name}: the trace recorded the {act.engine!r} numerics, "
-                             "cost asked for the digital MAC array")
+        recorded_evaluations("core", layer.name, act, 1, runs, required=False)
         cost = core_first_layer_cost(spec.tech, mac_array(arch), arch.clock_ns, layer, act, runs, "recompute",
                                      False, runs)
         cost = _renamed(cost, "")

@@ -162,6 +162,7 @@ class CoreRun:
 class CoreEngine(Engine):
     name = "core"
     priority = 0
+    always_used = True   # the neurons of every layer and the shared SRAM are on the cores
 
     def claims(self, layer: Layer, arch: Arch) -> bool:
         return True

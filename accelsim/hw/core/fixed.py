@@ -228,6 +228,7 @@ class FixedNeuronExec(NeuronExec):
             check_multipliers(form, fmt.fp, graph, node)
             self.dp = datapath_params(form, fmt.fp, self.lsb)
             self.current_limit = current_limit(self.dp)
+            self._replay_dp = dataclasses.replace(self.dp, spiking=False)   # :meth:`integrated`'s datapath
         self.overflows = 0
 
     def reset(self, batch):
@@ -267,7 +268,7 @@ class FixedNeuronExec(NeuronExec):
         if last is not current:   # the step's own current is converted once (see __call__)
             c = to_fixed(current.reshape(current.shape[0], -1), self.lsb)
         step = datapath_step if self.backend == "numba" else datapath_step_reference
-        step(state["v"], state["isyn"], c, dataclasses.replace(self.dp, spiking=False))
+        step(state["v"], state["isyn"], c, self._replay_dp)
         return state["v"]
 
     def write_state(self, name: str, values: np.ndarray) -> None:

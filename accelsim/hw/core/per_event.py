@@ -90,7 +90,7 @@ def whole_cycles(ns: np.ndarray, clock_ns: float) -> np.ndarray:
 def hop_packets(act: CoreActivity, flits_per_packet: int) -> tuple[int, int]:
     """(east-west, north-south) link crossings by packets, summed over samples and steps."""
     per_link = act.link_flits.sum(axis=0)
-    ew = (np.arange(per_link.size) % 4) < len(EW_DIRS)
+    ew = np.isin(np.arange(per_link.size) % 4, EW_DIRS)   # link 4 * node + dir (accelsim.hw.noc)
     return int(per_link[ew].sum()) // flits_per_packet, int(per_link[~ew].sum()) // flits_per_packet
 
 

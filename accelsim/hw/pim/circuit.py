@@ -73,12 +73,23 @@ def applied_bits(pim: PimConfig, macro: MacroConfig) -> int:
     return max(1, pim.input_bits - 1) if macro.signed_inputs else pim.input_bits
 
 
+def bit_lines_per_conversion(macro: MacroConfig) -> int:
+    """Bit lines one conversion reads: ``columns_per_conversion``, twice that with
+    ``differential_subtract`` (a pair subtracted before the ADC)."""
+    return macro.columns_per_conversion * (2 if macro.differential_subtract else 1)
+
+
+def reference_node(tech: TechTable, macro: MacroConfig) -> float:
+    """The node (nm) the macro's figures are given at: ``macro.node_nm``, default the table's."""
+    return macro.node_nm if macro.node_nm is not None else tech.node_nm
+
+
 def geometry(pim: PimConfig, macro: MacroConfig) -> Geometry:
     rows = macro.active_rows or pim.rows
     per_weight = macro.columns_per_weight or pim.weight_slices * (2 if pim.signed_weights == "differential" else 1)
     applied = applied_bits(pim, macro)
     slices = cdiv(applied, pulse_bits(pim, macro))
-    k = cdiv(pim.cols, macro.columns_per_conversion * (2 if macro.differential_subtract else 1))
+    k = cdiv(pim.cols, bit_lines_per_conversion(macro))
     rounds = slices if macro.convert == "per_slice" else 1
     return Geometry(rows, pim.cols // per_weight, slices, applied, k, rounds, min(pim.adc_share, k))
 
@@ -146,7 +157,7 @@ def _events(per: str, g: Geometry, cols: int) -> float:
 def evaluate(tech: TechTable, pim: PimConfig, macro: MacroConfig) -> dict:
     """The macro's figures for one full-array MVM stream (see the module docstring); a dict for JSON."""
     g = geometry(pim, macro)
-    node0 = macro.node_nm if macro.node_nm is not None else tech.node_nm
+    node0 = reference_node(tech, macro)
     blocks = list(macro.blocks) or default_blocks(tech, pim, macro)
     ref_bits = macro.adc_ref_bits or pim.adc_bits
     t = mvm_ns(tech, pim, macro, g, node0)

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from accelsim.config.arch import PimConfig
 from accelsim.config.macro import MacroConfig
 from accelsim.hw.first_layer import FirstLayerActivity
-from accelsim.hw.pim.circuit import Geometry, applied_bits, bits_ratio, mvm_ns, pulse_bits, supply_ratio
+from accelsim.hw.pim.circuit import (Geometry, applied_bits, bit_lines_per_conversion, bits_ratio, mvm_ns,
+                                     pulse_bits, reference_node, supply_ratio)
 from accelsim.hw.pim.mapping import PimMapping
 from accelsim.tech.table import TechTable
 from accelsim.util.mathx import cdiv
@@ -44,8 +45,7 @@ class CircuitCost:
 
 
 def tile_geometry(pim: PimConfig, macro: MacroConfig, m: PimMapping) -> Geometry:
-    per_conv = macro.columns_per_conversion * (2 if macro.differential_subtract else 1)
-    k = cdiv(m.max_cols_in_tile(), per_conv)
+    k = cdiv(m.max_cols_in_tile(), bit_lines_per_conversion(macro))
     phases = cdiv(applied_bits(pim, macro), pulse_bits(pim, macro))
     rounds = phases if macro.convert == "per_slice" else 1
     return Geometry(min(m.rows_per_group, pim.rows), m.max_cols_in_tile() // m.cols_per_weight, phases,
@@ -70,13 +70,13 @@ def _events(per: str, data: str, m: PimMapping, act: FirstLayerActivity, macro: 
     if per == "column":
         return float(m.cols_per_group * m.groups * m.row_tiles * m.vectors * phases)
     if per == "conversion":
-        return act.conversions * n / (macro.columns_per_conversion * (2 if macro.differential_subtract else 1))
+        return act.conversions * n / bit_lines_per_conversion(macro)
     return float(m.vectors * m.groups * m.row_tiles * m.col_tiles)     # mvm
 
 
 def circuit_cost(tech: TechTable, pim: PimConfig, macro: MacroConfig, m: PimMapping,
                  act: FirstLayerActivity) -> CircuitCost:
-    node0 = macro.node_nm if macro.node_nm is not None else tech.node_nm
+    node0 = reference_node(tech, macro)
     ref_bits = macro.adc_ref_bits or pim.adc_bits
     dyn, static = {}, {}
     g = tile_geometry(pim, macro, m)

@@ -257,7 +257,7 @@ class ProgrammedLayer:
             self.g.append(np.ascontiguousarray(g, dtype=self.dtype))
             lsbs = []
             for t in range(self.row_tiles):
-                r0, r1 = t * p.rows, min(self.R, (t + 1) * p.rows)
+                r0, r1 = self.tile_rows(t)
                 if p.adc_range == "full_scale":
                     rng_v = float(p.full_scale)
                 else:
@@ -309,22 +309,34 @@ class ProgrammedLayer:
         p = self.p
         V = xq.shape[0]
         out = np.zeros((V, self.Og), dtype=np.float64)
-        rows = slice(group * self.R, (group + 1) * self.R)
-        n_blocks = (V + self.CHUNK - 1) // self.CHUNK
+        n_blocks = cdiv(V, self.CHUNK)
         xq = np.ascontiguousarray(xq, dtype=np.int32)
         for t in range(self.row_tiles):
-            r0, r1 = t * p.rows, min(self.R, (t + 1) * p.rows)
+            r0, r1 = self.tile_rows(t)
             drv = np.zeros((n_blocks, r1 - r0), dtype=np.int64)
             dsq = np.zeros((n_blocks, r1 - r0), dtype=np.int64)
             sat = np.zeros(n_blocks, dtype=np.int64)
             crossbar_tile(xq, r0, r1, self.g[group], p.dac_bits, p.input_slices, self.lsb[group][t], self.adc_top,
                           self.offsets[group][t], self._noise(group, t, V, noise_keys), self.col_out,
                           self.col_weight, out, drv, dsq, sat, self.CHUNK)
-            act.row_driven[rows][r0:r1] += drv.sum(axis=0)
-            act.row_drive_code_sq[rows][r0:r1] += dsq.sum(axis=0)
-            act.adc_saturated += int(sat.sum())
-            act.conversions += p.input_slices * V * self.C
+            self._record_drive(act, group, r0, drv, dsq)
+            self._record_adc(act, V, sat)
         return self._finish(out, xq.sum(axis=1, dtype=np.int64) if self.offset_code else None, V, act)
+
+    def tile_rows(self, t: int) -> tuple[int, int]:
+        """The rows ``r0 .. r1 - 1`` of a group's row tile ``t``."""
+        return t * self.p.rows, min(self.R, (t + 1) * self.p.rows)
+
+    def _record_drive(self, act: FirstLayerActivity, group: int, r0: int, drv: np.ndarray, dsq: np.ndarray) -> None:
+        """A row tile's drive statistics (per block of vectors [blocks, tile rows]) into ``act``."""
+        rows = slice(group * self.R + r0, group * self.R + r0 + drv.shape[1])
+        act.row_driven[rows] += drv.sum(axis=0)
+        act.row_drive_code_sq[rows] += dsq.sum(axis=0)
+
+    def _record_adc(self, act: FirstLayerActivity, V: int, sat: np.ndarray) -> None:
+        """A row tile's conversions of ``V`` vectors and those saturated (per block) into ``act``."""
+        act.adc_saturated += int(sat.sum())
+        act.conversions += self.p.input_slices * V * self.C
 
     def _finish(self, out: np.ndarray, xsum: np.ndarray | None, V: int, act: FirstLayerActivity) -> np.ndarray:
         if self.offset_code:
@@ -339,18 +351,16 @@ class ProgrammedLayer:
         the drive statistics; the ADC's records are :meth:`convert`'s."""
         p = self.p
         V = xq.shape[0]
-        rows = slice(group * self.R, (group + 1) * self.R)
-        n_blocks = (V + self.CHUNK - 1) // self.CHUNK
+        n_blocks = cdiv(V, self.CHUNK)
         xq = np.ascontiguousarray(xq, dtype=np.int32)
         tiles = []
         for t in range(self.row_tiles):
-            r0, r1 = t * p.rows, min(self.R, (t + 1) * p.rows)
+            r0, r1 = self.tile_rows(t)
             drv = np.zeros((n_blocks, r1 - r0), dtype=np.int64)
             dsq = np.zeros((n_blocks, r1 - r0), dtype=np.int64)
             sums = np.empty((V, p.input_slices, self.C), dtype=self.sums_dtype)
             column_sums_tile(xq, r0, r1, self.g[group], p.dac_bits, p.input_slices, sums, drv, dsq, self.CHUNK)
-            act.row_driven[rows][r0:r1] += drv.sum(axis=0)
-            act.row_drive_code_sq[rows][r0:r1] += dsq.sum(axis=0)
+            self._record_drive(act, group, r0, drv, dsq)
             tiles.append(sums)
         return ColumnBlock(tiles, xq.sum(axis=1, dtype=np.int64) if self.offset_code else None)
 
@@ -361,13 +371,12 @@ class ProgrammedLayer:
         p = self.p
         V = block.vectors
         out = np.zeros((V, self.Og), dtype=np.float64)
-        n_blocks = (V + self.CHUNK - 1) // self.CHUNK
+        n_blocks = cdiv(V, self.CHUNK)
         for t, sums in enumerate(block.tiles):
             sat = np.zeros(n_blocks, dtype=np.int64)
             adc_tile(sums, p.dac_bits, self.lsb[group][t], self.adc_top, self.offsets[group][t],
                      self._noise(group, t, V, noise_keys), self.col_out, self.col_weight, out, sat, self.CHUNK)
-            act.adc_saturated += int(sat.sum())
-            act.conversions += p.input_slices * V * self.C
+            self._record_adc(act, V, sat)
         return self._finish(out, block.xsum, V, act)
 
 

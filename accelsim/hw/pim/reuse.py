@@ -72,18 +72,17 @@ class ColumnStore:
             lo, hi = max(first, b0), min(stop, b1)
             if lo < hi:
                 per = block.vectors // (b1 - b0)
-                parts.append((lo, block.rows((lo - b0) * per, (hi - b0) * per)))
+                parts.append((lo, hi, block.rows((lo - b0) * per, (hi - b0) * per)))
         parts.sort(key=lambda p: p[0])
-        covered = sum(p[1].vectors for p in parts)
-        if not parts or (parts[0][0] != first):
+        # the recorded blocks must cover first..stop-1 without a gap
+        if [p[0] for p in parts] != [first] + [p[1] for p in parts[:-1]] or parts[-1][1] != stop:
             raise ValueError(f"column sums of samples {first}..{stop - 1} (call {call}) were not recorded")
         if len(parts) == 1:
-            return parts[0][1]
-        tiles = [np.concatenate([p[1].tiles[t] for p in parts]) for t in range(len(parts[0][1].tiles))]
-        xsum = None if parts[0][1].xsum is None else np.concatenate([p[1].xsum for p in parts])
-        out = ColumnBlock(tiles, xsum)
-        assert out.vectors == covered
-        return out
+            return parts[0][2]
+        blocks = [p[2] for p in parts]
+        tiles = [np.concatenate([b.tiles[t] for b in blocks]) for t in range(len(blocks[0].tiles))]
+        xsum = None if blocks[0].xsum is None else np.concatenate([b.xsum for b in blocks])
+        return ColumnBlock(tiles, xsum)
 
 
 class RecordingPimExec(PimExec):

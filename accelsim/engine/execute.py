@@ -14,6 +14,7 @@ import numpy as np
 
 from accelsim.engine.lower import conv_window, pool_window
 from accelsim.kernels import conv, dense, pool
+from accelsim.kernels.events import StepStats
 from accelsim.kernels.gemm import ConvPlan, DensePlan
 from accelsim.workload.graph import Graph, Node
 
@@ -53,6 +54,12 @@ class Executor:
 
 @executor("Conv")
 class ConvExec(Executor):
+    """A Conv node. ``stats``: the step's shared value statistics while a functional pass runs
+    (:class:`accelsim.kernels.events.StepStats`, set by :func:`accelsim.engine.functional.simulate`):
+    the plan's choice of kernel reads its input's record there, which the step's counts share."""
+
+    stats: Optional[StepStats] = None
+
     def __init__(self, graph, node, backend):
         super().__init__(graph, node, backend)
         self.w = graph.tensors[node.inputs[1]].astype(np.float64)
@@ -65,12 +72,16 @@ class ConvExec(Executor):
         if self.backend == "numba":   # scatter or GEMM, per call (kernels/gemm.py); built for the weights in use
             if self._plan is None or self._plan.w is not self.w:
                 self._plan = ConvPlan(self.w, self.win, self.group)
-            return self._plan(ins[0], self.b)
+            return self._plan(ins[0], self.b, None if self.stats is None else self.stats.of(ins[0]))
         return conv.conv_reference(ins[0], self.w, self.b, self.win, self.group)
 
 
 @executor("Gemm", "MatMul")
 class DenseExec(Executor):
+    """A Gemm or MatMul node (``stats``: as :class:`ConvExec`'s)."""
+
+    stats: Optional[StepStats] = None
+
     def __init__(self, graph, node, backend):
         super().__init__(graph, node, backend)
         w = graph.tensors[node.inputs[1]].astype(np.float64)
@@ -87,7 +98,7 @@ class DenseExec(Executor):
         if self.backend == "numba":   # scatter or GEMM, per call (kernels/gemm.py)
             if self._plan is None or self._plan.source is not self.wt:
                 self._plan = DensePlan(self.wt)
-            return self._plan(a, self.b)
+            return self._plan(a, self.b, None if self.stats is None else self.stats.of(ins[0]))
         return dense.dense_reference(a, self.wt, self.b)
 
 

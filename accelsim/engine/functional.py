@@ -29,13 +29,15 @@ from typing import Callable, Iterable, Optional
 
 import numpy as np
 
-from accelsim.engine.execute import Executor, make_executor
+from accelsim.engine.execute import ConvExec, DenseExec, Executor, make_executor
 from accelsim.engine.hybrid import AnnInitialiser
 from accelsim.engine.interpret import interpret
 from accelsim.engine.lower import Layer, lower, pool_window, static_values
 from accelsim.engine.phases import event_counts, max_phases, phase_values, phased_values
 from accelsim.engine.trace import AddressCounts, LayerCounts, Trace, count_dtype
 from accelsim.errors import fail
+from accelsim.kernels.events import StepStats, changed_and_kept
+from accelsim.neurons.base import NeuronKind
 from accelsim.workload.graph import Graph, Node, Samples
 
 # probe(layer, t, sample_offset, inputs, outputs): sees every layer's batch each step
@@ -60,14 +62,30 @@ def _replayable(ex) -> bool:
         and not ex.kind.graded
 
 
-def _states(replayable: list[tuple[str, object]]) -> dict[str, dict]:
-    """A copy of the state of every replayable spiking layer's neurons before a step: of the arrays
-    its replay writes (``replay_writes``, default all); the others are handed over as they are."""
-    out = {}
-    for name, ex in replayable:
-        writes = getattr(ex, "replay_writes", None)
-        out[name] = {k: np.array(v, copy=True) if writes is None or k in writes else v for k, v in ex.state.items()}
-    return out
+class _Before:
+    """The state of every replayable spiking layer's neurons before a step: a copy of the arrays
+    its replay writes (``replay_writes``, default all), the others handed over as they are. The
+    copies are kept per layer and overwritten at the next step (the replay's result is taken
+    into :class:`_Membranes` before then)."""
+
+    def __init__(self, replayable: list[tuple[str, object]]):
+        self.replayable = replayable
+        self._bufs: dict[tuple[str, str], np.ndarray] = {}
+
+    def take(self) -> dict[str, dict]:
+        out = {}
+        for name, ex in self.replayable:
+            writes = getattr(ex, "replay_writes", None)
+            out[name] = {k: self._copy(name, k, v) if writes is None or k in writes else v
+                         for k, v in ex.state.items()}
+        return out
+
+    def _copy(self, name: str, key: str, v: np.ndarray) -> np.ndarray:
+        buf = self._bufs.get((name, key))
+        if buf is None or buf.shape != v.shape or buf.dtype != v.dtype:
+            buf = self._bufs[(name, key)] = np.empty_like(v)
+        np.copyto(buf, v)
+        return buf
 
 
 def _derives(ex) -> bool:
@@ -84,22 +102,72 @@ def _integrated(ex, state: Optional[dict], current: np.ndarray) -> Optional[np.n
     return None if state is None else ex.integrated(state, current)
 
 
-def _updates(u: Optional[np.ndarray], prev: Optional[np.ndarray], t: int) -> int:
-    """NeuroBench's count: every neuron at the first step, then those whose membrane changed."""
-    if u is None:
-        return 0
-    if t == 0 or prev is None or prev.shape != u.shape:
-        return int(u.size)
-    return int(np.count_nonzero(u != prev))
+class _Membranes:
+    """NeuroBench's MembraneUpdates per layer and step: every neuron at the first step of a batch,
+    then those whose membrane (before reset) changed since the step before. Each layer's last
+    membrane is kept in a buffer of its own (reused across steps and batches), compared and
+    overwritten in one pass (:func:`accelsim.kernels.events.changed_and_kept`), so the membrane
+    an executor returns may be a buffer it reuses."""
+
+    def __init__(self):
+        self._last: dict[str, np.ndarray] = {}
+        self._fresh: set[str] = set()
+
+    def start_batch(self) -> None:
+        self._fresh = set(self._last)
+
+    def updates(self, name: str, u: np.ndarray, t: int) -> int:
+        last = self._last.get(name)
+        if t == 0 or last is None or name in self._fresh or last.shape != u.shape or last.dtype != u.dtype:
+            if last is None or last.shape != u.shape or last.dtype != u.dtype:
+                last = self._last[name] = np.empty(u.shape, u.dtype)
+            np.copyto(last, u)
+            self._fresh.discard(name)
+            return int(u.size)
+        return changed_and_kept(u, last)
 
 
-def _input_counts(layer: Layer, xin: np.ndarray, nz: np.ndarray, look: bool, cdt) -> tuple:
-    """(events per input element in ``cdt``, events, samples with a non-binary input, synaptic ops)
-    of one step's input ``xin`` (``nz``: its events [batch, elements]); ``look``: check for values
-    other than 0, 1, -1 (spikes are 0 or 1: no need to look)."""
-    per_input = nz.sum(axis=0, dtype=np.int64)
-    nonbinary = int(np.any(((xin != 0) & (np.abs(xin) != 1)).reshape(xin.shape[0], -1), axis=1).sum()) if look else 0
-    return per_input.astype(cdt), int(per_input.sum()), nonbinary, int(per_input @ layer.fanout)
+def _counts_nonzeros(kind) -> bool:
+    """Whether a neuron kind's spikes per neuron are its output's non-zeros (the default
+    ``spike_counts``): then they come from the output's shared statistics."""
+    return getattr(getattr(kind, "spike_counts", None), "__func__", None) is NeuronKind.spike_counts.__func__
+
+
+class _StepEvents:
+    """The events of every value of one step, each computed once and shared by every count: from the
+    value's :class:`~accelsim.kernels.events.ValueStats` (``stats``), or summed over the phases for
+    a value that carries few-spikes phases (:func:`accelsim.engine.phases.event_counts`)."""
+
+    def __init__(self, stats: StepStats, vals: dict, phases: list, phased: frozenset[str]):
+        self.stats, self.vals, self.phases, self.phased = stats, vals, phases, phased
+        self._phased: dict[str, tuple[np.ndarray, int]] = {}
+
+    def of(self, value: str, source: Optional[dict] = None) -> tuple[np.ndarray, int]:
+        """(events per element summed over the batch, int64 [elements]; events) of ``value`` in
+        ``source`` (default the step's values; a recurrent layer's: the previous step's)."""
+        source = self.vals if source is None else source
+        if self.phases and value in self.phased and source is self.vals:
+            if value not in self._phased:
+                m = event_counts(value, self.vals, self.phases, self.phased)
+                self._phased[value] = (m.sum(axis=0, dtype=np.int64), int(m.sum()))
+            return self._phased[value]
+        st = self.stats.of(source[value])
+        return st.col, st.nnz
+
+
+def _input_counts(layer: Layer, xin: np.ndarray, ev: tuple[np.ndarray, int], look: bool,
+                  stats: StepStats) -> tuple:
+    """(events per input element, int64, events, samples with a non-binary input, synaptic ops) of
+    one step's input ``xin`` (``ev``: its events, :meth:`_StepEvents.of`); ``look``: check for
+    values other than 0, 1, -1 (spikes are 0 or 1: no need to look)."""
+    per_input, events = ev
+    nonbinary = stats.of(xin).nonbinary if look else 0
+    return per_input, events, nonbinary, int(per_input @ layer.fanout)
+
+
+def _add(row: np.ndarray, counts: np.ndarray) -> None:
+    """``row += counts`` in the row's dtype (the counts fit it: at most samples x phases)."""
+    np.add(row, counts, out=row, casting="unsafe")
 
 
 def _aux_fanout(graph: Graph, layer: Layer) -> list[tuple[str, str, Optional[np.ndarray], str]]:
@@ -116,9 +184,9 @@ def _aux_fanout(graph: Graph, layer: Layer) -> list[tuple[str, str, Optional[np.
     return out
 
 
-def _count_aux(cnt: LayerCounts, t: int, vals: dict, aux: list, events_of: Callable[[str], np.ndarray]) -> None:
+def _count_aux(cnt: LayerCounts, t: int, vals: dict, aux: list, events: _StepEvents) -> None:
     """Step ``t``'s pooling and add work of one layer (see :mod:`accelsim.hw.core.cost`);
-    ``events_of(value)``: the events per element of a value, [batch, elements].
+    ``events``: the step's events per value.
 
     Per input event: an ``Add`` one operation; a pool one per window the element is in
     (its fan-out: an add for AveragePool, a compare for MaxPool and SpikeMaxPool). A
@@ -127,17 +195,83 @@ def _count_aux(cnt: LayerCounts, t: int, vals: dict, aux: list, events_of: Calla
     maximum grew (a non-zero output) writes it back.
     """
     for value, op, fan, output in aux:
-        m = events_of(value)
+        per_element, n = events.of(value)
         if fan is None:
-            cnt.aux_ops[t] += int(m.sum())
+            cnt.aux_ops[t] += n
             continue
-        compares = int(m.sum(axis=0, dtype=np.int64) @ fan)
+        compares = int(per_element @ fan)
         cnt.aux_ops[t] += compares
         if op == "SpikeMaxPool":
-            events = int(m.sum())
-            cnt.aux_ops[t] += events
-            cnt.state_reads[t] += events + compares
-            cnt.state_writes[t] += events + int(np.count_nonzero(vals[output]))
+            cnt.aux_ops[t] += n
+            cnt.state_reads[t] += n + compares
+            cnt.state_writes[t] += n + events.stats.of(vals[output]).nnz
+
+
+class _Counter:
+    """The counts of one run, taken layer by layer after each step (:meth:`step`): events in,
+    synaptic ops, non-binary inputs, non-zero outputs, spikes, membrane updates, per-address counts,
+    pooling and add work."""
+
+    def __init__(self, layers: list[Layer], counts: list[LayerCounts], addresses: list[AddressCounts], aux: list,
+                 execs: dict, spike_fed: set[str], held_input: set[str], probes: list, first_sample: int):
+        self.layers, self.counts, self.addresses, self.aux = layers, counts, addresses, aux
+        self.execs, self.spike_fed, self.held_input, self.probes = execs, spike_fed, held_input, probes
+        self.first_sample = first_sample
+        # spiking layers whose membranes are taken by replaying their step from a copy of the state before it
+        self.before = _Before([(l.name, execs[l.neuron.name]) for l in layers if l.spiking
+                               and _replayable(execs[l.neuron.name]) and not _derives(execs[l.neuron.name])])
+        self.membranes = _Membranes()
+        self.held: dict[str, tuple] = {}
+        self.start = 0
+
+    def start_batch(self, start: int) -> None:
+        self.held = {}    # layer -> its input's counts (inputs the same at every step of the batch)
+        self.start = start
+        self.membranes.start_batch()
+
+    def step(self, t: int, vals: dict, prev: dict, before: dict, events: _StepEvents) -> None:
+        for layer, cnt, ax, adr in zip(self.layers, self.counts, self.aux, self.addresses):
+            xin = (prev if layer.recurrent else vals)[layer.data_input]   # a recurrent layer reads the spikes of t-1
+            taken = self.held.get(layer.name)
+            if taken is None:
+                ev = events.of(layer.data_input, prev if layer.recurrent else None)
+                taken = _input_counts(layer, xin, ev, layer.name not in self.spike_fed, events.stats)
+                if layer.name in self.held_input:   # kept beyond the step: a copy of the shared counts
+                    taken = (taken[0].copy(),) + taken[1:]
+                    self.held[layer.name] = taken
+            per_input, n_events, nonbinary, synops = taken
+            _add(adr.by_input[t], per_input)
+            cnt.events_in[t] += n_events
+            cnt.nonbinary_inputs[t] += nonbinary
+            cnt.synaptic_ops[t] += synops
+            yout = vals[layer.neuron.output if layer.neuron is not None else layer.synapse.output]
+            cnt.nonzero_out[t] += events.stats.of(yout).nnz
+            if layer.spiking:
+                self._neurons(layer, cnt, adr, t, vals, before, events.stats, yout)
+            _count_aux(cnt, t, vals, ax, events)
+            for probe in self.probes:
+                probe(layer, t, self.first_sample + self.start, xin, yout)
+
+    def _neurons(self, layer: Layer, cnt: LayerCounts, adr: AddressCounts, t: int, vals: dict, before: dict,
+                 stats: StepStats, yout: np.ndarray) -> None:
+        """A spiking layer's membrane updates, spikes (per neuron) and neurons with a non-zero input."""
+        ex = self.execs[layer.neuron.name]
+        current = vals[layer.neuron.inputs[0]]
+        if cnt.membrane_updates is not None:
+            u = _integrated(ex, before.get(layer.name), current)
+            if u is None:
+                cnt.membrane_updates = None   # not defined for this neuron (no threshold)
+            else:
+                cnt.membrane_updates[t] += self.membranes.updates(layer.name, u, t)
+        if _counts_nonzeros(ex.kind):
+            st = stats.of(yout)
+            per_neuron, spikes = st.col, st.nnz
+        else:   # a kind that counts its own spikes (few-spikes: several per step)
+            per_neuron = ex.kind.spike_counts(ex.state, yout.reshape(yout.shape[0], -1)).sum(axis=0, dtype=np.int64)
+            spikes = int(per_neuron.sum())
+        cnt.spikes_out[t] += spikes
+        _add(adr.by_neuron[t], per_neuron)
+        _add(adr.active_by_neuron[t], stats.of(current).col)
 
 
 def _check_recurrent(graph: Graph) -> None:
@@ -213,76 +347,44 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
         if callable(getattr(e, "start", None)):   # executors of plug-ins need not subclass Executor
             e.start(first_sample)
 
-    # spiking layers whose membranes are taken by replaying their step from a copy of the state before it
-    replayable = [(l.name, execs[l.neuron.name]) for l in layers if l.spiking and _replayable(execs[l.neuron.name])
-                  and not _derives(execs[l.neuron.name])]
-
-    for start in range(0, N, B):
-        xb = samples.x[start:start + B]
-        nb = xb.shape[0]
-        for e in execs.values():
-            e.reset(nb)
-        cache: dict[str, np.ndarray] = {}
-        scores = np.zeros((nb, ncls))
-        integrated: dict[str, Optional[np.ndarray]] = {}
-        held: dict[str, tuple] = {}    # layer -> its input's counts (inputs the same at every step)
-        prev = {v: np.zeros((nb,) + graph.shapes[v]) for v in graph.delayed_values}  # step t-1's values
-        for t in range(T):
-            if hybrid is not None:  # the ANN's state writes come before the step's SNN update
-                hybrid.before_step(t, xb, per_step_input, execs)
-            before = _states(replayable)
-            vals = interpret(graph, {graph.input.name: xb[:, t] if per_step_input else xb}, execs, cache, static,
-                             delayed=prev)
-            phases = [phase_values(graph, execs, vals, phased, k) for k in range(K)] if phased else []
-            step_events: dict[str, np.ndarray] = {}   # value -> its events this step (a value feeds several counts)
-
-            def events_of(v: str) -> np.ndarray:
-                if v not in step_events:
-                    step_events[v] = event_counts(v, vals, phases, phased)
-                return step_events[v]
-
-            for layer, cnt, ax, adr in zip(layers, counts, aux, addresses):
-                xin = (prev if layer.recurrent else vals)[layer.data_input]   # a recurrent layer reads the spikes of t-1
-                taken = held.get(layer.name)
-                if taken is None:
-                    nz = event_counts(layer.data_input, prev, phases, phased) if layer.recurrent \
-                        else events_of(layer.data_input)
-                    taken = _input_counts(layer, xin, nz, layer.name not in spike_fed, cdt)
-                    if layer.name in held_input:
-                        held[layer.name] = taken
-                per_input, events, nonbinary, synops = taken
-                adr.by_input[t] += per_input
-                cnt.events_in[t] += events
-                cnt.nonbinary_inputs[t] += nonbinary
-                cnt.synaptic_ops[t] += synops
-                yout = vals[layer.neuron.output if layer.neuron is not None else layer.synapse.output]
-                cnt.nonzero_out[t] += int(np.count_nonzero(yout))
-                if layer.spiking:
-                    u = _integrated(execs[layer.neuron.name], before.get(layer.name), vals[layer.neuron.inputs[0]])
-                    if u is None:
-                        cnt.membrane_updates = None   # not defined for this neuron (no threshold)
-                    elif cnt.membrane_updates is not None:
-                        cnt.membrane_updates[t] += _updates(u, integrated.get(layer.name), t)
-                    integrated[layer.name] = u
-                    ex = execs[layer.neuron.name]
-                    per_neuron = ex.kind.spike_counts(ex.state, yout.reshape(nb, -1)).sum(axis=0, dtype=np.int64)
-                    cnt.spikes_out[t] += int(per_neuron.sum())
-                    adr.by_neuron[t] += per_neuron.astype(cdt)
-                    current = vals[layer.neuron.inputs[0]].reshape(nb, -1)
-                    adr.active_by_neuron[t] += np.count_nonzero(current, axis=0).astype(cdt)
-                _count_aux(cnt, t, vals, ax, events_of)
-                for probe in probes:
-                    probe(layer, t, first_sample + start, xin, yout)
-            for cnt, ex in zip(counts, counting):
-                if ex is not None:
-                    cnt.overflows[t] += ex.take_overflows()
-            prev = {v: np.array(vals[v], copy=True) for v in prev}
-            scores += vals[readout.output].reshape(nb, -1)
-            if correct is not None:
-                correct[t] += int(np.sum(np.argmax(scores, axis=1) == samples.y[start:start + nb]))
-        scores_all[start:start + nb] = scores
-        if progress is not None:
-            progress(nb)
+    stats = StepStats()   # each value's events, non-zeros and grain: one pass per value and step
+    shared = [e for e in execs.values() if isinstance(e, (ConvExec, DenseExec))]
+    for e in shared:
+        e.stats = stats
+    counter = _Counter(layers, counts, addresses, aux, execs, spike_fed, held_input, probes, first_sample)
+    try:
+        for start in range(0, N, B):
+            xb = samples.x[start:start + B]
+            nb = xb.shape[0]
+            for e in execs.values():
+                e.reset(nb)
+            cache: dict[str, np.ndarray] = {}
+            scores = np.zeros((nb, ncls))
+            counter.start_batch(start)
+            prev = {v: np.zeros((nb,) + graph.shapes[v]) for v in graph.delayed_values}  # step t-1's values
+            for t in range(T):
+                if hybrid is not None:  # the ANN's state writes come before the step's SNN update
+                    hybrid.before_step(t, xb, per_step_input, execs)
+                before = counter.before.take()
+                vals = interpret(graph, {graph.input.name: xb[:, t] if per_step_input else xb}, execs, cache, static,
+                                 delayed=prev)
+                phases = [phase_values(graph, execs, vals, phased, k) for k in range(K)] if phased else []
+                counter.step(t, vals, prev, before, _StepEvents(stats, vals, phases, phased))
+                for cnt, ex in zip(counts, counting):
+                    if ex is not None:
+                        cnt.overflows[t] += ex.take_overflows()
+                prev = {v: np.array(vals[v], copy=True) for v in prev}
+                scores += vals[readout.output].reshape(nb, -1)
+                if correct is not None:
+                    correct[t] += int(np.sum(np.argmax(scores, axis=1) == samples.y[start:start + nb]))
+                stats.clear()
+            scores_all[start:start + nb] = scores
+            if progress is not None:
+                progress(nb)
+    finally:   # the records name arrays of this run only
+        stats.clear()
+        for e in shared:
+            e.stats = None
 
     for layer, cnt in zip(layers, counts):
         cnt.activity = getattr(execs[layer.synapse.name], "activity", None)

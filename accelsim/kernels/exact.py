@@ -47,7 +47,16 @@ def grain(a: np.ndarray) -> Optional[Grain]:
         return None
     if integral:
         return Grain(amax, 0)
+    return fine_grain(a, amax)
+
+
+def fine_grain(a: np.ndarray, amax: float) -> Grain:
+    """The exact :class:`Grain` of finite float64 values ``a`` whose largest magnitude is ``amax``:
+    the lowest set bit of any non-zero value's significand (what :func:`grain` finds when a value
+    is not an integer)."""
     nz = a[a != 0.0]
+    if not nz.size:
+        return Grain(amax, 0)
     mant, ex = np.frexp(np.abs(nz))                        # |v| = mant * 2^ex, mant in [0.5, 1)
     m = np.ldexp(mant, 53).astype(np.int64)                # the 53-bit significand as an integer
     low = np.frexp((m & -m).astype(np.float64))[1] - 1     # its lowest set bit

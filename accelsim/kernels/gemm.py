@@ -36,6 +36,7 @@ import numba
 import numpy as np
 
 from accelsim.kernels import conv, dense, scratch
+from accelsim.kernels.events import ValueStats, summarize
 from accelsim.kernels.exact import Grain, gemm_dtype, grain, row_abs_max
 from accelsim.kernels.window import Window
 from accelsim.util import threads
@@ -156,12 +157,15 @@ class ConvPlan:
             self._mats[dtype] = np.ascontiguousarray(self.w2, dtype=dtype)
         return self._mats[dtype]
 
-    def __call__(self, x: np.ndarray, b: Optional[np.ndarray]) -> np.ndarray:
+    def __call__(self, x: np.ndarray, b: Optional[np.ndarray], stats: Optional[ValueStats] = None) -> np.ndarray:
+        """``stats``: ``x``'s :class:`~accelsim.kernels.events.ValueStats` when known (one pass over
+        the input, shared with the functional counts), else computed here."""
         N = x.shape[0]
         O = self.w.shape[0]
         K = self.w2.shape[2]
-        dtype = gemm_dtype(grain(x), self.w_grain, self.w_row_abs) if POLICY != "scatter" else None
-        scatter_ops = np.count_nonzero(x) * self.mean_fanout * (O // self.group)
+        st = summarize(x) if stats is None else stats
+        dtype = gemm_dtype(st.grain(), self.w_grain, self.w_row_abs) if POLICY != "scatter" else None
+        scatter_ops = st.nnz * self.mean_fanout * (O // self.group)
         macs = N * O * self.win.out_positions * K
         P = self.win.out_positions
         if use_gemm(scatter_ops, macs, N * self.group * K * P, dtype, N * O * P):
@@ -180,11 +184,13 @@ class DensePlan:
         self.w_row_abs = row_abs_max(self.wt.T)
         self._mats: dict = {}
 
-    def __call__(self, a: np.ndarray, bias: Optional[np.ndarray]) -> np.ndarray:
+    def __call__(self, a: np.ndarray, bias: Optional[np.ndarray], stats: Optional[ValueStats] = None) -> np.ndarray:
+        """``stats``: ``a``'s :class:`~accelsim.kernels.events.ValueStats` when known (as :class:`ConvPlan`'s)."""
         N, K = a.shape
         M = self.wt.shape[1]
-        dtype = gemm_dtype(grain(a), self.w_grain, self.w_row_abs) if POLICY != "scatter" else None
-        if use_gemm(np.count_nonzero(a) * M, N * K * M, 0, dtype, N * M):
+        st = summarize(a) if stats is None else stats
+        dtype = gemm_dtype(st.grain(), self.w_grain, self.w_row_abs) if POLICY != "scatter" else None
+        if use_gemm(st.nnz * M, N * K * M, 0, dtype, N * M):
             threads.ensure()
             if dtype not in self._mats:
                 self._mats[dtype] = np.ascontiguousarray(self.wt, dtype=dtype)

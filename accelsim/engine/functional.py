@@ -36,7 +36,7 @@ from accelsim.engine.lower import Layer, lower, pool_window, static_values
 from accelsim.engine.phases import event_counts, max_phases, phase_values, phased_values
 from accelsim.engine.trace import AddressCounts, LayerCounts, Trace, count_dtype
 from accelsim.errors import fail
-from accelsim.kernels.events import StepStats, changed_and_kept
+from accelsim.kernels.events import StepStats, add_counts, changed_and_kept
 from accelsim.neurons.base import NeuronKind
 from accelsim.workload.graph import Graph, Node, Samples
 
@@ -165,11 +165,6 @@ def _input_counts(layer: Layer, xin: np.ndarray, ev: tuple[np.ndarray, int], loo
     return per_input, events, nonbinary, int(per_input @ layer.fanout)
 
 
-def _add(row: np.ndarray, counts: np.ndarray) -> None:
-    """``row += counts`` in the row's dtype (the counts fit it: at most samples x phases)."""
-    np.add(row, counts, out=row, casting="unsafe")
-
-
 def _aux_fanout(graph: Graph, layer: Layer) -> list[tuple[str, str, Optional[np.ndarray], str]]:
     """(input value, op, fan-out per input element, output value) for the layer's pooling and add nodes."""
     out = []
@@ -240,7 +235,7 @@ class _Counter:
                     taken = (taken[0].copy(),) + taken[1:]
                     self.held[layer.name] = taken
             per_input, n_events, nonbinary, synops = taken
-            _add(adr.by_input[t], per_input)
+            add_counts(adr.by_input[t], per_input)
             cnt.events_in[t] += n_events
             cnt.nonbinary_inputs[t] += nonbinary
             cnt.synaptic_ops[t] += synops
@@ -270,8 +265,8 @@ class _Counter:
             per_neuron = ex.kind.spike_counts(ex.state, yout.reshape(yout.shape[0], -1)).sum(axis=0, dtype=np.int64)
             spikes = int(per_neuron.sum())
         cnt.spikes_out[t] += spikes
-        _add(adr.by_neuron[t], per_neuron)
-        _add(adr.active_by_neuron[t], stats.of(current).col)
+        add_counts(adr.by_neuron[t], per_neuron)
+        add_counts(adr.active_by_neuron[t], stats.of(current).col)
 
 
 def _check_recurrent(graph: Graph) -> None:

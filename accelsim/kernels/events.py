@@ -23,7 +23,9 @@ import numpy as np
 
 from accelsim.kernels.exact import Grain, fine_grain
 
-BLOCK = 4096   # columns (elements of one sample) per task of the parallel kernel
+BLOCK = 4096          # columns (elements of one sample) per task of the parallel kernel
+PARALLEL_MIN = 1 << 16   # elements from which the kernels run on numba's threads (below: the start-up of a
+                         # parallel region, 10-20 us on the project machine, is more than the work)
 
 
 class ValueStats:
@@ -58,17 +60,45 @@ _INF = np.int64(0x7FF0000000000000)   # |x| = inf; NaNs are above it
 
 
 @numba.njit(cache=True, parallel=True)
-def _summarize(x2, bits, col, flags, nnz, top, nonint):
-    """Per block b of columns (a task): ``col`` of its columns, its non-zeros ``nnz[b]``, the largest
-    |x| as float64 bits ``top[b]`` (sign cleared: the order of the bits is the order of the
-    magnitudes, NaN above inf), values that are not integers (NaN included) ``nonint[b]``, and
-    ``flags[b, n]``: sample n holds a value not in {0, 1, -1} in the block. ``bits``: ``x2``'s bits
-    as int64 (a view)."""
-    E = x2.shape[1]
-    for b in numba.prange(flags.shape[0]):
+def _summarize(x2, bits, col):
+    """(non-zeros, the largest |x| as float64 bits with the sign cleared, values that are not
+    integers, samples holding a value not in {0, 1, -1}) of ``x2`` [batch, elements], and ``col``
+    its non-zeros per element. ``bits``: ``x2``'s bits as int64 (a view). The bits of |x| order
+    like the magnitudes (NaN above inf). One task per block of columns; the blocks' results are
+    combined in order afterwards (integers and a maximum: the same on any number of threads)."""
+    nb, E = x2.shape
+    nblk = (E + BLOCK - 1) // BLOCK
+    flags = np.empty((nblk, nb), np.bool_)
+    nnz = np.empty(nblk, np.int64)
+    top = np.empty(nblk, np.int64)
+    nonint = np.empty(nblk, np.int64)
+    for b in numba.prange(nblk):
         j0 = b * BLOCK
         j1 = min(E, j0 + BLOCK)
         nnz[b], top[b], nonint[b] = _block(x2, bits, col, flags[b], j0, j1)
+    return _combine(flags, nnz, top, nonint)
+
+
+@numba.njit(cache=True)
+def _summarize_serial(x2, bits, col):
+    """:func:`_summarize` on the calling thread (small values: no parallel start-up)."""
+    nb, E = x2.shape
+    nblk = (E + BLOCK - 1) // BLOCK
+    flags = np.empty((nblk, nb), np.bool_)
+    nnz = np.empty(nblk, np.int64)
+    top = np.empty(nblk, np.int64)
+    nonint = np.empty(nblk, np.int64)
+    for b in range(nblk):
+        nnz[b], top[b], nonint[b] = _block(x2, bits, col, flags[b], b * BLOCK, min(E, b * BLOCK + BLOCK))
+    return _combine(flags, nnz, top, nonint)
+
+
+@numba.njit(cache=True)
+def _combine(flags, nnz, top, nonint):
+    other = 0
+    for n in range(flags.shape[1]):
+        other += flags[:, n].any()
+    return nnz.sum(), top.max(), nonint.sum(), other
 
 
 @numba.njit(cache=True)
@@ -109,14 +139,11 @@ def summarize(x: np.ndarray, col: Optional[np.ndarray] = None) -> ValueStats:
     if nb == 0 or E == 0:
         col[:] = 0
         return ValueStats(x2, 0, col, 0, 0.0, True, True)
-    nblk = (E + BLOCK - 1) // BLOCK
-    flags = np.empty((nblk, nb), np.bool_)
-    nnz, top, nonint = (np.empty(nblk, np.int64) for _ in range(3))
-    _summarize(x2, x2.view(np.int64), col, flags, nnz, top, nonint)
-    big = top.max()
-    finite = bool(big < _INF)
-    return ValueStats(x2, int(nnz.sum()), col, int(flags.any(axis=0).sum()),
-                      float(big.view(np.float64)) if finite else np.inf, finite and not nonint.any(), finite)
+    kernel = _summarize if x2.size >= PARALLEL_MIN else _summarize_serial
+    nnz, top, nonint, nonbinary = kernel(x2, x2.view(np.int64), col)
+    finite = bool(top < _INF)
+    amax = float(np.int64(top).view(np.float64)) if finite else np.inf
+    return ValueStats(x2, int(nnz), col, int(nonbinary), amax, finite and nonint == 0, finite)
 
 
 def summarize_reference(x: np.ndarray) -> ValueStats:
@@ -182,6 +209,16 @@ def _changed_and_kept(u, prev, counts):
         counts[b] = c
 
 
+@numba.njit(cache=True)
+def _changed_and_kept_serial(u, prev):
+    """:func:`_changed_and_kept` on the calling thread (small arrays)."""
+    c = 0
+    for j in range(u.shape[0]):
+        c += u[j] != prev[j]
+        prev[j] = u[j]
+    return c
+
+
 def changed_and_kept(u: np.ndarray, prev: np.ndarray) -> int:
     """The entries where ``u`` differs from ``prev`` (NaN differs from everything, as numpy's
     ``!=``), then ``prev[...] = u``: one pass, no temporary. Same shape and dtype."""
@@ -192,6 +229,23 @@ def changed_and_kept(u: np.ndarray, prev: np.ndarray) -> int:
     if not prev.flags.c_contiguous:
         raise ValueError("changed_and_kept: prev must be C-contiguous")
     uf, pf = np.ascontiguousarray(u).reshape(-1), prev.reshape(-1)
+    if uf.shape[0] < PARALLEL_MIN:
+        return int(_changed_and_kept_serial(uf, pf))
     counts = np.empty((uf.shape[0] + BLOCK * 4 - 1) // (BLOCK * 4), np.int64)
     _changed_and_kept(uf, pf, counts)
     return int(counts.sum())
+
+
+@numba.njit(cache=True)
+def _add_counts(row, counts):
+    for j in range(row.shape[0]):
+        row[j] += counts[j]
+
+
+def add_counts(row: np.ndarray, counts: np.ndarray) -> None:
+    """``row += counts`` in ``row``'s unsigned dtype (the trace's count arrays), the counts being
+    int64 that fit it (at most samples x phases): one pass, no cast temporary (numpy's mixed-type
+    in-place add casts through a buffer)."""
+    if row.shape != counts.shape or row.ndim != 1:
+        raise ValueError(f"add_counts: {row.shape} and {counts.shape}")
+    _add_counts(row, np.ascontiguousarray(counts, dtype=np.int64))

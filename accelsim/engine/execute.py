@@ -62,8 +62,10 @@ class ConvExec(Executor):
 
     def __init__(self, graph, node, backend):
         super().__init__(graph, node, backend)
-        self.w = graph.tensors[node.inputs[1]].astype(np.float64)
-        self.b = graph.tensors[node.inputs[2]].astype(np.float64) if len(node.inputs) > 2 else None
+        # the graph's tensors as they are when already float64 (read only here; a copy of a large
+        # network's weights at every executor build costs page faults, docs/performance.md)
+        self.w = np.asarray(graph.tensors[node.inputs[1]], dtype=np.float64)
+        self.b = np.asarray(graph.tensors[node.inputs[2]], dtype=np.float64) if len(node.inputs) > 2 else None
         self.win = conv_window(graph, node)
         self.group = node.attrs.group
         self._plan: Optional[ConvPlan] = None
@@ -84,12 +86,12 @@ class DenseExec(Executor):
 
     def __init__(self, graph, node, backend):
         super().__init__(graph, node, backend)
-        w = graph.tensors[node.inputs[1]].astype(np.float64)
+        w = np.asarray(graph.tensors[node.inputs[1]], dtype=np.float64)   # read only: see ConvExec
         alpha, beta = (node.attrs.alpha, node.attrs.beta) if node.op == "Gemm" else (1.0, 1.0)
         if node.op == "Gemm" and node.attrs.transB:
             w = w.T
         self.wt = np.ascontiguousarray(alpha * w)
-        b = graph.tensors[node.inputs[2]].astype(np.float64).reshape(-1) if len(node.inputs) > 2 else None
+        b = np.asarray(graph.tensors[node.inputs[2]], dtype=np.float64).reshape(-1) if len(node.inputs) > 2 else None
         self.b = None if b is None else beta * b
         self._plan: Optional[DensePlan] = None
 

@@ -11,7 +11,7 @@ import numba
 import numpy as np
 import pytest
 
-from accelsim.engine import functional
+from accelsim.engine import counting
 from accelsim.engine.functional import simulate
 from accelsim.kernels import events
 from accelsim.kernels.events import BLOCK, PARALLEL_MIN, StepStats, ValueStats, summarize, summarize_reference
@@ -223,7 +223,7 @@ def traces_equal(a, b) -> None:
 def test_runs_count_the_same_with_the_numpy_specification(monkeypatch, arch, workload, sets, n):
     job = prepare(str(ROOT / "arch_configs" / arch), str(ROOT / "workloads" / workload / "workload.json"), sets, n)
     fast = functional_trace(job)
-    monkeypatch.setattr(functional, "StepStats", ReferenceStats)
+    monkeypatch.setattr(counting, "StepStats", ReferenceStats)
     traces_equal(fast, functional_trace(job))
 
 
@@ -231,7 +231,7 @@ def test_runs_count_the_same_with_the_numpy_specification(monkeypatch, arch, wor
 def test_few_spikes_and_pooling_count_the_same_with_the_numpy_specification(monkeypatch, batch):
     graph, samples = fs_pool_network()
     fast = simulate(graph, samples, batch_size=batch)
-    monkeypatch.setattr(functional, "StepStats", ReferenceStats)
+    monkeypatch.setattr(counting, "StepStats", ReferenceStats)
     traces_equal(fast, simulate(graph, samples, batch_size=5))
     assert fast.counts[1].nonbinary_inputs.sum() > 0      # the pooled phase spikes are not binary
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Optional
 
+import numba
 import numpy as np
 
 from accelsim.engine.counting import StepCounter
@@ -45,14 +46,26 @@ Probe = Callable[[Layer, int, int, np.ndarray, np.ndarray], None]
 # executors(graph, node, backend) -> the node's executor
 ExecutorFactory = Callable[[Graph, Node, str], Executor]
 
-BATCH_BYTES = 512 * 2**20
+BATCH_BYTES = 512 * 2**20   # the most a batch's values may hold (3 float64 copies of every value per sample)
+TOUCH_BYTES = 192 * 2**20   # what a batch's values should hold: memory a batch touches is written fresh at
+                            # its first use in a process (page faults, ~2 ms/MB on the project machine,
+                            # docs/performance.md); hsi_hybrid's first pass took 0.5-0.8 s less CPU in
+                            # batches of 6-12 samples than of 19 + 5 (the same in later passes)
 
 
 def _batch_size(graph: Graph, n: int) -> int:
+    """Samples per batch for ``n`` samples: values of at most :data:`TOUCH_BYTES` per batch, but at
+    least one sample per numba thread (the neuron and scatter kernels run a batch's samples on the
+    threads) and never beyond :data:`BATCH_BYTES`; the batches split ``n`` evenly (24 samples in
+    at most 7 per batch run as 4 x 6, not 7 + 7 + 7 + 3). Results do not depend on it."""
     per_sample = 8 * 3 * sum(int(np.prod(s)) for s in graph.shapes.values())
     if graph.ann is not None:  # a hybrid's ANN values live during its runs too
         per_sample += 8 * 3 * sum(int(np.prod(s)) for s in graph.ann.graph.shapes.values())
-    return int(max(1, min(n, BATCH_BYTES // max(per_sample, 1))))
+    per_sample = max(per_sample, 1)
+    most = min(max(TOUCH_BYTES // per_sample, numba.get_num_threads()), BATCH_BYTES // per_sample)
+    most = int(max(1, min(n, most)))
+    batches = -(-n // most) if n else 1
+    return max(1, -(-n // batches))
 
 
 def _check_recurrent(graph: Graph) -> None:

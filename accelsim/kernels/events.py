@@ -24,8 +24,10 @@ import numpy as np
 from accelsim.kernels.exact import Grain, fine_grain
 
 BLOCK = 4096          # columns (elements of one sample) per task of the parallel kernel
-PARALLEL_MIN = 1 << 16   # elements from which the kernels run on numba's threads (below: the start-up of a
-                         # parallel region, 10-20 us on the project machine, is more than the work)
+PARALLEL_MIN = 1 << 21   # elements from which the kernels run on numba's threads: the passes are memory-bound
+                         # (0.2-0.3 ns per element on one thread here), so a second thread gains little, and
+                         # on a shared machine a parallel region waits for a preempted thread (2-3 ms at the
+                         # 90th percentile against 0.25 ms of work for 1.25 M elements, load 4)
 
 
 class ValueStats:

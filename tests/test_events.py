@@ -260,3 +260,24 @@ def test_per_address_counts_equal_a_recount_from_the_probes(workload, n):
             if adr.by_neuron is not None:
                 np.testing.assert_array_equal(adr.by_neuron, seen_out[layer.name])
                 np.testing.assert_array_equal(cnt.spikes_out, seen_out[layer.name].sum(axis=1))
+
+
+def test_membrane_updates_count_changes_since_the_last_step():
+    """NeuroBench's count: every neuron at a batch's first step, then those whose membrane changed;
+    the membrane handed in may be a buffer its executor overwrites at the next step."""
+    from accelsim.engine.counting import _Membranes
+
+    rng = np.random.default_rng(9)
+    m = _Membranes()
+    for batch, dtype in ((3, np.int64), (3, np.float64), (2, np.float64)):   # new batches, a smaller last one
+        buf = np.zeros((batch, 50), dtype)
+        last = None
+        for t in range(4):
+            new = buf.copy()
+            new[rng.random(new.shape) < 0.3] += 1
+            if dtype == np.float64 and t == 2:
+                new[0, 0] = np.nan                       # NaN counts as changed (numpy's !=) at t = 2 and 3
+            buf[...] = new                               # the executor's reused buffer
+            expect = buf.size if t == 0 else int(np.count_nonzero(new != last))
+            assert m.updates("layer", buf, t) == expect
+            last = new

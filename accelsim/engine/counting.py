@@ -83,20 +83,17 @@ class _Membranes:
 
     def __init__(self):
         self._last: dict[str, np.ndarray] = {}
-        self._fresh: set[str] = set()
-
-    def start_batch(self) -> None:
-        self._fresh = set(self._last)
 
     def updates(self, name: str, u: np.ndarray, t: int) -> int:
+        """Step ``t``'s count for layer ``name`` whose membrane is ``u`` (kept for step t + 1)."""
         last = self._last.get(name)
-        if t == 0 or last is None or name in self._fresh or last.shape != u.shape or last.dtype != u.dtype:
-            if last is None or last.shape != u.shape or last.dtype != u.dtype:
-                last = self._last[name] = np.empty(u.shape, u.dtype)
-            np.copyto(last, u)
-            self._fresh.discard(name)
-            return int(u.size)
-        return changed_and_kept(u, last)
+        if t > 0 and last is not None and last.shape == u.shape and last.dtype == u.dtype:
+            return changed_and_kept(u, last)
+        n = int(u.size) if t == 0 or last is None or last.shape != u.shape else int(np.count_nonzero(u != last))
+        if last is None or last.shape != u.shape or last.dtype != u.dtype:
+            last = self._last[name] = np.empty(u.shape, u.dtype)
+        np.copyto(last, u)
+        return n
 
 
 def _counts_nonzeros(kind) -> bool:
@@ -234,7 +231,6 @@ class StepCounter:
     def start_batch(self, start: int) -> None:
         self.held = {}    # layer -> its input's counts (inputs the same at every step of the batch)
         self.start = start
-        self.membranes.start_batch()
 
     def step(self, t: int, vals: dict, prev: dict, before: dict, phases: list) -> None:
         """Count step ``t`` from its values ``vals`` (and ``prev``, the previous step's values that

@@ -281,3 +281,21 @@ def test_membrane_updates_count_changes_since_the_last_step():
             expect = buf.size if t == 0 else int(np.count_nonzero(new != last))
             assert m.updates("layer", buf, t) == expect
             last = new
+
+
+def test_step_stats_hold_what_they_describe():
+    """A record keeps its array alive, so a later array of the step cannot take its address (a
+    value of another dtype is summarised from a float64 copy: the original is what is held)."""
+    import gc
+    import weakref
+
+    stats = StepStats()
+    x = np.ones((2, 3), np.int64)
+    ref = weakref.ref(x)
+    stats.of(x)
+    del x
+    gc.collect()
+    assert ref() is not None
+    stats.clear()
+    gc.collect()
+    assert ref() is None

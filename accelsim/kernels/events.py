@@ -172,7 +172,7 @@ class StepStats:
     column-count arrays are reused from step to step (no fresh memory per step)."""
 
     def __init__(self):
-        self._items: dict[tuple, ValueStats] = {}
+        self._items: dict[tuple, tuple[np.ndarray, ValueStats]] = {}   # key -> (the array, its record)
         self._free: dict[int, list[np.ndarray]] = {}
         self._used: list[np.ndarray] = []
 
@@ -186,8 +186,8 @@ class StepStats:
             free = self._free.get(E)
             col = free.pop() if free else np.empty(E, np.int64)
             self._used.append(col)
-            hit = self._items[key] = summarize(x, col)
-        return hit
+            hit = self._items[key] = (x, summarize(x, col))   # x held: its address is not reused meanwhile
+        return hit[1]
 
     def clear(self) -> None:
         """Forget the step's records; their column arrays serve the next step."""

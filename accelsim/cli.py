@@ -14,7 +14,7 @@ from typing import Callable, Optional, Sequence
 
 from accelsim.version import __version__
 from accelsim.errors import InputError, fail
-from accelsim.util import heap, threads
+from accelsim.util import threads
 
 
 def _add_run(sub) -> None:
@@ -147,7 +147,6 @@ def cmd_schema(args) -> int:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    heap.keep_freed_memory()   # this process's arrays reuse freed memory (accelsim.util.heap)
     args = build_parser().parse_args(argv)
     try:
         threads.set_threads(threads.requested(args.threads))

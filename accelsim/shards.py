@@ -48,7 +48,7 @@ from accelsim.engine.functional import simulate
 from accelsim.engine.merge import merge_traces
 from accelsim.engine.trace import Trace
 from accelsim.errors import InputError, fail
-from accelsim.util import heap, threads
+from accelsim.util import threads
 from accelsim.workload.graph import Graph, Samples
 
 POLL_S = 1.0   # how often a worker checks that the process that started it is alive (exit_with_parent)
@@ -131,10 +131,8 @@ def run_shard(shard: Shard) -> Trace | InputError:
 
 def pin_threads(n: int = 1) -> None:
     """``n`` numba threads and one BLAS thread for the rest of this process (a worker; through
-    :func:`accelsim.util.threads.set_threads`, so the first GEMM does not apply the default);
-    freed memory kept for later arrays (:func:`accelsim.util.heap.keep_freed_memory`)."""
+    :func:`accelsim.util.threads.set_threads`, so the first GEMM does not apply the default)."""
     threads.set_threads(n, blas=1)
-    heap.keep_freed_memory()
 
 
 def exit_with_parent(parent: int) -> None:

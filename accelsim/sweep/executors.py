@@ -36,13 +36,10 @@ def _exit_with_parent(parent: int, threads: int = 0) -> None:
     """Worker initializer: a daemon thread ends the worker as soon as the sweep that started it is
     gone (even by SIGKILL, which runs no cleanup), so no worker outlives its sweep; the resource
     tracker then ends too, its last user gone. ``threads``: numba and BLAS threads of the worker
-    (its share of the cores, so the workers together do not oversubscribe them; 0: unchanged).
-    Freed memory is kept for later arrays (:func:`accelsim.util.heap.keep_freed_memory`)."""
+    (its share of the cores, so the workers together do not oversubscribe them; 0: unchanged)."""
     from accelsim.shards import exit_with_parent, pin_threads
-    from accelsim.util.heap import keep_freed_memory
     if threads:
         pin_threads(threads)
-    keep_freed_memory()
     exit_with_parent(parent)
 
 

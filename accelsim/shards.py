@@ -201,17 +201,16 @@ def auto_trace(graph: Graph, data: Samples, layers: list, arch: Arch, backend: s
                progress: Optional[Callable[[int], None]] = None, available: Optional[int] = None) -> Trace:
     """The run's trace with the number of workers chosen automatically (see the module docstring):
     in-process, or a timed probe of the first samples in-process and the rest in workers."""
-    from accelsim.hw.builtin import HardwareNumerics, SharedExecutors
+    from accelsim.hw.builtin import HardwareNumerics
 
     available = threads.cores() if available is None else available
     n = len(data)
     probe = min(n, PROBE_SAMPLES)
-    shared = SharedExecutors()   # the probes and the rest build each stateless executor once
 
     def here(a: int, b: int) -> Trace:
         part = Samples(data.x[a:b], None if data.y is None else data.y[a:b], data.source)
         return simulate(graph, part, backend=backend, progress=progress, layers=layers,
-                        executors=HardwareNumerics(arch, layers, shared), first_sample=a)
+                        executors=HardwareNumerics(arch, layers), first_sample=a)
 
     if auto_jobs(graph, layers, n - 2 * probe, available) == 1:
         return here(0, n)

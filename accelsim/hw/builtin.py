@@ -17,12 +17,12 @@ from accelsim.config.loader import ArchSpec
 from accelsim.engine.functional import simulate
 from accelsim.engine.lower import Layer, lower
 from accelsim.engine.trace import LayerCounts, Trace
-from accelsim.hw.engines import (CostRun, HardwareNumerics, SharedExecutors, ann_engine, assign, by_priority,
-                                 engine_of, engines_used, get, numerics_identity)
+from accelsim.hw.engines import (CostRun, HardwareNumerics, ann_engine, assign, by_priority, engine_of, engines_used,
+                                 get, numerics_identity)
 from accelsim.hw.result import LayerCost
 from accelsim.workload.graph import Graph, Samples
 
-__all__ = ["CostRun", "HardwareNumerics", "SharedExecutors", "ann_engine", "assign", "by_priority", "engine_of", "engines_used",
+__all__ = ["CostRun", "HardwareNumerics", "ann_engine", "assign", "by_priority", "engine_of", "engines_used",
            "first_layer_synaptic_cost", "get", "numerics_identity", "simulate_on"]
 
 

@@ -196,64 +196,21 @@ def engines_used(layers: list[Layer]) -> list[Engine]:
     return [get(n) for n in names]
 
 
-def shareable(ex: Any) -> bool:
-    """Whether an executor holds nothing but what it prepared from the graph and its engine's
-    numerics, so that later passes may call the same object: an :class:`Executor` that is not
-    ``stateful``, keeps no ``activity`` record and does not override ``reset`` or ``start`` (the
-    hooks of per-batch and per-run state). E.g. the cores' fixed-point Conv and dense executors
-    (integer weights, bias in LSBs, the kernels' weight layouts and GEMM matrices); never a neuron
-    executor, the PIM's or the quantised first layer's (which record activity)."""
-    cls = type(ex)
-    return (isinstance(ex, Executor) and not cls.stateful and getattr(ex, "activity", None) is None
-            and cls.reset is Executor.reset and cls.start is Executor.start)
-
-
-class SharedExecutors:
-    """The :func:`shareable` synaptic executors of one run or sweep task, kept across its passes
-    (a run's timed probes and the rest, the ADC points of a sweep task, :mod:`accelsim.hw.pim.reuse`):
-    each is built once instead of once per pass. Keyed by what an engine's executor reads: the
-    graph (by identity; it is held, so the identity stays its own), the node, the engine, its
-    numerics group (:meth:`Engine.numerics`), the backend and the build index ``key``. A pass with
-    other numerics for a layer builds its own. ``built``: executors built (not taken from here)."""
-
-    def __init__(self):
-        self._items: dict[tuple, tuple[Graph, Executor]] = {}
-        self.built = 0
-
-    def get(self, graph: Graph, node: Node, layer: Layer, arch: Arch, backend: str, key: int) -> Optional[Executor]:
-        engine = get(layer.engine)
-        k = (id(graph), node.name, engine.name, engine.numerics(arch), backend, key)
-        hit = self._items.get(k)
-        if hit is not None and hit[0] is graph:
-            return hit[1]
-        ex = engine.executor(graph, node, layer, arch, backend, key)
-        self.built += 1
-        if shareable(ex):
-            self._items[k] = (graph, ex)
-        return ex
-
-
 class HardwareNumerics:
     """Executor factory for :func:`accelsim.engine.functional.simulate`: each synaptic node and
-    each neuron node of a layer through its engine's numerics; every other node exact. Build one
-    per pass (it numbers the executors it builds); ``shared``: executors kept across passes
-    (:class:`SharedExecutors`)."""
+    each neuron node of a layer through its engine's numerics; every other node exact."""
 
-    def __init__(self, arch: Arch, layers: list[Layer], shared: Optional[SharedExecutors] = None):
+    def __init__(self, arch: Arch, layers: list[Layer]):
         self.arch = arch
         self.by_synapse = {l.synapse.name: l for l in layers}
         self.by_neuron = {l.neuron.name: l for l in layers if l.neuron is not None}
         self.built = 0
-        self.shared = shared
 
     def __call__(self, graph: Graph, node: Node, backend: str) -> Executor:
         layer = self.by_synapse.get(node.name)
         ex = None
         if layer is not None:
-            if self.shared is not None:
-                ex = self.shared.get(graph, node, layer, self.arch, backend, self.built)
-            else:
-                ex = get(layer.engine).executor(graph, node, layer, self.arch, backend, self.built)
+            ex = get(layer.engine).executor(graph, node, layer, self.arch, backend, self.built)
             self.built += ex is not None
         elif node.name in self.by_neuron:
             layer = self.by_neuron[node.name]

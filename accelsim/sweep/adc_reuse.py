@@ -15,7 +15,7 @@ from typing import Hashable, Optional
 
 from accelsim.engine.functional import simulate
 from accelsim.engine.trace import Trace
-from accelsim.hw.engines import SharedExecutors, reuse_identity
+from accelsim.hw.engines import reuse_identity
 from accelsim.hw.pim.macro import MacroParams
 from accelsim.hw.pim.reuse import ColumnStore, ReuseNumerics, adc_equivalence, reusable
 
@@ -27,7 +27,6 @@ class GroupTraces:
 
     def __init__(self, budget: Optional[int] = None):
         self.store: Optional[ColumnStore] = None
-        self.executors = SharedExecutors()   # the later layers' stateless executors, built once for every pass
         self.budget = budget
         self.identity: Optional[Hashable] = None
         self.by_adc: dict[Hashable, Trace] = {}
@@ -64,4 +63,4 @@ class GroupTraces:
 
     def _run(self, job, layers: list, backend: str, replay: bool) -> Trace:
         return simulate(job.graph, job.data, backend=backend, layers=layers,
-                        executors=ReuseNumerics(job.spec.arch, layers, self.store, replay, self.executors))
+                        executors=ReuseNumerics(job.spec.arch, layers, self.store, replay))

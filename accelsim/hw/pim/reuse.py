@@ -29,7 +29,7 @@ from typing import Callable, Hashable, Optional
 import numpy as np
 
 from accelsim.config.arch import Arch
-from accelsim.hw.engines import Engine, HardwareNumerics, SharedExecutors, get
+from accelsim.hw.engines import Engine, HardwareNumerics, get
 from accelsim.hw.first_layer import FirstLayerActivity
 from accelsim.hw.pim.macro import ColumnBlock, MacroParams, ProgrammedLayer
 from accelsim.hw.pim.numerics import PimExec
@@ -136,12 +136,10 @@ def adc_equivalence(store: ColumnStore, params: MacroParams) -> Hashable:
 
 class ReuseNumerics(HardwareNumerics):
     """:class:`HardwareNumerics` whose layers with a :meth:`~accelsim.hw.engines.Engine.reuse_executor`
-    record into ``store`` (``replay`` False) or replay from it (``replay`` True); ``shared``: the
-    other layers' stateless executors kept across the passes (:class:`~accelsim.hw.engines.SharedExecutors`)."""
+    record into ``store`` (``replay`` False) or replay from it (``replay`` True)."""
 
-    def __init__(self, arch: Arch, layers: list, store: ColumnStore, replay: bool,
-                 shared: Optional[SharedExecutors] = None):
-        super().__init__(arch, layers, shared)
+    def __init__(self, arch: Arch, layers: list, store: ColumnStore, replay: bool):
+        super().__init__(arch, layers)
         self.store, self.replay = store, replay
 
     def __call__(self, graph, node, backend):

@@ -37,6 +37,7 @@ import numpy as np
 
 from accelsim.kernels import conv, dense, scratch
 from accelsim.kernels.exact import Grain, gemm_dtype, grain, row_abs_max
+from accelsim.kernels.im2col import im2col_into
 from accelsim.kernels.window import Window
 from accelsim.util import threads
 
@@ -80,33 +81,55 @@ def use_gemm(scatter_ops: float, macs: float, cols: float, dtype, outputs: float
 def im2col(x5: np.ndarray, win: Window, group: int, dtype) -> np.ndarray:
     """[N, C, D, H, W] -> [group, C/group * taps, N * out positions] in ``dtype``: the input each
     kernel tap sees at each output position of each sample, rows ordered (channel, kd, kh, kw) like
-    the weights, so one GEMM per group serves every sample."""
+    the weights, so one GEMM per group serves every sample. One parallel pass from the input's own
+    dtype (:func:`accelsim.kernels.im2col.im2col_into`) into this thread's reused buffer."""
     N, C = x5.shape[:2]
-    k = C // group * win.taps
-    xt = x5.astype(dtype, copy=False).transpose(1, 0, 2, 3, 4)            # [C, N, D, H, W] (a view)
-    plain = win.taps == 1 and win.strides == (1, 1, 1) and not any(win.pads_begin) and not any(win.pads_end)
-    if plain:
-        cols = scratch.buffer("im2col", xt.shape, dtype)
-        cols[...] = xt
-        return cols.reshape(group, k, N * win.out_positions)
-    xp = conv._padded(xt, win, buffer=lambda shape: scratch.buffer("padded", shape, dtype))
     cols = scratch.buffer("im2col", (C, win.taps, N) + win.out_sp, dtype)
-    for i, (_, sl) in enumerate(conv.window_slices(win)):
-        cols[:, i] = xp[sl]
-    return cols.reshape(group, k, N * win.out_positions)
+    im2col_into(x5, win, cols)
+    return cols.reshape(group, C // group * win.taps, N * win.out_positions)
+
+
+@numba.njit(cache=True, parallel=True, fastmath=False)
+def _epilogue(yg, b, has_bias, out):
+    """``out[s, o, p] = (float64(yg[o, s * P + p]) + 0.0) + b[o]`` (the bias only when ``has_bias``):
+    the GEMM's [O, n * P] output, samples-first, in float64, -0.0 -> +0.0 as the scatter kernel's
+    sums from +0.0 give, then the bias: the same operations in the same order as numpy's
+    ``y = yg.astype(float64)...; y += 0.0; y += b`` (fastmath off, so ``+ 0.0`` is kept). One
+    task per (sample, output channel)."""
+    n, O, P = out.shape
+    for q in numba.prange(n * O):
+        s = q // O
+        o = q % O
+        src = yg[o, s * P:(s + 1) * P]
+        dst = out[s, o]
+        if has_bias:
+            bo = b[o]
+            for p in range(P):
+                dst[p] = (np.float64(src[p]) + 0.0) + bo
+        else:
+            for p in range(P):
+                dst[p] = np.float64(src[p]) + 0.0
+    return out
+
+
+_NO_BIAS = np.zeros(1)
 
 
 def conv_gemm(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], win: Window, group: int,
               dtype=np.float64, wmat: Optional[np.ndarray] = None) -> np.ndarray:
     """Convolution as GEMM: per group, [O/g, C/g * taps] @ im2col of every sample, in ``dtype``, then
-    float64 (+ bias). ``x`` [N, C, *sp]; returns [N, O, *out_sp]. ``wmat``: the weights as
-    [group, O/g, C/g * taps] in ``dtype`` (:meth:`ConvPlan.matrix`)."""
+    float64 (+ bias) in one pass (:func:`_epilogue`). ``x`` [N, C, *sp]; returns a fresh
+    [N, O, *out_sp] array. ``wmat``: the weights as [group, O/g, C/g * taps] in ``dtype``
+    (:meth:`ConvPlan.matrix`)."""
     N, O = x.shape[0], w.shape[0]
     og, P = O // group, win.out_positions
     if wmat is None:
         wmat = np.ascontiguousarray(w.reshape(group, og, -1), dtype=dtype)
     x5 = win.reshape_in(x)
     y = np.empty((N, O, P))
+    if not y.size:
+        return win.reshape_out(y.reshape((N, O) + win.out_sp))
+    bias = _NO_BIAS if b is None else np.ascontiguousarray(b, dtype=np.float64).reshape(O)
     step = max(1, BLOCK_ELEMENTS // max(wmat.shape[2] * P * group, 1))   # samples per block: bounds memory
     for s0 in range(0, N, step):
         cols = im2col(x5[s0:s0 + step], win, group, dtype)               # [group, K, n * P]
@@ -114,18 +137,19 @@ def conv_gemm(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], win: Window
         yg = scratch.buffer("gemm_out", (group, og, n * P), dtype)
         for g in range(group):      # 2-D GEMMs: numpy's stacked matmul does not always reach BLAS
             np.matmul(wmat[g], cols[g], out=yg[g])
-        y[s0:s0 + n] = yg.reshape(O, n, P).transpose(1, 0, 2)
-    y += 0.0   # -0.0 -> +0.0, as the scatter kernel's sums from +0.0 give
-    y = y.reshape((N, O) + win.out_sp)
-    if b is not None:
-        y += b.reshape((1, O, 1, 1, 1))
-    return win.reshape_out(y)
+        _epilogue(yg.reshape(O, n * P), bias, b is not None, y[s0:s0 + n])
+    return win.reshape_out(y.reshape((N, O) + win.out_sp))
 
 
 def dense_gemm(a: np.ndarray, wt: np.ndarray, bias: Optional[np.ndarray] = None, dtype=np.float64) -> np.ndarray:
-    """``a`` [N, K] @ ``wt`` [K, M] in ``dtype``, returned in float64 (+ bias)."""
-    y = np.matmul(np.asarray(a, dtype=dtype), np.asarray(wt, dtype=dtype)).astype(np.float64)
-    y += 0.0
+    """``a`` [N, K] @ ``wt`` [K, M] in ``dtype``, returned in float64 (+ bias): the product's
+    conversion and ``+ 0.0`` (-0.0 -> +0.0) in one pass into the float64 result (in place when the
+    product is float64), then the bias."""
+    y = np.matmul(np.asarray(a, dtype=dtype), np.asarray(wt, dtype=dtype))
+    if y.dtype == np.float64:
+        y += 0.0
+    else:
+        y = np.add(y, 0.0, dtype=np.float64)
     if bias is not None:
         y += bias
     return y

@@ -1,0 +1,83 @@
+"""im2col: the input each kernel tap of a windowed operator sees at each output position, laid out
+for one GEMM per group (:mod:`accelsim.kernels.gemm`).
+
+``cols[c, tap, n, od, oh, ow] = x[n, c, od*sd + kd*dd - pd, oh*sh + kh*dh - ph, ow*sw + kw*dw - pw]``
+(0 where that index falls in the padding), taps ordered (kd, kh, kw) like the weights, so
+``cols.reshape(group, C/group * taps, N * positions)`` is the right operand of the GEMM.
+
+:func:`im2col_into` is one parallel numba pass from the input as it arrives (float64 spikes, or any
+float dtype) to the columns in the GEMM's dtype, padding included: no cast copy of the input, no
+padded copy, no per-tap slice copies. Every element is one value of ``x`` converted to the columns'
+dtype (``float64 -> float32`` rounds to nearest, as numpy's ``astype``) or ``+0.0`` in the padding,
+so the result is bit for bit :func:`im2col_reference` (the numpy version it replaces: cast,
+transpose, pad, one slice copy per tap; kept for tests) whatever the thread count: each (channel,
+tap) row block is written by one task.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from accelsim.kernels.conv import _padded, window_slices
+from accelsim.kernels.window import Window
+
+
+def im2col_into(x5: np.ndarray, win: Window, cols: np.ndarray) -> np.ndarray:
+    """Write the columns of ``x5`` [N, C, D, H, W] (any float dtype) into ``cols``
+    [C, taps, N, OD, OH, OW] (float32 or float64, C-contiguous, e.g. a :mod:`.scratch` buffer);
+    returns ``cols``."""
+    N, C = x5.shape[:2]
+    if cols.shape != (C, win.taps, N) + win.out_sp or not cols.flags.c_contiguous:
+        raise ValueError(f"im2col: columns of shape {cols.shape}, want {(C, win.taps, N) + win.out_sp} C-contiguous")
+    if cols.size:
+        _im2col(np.ascontiguousarray(x5), cols, *win.kernel, *win.strides, *win.dilations, *win.pads_begin)
+    return cols
+
+
+@numba.njit(cache=True, parallel=True, fastmath=False)
+def _im2col(x, cols, KD, KH, KW, sd, sh, sw, dd, dh, dw, pd, ph, pw):
+    """Parallel over (channel, tap): each task writes its [N, OD, OH, OW] block of ``cols``; per
+    output row, the valid ``ow`` range is copied (strided) and the rest zero-filled."""
+    N, C, D, H, W = x.shape
+    OD, OH, OW = cols.shape[3], cols.shape[4], cols.shape[5]
+    taps = KD * KH * KW
+    zero = cols.dtype.type(0.0)
+    for q in numba.prange(C * taps):
+        c = q // taps
+        t = q % taps
+        kd = t // (KH * KW)
+        kh = (t // KW) % KH
+        kw = t % KW
+        off = kw * dw - pw                                   # iw = ow * sw + off
+        ow0 = min(OW, max(0, -((off) // sw)))                # first ow with iw >= 0: ceil(-off / sw)
+        ow1 = min(OW, max(ow0, (W - 1 - off) // sw + 1))     # past the last ow with iw <= W - 1
+        for n in range(N):
+            for od in range(OD):
+                i_d = od * sd + kd * dd - pd
+                for oh in range(OH):
+                    ih = oh * sh + kh * dh - ph
+                    row = cols[c, t, n, od, oh]
+                    if i_d < 0 or i_d >= D or ih < 0 or ih >= H:
+                        for ow in range(OW):
+                            row[ow] = zero
+                        continue
+                    src = x[n, c, i_d, ih]
+                    for ow in range(ow0):
+                        row[ow] = zero
+                    for ow in range(ow0, ow1):
+                        row[ow] = src[ow * sw + off]
+                    for ow in range(ow1, OW):
+                        row[ow] = zero
+    return cols
+
+
+def im2col_reference(x5: np.ndarray, win: Window, dtype) -> np.ndarray:
+    """The numpy version (cast, transpose to [C, N, ...], pad with +0.0, one slice copy per tap),
+    [C, taps, N, OD, OH, OW] in ``dtype``: the reference :func:`im2col_into` is tested against."""
+    N, C = x5.shape[:2]
+    xt = x5.astype(dtype).transpose(1, 0, 2, 3, 4)          # [C, N, D, H, W]
+    xp = _padded(xt, win)
+    cols = np.empty((C, win.taps, N) + win.out_sp, dtype)
+    for i, (_, sl) in enumerate(window_slices(win)):
+        cols[:, i] = xp[sl]
+    return cols

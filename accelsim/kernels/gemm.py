@@ -49,7 +49,9 @@ C_GEMM = {np.float32: 0.017, np.float64: 0.038}    # one GEMM MAC (f32: 58 G MAC
 C_IM2COL = 0.27                                    # one im2col element written
 C_OUT = 2.5                                        # one output: float32 -> float64, samples-first transpose
                                                    # (2.8-5 ns on 8x8 maps x 360 samples, less on large maps)
-BLOCK_ELEMENTS = 1 << 24                           # im2col elements per block of samples: bounds memory
+BLOCK_ELEMENTS = 1 << 21                           # im2col elements per block of samples (at least one sample):
+                                                   # 8 MB in float32, within the L3 (32 MB), so the GEMM reads the
+                                                   # columns im2col just wrote from cache; bounds memory
 
 POLICIES = ("auto", "gemm", "scatter")
 POLICY = "auto"
@@ -74,8 +76,8 @@ def use_gemm(scatter_ops: float, macs: float, cols: float, dtype, outputs: float
         return False
     if POLICY == "gemm":
         return True
-    scatter = C_SCATTER * scatter_ops / numba.get_num_threads()   # the scatter kernels split over numba's threads
-    return scatter > C_GEMM[dtype] * macs / threads.blas_threads() + C_IM2COL * cols + C_OUT * outputs
+    nt = numba.get_num_threads()   # the scatter kernels, im2col and the epilogue split over numba's threads
+    return C_SCATTER * scatter_ops / nt > C_GEMM[dtype] * macs / threads.blas_threads() + (C_IM2COL * cols + C_OUT * outputs) / nt
 
 
 def im2col(x5: np.ndarray, win: Window, group: int, dtype) -> np.ndarray:

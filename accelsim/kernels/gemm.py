@@ -17,12 +17,12 @@ per summation order); tests/test_gemm.py checks that bound.
     scatter ~ C_SCATTER * nnz(x) * mean fan-out * outputs per group      (the synaptic ops)
     GEMM    ~ C_GEMM[dtype] * MACs + C_IM2COL * im2col elements + C_OUT * outputs
 
-both in ns, the scatter term divided by numba's threads and the MAC term by BLAS's
-(:func:`accelsim.util.threads.blas_threads`); GEMM when it is the cheaper. The constants were measured with
-``benchmarks/bench_limit.py --calibrate`` on the project machine (2-core AMD EPYC Zen 3 KVM,
-OpenBLAS 0.3.31 Haswell kernels, one thread; docs/performance.md), except ``C_OUT``, fitted to
-the small-map cases where the first three alone under-estimated the GEMM path (8x8 maps, 360
-samples: measured 1.8-1.95 ms against 0.9 ms predicted).
+in ns, the MAC term divided by BLAS's threads (:func:`accelsim.util.threads.blas_threads`), the
+others by numba's (the scatter kernel, im2col and the epilogue are numba passes); GEMM when it is
+the cheaper. ``C_GEMM`` and ``C_IM2COL`` are measured with ``benchmarks/bench_limit.py --calibrate``
+on the project machine (one thread; docs/performance.md); ``C_OUT`` is fitted to small-map
+cases, where the first terms alone under-estimate the GEMM path, and ``C_SCATTER`` to whole
+passes (the constants' comments).
 
 :data:`POLICY` (``auto``, ``gemm``: GEMM wherever exact, ``scatter``: never GEMM) forces a path
 for tests and benchmarks; :func:`forced` sets it for a block.
@@ -41,14 +41,20 @@ from accelsim.kernels.im2col import im2col_into
 from accelsim.kernels.window import Window
 from accelsim.util import threads
 
-# ns per operation on one thread, measured by `benchmarks/bench_limit.py --calibrate` on the project
-# machine (2-core AMD EPYC Zen 3 KVM, numpy's OpenBLAS 0.3.31 with Haswell kernels), best of 7 on a ResNet-18
-# stage-2 layer; only their ratios matter (both paths scale alike with threads). docs/performance.md
-C_SCATTER = 0.65                                   # one scattered synaptic op at 1-5 % density (0.62-0.67)
-C_GEMM = {np.float32: 0.017, np.float64: 0.038}    # one GEMM MAC (f32: 58 G MAC/s; f64: 51 G MAC/s on 2 threads)
-C_IM2COL = 0.27                                    # one im2col element written
-C_OUT = 2.5                                        # one output: float32 -> float64, samples-first transpose
-                                                   # (2.8-5 ns on 8x8 maps x 360 samples, less on large maps)
+# ns per operation on one thread. C_GEMM and C_IM2COL: `benchmarks/bench_limit.py --calibrate` on the project
+# machine (2-core AMD EPYC Zen 3 KVM, numpy's OpenBLAS 0.3.31 with Haswell kernels) on a ResNet-18 stage-2 layer,
+# one numba and one BLAS thread, best of 5 in CPU time (2026-11-30, 20:00 UTC; C_GEMM as the earlier wall-time
+# calibration: 0.0165 / 0.0355 measured). C_SCATTER and C_OUT are fitted (docs/performance.md, "The cost rule").
+# Only their ratios matter.
+C_SCATTER = 0.65                                   # one scattered synaptic op. Fitted: calibrate measures 0.15-0.44
+                                                   # CPU ns/op on the 2-D layer (0.5-20 % density), but with 0.2 the
+                                                   # hsi_hybrid pass took 2.08 s CPU against 1.74 s with 0.65 (its
+                                                   # batched 3-D layers scatter slower), ResNet-18 0.40 vs 0.43 s
+C_GEMM = {np.float32: 0.017, np.float64: 0.038}    # one GEMM MAC (f32: 58 G MAC/s; f64: 26 G MAC/s, one thread)
+C_IM2COL = 0.21                                    # one im2col element written (numba pass: 0.19 f64 - 0.23 f32)
+C_OUT = 3.5                                        # one output: the epilogue (0.15 ns) and the GEMM's per-output
+                                                   # overhead at small fan-ins; fitted on 8x8 maps x 360 samples,
+                                                   # 16-32 channels, 3x3 (residual 3.5-3.6 ns; ~1 on 16x16 maps)
 BLOCK_ELEMENTS = 1 << 21                           # im2col elements per block of samples (at least one sample):
                                                    # 8 MB in float32, within the L3 (32 MB), so the GEMM reads the
                                                    # columns im2col just wrote from cache; bounds memory

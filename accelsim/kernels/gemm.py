@@ -43,13 +43,13 @@ from accelsim.util import threads
 
 # ns per operation on one thread. C_GEMM and C_IM2COL: `benchmarks/bench_limit.py --calibrate` on the project
 # machine (2-core AMD EPYC Zen 3 KVM, numpy's OpenBLAS 0.3.31 with Haswell kernels) on a ResNet-18 stage-2 layer,
-# one numba and one BLAS thread, best of 5 in CPU time (2026-11-30, 20:00 UTC; C_GEMM as the earlier wall-time
+# one numba and one BLAS thread, best of 5 in CPU time (2026-11-30, 19:50 UTC; C_GEMM as the earlier wall-time
 # calibration: 0.0165 / 0.0355 measured). C_SCATTER and C_OUT are fitted (docs/performance.md, "The cost rule").
 # Only their ratios matter.
 C_SCATTER = 0.65                                   # one scattered synaptic op. Fitted: calibrate measures 0.15-0.44
                                                    # CPU ns/op on the 2-D layer (0.5-20 % density), but with 0.2 the
                                                    # hsi_hybrid pass took 2.08 s CPU against 1.74 s with 0.65 (its
-                                                   # batched 3-D layers scatter slower), ResNet-18 0.40 vs 0.43 s
+                                                   # batched 3-D layers scatter slower); ResNet-18 0.40 s vs 0.43
 C_GEMM = {np.float32: 0.017, np.float64: 0.038}    # one GEMM MAC (f32: 58 G MAC/s; f64: 26 G MAC/s, one thread)
 C_IM2COL = 0.21                                    # one im2col element written (numba pass: 0.19 f64 - 0.23 f32)
 C_OUT = 3.5                                        # one output: the epilogue (0.15 ns) and the GEMM's per-output
@@ -83,7 +83,8 @@ def use_gemm(scatter_ops: float, macs: float, cols: float, dtype, outputs: float
     if POLICY == "gemm":
         return True
     nt = numba.get_num_threads()   # the scatter kernels, im2col and the epilogue split over numba's threads
-    return C_SCATTER * scatter_ops / nt > C_GEMM[dtype] * macs / threads.blas_threads() + (C_IM2COL * cols + C_OUT * outputs) / nt
+    gemm = C_GEMM[dtype] * macs / threads.blas_threads() + (C_IM2COL * cols + C_OUT * outputs) / nt
+    return C_SCATTER * scatter_ops / nt > gemm
 
 
 def im2col(x5: np.ndarray, win: Window, group: int, dtype) -> np.ndarray:

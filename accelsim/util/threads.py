@@ -10,8 +10,8 @@ call by default, which made BLAS on 2 threads cost more than it gave (the ResNet
 with numba 2 x BLAS 1, 1.8 s with 2 x 2, docs/performance.md), unless
 ``OPENBLAS_THREAD_TIMEOUT`` makes them sleep at once (:mod:`accelsim.util.blasenv`, set by
 ``import accelsim``). So :func:`set_threads` gives numba ``n`` threads (default: the cores this
-process may run on) and BLAS ``n`` too when its threads sleep after a call
-(:func:`accelsim.util.blasenv.blas_sleeps`), else one, unless asked otherwise. Processes that run
+process may run on) and BLAS ``n`` too when its threads sleep after a call and the machine is not
+busy (:func:`default_blas`), else one, unless asked otherwise. Processes that run
 side by side (sample-parallel workers) should share the cores out: ``n = cores // workers``.
 
 Set from the command line with ``accelsim --threads N ...`` or the environment variable
@@ -78,8 +78,23 @@ def blas_threads() -> int:
 
 def default_blas(n: int) -> int:
     """BLAS threads beside ``n`` numba threads: ``n`` when OpenBLAS's idle threads sleep at once
-    (:func:`accelsim.util.blasenv.blas_sleeps`), else 1 (their spinning would take the cores)."""
-    return max(1, int(n)) if blasenv.blas_sleeps() else 1
+    (:func:`accelsim.util.blasenv.blas_sleeps`; else their spinning would take the cores) and the
+    machine is not busy (1-minute load average below the cores), else 1. On a busy machine a
+    multi-thread GEMM waits for a core per thread at every call: with load 4-6 on the 2-core project
+    machine, BLAS on 2 threads made the hsi_hybrid pass 2-7x slower than on one (7.5 vs 2.4 s,
+    numba on 2 threads either way; docs/performance.md). The choice changes no result bit: the
+    GEMM path runs only where its sums are exact in any order."""
+    if not blasenv.blas_sleeps() or _load() >= cores():
+        return 1
+    return max(1, int(n))
+
+
+def _load() -> float:
+    """The 1-minute load average (0 where the system has none)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return 0.0
 
 
 def set_threads(n: Optional[int] = None, blas: Optional[int] = None) -> int:

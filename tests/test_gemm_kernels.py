@@ -176,3 +176,26 @@ def test_scatter_layout_equals_numpy(shape, group):
         with threads.limited(n):
             got = gemm.ConvPlan(w, win, group).scatter_layout()
         assert got.shape == ref.shape and got.tobytes() == ref.tobytes()
+
+
+def test_small_passes_run_on_one_thread_and_give_the_same_bits(monkeypatch):
+    """Below PARALLEL_MIN elements the passes run on one thread; the thread count comes back after,
+    and forcing every pass parallel (PARALLEL_MIN = 0) changes no bit."""
+    import numba
+
+    from accelsim.kernels import im2col as im2col_mod
+
+    seen = []
+    with threads.limited(min(2, threads.cores())) as n:
+        with im2col_mod.one_thread_below(10):
+            seen.append(numba.get_num_threads())
+        with im2col_mod.one_thread_below(im2col_mod.PARALLEL_MIN):
+            seen.append(numba.get_num_threads())
+        assert seen == [1, n] and numba.get_num_threads() == n
+        rng = np.random.default_rng(9)
+        win = Window.make((9, 9), (3, 3), (1, 1), (1, 1, 1, 1), None)
+        x = _input(rng, (3, 4, 9, 9), "spikes")
+        w = rng.integers(-31, 32, size=(5, 4, 3, 3)).astype(np.float64)
+        small = gemm.conv_gemm(x, w, None, win, 1, np.float32)
+        monkeypatch.setattr(im2col_mod, "PARALLEL_MIN", 0)
+        assert gemm.conv_gemm(x, w, None, win, 1, np.float32).tobytes() == small.tobytes()

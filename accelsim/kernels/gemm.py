@@ -37,7 +37,7 @@ import numpy as np
 
 from accelsim.kernels import conv, dense, scratch
 from accelsim.kernels.exact import Grain, gemm_dtype, grain, row_abs_max
-from accelsim.kernels.im2col import im2col_into
+from accelsim.kernels.im2col import im2col_into, one_thread_below
 from accelsim.kernels.window import Window
 from accelsim.util import threads
 
@@ -160,7 +160,8 @@ def conv_gemm(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], win: Window
         yg = scratch.buffer("gemm_out", (group, og, n * P), dtype)
         for g in range(group):      # 2-D GEMMs: numpy's stacked matmul does not always reach BLAS
             np.matmul(wmat[g], cols[g], out=yg[g])
-        _epilogue(yg.reshape(O, n * P), bias, b is not None, y[s0:s0 + n])
+        with one_thread_below(n * O * P):
+            _epilogue(yg.reshape(O, n * P), bias, b is not None, y[s0:s0 + n])
     return win.reshape_out(y.reshape((N, O) + win.out_sp))
 
 

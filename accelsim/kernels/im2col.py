@@ -15,11 +15,34 @@ tap) row block is written by one task.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 import numba
 import numpy as np
 
 from accelsim.kernels.conv import _padded, window_slices
 from accelsim.kernels.window import Window
+
+
+PARALLEL_MIN = 1 << 20   # elements below which the GEMM path's passes run on one thread
+
+
+@contextmanager
+def one_thread_below(elements: int) -> Iterator[None]:
+    """Run a block's numba kernels on one thread when they touch fewer than :data:`PARALLEL_MIN`
+    elements (~0.2 ms of work on one thread): a parallel region's fork and join cost tens of
+    microseconds on a quiet machine and up to a scheduler slice (milliseconds) on a busy one, more
+    than such a pass gains. The split changes no bit (each element is written by one task)."""
+    nt = numba.get_num_threads()
+    if nt == 1 or elements >= PARALLEL_MIN:
+        yield
+        return
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(nt)
 
 
 def im2col_into(x5: np.ndarray, win: Window, cols: np.ndarray) -> np.ndarray:
@@ -30,7 +53,8 @@ def im2col_into(x5: np.ndarray, win: Window, cols: np.ndarray) -> np.ndarray:
     if cols.shape != (C, win.taps, N) + win.out_sp or not cols.flags.c_contiguous:
         raise ValueError(f"im2col: columns of shape {cols.shape}, want {(C, win.taps, N) + win.out_sp} C-contiguous")
     if cols.size:
-        _im2col(np.ascontiguousarray(x5), cols, *win.kernel, *win.strides, *win.dilations, *win.pads_begin)
+        with one_thread_below(cols.size):
+            _im2col(np.ascontiguousarray(x5), cols, *win.kernel, *win.strides, *win.dilations, *win.pads_begin)
     return cols
 
 

@@ -59,3 +59,21 @@ def test_environment_wins_and_late_numpy_keeps_one_blas_thread():
 def test_timeout_parsing_follows_openblas():
     assert blasenv._parse("4") == 4 and blasenv._parse("2") == 4 and blasenv._parse("99") == 30
     assert blasenv._parse("0") == blasenv._parse("junk") == blasenv.OPENBLAS_DEFAULT_TIMEOUT
+
+
+@pytest.mark.skipif(threads.cores() < 2, reason="two threads need two cores")
+@pytest.mark.parametrize("arch", ["ace_snn_pim", "digital_only"])
+def test_report_is_the_same_with_blas_on_one_or_two_threads(arch):
+    """Every BLAS call of a run (the exact GEMM path, the report's real-valued products) gives the
+    same bits on one or two BLAS threads: the whole report of a shipped example is equal."""
+    from pathlib import Path
+
+    from accelsim.simulate import run_simulation
+
+    root = Path(__file__).resolve().parent.parent
+    args = (str(root / "arch_configs" / f"{arch}.yaml"), str(root / "workloads" / "digits" / "workload.json"))
+    with threads.limited(1, blas=1):
+        one = run_simulation(*args)
+    with threads.limited(2, blas=2):
+        two = run_simulation(*args)
+    assert json.dumps(one, sort_keys=True, default=str) == json.dumps(two, sort_keys=True, default=str)

@@ -234,8 +234,8 @@ def test_set_threads_gives_blas_the_cores_only_when_it_sleeps(monkeypatch):
     assert all(b == threads.blas_threads() for b in blas)
     monkeypatch.setattr(blasenv, "_numpy_blas_timeout", blasenv.TIMEOUT_DEFAULT)
     assert threads.default_blas(2) == 2                          # sleeping BLAS, quiet machine: both cores
-    monkeypatch.setattr(threads, "_load", lambda: float(threads.cores()))
-    assert threads.default_blas(2) == 1                          # busy machine: one
+    monkeypatch.setattr(threads, "_load", lambda: threads.cores() - 0.5)
+    assert threads.default_blas(2) == 1                          # another busy process: one
     monkeypatch.setattr(threads, "_load", lambda: 0.0)
     monkeypatch.setattr(blasenv, "_numpy_blas_timeout", blasenv.OPENBLAS_DEFAULT_TIMEOUT)
     assert threads.default_blas(2) == 1                          # spinning BLAS: one

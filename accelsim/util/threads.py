@@ -79,12 +79,14 @@ def blas_threads() -> int:
 def default_blas(n: int) -> int:
     """BLAS threads beside ``n`` numba threads: ``n`` when OpenBLAS's idle threads sleep at once
     (:func:`accelsim.util.blasenv.blas_sleeps`; else their spinning would take the cores) and the
-    machine is not busy (1-minute load average below the cores), else 1. On a busy machine a
-    multi-thread GEMM waits for a core per thread at every call: with load 4-6 on the 2-core project
-    machine, BLAS on 2 threads made the hsi_hybrid pass 2-7x slower than on one (7.5 vs 2.4 s,
-    numba on 2 threads either way; docs/performance.md). The choice changes no result bit: the
-    GEMM path runs only where its sums are exact in any order."""
-    if not blasenv.blas_sleeps() or _load() >= cores():
+    machine is quiet (1-minute load average below ``cores - 0.5``: at most about one busy process,
+    this one), else 1. Beside another busy process a multi-thread GEMM waits for a core per thread
+    at every call (OpenBLAS's caller spins meanwhile): on the 2-core project machine, BLAS on 2
+    threads made the hsi_hybrid pass 2-7x slower than on one at load 4-6 (7.5 vs 2.4 s, numba on
+    2 threads either way), and a whole in-process run 3.5-8.6 s against 1.7-1.9 s at load 1.7-2.3
+    (docs/performance.md). The choice changes no result bit: the GEMM path runs only where its
+    sums are exact in any order."""
+    if not blasenv.blas_sleeps() or _load() >= cores() - 0.5:
         return 1
     return max(1, int(n))
 

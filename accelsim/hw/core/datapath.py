@@ -20,6 +20,7 @@ give the same integers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numba
 import numpy as np
@@ -75,6 +76,24 @@ def _hold(x, lo, hi, wrap):
     return x, 0
 
 
+@numba.njit(cache=True, inline="always")
+def _update(v, isyn, c, j, leak_m, leak_k, gain_m, bias, thr, syn_m, syn_k, w_in_m, has_syn, spiking, strict, f,
+            shift_mode, lo, hi, wrap):
+    """One neuron's step from membrane ``v``, synaptic state ``isyn`` and current ``c`` (parameters at
+    index ``j``): (held membrane before any reset, new isyn, fired, overflow events)."""
+    count = 0
+    if has_syn:
+        isyn, o = _hold(_decay(isyn, syn_m[j], syn_k[j], f, shift_mode) + _mul(c, w_in_m[j], f), lo, hi, wrap)
+        count += o
+        c = isyn
+    u, o = _hold(_decay(v, leak_m[j], leak_k[j], f, shift_mode) + _mul(c, gain_m[j], f) + bias[j], lo, hi, wrap)
+    count += o
+    fire = False
+    if spiking:
+        fire = u > thr[j] if strict else u >= thr[j]
+    return u, isyn, fire, count
+
+
 @numba.njit(cache=True, parallel=True)
 def _datapath_step(v, isyn, i, leak_m, leak_k, gain_m, bias, thr, syn_m, syn_k, w_in_m, has_syn, spiking,
                    strict, reset_zero, v_reset, f, shift_mode, lo, hi, wrap, s, ovf):
@@ -82,21 +101,15 @@ def _datapath_step(v, isyn, i, leak_m, leak_k, gain_m, bias, thr, syn_m, syn_k, 
     for n in numba.prange(N):
         count = 0
         for k in range(M):
-            c = i[n, k]
-            if has_syn:
-                c, o = _hold(_decay(isyn[n, k], syn_m[k], syn_k[k], f, shift_mode) + _mul(c, w_in_m[k], f),
-                             lo, hi, wrap)
-                count += o
-                isyn[n, k] = c
-            u, o = _hold(_decay(v[n, k], leak_m[k], leak_k[k], f, shift_mode) + _mul(c, gain_m[k], f) + bias[k],
-                         lo, hi, wrap)
+            u, c, fire, o = _update(v[n, k], isyn[n, k], i[n, k], k, leak_m, leak_k, gain_m, bias, thr, syn_m,
+                                    syn_k, w_in_m, has_syn, spiking, strict, f, shift_mode, lo, hi, wrap)
             count += o
+            if has_syn:
+                isyn[n, k] = c
             s[n, k] = 0
-            if spiking:
-                fire = u > thr[k] if strict else u >= thr[k]
-                if fire:
-                    s[n, k] = 1
-                    u = v_reset[k] if reset_zero else u - thr[k]
+            if fire:
+                s[n, k] = 1
+                u = v_reset[k] if reset_zero else u - thr[k]
             v[n, k] = u
         ovf[n] = count
 
@@ -111,6 +124,129 @@ def datapath_step(v: np.ndarray, isyn: np.ndarray, i: np.ndarray, p: DatapathPar
                    p.syn_m, p.syn_k, p.w_in_m, p.has_syn, p.spiking, p.strict, p.reset_zero, p.v_reset,
                    p.frac_bits, p.shift_mode, lo, hi, p.wrap, s, ovf)
     return s, int(ovf.sum())
+
+
+# ---------------------------------------------------------------------------
+# One pass per step from the real-valued current (the executors' path)
+
+INT64_MIN = np.iinfo(np.int64).min
+_TWO63 = 9223372036854775808.0   # 2^63: float64 values in [-2^63, 2^63) convert to int64 exactly
+
+
+@numba.njit(cache=True, inline="always")
+def _to_word(x):
+    """``x`` (an integer-valued float64) as int64, as numpy's cast gives it on x86-64: a value out of
+    the int64 range, or NaN, becomes ``INT64_MIN`` (the conversion instruction's "indefinite" value;
+    written out here because the compiler may assume it does not happen)."""
+    if x >= -_TWO63 and x < _TWO63:
+        return np.int64(x)
+    return INT64_MIN
+
+
+@numba.njit(cache=True, inline="always")
+def _abs(c):
+    """``np.abs`` of an int64, which keeps ``INT64_MIN`` (two's complement)."""
+    if c >= 0:
+        return c
+    if c == INT64_MIN:
+        return c
+    return -c
+
+
+@numba.njit(cache=True, parallel=True)
+def _fixed_step(v, isyn, i, lsb, lstep, leak_m, leak_k, gain_m, bias, thr, syn_m, syn_k, w_in_m, v_reset, pstep,
+                has_syn, spiking, strict, reset_zero, f, shift_mode, lo, hi, wrap, blocks, out, write_out, mem,
+                keep_mem, ovf, big):
+    """:func:`_datapath_step` fused with the conversion of the current: per neuron
+    ``c = int64(rint(i / lsb))``, its ``|c|`` into the running maximum, the update, and the output
+    (0.0/1.0 spikes, or ``v * lsb`` without a threshold) written as float64; ``mem``: the membrane
+    before reset. Work item ``b`` of ``N * blocks`` is sample ``b // blocks``, neuron block
+    ``b % blocks``; ``lstep``/``pstep`` 0: the LSB / the parameters are the same for every neuron
+    (index 0 is read)."""
+    N, M = v.shape
+    size = (M + blocks - 1) // blocks
+    for b in numba.prange(N * blocks):
+        n = b // blocks
+        k0 = (b % blocks) * size
+        k1 = min(M, k0 + size)
+        count = 0
+        top = INT64_MIN
+        for k in range(k0, k1):
+            q = lsb[k * lstep]
+            c = _to_word(np.rint(i[n, k] / q))
+            a = _abs(c)
+            if a > top:
+                top = a
+            j = k * pstep
+            u, s, fire, o = _update(v[n, k], isyn[n, k], c, j, leak_m, leak_k, gain_m, bias, thr, syn_m, syn_k,
+                                    w_in_m, has_syn, spiking, strict, f, shift_mode, lo, hi, wrap)
+            count += o
+            if has_syn:
+                isyn[n, k] = s
+            if keep_mem:
+                mem[n, k] = u
+            if fire:
+                u = v_reset[j] if reset_zero else u - thr[j]
+            v[n, k] = u
+            if write_out:
+                if spiking:
+                    out[n, k] = 1.0 if fire else 0.0
+                else:
+                    out[n, k] = u * q
+        ovf[b] = count
+        big[b] = top
+
+
+SPLIT_NEURONS = 16384   # a step of fewer neurons in all runs on one thread's share of the samples
+
+
+def _uniform(*arrays: np.ndarray) -> bool:
+    return all(a.size == 0 or bool(np.all(a == a.reshape(-1)[0])) for a in arrays)
+
+
+class FixedStep:
+    """The datapath of one layer stepped from its real-valued input current in one pass
+    (:func:`_fixed_step`): what ``to_fixed(i, lsb)`` (``rint(i / lsb)`` as int64) then
+    :func:`datapath_step` give, without their temporaries.
+
+    ``lsb`` [M]: the membrane LSB per neuron. The conversion is the same IEEE division and
+    round-half-even as numpy's, and out-of-range values convert as numpy's cast does, so every
+    integer is the same (``tests/test_datapath_fused.py``). One sample or fewer samples than
+    threads: each sample's neurons are split into ``threads`` blocks when the layer has at least
+    :data:`SPLIT_NEURONS` neurons in all (else the samples alone are split over the threads)."""
+
+    def __init__(self, p: DatapathParams, lsb: np.ndarray):
+        self.p = p
+        self.lsb = np.ascontiguousarray(lsb, dtype=np.float64)
+        self.lstep = 0 if _uniform(self.lsb) else 1
+        self.pstep = 0 if _uniform(p.leak_m, p.leak_k, p.gain_m, p.bias, p.thr, p.syn_m, p.syn_k, p.w_in_m,
+                                   p.v_reset) else 1
+        self.lo, self.hi = word_range(p.vmem_bits)
+        self._none = np.empty((0, 0))
+        self._none_int = np.empty((0, 0), np.int64)
+
+    def blocks(self, n: int, m: int) -> int:
+        threads = numba.get_num_threads()
+        return threads if 0 < n < threads and n * m >= SPLIT_NEURONS else 1
+
+    def __call__(self, v: np.ndarray, isyn: np.ndarray, i: np.ndarray, out: Optional[np.ndarray] = None,
+                 mem: Optional[np.ndarray] = None) -> tuple[int, int]:
+        """Advance ``v`` (and ``isyn``) [N, M] int64 in place by the current ``i`` [N, M] (real, in
+        units of ``lsb``); write the output into ``out`` [N, M] float64 (spikes 0.0/1.0, or ``v lsb``
+        for a kind without a threshold) and the membrane before reset into ``mem`` [N, M] int64,
+        each when given. Returns (overflow events, largest ``|rint(i / lsb)|``: ``INT64_MIN`` when
+        none, as ``np.abs(...).max()`` of the int64 currents gives it)."""
+        p = self.p
+        N, M = v.shape
+        blocks = self.blocks(N, M)
+        ovf = np.empty(N * blocks, np.int64)
+        big = np.empty(N * blocks, np.int64)
+        i = np.ascontiguousarray(i, dtype=np.float64)
+        _fixed_step(v, isyn, i, self.lsb, self.lstep, p.leak_m, p.leak_k, p.gain_m, p.bias, p.thr, p.syn_m, p.syn_k,
+                    p.w_in_m, p.v_reset, self.pstep, p.has_syn, p.spiking, p.strict, p.reset_zero, p.frac_bits,
+                    p.shift_mode, self.lo, self.hi, p.wrap, blocks, self._none if out is None else out,
+                    out is not None, self._none_int if mem is None else mem, mem is not None, ovf, big)
+        return int(ovf.sum()), int(big.max()) if big.size else INT64_MIN
 
 
 def _mul_ref(x: np.ndarray, m: np.ndarray, f: int) -> np.ndarray:

@@ -34,7 +34,7 @@ import numpy as np
 from accelsim.engine.execute import ConvExec, DenseExec, NeuronExec
 from accelsim.errors import fail
 from accelsim.engine.lower import Layer
-from accelsim.hw.core.datapath import DatapathParams, datapath_step, datapath_step_reference
+from accelsim.hw.core.datapath import DatapathParams, FixedStep, datapath_step_reference
 from accelsim.hw.first_layer import Geometry
 from accelsim.hw.quantize import leak_shift, multiplier, saturate, to_fixed, weight_scale, weight_scales, word_range
 from accelsim.neurons.base import RESET_ZERO, FixedForm
@@ -221,6 +221,7 @@ class FixedNeuronExec(NeuronExec):
     def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
         self.fmt = fmt
         self.lsb = fmt.neuron_lsb(graph.shapes[node.output])      # per neuron [M]
+        self._mems: list[np.ndarray] = []                          # membrane buffers (numba), see _membrane_buffer
         super().__init__(graph, node, backend)
         form = self.kind.fixed_form(self.params)
         self.dp, self.current_limit = None, None        # None: no fixed-point form
@@ -229,6 +230,8 @@ class FixedNeuronExec(NeuronExec):
             self.dp = datapath_params(form, fmt.fp, self.lsb)
             self.current_limit = current_limit(self.dp)
             self._replay_dp = dataclasses.replace(self.dp, spiking=False)   # :meth:`integrated`'s datapath
+            self._step = FixedStep(self.dp, self.lsb)                       # the numba backend's one pass
+            self._replay = FixedStep(self._replay_dp, self.lsb)
         self.overflows = 0
 
     def reset(self, batch):
@@ -238,6 +241,7 @@ class FixedNeuronExec(NeuronExec):
         self.v = hold(state["v"])
         self.isyn = hold(state["isyn"]) if "isyn" in state else np.zeros((batch, self.m), np.int64)
         self.state = {"v": self.v, "isyn": self.isyn}      # integer LSBs, advanced in place
+        self._mem = None      # the last step's membrane before reset, when its step kept it
 
     @property
     def derives_membrane(self) -> bool:
@@ -248,8 +252,20 @@ class FixedNeuronExec(NeuronExec):
     def membrane_before_reset(self) -> np.ndarray:
         """The last step's membrane (LSBs) after its input, before any reset: what :meth:`integrated`
         gives by replaying the step (the datapath computes the same held value, then subtracts the
-        threshold where it fires)."""
-        return self.v + self._last_spikes * self.dp.thr
+        threshold where it fires). With the numba backend and :attr:`derives_membrane` the step
+        writes it into one of two buffers the executor owns, used in turn: the array stays valid
+        through the next step (the functional pass compares each step's with the one before) and is
+        overwritten by the step after; copy it to keep it longer."""
+        if self._mem is not None:
+            return self._mem
+        return self.v + self._last_spikes.astype(np.int8, copy=False) * self.dp.thr
+
+    def _membrane_buffer(self) -> np.ndarray:
+        """The buffer the next step's membrane goes to: the one the last step did not write."""
+        shape = self.v.shape
+        if not self._mems or self._mems[0].shape != shape:
+            self._mems = [np.empty(shape, np.int64), np.empty(shape, np.int64)]
+        return self._mems[1] if self._mem is self._mems[0] else self._mems[0]
 
     @property
     def replay_writes(self) -> tuple[str, ...]:
@@ -264,11 +280,13 @@ class FixedNeuronExec(NeuronExec):
         replay are not counted)."""
         if self.dp is None or not self.dp.spiking:
             return None
+        if self.backend == "numba":   # the same integers from the real-valued current, in one pass
+            self._replay(state["v"], state["isyn"], current.reshape(current.shape[0], -1))
+            return state["v"]
         last, c = getattr(self, "_last_current", (None, None))
-        if last is not current:   # the step's own current is converted once (see __call__)
+        if last is not current:   # the step's own current is converted once (see _reference_step)
             c = to_fixed(current.reshape(current.shape[0], -1), self.lsb)
-        step = datapath_step if self.backend == "numba" else datapath_step_reference
-        step(state["v"], state["isyn"], c, self._replay_dp)
+        datapath_step_reference(state["v"], state["isyn"], c, self._replay_dp)
         return state["v"]
 
     def write_state(self, name: str, values: np.ndarray) -> None:
@@ -281,20 +299,40 @@ class FixedNeuronExec(NeuronExec):
         n, self.overflows = self.overflows, 0
         return n
 
+    def _too_large(self, largest: int) -> None:
+        """InputError when the step's largest |current| (LSBs) reaches :attr:`current_limit`."""
+        if self.current_limit is not None and largest >= self.current_limit:
+            raise fail(self.graph.source, f"nodes[{self.graph.nodes.index(self.node)}]",
+                       f"with core.numerics: fixed, its input current reaches {largest} LSB, beyond "
+                       f"what a 64-bit product with its multipliers holds ({self.current_limit}); lower "
+                       "core.leak_frac_bits or core.vmem_frac_bits", self.node.name)
+
+    def _reference_step(self, x: np.ndarray, i: np.ndarray) -> np.ndarray:
+        """The numpy backend's step (the specification of the numba one) of the input ``x`` (``i``:
+        as [N, M]): the current to LSBs, the limit check, :func:`datapath_step_reference`; returns
+        the output [N, M]."""
+        c = to_fixed(i, self.lsb)
+        self._last_current = (x, c)
+        if c.size:
+            self._too_large(int(np.abs(c).max()))
+        s, overflows = datapath_step_reference(self.v, self.isyn, c, self.dp)
+        self._last_spikes = s
+        self.overflows += overflows
+        return s.astype(np.float64) if self.dp.spiking else self.v * self.lsb
+
     def __call__(self, ins):
         i = ins[0].reshape(ins[0].shape[0], -1)
         if i.shape[0] != self.batch:
             self.reset(i.shape[0])
-        c = to_fixed(i, self.lsb)
-        self._last_current = (ins[0], c)
-        if self.current_limit is not None and c.size and int(np.abs(c).max()) >= self.current_limit:
-            raise fail(self.graph.source, f"nodes[{self.graph.nodes.index(self.node)}]",
-                       f"with core.numerics: fixed, its input current reaches {int(np.abs(c).max())} LSB, beyond "
-                       f"what a 64-bit product with its multipliers holds ({self.current_limit}); lower "
-                       "core.leak_frac_bits or core.vmem_frac_bits", self.node.name)
-        step = datapath_step if self.backend == "numba" else datapath_step_reference
-        s, overflows = step(self.v, self.isyn, c, self.dp)
-        self._last_spikes = s
+        if self.backend != "numba":
+            out = self._reference_step(ins[0], i)
+            return out.reshape((out.shape[0],) + self.out_shape)
+        out = np.empty(i.shape, np.float64)
+        mem = self._membrane_buffer() if self.derives_membrane else None
+        overflows, largest = self._step(self.v, self.isyn, i, out, mem)
+        # the limit is checked after the fused step: an error ends the run, whatever the states hold
+        if i.size:
+            self._too_large(largest)
+        self._mem, self._last_spikes = mem, out
         self.overflows += overflows
-        out = s.astype(np.float64) if self.dp.spiking else self.v * self.lsb
         return out.reshape((out.shape[0],) + self.out_shape)

@@ -34,6 +34,7 @@ import numpy as np
 from accelsim.engine.execute import ConvExec, DenseExec, NeuronExec
 from accelsim.errors import fail
 from accelsim.engine.lower import Layer
+from accelsim.hw.core.current import to_current, to_current_reference
 from accelsim.hw.core.datapath import DatapathParams, FixedStep, datapath_step_reference
 from accelsim.hw.first_layer import Geometry
 from accelsim.hw.quantize import leak_shift, multiplier, saturate, to_fixed, weight_scale, weight_scales, word_range
@@ -139,14 +140,12 @@ class _FixedSynapse:
         return fmt.integer_weights(w)
 
     def _current(self, y: np.ndarray, channel_shape: tuple[int, ...]) -> np.ndarray:
-        """``(rint(y 2^f) + bias) lsb``, in place (``y`` is the kernel's own fresh output)."""
+        """``(rint(y 2^f) + bias) lsb``, in place (``y`` is the kernel's own fresh output): one numba
+        pass with the numba backend (:mod:`.current`), the numpy reference otherwise."""
         scale = 2.0 ** self.fmt.fp.vmem_frac_bits
-        c = np.multiply(y, scale, out=y) if y.dtype == np.float64 and y.flags.writeable else y * scale
-        np.rint(c, out=c)
-        if self.bias_lsb is not None:
-            c += self.bias_lsb.reshape(channel_shape)
-        c *= self.fmt.lsb.reshape(channel_shape)
-        return c
+        if self.backend == "numba":
+            return to_current(y, scale, self.bias_lsb, self.fmt.lsb, channel_shape)
+        return to_current_reference(y, scale, self.bias_lsb, self.fmt.lsb, channel_shape)
 
 
 class FixedConvExec(_FixedSynapse, ConvExec):

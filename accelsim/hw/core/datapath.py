@@ -130,6 +130,7 @@ def datapath_step(v: np.ndarray, isyn: np.ndarray, i: np.ndarray, p: DatapathPar
 # One pass per step from the real-valued current (the executors' path)
 
 INT64_MIN = np.iinfo(np.int64).min
+CHUNK = 1024   # neurons whose currents are converted before their updates (a stack-sized buffer)
 _TWO63 = 9223372036854775808.0   # 2^63: float64 values in [-2^63, 2^63) convert to int64 exactly
 
 
@@ -161,54 +162,64 @@ def _run(v, isyn, i, lsb, leak_m, leak_k, gain_m, bias, thr, syn_m, syn_k, w_in_
     step, where the flags are constants."""
     count = 0
     top = INT64_MIN
-    for k in range(v.shape[0]):
-        q = lsb[k * lstep]
-        c = _to_word(np.rint(i[k] / q))
-        a = _abs(c)
-        if a > top:
-            top = a
-        j = k * pstep
-        u, s, fire, o = _update(v[k], isyn[k], c, j, leak_m, leak_k, gain_m, bias, thr, syn_m, syn_k,
-                                w_in_m, has_syn, spiking, strict, f, shift_mode, lo, hi, wrap)
-        count += o
-        if has_syn:
-            isyn[k] = s
-        if keep_mem:
-            mem[k] = u
-        if fire:
-            u = v_reset[j] if reset_zero else u - thr[j]
-        v[k] = u
-        if write_out:
-            if spiking:
-                out[k] = 1.0 if fire else 0.0
-            else:
-                out[k] = u * q
+    K = v.shape[0]
+    cs = np.empty(min(K, CHUNK), np.int64)
+    for k0 in range(0, K, CHUNK):
+        m = min(CHUNK, K - k0)
+        for k in range(m):   # the currents of a chunk first: this loop vectorises whatever the flags
+            c = _to_word(np.rint(i[k0 + k] / lsb[(k0 + k) * lstep]))
+            cs[k] = c
+            a = _abs(c)
+            if a > top:
+                top = a
+        for k in range(m):
+            kk = k0 + k
+            j = kk * pstep
+            u, s, fire, o = _update(v[kk], isyn[kk], cs[k], j, leak_m, leak_k, gain_m, bias, thr, syn_m, syn_k,
+                                    w_in_m, has_syn, spiking, strict, f, shift_mode, lo, hi, wrap)
+            count += o
+            if has_syn:
+                isyn[kk] = s
+            if keep_mem:
+                mem[kk] = u
+            if fire:
+                u = v_reset[j] if reset_zero else u - thr[j]
+            v[kk] = u
+            if write_out:
+                if spiking:
+                    out[kk] = 1.0 if fire else 0.0
+                else:
+                    out[kk] = u * lsb[kk * lstep]
     return count, top
 
 
-def _compile(has_syn: bool, spiking: bool, strict: bool, reset_zero: bool, shift_mode: bool, wrap: bool,
-             write_out: bool, keep_mem: bool, lstep: int, pstep: int):
-    """The fused step for one combination of the datapath's flags, compiled with them as constants
-    (closure variables are constants to numba, and its cache keys them too): the compiler drops
-    the branches they decide and vectorises the loop, about 10x the loop that reads them at run
-    time on this machine. ``lstep``/``pstep`` 0: one LSB / one set of parameters for every neuron
-    (index 0 is read); ``keep_mem``: write the membrane before reset; ``write_out``: the output."""
+def _compile(flags: Optional[tuple]):
+    """The fused step, compiled with the datapath's ``flags`` as constants when given (closure
+    variables are constants to numba, and its cache keys them too: the compiler drops the branches
+    they decide and vectorises the loop, ~7x the loop that reads them at run time on this machine),
+    else reading them from its ``flags`` argument. ``flags``: (has_syn, spiking, strict, reset_zero,
+    shift_mode, wrap, write_out, keep_mem, step); ``step`` 0: one LSB and one set of parameters
+    for every neuron (index 0 is read), 1: per neuron; ``keep_mem``: write the membrane before
+    reset; ``write_out``: the output."""
+    const = flags is not None
+    fixed = flags if const else (False,) * 8 + (1,)
 
     @numba.njit(cache=True, parallel=True)
     def step(v, isyn, i, lsb, leak_m, leak_k, gain_m, bias, thr, syn_m, syn_k, w_in_m, v_reset, f, lo, hi, blocks,
-             out, mem, ovf, big):
+             out, mem, ovf, big, flags):
+        has_syn, spiking, strict, reset_zero, shift_mode, wrap, write_out, keep_mem, k = fixed if const else flags
         N, M = v.shape
         size = (M + blocks - 1) // blocks
         for b in numba.prange(N * blocks):   # work item b: sample b // blocks, neuron block b % blocks
             n = b // blocks
             k0 = (b % blocks) * size
             k1 = min(M, k0 + size)
-            ovf[b], big[b] = _run(v[n, k0:k1], isyn[n, k0:k1], i[n, k0:k1], _seg(lsb, k0, k1, lstep),
-                                  _seg(leak_m, k0, k1, pstep), _seg(leak_k, k0, k1, pstep), _seg(gain_m, k0, k1, pstep),
-                                  _seg(bias, k0, k1, pstep), _seg(thr, k0, k1, pstep), _seg(syn_m, k0, k1, pstep),
-                                  _seg(syn_k, k0, k1, pstep), _seg(w_in_m, k0, k1, pstep), _seg(v_reset, k0, k1, pstep),
+            ovf[b], big[b] = _run(v[n, k0:k1], isyn[n, k0:k1], i[n, k0:k1], _seg(lsb, k0, k1, k),
+                                  _seg(leak_m, k0, k1, k), _seg(leak_k, k0, k1, k), _seg(gain_m, k0, k1, k),
+                                  _seg(bias, k0, k1, k), _seg(thr, k0, k1, k), _seg(syn_m, k0, k1, k),
+                                  _seg(syn_k, k0, k1, k), _seg(w_in_m, k0, k1, k), _seg(v_reset, k0, k1, k),
                                   f, lo, hi, out[n, k0:k1], mem[n, k0:k1], has_syn, spiking, strict, reset_zero,
-                                  shift_mode, wrap, write_out, keep_mem, lstep, pstep)
+                                  shift_mode, wrap, write_out, keep_mem, k, k)
 
     return step
 
@@ -219,14 +230,24 @@ def _seg(a, k0, k1, step):
     return a[k0 * step:k0 * step + (k1 - k0) * step + 1 - step]
 
 
-_STEPS: dict[tuple, object] = {}
+_STEPS: dict[Optional[tuple], object] = {}
 
 
-def _fixed_step(key: tuple):
-    """The compiled fused step of the flags ``key`` (see :func:`_compile`), built once per process."""
+def _specialised(flags: tuple) -> bool:
+    """Whether ``flags`` get a loop of their own (:func:`_compile`): the forward step of a kind
+    without a synaptic state on a saturating datapath with multiplier decays (the shipped
+    configurations); the others share the loop that reads the flags at run time (one compilation,
+    not one per combination)."""
+    has_syn, _, _, _, shift_mode, wrap, write_out, _, _ = flags
+    return write_out and not (has_syn or shift_mode or wrap)
+
+
+def _fixed_step(flags: tuple):
+    """The compiled fused step for ``flags`` (:func:`_compile`), built once per process."""
+    key = flags if _specialised(flags) else None
     fn = _STEPS.get(key)
     if fn is None:
-        fn = _STEPS[key] = _compile(*key)
+        fn = _STEPS[key] = _compile(key)
     return fn
 
 
@@ -251,9 +272,9 @@ class FixedStep:
     def __init__(self, p: DatapathParams, lsb: np.ndarray):
         self.p = p
         self.lsb = np.ascontiguousarray(lsb, dtype=np.float64)
-        self.lstep = 0 if _uniform(self.lsb) else 1
-        self.pstep = 0 if _uniform(p.leak_m, p.leak_k, p.gain_m, p.bias, p.thr, p.syn_m, p.syn_k, p.w_in_m,
-                                   p.v_reset) else 1
+        uniform = _uniform(self.lsb, p.leak_m, p.leak_k, p.gain_m, p.bias, p.thr, p.syn_m, p.syn_k, p.w_in_m,
+                           p.v_reset)
+        self.step = 0 if uniform else 1      # 0: every neuron reads index 0 of the LSB and the parameters
         self.lo, self.hi = word_range(p.vmem_bits)
         self._none = np.empty((0, 0))
         self._none_int = np.empty((0, 0), np.int64)
@@ -275,11 +296,11 @@ class FixedStep:
         ovf = np.empty(N * blocks, np.int64)
         big = np.empty(N * blocks, np.int64)
         i = np.ascontiguousarray(i, dtype=np.float64)
-        key = tuple(bool(x) for x in (p.has_syn, p.spiking, p.strict, p.reset_zero, p.shift_mode, p.wrap,
-                                      out is not None, mem is not None)) + (self.lstep, self.pstep)
-        _fixed_step(key)(v, isyn, i, self.lsb, p.leak_m, p.leak_k, p.gain_m, p.bias, p.thr, p.syn_m, p.syn_k, p.w_in_m,
+        flags = tuple(bool(x) for x in (p.has_syn, p.spiking, p.strict, p.reset_zero, p.shift_mode, p.wrap,
+                                        out is not None, mem is not None)) + (self.step,)
+        _fixed_step(flags)(v, isyn, i, self.lsb, p.leak_m, p.leak_k, p.gain_m, p.bias, p.thr, p.syn_m, p.syn_k, p.w_in_m,
                          p.v_reset, p.frac_bits, self.lo, self.hi, blocks, self._none if out is None else out,
-                         self._none_int if mem is None else mem, ovf, big)
+                         self._none_int if mem is None else mem, ovf, big, flags)
         return int(ovf.sum()), int(big.max()) if big.size else INT64_MIN
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from accelsim.errors import InputError
+from accelsim.hw.core import current
 from accelsim.hw.core.current import to_current, to_current_reference
 from accelsim.hw.core.datapath import INT64_MIN, DatapathParams, FixedStep, datapath_step_reference
 from accelsim.hw.quantize import to_fixed
@@ -152,8 +153,10 @@ def test_one_and_two_threads_and_neuron_blocks_give_the_same_integers(N):
 @pytest.mark.parametrize("shape, channel_shape", [((3, 5, 4, 4), (1, 5, 1, 1)), ((4, 7), (1, -1)),
                                                   ((1, 2, 3, 2, 2), (1, 2, 1, 1, 1))])
 @pytest.mark.parametrize("with_bias", [False, True])
-def test_current_pass_equals_the_numpy_reference(shape, channel_shape, with_bias):
-    """Ties after scaling (x.5 LSB), -0.0 (kept without a bias), values beyond 2^53, NaN and inf."""
+def test_current_pass_equals_the_numpy_reference(monkeypatch, shape, channel_shape, with_bias):
+    """Ties after scaling (x.5 LSB), -0.0 (kept without a bias), values beyond 2^53, NaN and inf; the
+    kernel runs at any size here (small arrays otherwise take the reference)."""
+    monkeypatch.setattr(current, "PARALLEL_ELEMENTS", 0)
     rng = np.random.default_rng(3)
     y = np.round(rng.normal(0, 5, shape), 2)
     flat = y.reshape(-1)
@@ -199,3 +202,11 @@ def test_the_largest_current_of_only_out_of_range_values_is_int64_min():
         want = int(np.abs(to_fixed(cur, np.ones(M))).max())
     v = np.zeros((1, M), np.int64)
     assert FixedStep(p, np.ones(M))(v, np.zeros_like(v), cur, np.empty((1, M)))[1] == want == INT64_MIN
+
+
+def test_current_pass_runs_the_kernel_in_place_on_large_outputs():
+    y = np.round(np.random.default_rng(4).normal(0, 5, (2, 4, 100, 100)), 2)
+    assert y.size >= current.PARALLEL_ELEMENTS
+    want = to_current_reference(y.copy(), 2.0, None, np.full(4, 0.3), (1, 4, 1, 1))
+    got = to_current(y, 2.0, None, np.full(4, 0.3), (1, 4, 1, 1))
+    assert got is y and got.tobytes() == want.tobytes()

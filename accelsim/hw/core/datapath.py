@@ -275,6 +275,7 @@ class FixedStep:
         uniform = _uniform(self.lsb, p.leak_m, p.leak_k, p.gain_m, p.bias, p.thr, p.syn_m, p.syn_k, p.w_in_m,
                            p.v_reset)
         self.step = 0 if uniform else 1      # 0: every neuron reads index 0 of the LSB and the parameters
+        self._flags = tuple(bool(x) for x in (p.has_syn, p.spiking, p.strict, p.reset_zero, p.shift_mode, p.wrap))
         self.lo, self.hi = word_range(p.vmem_bits)
         self._none = np.empty((0, 0))
         self._none_int = np.empty((0, 0), np.int64)
@@ -296,8 +297,7 @@ class FixedStep:
         ovf = np.empty(N * blocks, np.int64)
         big = np.empty(N * blocks, np.int64)
         i = np.ascontiguousarray(i, dtype=np.float64)
-        flags = tuple(bool(x) for x in (p.has_syn, p.spiking, p.strict, p.reset_zero, p.shift_mode, p.wrap,
-                                        out is not None, mem is not None)) + (self.step,)
+        flags = self._flags + (out is not None, mem is not None, self.step)
         _fixed_step(flags)(v, isyn, i, self.lsb, p.leak_m, p.leak_k, p.gain_m, p.bias, p.thr, p.syn_m, p.syn_k, p.w_in_m,
                          p.v_reset, p.frac_bits, self.lo, self.hi, blocks, self._none if out is None else out,
                          self._none_int if mem is None else mem, ovf, big, flags)

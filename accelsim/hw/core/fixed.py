@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
@@ -64,6 +64,19 @@ class LayerFormat:
     weight_scale: np.ndarray  # s_w per output channel [O]
     lsb: np.ndarray           # s_v = s_w / 2^vmem_frac_bits per output channel [O]
     channel_axis: int         # the output-channel axis of the effective weights (Conv 0, dense 1)
+    # what the layer's executors derive from the format and the graph (integer weights, the kernels'
+    # weight layouts, datapath words), kept with it so that the executors of the next pass over the
+    # same graph and group take them over instead of deriving them again (:meth:`derived`)
+    memo: dict = field(default_factory=dict, repr=False)
+
+    def derived(self, key: tuple, make):
+        """``memo[key]``, made by ``make()`` the first time. A graph's tensors and attributes do not
+        change while it lives (the format itself is computed from its weights once, :class:`FormatMemo`),
+        so what is derived from them alone holds for every pass."""
+        hit = self.memo.get(key)
+        if hit is None:
+            hit = self.memo[key] = make()
+        return hit
 
     @classmethod
     def of(cls, graph: Graph, layer: Layer, fp: FixedPoint) -> "LayerFormat":
@@ -115,6 +128,8 @@ class FormatMemo:
             self._items.move_to_end(key)
             return hit[1]
         fmt = LayerFormat.compute(graph, layer, fp)
+        for k in [k for k, (ref, _) in self._items.items() if ref() is None]:   # graphs gone: their derived arrays too
+            del self._items[k]
         self._items[key] = (weakref.ref(graph), fmt)
         if len(self._items) > self.size:
             self._items.popitem(last=False)
@@ -135,9 +150,16 @@ class _FixedSynapse:
         """The integer weights of ``w`` in ``fmt``; the exact executor's bias becomes ``bias_lsb``
         (added in membrane LSBs by :meth:`_current`)."""
         self.fmt = fmt
-        self.bias_lsb = None if self.b is None else to_fixed(self.b, fmt.lsb).astype(np.float64)
-        self.b = None
-        return fmt.integer_weights(w)
+        b, self.b = self.b, None
+        self.bias_lsb = None if b is None else fmt.derived(("bias", self.node.name),
+                                                           lambda: to_fixed(b, fmt.lsb).astype(np.float64))
+        return fmt.derived(("weights", self.node.name), lambda: np.ascontiguousarray(fmt.integer_weights(w)))
+
+    def _keep_plan(self, plan) -> None:
+        """The kernels' plan of the integer weights (their layouts for the scatter and the GEMM paths,
+        built on first use) is kept with the format for the next pass's executor."""
+        if plan is not None:
+            self.fmt.memo[("plan", self.node.name)] = plan
 
     def _current(self, y: np.ndarray, channel_shape: tuple[int, ...]) -> np.ndarray:
         """``(rint(y 2^f) + bias) lsb``, in place (``y`` is the kernel's own fresh output): one numba
@@ -152,19 +174,28 @@ class FixedConvExec(_FixedSynapse, ConvExec):
     def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
         super().__init__(graph, node, backend)
         self.w = self._quantise(self.w, fmt)   # ConvExec's plan (both layouts) follows self.w
+        plan = fmt.memo.get(("plan", node.name))
+        if plan is not None and plan.w is self.w:
+            self._plan = plan
 
     def __call__(self, ins):
         y = super().__call__(ins)
+        self._keep_plan(self._plan)
         return self._current(y, (1, y.shape[1]) + (1,) * (y.ndim - 2))
 
 
 class FixedDenseExec(_FixedSynapse, DenseExec):
     def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
         super().__init__(graph, node, backend)
-        self.wt = np.ascontiguousarray(self._quantise(self.wt, fmt))
+        self.wt = self._quantise(self.wt, fmt)
+        plan = fmt.memo.get(("plan", node.name))
+        if plan is not None and plan.source is self.wt:
+            self._plan = plan
 
     def __call__(self, ins):
-        return self._current(super().__call__(ins), (1, -1))
+        y = super().__call__(ins)
+        self._keep_plan(self._plan)
+        return self._current(y, (1, -1))
 
 
 def fixed_synapse(graph: Graph, node: Node, backend: str, fmt: LayerFormat):
@@ -219,19 +250,23 @@ class FixedNeuronExec(NeuronExec):
 
     def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
         self.fmt = fmt
-        self.lsb = fmt.neuron_lsb(graph.shapes[node.output])      # per neuron [M]
+        self.lsb = fmt.derived(("lsb", node.name), lambda: fmt.neuron_lsb(graph.shapes[node.output]))   # per neuron [M]
         self._mems: list[np.ndarray] = []                          # membrane buffers (numba), see _membrane_buffer
         super().__init__(graph, node, backend)
-        form = self.kind.fixed_form(self.params)
-        self.dp, self.current_limit = None, None        # None: no fixed-point form
-        if form is not None:
-            check_multipliers(form, fmt.fp, graph, node)
-            self.dp = datapath_params(form, fmt.fp, self.lsb)
-            self.current_limit = current_limit(self.dp)
-            self._replay_dp = dataclasses.replace(self.dp, spiking=False)   # :meth:`integrated`'s datapath
-            self._step = FixedStep(self.dp, self.lsb)                       # the numba backend's one pass
-            self._replay = FixedStep(self._replay_dp, self.lsb)
+        words = fmt.derived(("datapath", node.name), self._datapath)
+        self.dp, self.current_limit, self._replay_dp, self._step, self._replay = words
         self.overflows = 0
+
+    def _datapath(self) -> tuple:
+        """(datapath words, current limit, the replay's words, the fused steps of both): None for a
+        kind without a fixed-point form; InputError when its multipliers cannot fit the datapath."""
+        form = self.kind.fixed_form(self.params)
+        if form is None:
+            return None, None, None, None, None
+        check_multipliers(form, self.fmt.fp, self.graph, self.node)
+        dp = datapath_params(form, self.fmt.fp, self.lsb)
+        replay = dataclasses.replace(dp, spiking=False)        # :meth:`integrated`'s datapath
+        return dp, current_limit(dp), replay, FixedStep(dp, self.lsb), FixedStep(replay, self.lsb)
 
     def reset(self, batch):
         self.batch = batch

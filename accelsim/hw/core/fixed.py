@@ -39,6 +39,7 @@ from accelsim.hw.core.datapath import DatapathParams, FixedStep, datapath_step_r
 from accelsim.hw.first_layer import Geometry
 from accelsim.hw.quantize import leak_shift, multiplier, saturate, to_fixed, weight_scale, weight_scales, word_range
 from accelsim.neurons.base import RESET_ZERO, FixedForm
+from accelsim.util.buffers import BufferPool
 from accelsim.workload.graph import Graph, Node
 
 
@@ -251,7 +252,8 @@ class FixedNeuronExec(NeuronExec):
     def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
         self.fmt = fmt
         self.lsb = fmt.derived(("lsb", node.name), lambda: fmt.neuron_lsb(graph.shapes[node.output]))   # per neuron [M]
-        self._mems: list[np.ndarray] = []                          # membrane buffers (numba), see _membrane_buffer
+        self._outs = BufferPool(np.float64)     # the numba step's outputs and membranes, reused when no one holds them
+        self._mems = BufferPool(np.int64)
         super().__init__(graph, node, backend)
         words = fmt.derived(("datapath", node.name), self._datapath)
         self.dp, self.current_limit, self._replay_dp, self._step, self._replay = words
@@ -275,7 +277,7 @@ class FixedNeuronExec(NeuronExec):
         self.v = hold(state["v"])
         self.isyn = hold(state["isyn"]) if "isyn" in state else np.zeros((batch, self.m), np.int64)
         self.state = {"v": self.v, "isyn": self.isyn}      # integer LSBs, advanced in place
-        self._mem = None      # the last step's membrane before reset, when its step kept it
+        self._mem = self._last_spikes = None   # the last step's membrane before reset, when its step kept it
 
     @property
     def derives_membrane(self) -> bool:
@@ -287,19 +289,11 @@ class FixedNeuronExec(NeuronExec):
         """The last step's membrane (LSBs) after its input, before any reset: what :meth:`integrated`
         gives by replaying the step (the datapath computes the same held value, then subtracts the
         threshold where it fires). With the numba backend and :attr:`derives_membrane` the step
-        writes it into one of two buffers the executor owns, used in turn: the array stays valid
-        through the next step (the functional pass compares each step's with the one before) and is
-        overwritten by the step after; copy it to keep it longer."""
+        writes it into an array of the executor's :class:`BufferPool`, which a later step reuses only
+        once no one references it."""
         if self._mem is not None:
             return self._mem
         return self.v + self._last_spikes.astype(np.int8, copy=False) * self.dp.thr
-
-    def _membrane_buffer(self) -> np.ndarray:
-        """The buffer the next step's membrane goes to: the one the last step did not write."""
-        shape = self.v.shape
-        if not self._mems or self._mems[0].shape != shape:
-            self._mems = [np.empty(shape, np.int64), np.empty(shape, np.int64)]
-        return self._mems[1] if self._mem is self._mems[0] else self._mems[0]
 
     @property
     def replay_writes(self) -> tuple[str, ...]:
@@ -361,12 +355,17 @@ class FixedNeuronExec(NeuronExec):
         if self.backend != "numba":
             out = self._reference_step(ins[0], i)
             return out.reshape((out.shape[0],) + self.out_shape)
-        out = np.empty(i.shape, np.float64)
-        mem = self._membrane_buffer() if self.derives_membrane else None
+        # the output and the membrane go to arrays no one holds any more (BufferPool): the values of
+        # the step before last, once the interpreter, the caller's counts and probes have let them go
+        self._mem = self._last_spikes = None
+        out = self._outs.take(i.shape)
+        mem = self._mems.take(i.shape) if self.derives_membrane else None
         overflows, largest = self._step(self.v, self.isyn, i, out, mem)
         # the limit is checked after the fused step: an error ends the run, whatever the states hold
         if i.size:
             self._too_large(largest)
-        self._mem, self._last_spikes = mem, out
+        self._mem = mem
+        if mem is None:
+            self._last_spikes = out      # membrane_before_reset's fallback (v + s thr)
         self.overflows += overflows
         return out.reshape((out.shape[0],) + self.out_shape)

@@ -210,3 +210,27 @@ def test_current_pass_runs_the_kernel_in_place_on_large_outputs():
     want = to_current_reference(y.copy(), 2.0, None, np.full(4, 0.3), (1, 4, 1, 1))
     got = to_current(y, 2.0, None, np.full(4, 0.3), (1, 4, 1, 1))
     assert got is y and got.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("reset_mode", [0, 1])
+def test_the_float_lif_kernel_split_over_neuron_blocks_equals_its_reference(reset_mode):
+    """neurons/lif.py: one sample of a large layer is split over the threads (neuron_blocks); the
+    result is the numpy reference's at 1 and 2 threads, batch 1 and 3."""
+    from accelsim.neurons.base import neuron_blocks
+    from accelsim.neurons.lif import lif_step, lif_step_reference
+
+    rng = np.random.default_rng(8)
+    M = 40000
+    leak, thr = rng.uniform(0.5, 1.0, M), rng.uniform(0.5, 2.0, M)
+    for N in (1, 3):
+        i = rng.normal(0.3, 1.0, (N, M))
+        v0 = rng.normal(0.0, 1.0, (N, M))
+        v2 = v0.copy()
+        want = lif_step_reference(v2, i, leak, thr, reset_mode, 0.25)
+        for n in (1, 2):
+            with threads.limited(n):
+                if N == 1 and numba.get_num_threads() == 2:
+                    assert neuron_blocks(N, M) == 2
+                v1 = v0.copy()
+                got = lif_step(v1, i, leak, thr, reset_mode, 0.25)
+            assert got.tobytes() == want.tobytes() and v1.tobytes() == v2.tobytes()

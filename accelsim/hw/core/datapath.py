@@ -26,6 +26,7 @@ import numba
 import numpy as np
 
 from accelsim.hw.quantize import saturate, word_range
+from accelsim.neurons.base import neuron_blocks
 
 
 @dataclass(frozen=True)
@@ -251,9 +252,6 @@ def _fixed_step(flags: tuple):
     return fn
 
 
-SPLIT_NEURONS = 16384   # a step of fewer neurons in all runs on one thread's share of the samples
-
-
 def _uniform(*arrays: np.ndarray) -> bool:
     return all(a.size == 0 or bool(np.all(a == a.reshape(-1)[0])) for a in arrays)
 
@@ -265,9 +263,8 @@ class FixedStep:
 
     ``lsb`` [M]: the membrane LSB per neuron. The conversion is the same IEEE division and
     round-half-even as numpy's, and out-of-range values convert as numpy's cast does, so every
-    integer is the same (``tests/test_datapath_fused.py``). One sample or fewer samples than
-    threads: each sample's neurons are split into ``threads`` blocks when the layer has at least
-    :data:`SPLIT_NEURONS` neurons in all (else the samples alone are split over the threads)."""
+    integer is the same (``tests/test_datapath_fused.py``). Fewer samples than threads: each
+    sample's neurons are split over the threads (:func:`accelsim.neurons.base.neuron_blocks`)."""
 
     def __init__(self, p: DatapathParams, lsb: np.ndarray):
         self.p = p
@@ -281,8 +278,7 @@ class FixedStep:
         self._none_int = np.empty((0, 0), np.int64)
 
     def blocks(self, n: int, m: int) -> int:
-        threads = numba.get_num_threads()
-        return threads if 0 < n < threads and n * m >= SPLIT_NEURONS else 1
+        return neuron_blocks(n, m)
 
     def __call__(self, v: np.ndarray, isyn: np.ndarray, i: np.ndarray, out: Optional[np.ndarray] = None,
                  mem: Optional[np.ndarray] = None) -> tuple[int, int]:

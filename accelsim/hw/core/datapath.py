@@ -215,32 +215,34 @@ def _compile(flags: Optional[tuple]):
             n = b // blocks
             k0 = (b % blocks) * size
             k1 = min(M, k0 + size)
-            ovf[b], big[b] = _run(v[n, k0:k1], isyn[n, k0:k1], i[n, k0:k1], _seg(lsb, k0, k1, k),
-                                  _seg(leak_m, k0, k1, k), _seg(leak_k, k0, k1, k), _seg(gain_m, k0, k1, k),
-                                  _seg(bias, k0, k1, k), _seg(thr, k0, k1, k), _seg(syn_m, k0, k1, k),
-                                  _seg(syn_k, k0, k1, k), _seg(w_in_m, k0, k1, k), _seg(v_reset, k0, k1, k),
-                                  f, lo, hi, out[n, k0:k1], mem[n, k0:k1], has_syn, spiking, strict, reset_zero,
-                                  shift_mode, wrap, write_out, keep_mem, k, k)
+            vs, ss, cs, os_, ms = v[n, k0:k1], isyn[n, k0:k1], i[n, k0:k1], out[n, k0:k1], mem[n, k0:k1]
+            if k == 0:   # the stride of the per-neuron arrays as a constant in both branches
+                ovf[b], big[b] = _run(vs, ss, cs, lsb[:1], leak_m[:1], leak_k[:1], gain_m[:1], bias[:1], thr[:1],
+                                      syn_m[:1], syn_k[:1], w_in_m[:1], v_reset[:1], f, lo, hi, os_, ms, has_syn,
+                                      spiking, strict, reset_zero, shift_mode, wrap, write_out, keep_mem, 0, 0)
+            else:
+                ovf[b], big[b] = _run(vs, ss, cs, lsb[k0:k1], leak_m[k0:k1], leak_k[k0:k1], gain_m[k0:k1],
+                                      bias[k0:k1], thr[k0:k1], syn_m[k0:k1], syn_k[k0:k1], w_in_m[k0:k1],
+                                      v_reset[k0:k1], f, lo, hi, os_, ms, has_syn, spiking, strict, reset_zero,
+                                      shift_mode, wrap, write_out, keep_mem, 1, 1)
 
     return step
-
-
-@numba.njit(cache=True, inline="always")
-def _seg(a, k0, k1, step):
-    """Neurons ``k0:k1`` of a per-neuron array (``step`` 1), or its first value (``step`` 0)."""
-    return a[k0 * step:k0 * step + (k1 - k0) * step + 1 - step]
 
 
 _STEPS: dict[Optional[tuple], object] = {}
 
 
 def _specialised(flags: tuple) -> bool:
-    """Whether ``flags`` get a loop of their own (:func:`_compile`): the forward step of a kind
-    without a synaptic state on a saturating datapath with multiplier decays (the shipped
-    configurations); the others share the loop that reads the flags at run time (one compilation,
-    not one per combination)."""
-    has_syn, _, _, _, shift_mode, wrap, write_out, _, _ = flags
-    return write_out and not (has_syn or shift_mode or wrap)
+    """Whether ``flags`` get a loop of their own (:func:`_compile`): the executor's forward step of a
+    kind without a synaptic state (``v >= thr``, or no threshold) on a saturating datapath with
+    multiplier decays (the shipped configurations), keeping the membrane exactly when the reset
+    subtracts; at most six loops (either reset or none, one or per-neuron LSB and parameters).
+    The others share the loop that reads the flags at run time (one compilation, not one per
+    combination: each costs seconds in a fresh checkout)."""
+    has_syn, spiking, strict, reset_zero, shift_mode, wrap, write_out, keep_mem, _ = flags
+    if has_syn or strict or shift_mode or wrap or not write_out:
+        return False
+    return keep_mem == (spiking and not reset_zero)
 
 
 def _fixed_step(flags: tuple):
@@ -272,7 +274,9 @@ class FixedStep:
         uniform = _uniform(self.lsb, p.leak_m, p.leak_k, p.gain_m, p.bias, p.thr, p.syn_m, p.syn_k, p.w_in_m,
                            p.v_reset)
         self.step = 0 if uniform else 1      # 0: every neuron reads index 0 of the LSB and the parameters
-        self._flags = tuple(bool(x) for x in (p.has_syn, p.spiking, p.strict, p.reset_zero, p.shift_mode, p.wrap))
+        # without a threshold nothing fires: strict and reset_zero change nothing, so they do not split loops
+        self._flags = tuple(bool(x) for x in (p.has_syn, p.spiking, p.strict and p.spiking, p.reset_zero and p.spiking,
+                                              p.shift_mode, p.wrap))
         self.lo, self.hi = word_range(p.vmem_bits)
         self._none = np.empty((0, 0))
         self._none_int = np.empty((0, 0), np.int64)

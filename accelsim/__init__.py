@@ -8,17 +8,17 @@ rest. See ``docs/`` for the formats and models, ``docs/api.md`` for the Python A
 Importing accelsim is light: the API and its dependencies load on first use.
 """
 
-import os
 import sys
 import types
 
 from accelsim.version import __version__
 
-# numba's OpenMP threads wait for work by sleeping, not spinning: a spinning thread holds its core
-# while the thread it waits for cannot get one, which on a loaded 2-core machine made each parallel
-# kernel ~10x slower than one thread (docs/performance.md). Set before any kernel starts OpenMP;
-# a value in the environment wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Thread-pool defaults, before numpy or numba start theirs (a value in the environment wins):
+# numba's OpenMP threads wait passively, OpenBLAS's idle threads sleep at once after a call
+# (OMP_WAIT_POLICY=PASSIVE, OPENBLAS_THREAD_TIMEOUT=4; why: accelsim/util/blasenv.py).
+from accelsim.util import blasenv as _blasenv
+
+_blasenv.apply_defaults()
 
 _API = ("run", "sweep", "load_arch", "load_workload", "convert", "import_nir", "Report", "LayerResult",
         "AccelsimError", "InputError")

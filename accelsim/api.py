@@ -197,7 +197,7 @@ def run(arch: Any, workload: Any, set: Sets = None, samples: Optional[int] = Non
     from accelsim.simulate import Job, run_job
     from accelsim.util import threads
 
-    threads.ensure()   # numba on every core, BLAS on one, unless set (docs/performance.md)
+    threads.ensure()   # numba on every core, BLAS too when it may share them, unless set (util/threads.py)
     if samples is not None and (type(samples) is not int or samples < 1):
         raise fail("samples", "", "must be a positive integer", samples)
     spec = load_arch(arch, set)

@@ -25,6 +25,7 @@ import os
 import sys
 from pathlib import Path
 
+import accelsim  # noqa: F401  (before numpy: its thread-pool defaults must reach numpy's OpenBLAS, util/blasenv.py)
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,40 +63,64 @@ def time_gemms(shapes, dtype, repeat: int) -> tuple[float, int]:
     return best(run, repeat, warm=True), macs
 
 
+def cpu_best(fn, repeat: int) -> float:
+    """The shortest CPU time of this thread over ``repeat`` calls of ``fn()`` after one untimed call:
+    on one numba and one BLAS thread all the work runs on this thread, and its CPU time is far less
+    disturbed than wall time by other processes sharing the machine."""
+    import time
+
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.thread_time()
+        fn()
+        times.append(time.thread_time() - t0)
+    return min(times)
+
+
 def calibrate(repeat: int) -> None:
-    """Per density of a ResNet-18 stage-2 layer (128 -> 128 channels, 3x3, 28x28): the scatter
-    kernel's time and ns per synaptic op, and the GEMM path's (im2col + GEMM) in float32 and
-    float64 with ns per MAC and per im2col element: the constants of kernels/gemm.py's cost rule
-    and the density where the paths cross."""
-    from accelsim.kernels import conv, gemm
+    """On one numba and one BLAS thread (the cost rule's constants are per thread), per density of a
+    ResNet-18 stage-2 layer (128 -> 128 channels, 3x3, 28x28): the scatter kernel's time and ns per
+    synaptic op, and the GEMM path's parts in float32 and float64: ns per GEMM MAC, per im2col
+    element, per output of the epilogue (float64 samples-first copy, + 0.0, bias); the constants of
+    kernels/gemm.py's cost rule. Times are this thread's CPU time (:func:`cpu_best`)."""
+    from accelsim.kernels import conv, gemm, scratch
     from accelsim.kernels.window import Window
+    from accelsim.util import threads
 
     rng = np.random.default_rng(0)
     win = Window.make((28, 28), (3, 3), (1, 1), (1, 1, 1, 1), None)
     w = rng.integers(-31, 32, size=(128, 128, 3, 3)).astype(np.float64)
+    b = rng.normal(size=128)
     wt = conv.scatter_weights(w, 1)
     macs = 128 * 128 * 9 * 28 * 28
     fan = win.spatial_fanout().mean()
     x = (rng.random((1, 128, 28, 28)) < 0.2).astype(np.float64)
     x5 = win.reshape_in(x)
-    for dt in (np.float32, np.float64):
-        cols = gemm.im2col(x5, win, 1, dt)
-        wm = np.ascontiguousarray(w.reshape(1, 128, -1), dtype=dt)
-        t = best(lambda: np.matmul(wm[0], cols[0]), repeat, warm=True)
-        tc = best(lambda: gemm.im2col(x5, win, 1, dt), repeat, warm=True)
-        tp = best(lambda: gemm.conv_gemm(x, w, None, win, 1, dt, wm), repeat, warm=True)
-        print(f"calibrate: {np.dtype(dt).name} GEMM {t * 1e3:.2f} ms, {t / macs * 1e9:.4f} ns per MAC; "
-              f"im2col {tc * 1e3:.2f} ms, {tc / cols.size * 1e9:.3f} ns per element; whole path {tp * 1e3:.2f} ms")
-    for density in (0.005, 0.01, 0.02, 0.05, 0.1, 0.2):
-        x = (rng.random((1, 128, 28, 28)) < density).astype(np.float64)
-        t = best(lambda: conv.conv_events(x, w, None, win, 1, wt), repeat, warm=True)
-        ops = np.count_nonzero(x) * fan * 128
-        print(f"calibrate: scatter at density {density}: {t * 1e3:.2f} ms, {t / ops * 1e9:.3f} ns per synaptic op")
+    out = np.empty((1, 128, 28 * 28))
+    with threads.limited(1, blas=1):
+        for dt in (np.float32, np.float64):
+            cols = gemm.im2col(x5, win, 1, dt).copy()
+            wm = np.ascontiguousarray(w.reshape(1, 128, -1), dtype=dt)
+            yg = scratch.buffer("calibrate", (128, 28 * 28), dt)
+            t = cpu_best(lambda: np.matmul(wm[0], cols[0], out=yg), repeat)
+            tc = cpu_best(lambda: gemm.im2col(x5, win, 1, dt), repeat)
+            te = cpu_best(lambda: gemm._epilogue(yg, b, True, out), repeat)
+            tp = cpu_best(lambda: gemm.conv_gemm(x, w, b, win, 1, dt, wm), repeat)
+            print(f"calibrate: {np.dtype(dt).name} GEMM {t * 1e3:.2f} ms, {t / macs * 1e9:.4f} ns per MAC; "
+                  f"im2col {tc * 1e3:.2f} ms, {tc / cols.size * 1e9:.3f} ns per element; epilogue "
+                  f"{te * 1e3:.3f} ms, {te / out.size * 1e9:.2f} ns per output; whole path {tp * 1e3:.2f} ms")
+        for density in (0.005, 0.01, 0.02, 0.05, 0.1, 0.2):
+            x = (rng.random((1, 128, 28, 28)) < density).astype(np.float64)
+            t = cpu_best(lambda: conv.conv_events(x, w, None, win, 1, wt), repeat)
+            ops = np.count_nonzero(x) * fan * 128
+            print(f"calibrate: scatter at density {density}: {t * 1e3:.2f} ms, {t / ops * 1e9:.3f} ns per synaptic op")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--threads", type=int, default=None, help="numba threads (default: every core; BLAS: 1)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="threads (default: every core; BLAS as many when its threads sleep after a call, else 1)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--timesteps", type=int, default=4)
     ap.add_argument("--arch", default="ace_snn_pim.yaml", help="a file in arch_configs/ (default ace_snn_pim.yaml)")
@@ -137,15 +162,10 @@ def main() -> int:
     print(f"functional pass {t_pass:.3f} s = {t_pass / t64:.2f}x the float64 GEMM, {t_pass / t32:.2f}x the "
           f"float32 GEMM (target <= 2x float64: {'met' if t_pass <= 2 * t64 else 'not met'}); best of {args.repeat}")
     if args.pairs:
-        import numba
-        from threadpoolctl import threadpool_limits
-
         for nt, bt in ((1, 1), (2, 1), (1, 2), (2, 2)):
-            with threadpool_limits(limits=bt, user_api="blas"):
-                numba.set_num_threads(min(nt, numba.config.NUMBA_NUM_THREADS))
+            with threads.limited(nt, blas=bt):
                 t = best(lambda: functional_trace(job), args.repeat, warm=True)
             print(f"threads numba {nt} x BLAS {bt}: functional pass {t:.3f} s")
-        threads.set_threads(args.threads)
     if args.calibrate:
         calibrate(args.repeat)
     return 0

@@ -218,13 +218,31 @@ def test_threads_requested(monkeypatch):
         assert threads.info()["numba_threads"] == 1
 
 
-def test_set_threads_keeps_blas_to_one_thread():
-    """numba threads x BLAS threads <= cores: numba gets the cores, BLAS one (util/threads.py)."""
+def test_set_threads_gives_blas_the_cores_only_when_it_sleeps(monkeypatch):
+    """numba gets the cores; BLAS the same count when OpenBLAS's idle threads sleep at once after a
+    call (OPENBLAS_THREAD_TIMEOUT in effect for numpy's OpenBLAS) and the machine is not busy, else
+    one: at any moment one pool computes, and an idle one holds no core (util/threads.py; the
+    mechanism itself: tests/test_threads_blas.py)."""
+    from accelsim.util import blasenv
+
+    monkeypatch.setattr(threads, "_load", lambda: 0.0)           # a quiet machine
     n = threads.set_threads(None)
     info = threads.info()
+    blas = [p["num_threads"] for p in info["pools"] if p["user_api"] == "blas"]
     assert info["numba_threads"] == n == min(threads.cores(), __import__("numba").config.NUMBA_NUM_THREADS)
-    assert all(p["num_threads"] == 1 for p in info["pools"] if p["user_api"] == "blas")
-    assert n * max(p["num_threads"] for p in info["pools"] if p["user_api"] == "blas") <= threads.cores()
+    assert threads.blas_threads() == (n if blasenv.blas_sleeps() else 1)
+    assert all(b == threads.blas_threads() for b in blas)
+    monkeypatch.setattr(blasenv, "_numpy_blas_timeout", blasenv.TIMEOUT_DEFAULT)
+    assert threads.default_blas(2) == 2                          # sleeping BLAS, quiet machine: both cores
+    monkeypatch.setattr(threads, "_load", lambda: threads.cores() - 0.5)
+    assert threads.default_blas(2) == 1                          # another busy process: one
+    monkeypatch.setattr(threads, "_load", lambda: 0.0)
+    monkeypatch.setattr(blasenv, "_numpy_blas_timeout", blasenv.OPENBLAS_DEFAULT_TIMEOUT)
+    assert threads.default_blas(2) == 1                          # spinning BLAS: one
+    threads.set_threads(None, blas=1)                   # explicit: BLAS on one thread
+    assert threads.blas_threads() == 1
+    assert all(p["num_threads"] == 1 for p in threads.info()["pools"] if p["user_api"] == "blas")
+    threads.set_threads(None)
 
 
 def test_cli_threads_option(capsys, monkeypatch):

@@ -17,12 +17,12 @@ per summation order); tests/test_gemm.py checks that bound.
     scatter ~ C_SCATTER * nnz(x) * mean fan-out * outputs per group      (the synaptic ops)
     GEMM    ~ C_GEMM[dtype] * MACs + C_IM2COL * im2col elements + C_OUT * outputs
 
-both in ns, the scatter term divided by numba's threads and the MAC term by BLAS's
-(:func:`accelsim.util.threads.blas_threads`); GEMM when it is the cheaper. The constants were measured with
-``benchmarks/bench_limit.py --calibrate`` on the project machine (2-core AMD EPYC Zen 3 KVM,
-OpenBLAS 0.3.31 Haswell kernels, one thread; docs/performance.md), except ``C_OUT``, fitted to
-the small-map cases where the first three alone under-estimated the GEMM path (8x8 maps, 360
-samples: measured 1.8-1.95 ms against 0.9 ms predicted).
+in ns, the MAC term divided by BLAS's threads (:func:`accelsim.util.threads.blas_threads`), the
+others by numba's (the scatter kernel, im2col and the epilogue are numba passes); GEMM when it is
+the cheaper. ``C_GEMM`` and ``C_IM2COL`` are measured with ``benchmarks/bench_limit.py --calibrate``
+on the project machine (one thread; docs/performance.md); ``C_OUT`` is fitted to small-map
+cases, where the first terms alone under-estimate the GEMM path, and ``C_SCATTER`` to whole
+passes (the constants' comments).
 
 :data:`POLICY` (``auto``, ``gemm``: GEMM wherever exact, ``scatter``: never GEMM) forces a path
 for tests and benchmarks; :func:`forced` sets it for a block.
@@ -37,18 +37,27 @@ import numpy as np
 
 from accelsim.kernels import conv, dense, scratch
 from accelsim.kernels.exact import Grain, gemm_dtype, grain, row_abs_max
+from accelsim.kernels.im2col import im2col_into, one_thread_below
 from accelsim.kernels.window import Window
 from accelsim.util import threads
 
-# ns per operation on one thread, measured by `benchmarks/bench_limit.py --calibrate` on the project
-# machine (2-core AMD EPYC Zen 3 KVM, numpy's OpenBLAS 0.3.31 with Haswell kernels), best of 7 on a ResNet-18
-# stage-2 layer; only their ratios matter (both paths scale alike with threads). docs/performance.md
-C_SCATTER = 0.65                                   # one scattered synaptic op at 1-5 % density (0.62-0.67)
-C_GEMM = {np.float32: 0.017, np.float64: 0.038}    # one GEMM MAC (f32: 58 G MAC/s; f64: 51 G MAC/s on 2 threads)
-C_IM2COL = 0.27                                    # one im2col element written
-C_OUT = 2.5                                        # one output: float32 -> float64, samples-first transpose
-                                                   # (2.8-5 ns on 8x8 maps x 360 samples, less on large maps)
-BLOCK_ELEMENTS = 1 << 24                           # im2col elements per block of samples: bounds memory
+# ns per operation on one thread. C_GEMM and C_IM2COL: `benchmarks/bench_limit.py --calibrate` on the project
+# machine (2-core AMD EPYC Zen 3 KVM, numpy's OpenBLAS 0.3.31 with Haswell kernels) on a ResNet-18 stage-2 layer,
+# one numba and one BLAS thread, best of 5 in CPU time (2026-11-30, 19:50 UTC; C_GEMM as the earlier wall-time
+# calibration: 0.0165 / 0.0355 measured). C_SCATTER and C_OUT are fitted (docs/performance.md, "The cost rule").
+# Only their ratios matter.
+C_SCATTER = 0.65                                   # one scattered synaptic op. Fitted: calibrate measures 0.15-0.44
+                                                   # CPU ns/op on the 2-D layer (0.5-20 % density), but with 0.2 the
+                                                   # hsi_hybrid pass took 2.08 s CPU against 1.74 s with 0.65 (its
+                                                   # batched 3-D layers scatter slower); ResNet-18 0.40 s vs 0.43
+C_GEMM = {np.float32: 0.017, np.float64: 0.038}    # one GEMM MAC (f32: 58 G MAC/s; f64: 26 G MAC/s, one thread)
+C_IM2COL = 0.21                                    # one im2col element written (numba pass: 0.19 f64 - 0.23 f32)
+C_OUT = 3.5                                        # one output: the epilogue (0.15 ns) and the GEMM's per-output
+                                                   # overhead at small fan-ins; fitted on 8x8 maps x 360 samples,
+                                                   # 16-32 channels, 3x3 (residual 3.5-3.6 ns; ~1 on 16x16 maps)
+BLOCK_ELEMENTS = 1 << 21                           # im2col elements per block of samples (at least one sample):
+                                                   # 8 MB in float32, within the L3 (32 MB), so the GEMM reads the
+                                                   # columns im2col just wrote from cache; bounds memory
 
 POLICIES = ("auto", "gemm", "scatter")
 POLICY = "auto"
@@ -73,40 +82,77 @@ def use_gemm(scatter_ops: float, macs: float, cols: float, dtype, outputs: float
         return False
     if POLICY == "gemm":
         return True
-    scatter = C_SCATTER * scatter_ops / numba.get_num_threads()   # the scatter kernels split over numba's threads
-    return scatter > C_GEMM[dtype] * macs / threads.blas_threads() + C_IM2COL * cols + C_OUT * outputs
+    nt = numba.get_num_threads()   # the scatter kernels, im2col and the epilogue split over numba's threads
+    gemm = C_GEMM[dtype] * macs / threads.blas_threads() + (C_IM2COL * cols + C_OUT * outputs) / nt
+    return C_SCATTER * scatter_ops / nt > gemm
 
 
 def im2col(x5: np.ndarray, win: Window, group: int, dtype) -> np.ndarray:
     """[N, C, D, H, W] -> [group, C/group * taps, N * out positions] in ``dtype``: the input each
     kernel tap sees at each output position of each sample, rows ordered (channel, kd, kh, kw) like
-    the weights, so one GEMM per group serves every sample."""
+    the weights, so one GEMM per group serves every sample. One parallel pass from the input's own
+    dtype (:func:`accelsim.kernels.im2col.im2col_into`) into this thread's reused buffer."""
     N, C = x5.shape[:2]
-    k = C // group * win.taps
-    xt = x5.astype(dtype, copy=False).transpose(1, 0, 2, 3, 4)            # [C, N, D, H, W] (a view)
-    plain = win.taps == 1 and win.strides == (1, 1, 1) and not any(win.pads_begin) and not any(win.pads_end)
-    if plain:
-        cols = scratch.buffer("im2col", xt.shape, dtype)
-        cols[...] = xt
-        return cols.reshape(group, k, N * win.out_positions)
-    xp = conv._padded(xt, win, buffer=lambda shape: scratch.buffer("padded", shape, dtype))
     cols = scratch.buffer("im2col", (C, win.taps, N) + win.out_sp, dtype)
-    for i, (_, sl) in enumerate(conv.window_slices(win)):
-        cols[:, i] = xp[sl]
-    return cols.reshape(group, k, N * win.out_positions)
+    im2col_into(x5, win, cols)
+    return cols.reshape(group, C // group * win.taps, N * win.out_positions)
+
+
+@numba.njit(cache=True, parallel=True, fastmath=False)
+def _epilogue(yg, b, has_bias, out):
+    """``out[s, o, p] = (float64(yg[o, s * P + p]) + 0.0) + b[o]`` (the bias only when ``has_bias``):
+    the GEMM's [O, n * P] output, samples-first, in float64, -0.0 -> +0.0 as the scatter kernel's
+    sums from +0.0 give, then the bias: the same operations in the same order as numpy's
+    ``y = yg.astype(float64)...; y += 0.0; y += b`` (fastmath off, so ``+ 0.0`` is kept). One
+    task per (sample, output channel)."""
+    n, O, P = out.shape
+    for q in numba.prange(n * O):
+        s = q // O
+        o = q % O
+        src = yg[o, s * P:(s + 1) * P]
+        dst = out[s, o]
+        if has_bias:
+            bo = b[o]
+            for p in range(P):
+                dst[p] = (np.float64(src[p]) + 0.0) + bo
+        else:
+            for p in range(P):
+                dst[p] = np.float64(src[p]) + 0.0
+    return out
+
+
+_NO_BIAS = np.zeros(1)
+
+
+@numba.njit(cache=True, parallel=True, fastmath=False)
+def _scatter_layout(w4, out):
+    """``out[g, c, t, j] = w4[g, j, c, t]``: the weights [group, O/g, C/g, taps] as the scatter
+    kernel's [group, C/g, taps, O/g]; one task per (group, input channel)."""
+    G, J, C, T = w4.shape
+    for q in numba.prange(G * C):
+        g = q // C
+        c = q % C
+        for j in range(J):          # reads contiguous over t; the writes stay in this task's block
+            for t in range(T):
+                out[g, c, t, j] = w4[g, j, c, t]
+    return out
 
 
 def conv_gemm(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], win: Window, group: int,
               dtype=np.float64, wmat: Optional[np.ndarray] = None) -> np.ndarray:
     """Convolution as GEMM: per group, [O/g, C/g * taps] @ im2col of every sample, in ``dtype``, then
-    float64 (+ bias). ``x`` [N, C, *sp]; returns [N, O, *out_sp]. ``wmat``: the weights as
-    [group, O/g, C/g * taps] in ``dtype`` (:meth:`ConvPlan.matrix`)."""
+    float64 (+ bias) in one pass (:func:`_epilogue`). ``x`` [N, C, *sp]; returns a fresh
+    [N, O, *out_sp] array. ``wmat``: the weights as [group, O/g, C/g * taps] in ``dtype``
+    (:meth:`ConvPlan.matrix`)."""
     N, O = x.shape[0], w.shape[0]
     og, P = O // group, win.out_positions
     if wmat is None:
         wmat = np.ascontiguousarray(w.reshape(group, og, -1), dtype=dtype)
     x5 = win.reshape_in(x)
     y = np.empty((N, O, P))
+    if not y.size:
+        return win.reshape_out(y.reshape((N, O) + win.out_sp))
+    bias = _NO_BIAS if b is None else np.ascontiguousarray(b, dtype=np.float64).reshape(O)
     step = max(1, BLOCK_ELEMENTS // max(wmat.shape[2] * P * group, 1))   # samples per block: bounds memory
     for s0 in range(0, N, step):
         cols = im2col(x5[s0:s0 + step], win, group, dtype)               # [group, K, n * P]
@@ -114,18 +160,20 @@ def conv_gemm(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], win: Window
         yg = scratch.buffer("gemm_out", (group, og, n * P), dtype)
         for g in range(group):      # 2-D GEMMs: numpy's stacked matmul does not always reach BLAS
             np.matmul(wmat[g], cols[g], out=yg[g])
-        y[s0:s0 + n] = yg.reshape(O, n, P).transpose(1, 0, 2)
-    y += 0.0   # -0.0 -> +0.0, as the scatter kernel's sums from +0.0 give
-    y = y.reshape((N, O) + win.out_sp)
-    if b is not None:
-        y += b.reshape((1, O, 1, 1, 1))
-    return win.reshape_out(y)
+        with one_thread_below(n * O * P):
+            _epilogue(yg.reshape(O, n * P), bias, b is not None, y[s0:s0 + n])
+    return win.reshape_out(y.reshape((N, O) + win.out_sp))
 
 
 def dense_gemm(a: np.ndarray, wt: np.ndarray, bias: Optional[np.ndarray] = None, dtype=np.float64) -> np.ndarray:
-    """``a`` [N, K] @ ``wt`` [K, M] in ``dtype``, returned in float64 (+ bias)."""
-    y = np.matmul(np.asarray(a, dtype=dtype), np.asarray(wt, dtype=dtype)).astype(np.float64)
-    y += 0.0
+    """``a`` [N, K] @ ``wt`` [K, M] in ``dtype``, returned in float64 (+ bias): the product's
+    conversion and ``+ 0.0`` (-0.0 -> +0.0) in one pass into the float64 result (in place when the
+    product is float64), then the bias."""
+    y = np.matmul(np.asarray(a, dtype=dtype), np.asarray(wt, dtype=dtype))
+    if y.dtype == np.float64:
+        y += 0.0
+    else:
+        y = np.add(y, 0.0, dtype=np.float64)
     if bias is not None:
         y += bias
     return y
@@ -145,10 +193,19 @@ class ConvPlan:
         self._mats: dict = {}
 
     def scatter_layout(self) -> np.ndarray:
-        """The weights in the scatter kernel's layout (:func:`accelsim.kernels.conv.scatter_weights`),
-        built when the scatter kernel first runs and kept."""
+        """The weights in the scatter kernel's layout (:func:`accelsim.kernels.conv.scatter_weights`:
+        [C, KD, KH, KW, O/g]), built when the scatter kernel first runs and kept; by one parallel
+        copy (:func:`_scatter_layout`, the same values: numpy's strided transposing copy of
+        ResNet-18's 11 M weights was 0.022 s of its pass)."""
         if self._scatter is None:
-            self._scatter = conv.scatter_weights(self.w, self.group)
+            w, group = self.w, self.group
+            O, cin_g = w.shape[:2]
+            k3 = (1,) * (3 - (w.ndim - 2)) + tuple(w.shape[2:])
+            wt = np.empty((group * cin_g,) + k3 + (O // group,))
+            if wt.size:
+                _scatter_layout(np.ascontiguousarray(w, dtype=np.float64).reshape(group, O // group, cin_g, -1),
+                                wt.reshape(group, cin_g, -1, O // group))
+            self._scatter = wt
         return self._scatter
 
     def matrix(self, dtype) -> np.ndarray:

@@ -107,3 +107,52 @@ def test_analog_values_downstream_are_macs(tmp_path, arch_file):
     fc = nb["layers"]["fc"]["SynapticOperations"]
     # pooled spikes per step: [0.5, 1.0]: non-binary -> 2 non-zero inputs x 2 outputs = 4 MACs a step
     assert fc == {"Effective_MACs": 8.0, "Effective_ACs": 0.0, "Dense": 8.0}
+
+
+def _scatter_sums(graph, layer, x):
+    """The binarised layer summed over its outputs, per row of ``x`` (event counts), by the scatter
+    kernel: the independent reference of :func:`accelsim.report.neurobench.nonzero_fanout`."""
+    from accelsim.engine.lower import conv_window
+    from accelsim.kernels.conv import conv_events, scatter_weights
+    from accelsim.report.neurobench import _binary_layer
+
+    kind, wb = _binary_layer(graph, layer)
+    xf = x.astype(np.float64)
+    if kind == "conv":
+        xf = np.ascontiguousarray(xf.reshape((x.shape[0],) + tuple(layer.in_shape)))
+        y = conv_events(xf, wb, None, conv_window(graph, layer.synapse), layer.group, scatter_weights(wb, layer.group))
+    else:
+        y = xf @ wb
+    return y.reshape(y.shape[0], -1).sum(axis=1)
+
+
+@pytest.mark.parametrize("case", range(8))
+def test_nonzero_fanout_equals_the_binarised_layers_scatter(case):
+    """``counts @ nonzero_fanout`` is the binarised layer's output sum, bit for bit, on random
+    1-D/2-D/3-D convolutions (strides, pads, dilations, groups, zero weights) and dense layers."""
+    from accelsim.engine.lower import lower
+    from accelsim.kernels.window import Window
+    from accelsim.report.neurobench import nonzero_fanout
+
+    rng = np.random.default_rng(case)
+    nd = 1 + case % 3
+    group = (1, 2, 3)[case % 3]
+    cin, cout = group * int(rng.integers(1, 3)), group * int(rng.integers(1, 3))
+    sp = tuple(int(v) for v in rng.integers(3, 8, size=nd))
+    k = tuple(int(v) for v in rng.integers(1, 4, size=nd))
+    b = WorkloadBuilder(f"nf{case}", input_shape=(cin,) + sp, timesteps=1)
+    w = rng.normal(size=(cout, cin // group) + k) * (rng.random((cout, cin // group) + k) < 0.6)
+    strides, pads = [int(v) for v in rng.integers(1, 3, size=nd)], [int(v) for v in rng.integers(0, 3, size=2 * nd)]
+    dilations = [int(v) for v in rng.integers(1, 2 + (case < 6), size=nd)]
+    h = b.conv("c", b.input, w, None, strides=strides, pads=pads, dilations=dilations, group=group)
+    s = b.neuron("n", h, "IF")
+    f = b.flatten("f", s)
+    width = cout * Window.make(sp, k, strides, pads, dilations).out_positions
+    wd = rng.normal(size=(4, width)) * (rng.random((4, width)) < 0.5)
+    y = b.gemm("d", f, wd if case % 2 else wd.T, None, trans_b=bool(case % 2))
+    b.readout(y)
+    graph = b.graph()
+    for layer in lower(graph):
+        x = rng.integers(0, 50, size=(5, int(np.prod(layer.in_shape)))) * (rng.random((5, 1)) < 0.8)
+        got = (x @ nonzero_fanout(graph, layer)).astype(np.float64)
+        np.testing.assert_array_equal(got, _scatter_sums(graph, layer, x))

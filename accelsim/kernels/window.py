@@ -45,13 +45,16 @@ class Window:
     def out_positions(self) -> int:
         return int(np.prod(self.out_sp))
 
-    def axis_fanout(self, axis: int) -> np.ndarray:
-        """For each input position on ``axis``: how many kernel taps reach a valid output."""
+    def axis_taps(self, axis: int) -> np.ndarray:
+        """[input position, kernel tap] on ``axis``: whether the tap takes the input to a valid output."""
         n_in, n_out = self.in_sp[axis], self.out_sp[axis]
         k, s, d, p = self.kernel[axis], self.strides[axis], self.dilations[axis], self.pads_begin[axis]
         pos = np.arange(n_in)[:, None] + p - np.arange(k)[None, :] * d  # [in, k]: stride-scaled output index
-        ok = (pos >= 0) & (pos % s == 0) & (pos // s < n_out)
-        return ok.sum(axis=1).astype(np.int64)
+        return (pos >= 0) & (pos % s == 0) & (pos // s < n_out)
+
+    def axis_fanout(self, axis: int) -> np.ndarray:
+        """For each input position on ``axis``: how many kernel taps reach a valid output."""
+        return self.axis_taps(axis).sum(axis=1).astype(np.int64)
 
     def spatial_fanout(self) -> np.ndarray:
         """Taps reaching a valid output, per input position: shape ``in_sp`` (3-D)."""

@@ -31,7 +31,6 @@ from typing import Any, Optional
 import numpy as np
 
 from accelsim.engine.lower import conv_window
-from accelsim.kernels.conv import conv_events, scatter_weights
 from accelsim.engine.trace import GraphKey
 from accelsim.hw.builtin import get
 from accelsim.util.mathx import cdiv
@@ -53,21 +52,31 @@ def _binary_layer(graph, layer) -> tuple[str, np.ndarray]:
     return "dense", wb
 
 
-def _apply(graph, layer, kind: str, wb: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Sum over outputs of the binarised layer on each row of ``x`` [B, *in_shape]."""
-    if kind == "conv":
-        y = conv_events(np.ascontiguousarray(x), wb, None, conv_window(graph, layer.synapse), layer.group,
-                        scatter_weights(wb, layer.group))
-    else:
-        y = x.reshape(x.shape[0], -1) @ wb
-    return y.reshape(y.shape[0], -1).sum(axis=1)
+def nonzero_fanout(graph, layer) -> np.ndarray:
+    """Per input element (flattened as ``AddressCounts.by_input``): the outputs of the binarised
+    layer one event there adds to, counted with multiplicity (its non-zero weights that reach a
+    valid output), int64. The binarised layer summed over its outputs is linear in its input, so
+    for a row ``x`` of event counts it is ``x @ nonzero_fanout``: exact integers, the sum the
+    layer's scatter would give (tests/test_neurobench_metrics.py compares the two).
+
+    Conv: ``sum_{taps} nz[c, tap] * valid_d[d, kd] * valid_h[h, kh] * valid_w[w, kw]``, with
+    ``nz[c, tap]`` the non-zero weights of input channel ``c`` at that tap over its group's output
+    channels and ``valid_a`` whether a tap takes a position on axis ``a`` to a valid output."""
+    kind, wb = _binary_layer(graph, layer)
+    if kind == "dense":
+        return wb.sum(axis=1).astype(np.int64)
+    win = conv_window(graph, layer.synapse)
+    out_ch, per_group, g = wb.shape[0], wb.shape[1], layer.group
+    nz = wb.astype(np.int64).reshape((g, out_ch // g, per_group) + win.kernel).sum(axis=1)
+    nz = nz.reshape((g * per_group,) + win.kernel)         # input channel gi * per_group + c
+    taps = [win.axis_taps(a).astype(np.int64) for a in range(3)]
+    return np.einsum("cxyz,dx,hy,wz->cdhw", nz, *taps, optimize=True).reshape(-1)
 
 
 def _synaptic_ops(graph, layer, counts, addresses, T: int) -> tuple[float, float, float]:
     """(effective MACs, effective ACs, dense) of one layer over all steps and samples."""
-    kind, wb = _binary_layer(graph, layer)
-    x = addresses.by_input.astype(np.float64).reshape((T,) + tuple(layer.in_shape))
-    per_step = _apply(graph, layer, kind, wb, x)
+    x = addresses.by_input.reshape(T, -1).astype(np.int64)
+    per_step = (x @ nonzero_fanout(graph, layer)).astype(np.float64)   # exact: integers far below 2^53
     binary = counts.nonbinary_inputs == 0 if counts.nonbinary_inputs is not None else np.zeros(T, bool)
     return float(per_step[~binary].sum()), float(per_step[binary].sum()), float(layer.fanout.sum())
 

@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Mapping, Optional, Union
 
+import numba
 import numpy as np
 from pydantic import BeforeValidator
 from accelsim.util.strict import StrictModel
@@ -228,6 +229,19 @@ def fire_reference(v: np.ndarray, u: np.ndarray, s: np.ndarray, thr: np.ndarray,
     written into ``v`` in place; returns the spikes as 0.0/1.0."""
     v[...] = np.where(s, u - thr, u) if reset_mode == RESET_SUBTRACT else np.where(s, v_reset, u)
     return s.astype(np.float64)
+
+
+# a step of fewer neurons than this in all runs on its samples' threads only (splitting a small
+# step costs more than it saves; a batch of at least as many samples as threads is split by sample)
+SPLIT_NEURONS = 16384
+
+
+def neuron_blocks(n: int, m: int) -> int:
+    """Blocks per sample of a step of ``n`` samples x ``m`` neurons for the numba kernels' work items
+    (``n * blocks`` of them, over numba's threads): one per thread when there are fewer samples than
+    threads and at least :data:`SPLIT_NEURONS` neurons in all (one sample on two cores), else 1."""
+    threads = numba.get_num_threads()
+    return threads if 0 < n < threads and n * m >= SPLIT_NEURONS else 1
 
 
 def reset_mode(reset: str) -> int:

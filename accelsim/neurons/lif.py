@@ -19,33 +19,44 @@ import numpy as np
 from pydantic import Field
 
 from accelsim.neurons.base import (POSITIVE, fire_reference, RESET_SUBTRACT, RESET_ZERO, UNIT, AttrsModel, FixedForm, NeuronKind,
-                                   Param, register, reset_mode)
+                                   Param, neuron_blocks, register, reset_mode)
 
 __all__ = ["IF", "LIF", "RESET_SUBTRACT", "RESET_ZERO", "lif_step", "lif_step_reference"]
 
 
-@numba.njit(cache=True, parallel=True)
-def _lif_step(v, i, leak, thr, reset_mode, v_reset, s):
-    N, M = v.shape
-    for n in numba.prange(N):
-        for k in range(M):
-            u = leak[k] * v[n, k] + i[n, k]
-            if u >= thr[k]:
-                s[n, k] = 1.0
-                if reset_mode == 0:
-                    u = u - thr[k]
-                else:
-                    u = v_reset
+@numba.njit(cache=True, inline="always")
+def _lif_block(v, i, leak, thr, reset_mode, v_reset, s):
+    for k in range(v.shape[0]):
+        u = leak[k] * v[k] + i[k]
+        if u >= thr[k]:
+            s[k] = 1.0
+            if reset_mode == 0:
+                u = u - thr[k]
             else:
-                s[n, k] = 0.0
-            v[n, k] = u
+                u = v_reset
+        else:
+            s[k] = 0.0
+        v[k] = u
+
+
+@numba.njit(cache=True, parallel=True)
+def _lif_step(v, i, leak, thr, reset_mode, v_reset, s, blocks):
+    N, M = v.shape
+    size = (M + blocks - 1) // blocks
+    for b in numba.prange(N * blocks):   # sample b // blocks, neuron block b % blocks (1-d views from 0)
+        n = b // blocks
+        k0 = (b % blocks) * size
+        k1 = min(M, k0 + size)
+        _lif_block(v[n, k0:k1], i[n, k0:k1], leak[k0:k1], thr[k0:k1], reset_mode, v_reset, s[n, k0:k1])
 
 
 def lif_step(v: np.ndarray, i: np.ndarray, leak: np.ndarray, thr: np.ndarray, reset_mode: int,
              v_reset: float = 0.0) -> np.ndarray:
-    """Advance ``v`` one step in place; returns the spikes (0.0/1.0) as [N, M]."""
+    """Advance ``v`` one step in place; returns the spikes (0.0/1.0) as [N, M]. Fewer samples than
+    threads: each sample's neurons are split over the threads (:func:`neuron_blocks`)."""
     s = np.empty_like(v)
-    _lif_step(v, np.ascontiguousarray(i, dtype=np.float64), leak, thr, reset_mode, v_reset, s)
+    _lif_step(v, np.ascontiguousarray(i, dtype=np.float64), leak, thr, reset_mode, v_reset, s,
+              neuron_blocks(*v.shape))
     return s
 
 

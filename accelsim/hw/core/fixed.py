@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
@@ -34,10 +34,12 @@ import numpy as np
 from accelsim.engine.execute import ConvExec, DenseExec, NeuronExec
 from accelsim.errors import fail
 from accelsim.engine.lower import Layer
-from accelsim.hw.core.datapath import DatapathParams, datapath_step, datapath_step_reference
+from accelsim.hw.core.current import to_current, to_current_reference
+from accelsim.hw.core.datapath import DatapathParams, FixedStep, datapath_step_reference
 from accelsim.hw.first_layer import Geometry
 from accelsim.hw.quantize import leak_shift, multiplier, saturate, to_fixed, weight_scale, weight_scales, word_range
 from accelsim.neurons.base import RESET_ZERO, FixedForm
+from accelsim.util.buffers import BufferPool
 from accelsim.workload.graph import Graph, Node
 
 
@@ -63,6 +65,19 @@ class LayerFormat:
     weight_scale: np.ndarray  # s_w per output channel [O]
     lsb: np.ndarray           # s_v = s_w / 2^vmem_frac_bits per output channel [O]
     channel_axis: int         # the output-channel axis of the effective weights (Conv 0, dense 1)
+    # what the layer's executors derive from the format and the graph (integer weights, the kernels'
+    # weight layouts, datapath words), kept with it so that the executors of the next pass over the
+    # same graph and group take them over instead of deriving them again (:meth:`derived`)
+    memo: dict = field(default_factory=dict, repr=False)
+
+    def derived(self, key: tuple, make):
+        """``memo[key]``, made by ``make()`` the first time. A graph's tensors and attributes do not
+        change while it lives (the format itself is computed from its weights once, :class:`FormatMemo`),
+        so what is derived from them alone holds for every pass."""
+        hit = self.memo.get(key)
+        if hit is None:
+            hit = self.memo[key] = make()
+        return hit
 
     @classmethod
     def of(cls, graph: Graph, layer: Layer, fp: FixedPoint) -> "LayerFormat":
@@ -114,6 +129,8 @@ class FormatMemo:
             self._items.move_to_end(key)
             return hit[1]
         fmt = LayerFormat.compute(graph, layer, fp)
+        for k in [k for k, (ref, _) in self._items.items() if ref() is None]:   # graphs gone: their derived arrays too
+            del self._items[k]
         self._items[key] = (weakref.ref(graph), fmt)
         if len(self._items) > self.size:
             self._items.popitem(last=False)
@@ -134,38 +151,52 @@ class _FixedSynapse:
         """The integer weights of ``w`` in ``fmt``; the exact executor's bias becomes ``bias_lsb``
         (added in membrane LSBs by :meth:`_current`)."""
         self.fmt = fmt
-        self.bias_lsb = None if self.b is None else to_fixed(self.b, fmt.lsb).astype(np.float64)
-        self.b = None
-        return fmt.integer_weights(w)
+        b, self.b = self.b, None
+        self.bias_lsb = None if b is None else fmt.derived(("bias", self.node.name),
+                                                           lambda: to_fixed(b, fmt.lsb).astype(np.float64))
+        return fmt.derived(("weights", self.node.name), lambda: np.ascontiguousarray(fmt.integer_weights(w)))
+
+    def _keep_plan(self, plan) -> None:
+        """The kernels' plan of the integer weights (their layouts for the scatter and the GEMM paths,
+        built on first use) is kept with the format for the next pass's executor."""
+        if plan is not None:
+            self.fmt.memo[("plan", self.node.name)] = plan
 
     def _current(self, y: np.ndarray, channel_shape: tuple[int, ...]) -> np.ndarray:
-        """``(rint(y 2^f) + bias) lsb``, in place (``y`` is the kernel's own fresh output)."""
+        """``(rint(y 2^f) + bias) lsb``, in place (``y`` is the kernel's own fresh output): one numba
+        pass with the numba backend (:mod:`.current`), the numpy reference otherwise."""
         scale = 2.0 ** self.fmt.fp.vmem_frac_bits
-        c = np.multiply(y, scale, out=y) if y.dtype == np.float64 and y.flags.writeable else y * scale
-        np.rint(c, out=c)
-        if self.bias_lsb is not None:
-            c += self.bias_lsb.reshape(channel_shape)
-        c *= self.fmt.lsb.reshape(channel_shape)
-        return c
+        if self.backend == "numba":
+            return to_current(y, scale, self.bias_lsb, self.fmt.lsb, channel_shape)
+        return to_current_reference(y, scale, self.bias_lsb, self.fmt.lsb, channel_shape)
 
 
 class FixedConvExec(_FixedSynapse, ConvExec):
     def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
         super().__init__(graph, node, backend)
         self.w = self._quantise(self.w, fmt)   # ConvExec's plan (both layouts) follows self.w
+        plan = fmt.memo.get(("plan", node.name))
+        if plan is not None and plan.w is self.w:
+            self._plan = plan
 
     def __call__(self, ins):
         y = super().__call__(ins)
+        self._keep_plan(self._plan)
         return self._current(y, (1, y.shape[1]) + (1,) * (y.ndim - 2))
 
 
 class FixedDenseExec(_FixedSynapse, DenseExec):
     def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
         super().__init__(graph, node, backend)
-        self.wt = np.ascontiguousarray(self._quantise(self.wt, fmt))
+        self.wt = self._quantise(self.wt, fmt)
+        plan = fmt.memo.get(("plan", node.name))
+        if plan is not None and plan.source is self.wt:
+            self._plan = plan
 
     def __call__(self, ins):
-        return self._current(super().__call__(ins), (1, -1))
+        y = super().__call__(ins)
+        self._keep_plan(self._plan)
+        return self._current(y, (1, -1))
 
 
 def fixed_synapse(graph: Graph, node: Node, backend: str, fmt: LayerFormat):
@@ -220,16 +251,24 @@ class FixedNeuronExec(NeuronExec):
 
     def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
         self.fmt = fmt
-        self.lsb = fmt.neuron_lsb(graph.shapes[node.output])      # per neuron [M]
+        self.lsb = fmt.derived(("lsb", node.name), lambda: fmt.neuron_lsb(graph.shapes[node.output]))   # per neuron [M]
+        self._outs = BufferPool(np.float64)     # the numba step's outputs and membranes, reused when no one holds them
+        self._mems = BufferPool(np.int64)
         super().__init__(graph, node, backend)
-        form = self.kind.fixed_form(self.params)
-        self.dp, self.current_limit = None, None        # None: no fixed-point form
-        if form is not None:
-            check_multipliers(form, fmt.fp, graph, node)
-            self.dp = datapath_params(form, fmt.fp, self.lsb)
-            self.current_limit = current_limit(self.dp)
-            self._replay_dp = dataclasses.replace(self.dp, spiking=False)   # :meth:`integrated`'s datapath
+        words = fmt.derived(("datapath", node.name), self._datapath)
+        self.dp, self.current_limit, self._replay_dp, self._step, self._replay = words
         self.overflows = 0
+
+    def _datapath(self) -> tuple:
+        """(datapath words, current limit, the replay's words, the fused steps of both): None for a
+        kind without a fixed-point form; InputError when its multipliers cannot fit the datapath."""
+        form = self.kind.fixed_form(self.params)
+        if form is None:
+            return None, None, None, None, None
+        check_multipliers(form, self.fmt.fp, self.graph, self.node)
+        dp = datapath_params(form, self.fmt.fp, self.lsb)
+        replay = dataclasses.replace(dp, spiking=False)        # :meth:`integrated`'s datapath
+        return dp, current_limit(dp), replay, FixedStep(dp, self.lsb), FixedStep(replay, self.lsb)
 
     def reset(self, batch):
         self.batch = batch
@@ -238,6 +277,7 @@ class FixedNeuronExec(NeuronExec):
         self.v = hold(state["v"])
         self.isyn = hold(state["isyn"]) if "isyn" in state else np.zeros((batch, self.m), np.int64)
         self.state = {"v": self.v, "isyn": self.isyn}      # integer LSBs, advanced in place
+        self._mem = self._last_spikes = None   # the last step's membrane before reset, when its step kept it
 
     @property
     def derives_membrane(self) -> bool:
@@ -248,8 +288,12 @@ class FixedNeuronExec(NeuronExec):
     def membrane_before_reset(self) -> np.ndarray:
         """The last step's membrane (LSBs) after its input, before any reset: what :meth:`integrated`
         gives by replaying the step (the datapath computes the same held value, then subtracts the
-        threshold where it fires)."""
-        return self.v + self._last_spikes * self.dp.thr
+        threshold where it fires). With the numba backend and :attr:`derives_membrane` the step
+        writes it into an array of the executor's :class:`BufferPool`, which a later step reuses only
+        once no one references it."""
+        if self._mem is not None:
+            return self._mem
+        return self.v + self._last_spikes.astype(np.int8, copy=False) * self.dp.thr
 
     @property
     def replay_writes(self) -> tuple[str, ...]:
@@ -264,11 +308,13 @@ class FixedNeuronExec(NeuronExec):
         replay are not counted)."""
         if self.dp is None or not self.dp.spiking:
             return None
+        if self.backend == "numba":   # the same integers from the real-valued current, in one pass
+            self._replay(state["v"], state["isyn"], current.reshape(current.shape[0], -1))
+            return state["v"]
         last, c = getattr(self, "_last_current", (None, None))
-        if last is not current:   # the step's own current is converted once (see __call__)
+        if last is not current:   # the step's own current is converted once (see _reference_step)
             c = to_fixed(current.reshape(current.shape[0], -1), self.lsb)
-        step = datapath_step if self.backend == "numba" else datapath_step_reference
-        step(state["v"], state["isyn"], c, self._replay_dp)
+        datapath_step_reference(state["v"], state["isyn"], c, self._replay_dp)
         return state["v"]
 
     def write_state(self, name: str, values: np.ndarray) -> None:
@@ -281,20 +327,45 @@ class FixedNeuronExec(NeuronExec):
         n, self.overflows = self.overflows, 0
         return n
 
+    def _too_large(self, largest: int) -> None:
+        """InputError when the step's largest |current| (LSBs) reaches :attr:`current_limit`."""
+        if self.current_limit is not None and largest >= self.current_limit:
+            raise fail(self.graph.source, f"nodes[{self.graph.nodes.index(self.node)}]",
+                       f"with core.numerics: fixed, its input current reaches {largest} LSB, beyond "
+                       f"what a 64-bit product with its multipliers holds ({self.current_limit}); lower "
+                       "core.leak_frac_bits or core.vmem_frac_bits", self.node.name)
+
+    def _reference_step(self, x: np.ndarray, i: np.ndarray) -> np.ndarray:
+        """The numpy backend's step (the specification of the numba one) of the input ``x`` (``i``:
+        as [N, M]): the current to LSBs, the limit check, :func:`datapath_step_reference`; returns
+        the output [N, M]."""
+        c = to_fixed(i, self.lsb)
+        self._last_current = (x, c)
+        if c.size:
+            self._too_large(int(np.abs(c).max()))
+        s, overflows = datapath_step_reference(self.v, self.isyn, c, self.dp)
+        self._last_spikes = s
+        self.overflows += overflows
+        return s.astype(np.float64) if self.dp.spiking else self.v * self.lsb
+
     def __call__(self, ins):
         i = ins[0].reshape(ins[0].shape[0], -1)
         if i.shape[0] != self.batch:
             self.reset(i.shape[0])
-        c = to_fixed(i, self.lsb)
-        self._last_current = (ins[0], c)
-        if self.current_limit is not None and c.size and int(np.abs(c).max()) >= self.current_limit:
-            raise fail(self.graph.source, f"nodes[{self.graph.nodes.index(self.node)}]",
-                       f"with core.numerics: fixed, its input current reaches {int(np.abs(c).max())} LSB, beyond "
-                       f"what a 64-bit product with its multipliers holds ({self.current_limit}); lower "
-                       "core.leak_frac_bits or core.vmem_frac_bits", self.node.name)
-        step = datapath_step if self.backend == "numba" else datapath_step_reference
-        s, overflows = step(self.v, self.isyn, c, self.dp)
-        self._last_spikes = s
+        if self.backend != "numba":
+            out = self._reference_step(ins[0], i)
+            return out.reshape((out.shape[0],) + self.out_shape)
+        # the output and the membrane go to arrays no one holds any more (BufferPool): the values of
+        # the step before last, once the interpreter, the caller's counts and probes have let them go
+        self._mem = self._last_spikes = None
+        out = self._outs.take(i.shape)
+        mem = self._mems.take(i.shape) if self.derives_membrane else None
+        overflows, largest = self._step(self.v, self.isyn, i, out, mem)
+        # the limit is checked after the fused step: an error ends the run, whatever the states hold
+        if i.size:
+            self._too_large(largest)
+        self._mem = mem
+        if mem is None:
+            self._last_spikes = out      # membrane_before_reset's fallback (v + s thr)
         self.overflows += overflows
-        out = s.astype(np.float64) if self.dp.spiking else self.v * self.lsb
         return out.reshape((out.shape[0],) + self.out_shape)

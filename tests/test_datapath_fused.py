@@ -234,3 +234,27 @@ def test_the_float_lif_kernel_split_over_neuron_blocks_equals_its_reference(rese
                 v1 = v0.copy()
                 got = lif_step(v1, i, leak, thr, reset_mode, 0.25)
             assert got.tobytes() == want.tobytes() and v1.tobytes() == v2.tobytes()
+
+
+@pytest.mark.parametrize("v_init", [0.0, 0.75, -3.0, 1e6])
+def test_initial_state_in_lsbs_as_the_conversion_gives(v_init):
+    """``FixedNeuronExec.reset`` takes an all-zero initial state without converting it; any other
+    (here v_init, including one beyond the word: saturated) is ``saturate(to_fixed(x, lsb))``."""
+    from accelsim.hw.core.fixed import FixedNeuronExec, FixedPoint, LayerFormat
+    from accelsim.hw.quantize import saturate
+    from accelsim.workload.builder import WorkloadBuilder
+
+    b = WorkloadBuilder("init", input_shape=(3,), timesteps=1)
+    b.readout(b.node("lif", "LIF", [b.gemm("fc", b.input, np.eye(3) * 0.5)], {"leak": 0.9, "threshold": 1.0,
+                                                                               "v_init": v_init}))
+    g = b.graph()
+    node = g.nodes[-1]
+    fp = FixedPoint(weight_bits=6, vmem_bits=10, vmem_frac_bits=2, wrap=False, shift_leak=False, leak_frac_bits=8)
+    lsb = np.full(3, 0.5 / 31 / 4)
+    fmt = LayerFormat(fp, np.full(3, 0.5 / 31), lsb, 1)
+    ex = FixedNeuronExec(g, node, "numba", fmt)
+    ex.reset(4)
+    want = saturate(to_fixed(np.full((4, 3), v_init), lsb), fp.vmem_bits, fp.wrap)[0]
+    assert ex.v.dtype == np.int64 and ex.v.shape == (4, 3)
+    np.testing.assert_array_equal(ex.v, want)
+    assert (v_init == 0.0) == (not want.any())

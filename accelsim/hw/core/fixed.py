@@ -273,11 +273,19 @@ class FixedNeuronExec(NeuronExec):
     def reset(self, batch):
         self.batch = batch
         state = self.kind.initial_state(self.node.attrs, batch, self.m)
-        hold = lambda x: saturate(to_fixed(x, self.lsb), self.fmt.fp.vmem_bits, self.fmt.fp.wrap)[0]  # noqa: E731
-        self.v = hold(state["v"])
-        self.isyn = hold(state["isyn"]) if "isyn" in state else np.zeros((batch, self.m), np.int64)
+        self.v = self._hold(state["v"])
+        self.isyn = self._hold(state["isyn"]) if "isyn" in state else np.zeros((batch, self.m), np.int64)
         self.state = {"v": self.v, "isyn": self.isyn}      # integer LSBs, advanced in place
         self._mem = self._last_spikes = None   # the last step's membrane before reset, when its step kept it
+
+    def _hold(self, x: np.ndarray) -> np.ndarray:
+        """An initial state in membrane LSBs, saturated or wrapped into the word. An all-zero state
+        (the usual one) is zeros in any format (0 / lsb rounds to 0, inside every word), taken
+        without the conversion's temporaries: a sweep resets every layer once per batch and pass."""
+        x = np.asarray(x)
+        if not x.any():
+            return np.zeros(x.shape, np.int64)
+        return saturate(to_fixed(x, self.lsb), self.fmt.fp.vmem_bits, self.fmt.fp.wrap)[0]
 
     @property
     def derives_membrane(self) -> bool:

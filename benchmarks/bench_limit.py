@@ -74,15 +74,7 @@ def cpu_best(fn, repeat: int) -> float:
     """The shortest CPU time of this thread over ``repeat`` calls of ``fn()`` after one untimed call:
     on one numba and one BLAS thread all the work runs on this thread, and its CPU time is far less
     disturbed than wall time by other processes sharing the machine."""
-    import time
-
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.thread_time()
-        fn()
-        times.append(time.thread_time() - t0)
-    return min(times)
+    return best(fn, repeat, warm=True, clock=time.thread_time)
 
 
 def calibrate(repeat: int) -> None:

@@ -61,6 +61,14 @@ _ONE = np.int64(0x3FF0000000000000)   # |x| = 1.0
 _INF = np.int64(0x7FF0000000000000)   # |x| = inf; NaNs are above it
 
 
+@numba.njit(cache=True)
+def _block_results(nb, E):
+    """Per block of ``BLOCK`` columns: (flags [blocks, nb], non-zeros, top bits, non-integers)."""
+    nblk = (E + BLOCK - 1) // BLOCK
+    return (np.empty((nblk, nb), np.bool_), np.empty(nblk, np.int64), np.empty(nblk, np.int64),
+            np.empty(nblk, np.int64))
+
+
 @numba.njit(cache=True, parallel=True)
 def _summarize(x2, bits, col):
     """(non-zeros, the largest |x| as float64 bits with the sign cleared, values that are not
@@ -68,12 +76,9 @@ def _summarize(x2, bits, col):
     its non-zeros per element. ``bits``: ``x2``'s bits as int64 (a view). The bits of |x| order
     like the magnitudes (NaN above inf). One task per block of columns; the blocks' results are
     combined in order afterwards (integers and a maximum: the same on any number of threads)."""
-    nb, E = x2.shape
-    nblk = (E + BLOCK - 1) // BLOCK
-    flags = np.empty((nblk, nb), np.bool_)
-    nnz = np.empty(nblk, np.int64)
-    top = np.empty(nblk, np.int64)
-    nonint = np.empty(nblk, np.int64)
+    flags, nnz, top, nonint = _block_results(x2.shape[0], x2.shape[1])
+    nblk = nnz.shape[0]
+    E = x2.shape[1]
     for b in numba.prange(nblk):
         j0 = b * BLOCK
         j1 = min(E, j0 + BLOCK)
@@ -84,12 +89,9 @@ def _summarize(x2, bits, col):
 @numba.njit(cache=True)
 def _summarize_serial(x2, bits, col):
     """:func:`_summarize` on the calling thread (small values: no parallel start-up)."""
-    nb, E = x2.shape
-    nblk = (E + BLOCK - 1) // BLOCK
-    flags = np.empty((nblk, nb), np.bool_)
-    nnz = np.empty(nblk, np.int64)
-    top = np.empty(nblk, np.int64)
-    nonint = np.empty(nblk, np.int64)
+    flags, nnz, top, nonint = _block_results(x2.shape[0], x2.shape[1])
+    nblk = nnz.shape[0]
+    E = x2.shape[1]
     for b in range(nblk):
         nnz[b], top[b], nonint[b] = _block(x2, bits, col, flags[b], b * BLOCK, min(E, b * BLOCK + BLOCK))
     return _combine(flags, nnz, top, nonint)

@@ -13,7 +13,7 @@ from accelsim.kernels.exact import Grain, gemm_dtype, grain, row_abs_max
 from accelsim.kernels.window import Window
 from accelsim.util import threads
 
-from tests.test_kernels import small_ints
+from tests.test_kernels import small_ints, kernel_input
 
 PROPERTY = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 U = 2.0 ** -53
@@ -84,10 +84,7 @@ def conv_geometry(draw):
 def test_conv_gemm_equals_scatter_and_reference(geo, seed, mode, with_bias):
     n, group, cg, og, in_sp, ker, strides, pads, dil = geo
     rng = np.random.default_rng(seed)
-    if mode == "spikes":
-        x = (rng.random((n, group * cg) + in_sp) < rng.uniform(0.05, 0.9)).astype(np.float64)
-    else:
-        x = small_ints(rng, (n, group * cg) + in_sp, -9, 9, rng.uniform(0.2, 1.0), dyadic=mode == "dyadic")
+    x = kernel_input(rng, (n, group * cg) + in_sp, mode, 9, (0.05, 0.9))
     w = small_ints(rng, (group * og, cg) + ker, -31, 31, scale=2.0 ** -5 if mode == "dyadic" else 1.0)
     b = rng.normal(size=group * og) if with_bias else None           # bias is added after, identically
     win = Window.make(in_sp, ker, strides, pads, dil)
@@ -110,10 +107,7 @@ def test_conv_gemm_equals_scatter_and_reference(geo, seed, mode, with_bias):
        st.sampled_from(["spikes", "ints", "dyadic"]), st.booleans())
 def test_dense_gemm_equals_scatter_and_reference(n, k, m, seed, mode, with_bias):
     rng = np.random.default_rng(seed)
-    if mode == "spikes":
-        a = (rng.random((n, k)) < rng.uniform(0.0, 0.9)).astype(np.float64)
-    else:
-        a = small_ints(rng, (n, k), -9, 9, rng.uniform(0.2, 1.0), dyadic=mode == "dyadic")
+    a = kernel_input(rng, (n, k), mode, 9, (0.0, 0.9))
     wt = small_ints(rng, (k, m), -31, 31, scale=2.0 ** -5 if mode == "dyadic" else 1.0)
     b = rng.normal(size=m) if with_bias else None
     ref = dense.dense_reference(a, wt, b)

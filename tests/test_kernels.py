@@ -127,6 +127,14 @@ def small_ints(rng, shape, lo, hi, density=1.0, dyadic=False, scale=1.0):
     return a
 
 
+def kernel_input(rng, shape, mode, hi, spike_density, int_density=(0.2, 1.0)):
+    """A kernel's input: spikes (``mode`` "spikes", density drawn up to ``spike_density[1]``) or
+    small integers in [-hi, hi] (quarters when ``mode`` is "dyadic") with a drawn density."""
+    if mode == "spikes":
+        return (rng.random(shape) < rng.uniform(*spike_density)).astype(np.float64)
+    return small_ints(rng, shape, -hi, hi, density=rng.uniform(*int_density), dyadic=mode == "dyadic")
+
+
 @st.composite
 def conv_case(draw, max_in=7):
     nd = draw(st.integers(1, 3))
@@ -142,10 +150,7 @@ def conv_case(draw, max_in=7):
     with_bias = draw(st.booleans())
     rng = np.random.default_rng(seed)
     C, O = group * cg, group * og
-    if mode == "spikes":
-        x = (rng.random((n, C) + in_sp) < rng.uniform(0.05, 0.6)).astype(np.float64)
-    else:
-        x = small_ints(rng, (n, C) + in_sp, -8, 8, density=rng.uniform(0.3, 1.0), dyadic=mode == "dyadic")
+    x = kernel_input(rng, (n, C) + in_sp, mode, 8, (0.05, 0.6), (0.3, 1.0))
     w = small_ints(rng, (O, cg) + ker, -5, 5, dyadic=mode == "dyadic")
     b = small_ints(rng, (O,), -3, 3) if with_bias else None
     return x, w, b, strd, pads, dil, group
@@ -237,10 +242,7 @@ def test_scatter_weights_layout():
        st.sampled_from(["spikes", "analog", "dyadic"]), st.booleans())
 def test_dense_events_equals_reference(n, k, m, seed, mode, with_bias):
     rng = np.random.default_rng(seed)
-    if mode == "spikes":
-        a = (rng.random((n, k)) < rng.uniform(0.0, 0.7)).astype(np.float64)
-    else:
-        a = small_ints(rng, (n, k), -8, 8, density=rng.uniform(0.2, 1.0), dyadic=mode == "dyadic")
+    a = kernel_input(rng, (n, k), mode, 8, (0.0, 0.7))
     wt = small_ints(rng, (k, m), -6, 6, dyadic=mode == "dyadic")
     b = small_ints(rng, (m,), -3, 3) if with_bias else None
     ev = dense.dense_events(a, wt, b)

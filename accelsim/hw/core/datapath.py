@@ -235,14 +235,14 @@ _STEPS: dict[Optional[tuple], object] = {}
 def _specialised(flags: tuple) -> bool:
     """Whether ``flags`` get a loop of their own (:func:`_compile`): the executor's forward step of a
     kind without a synaptic state (``v >= thr``, or no threshold) on a saturating datapath with
-    multiplier decays (the shipped configurations), keeping the membrane exactly when the reset
-    subtracts; at most six loops (either reset or none, one or per-neuron LSB and parameters).
+    multiplier decays (the shipped configurations), keeping the membrane before reset exactly when
+    it spikes (either reset); at most six loops (either reset or none, one or per-neuron LSB and parameters).
     The others share the loop that reads the flags at run time (one compilation, not one per
     combination: each costs seconds in a fresh checkout)."""
     has_syn, spiking, strict, reset_zero, shift_mode, wrap, write_out, keep_mem, _ = flags
     if has_syn or strict or shift_mode or wrap or not write_out:
         return False
-    return keep_mem == (spiking and not reset_zero)
+    return keep_mem == spiking
 
 
 def _fixed_step(flags: tuple):

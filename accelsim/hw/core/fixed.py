@@ -37,6 +37,7 @@ from accelsim.engine.lower import Layer
 from accelsim.hw.core.current import to_current, to_current_reference
 from accelsim.hw.core.datapath import DatapathParams, FixedStep, datapath_step_reference
 from accelsim.hw.first_layer import Geometry
+from accelsim.kernels.gemm import ConvPlan, DensePlan
 from accelsim.hw.quantize import leak_shift, multiplier, saturate, to_fixed, weight_scale, weight_scales, word_range
 from accelsim.neurons.base import RESET_ZERO, FixedForm
 from accelsim.util.buffers import BufferPool
@@ -156,12 +157,6 @@ class _FixedSynapse:
                                                            lambda: to_fixed(b, fmt.lsb).astype(np.float64))
         return fmt.derived(("weights", self.node.name), lambda: np.ascontiguousarray(fmt.integer_weights(w)))
 
-    def _keep_plan(self, plan) -> None:
-        """The kernels' plan of the integer weights (their layouts for the scatter and the GEMM paths,
-        built on first use) is kept with the format for the next pass's executor."""
-        if plan is not None:
-            self.fmt.memo[("plan", self.node.name)] = plan
-
     def _current(self, y: np.ndarray, channel_shape: tuple[int, ...]) -> np.ndarray:
         """``(rint(y 2^f) + bias) lsb``, in place (``y`` is the kernel's own fresh output): one numba
         pass with the numba backend (:mod:`.current`), the numpy reference otherwise."""
@@ -175,13 +170,11 @@ class FixedConvExec(_FixedSynapse, ConvExec):
     def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
         super().__init__(graph, node, backend)
         self.w = self._quantise(self.w, fmt)   # ConvExec's plan (both layouts) follows self.w
-        plan = fmt.memo.get(("plan", node.name))
-        if plan is not None and plan.w is self.w:
-            self._plan = plan
+        if backend == "numba":   # the plan of the integer weights (layouts built on first use) is kept for later passes
+            self._plan = fmt.derived(("plan", node.name), lambda: ConvPlan(self.w, self.win, self.group))
 
     def __call__(self, ins):
         y = super().__call__(ins)
-        self._keep_plan(self._plan)
         return self._current(y, (1, y.shape[1]) + (1,) * (y.ndim - 2))
 
 
@@ -189,14 +182,11 @@ class FixedDenseExec(_FixedSynapse, DenseExec):
     def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
         super().__init__(graph, node, backend)
         self.wt = self._quantise(self.wt, fmt)
-        plan = fmt.memo.get(("plan", node.name))
-        if plan is not None and plan.source is self.wt:
-            self._plan = plan
+        if backend == "numba":
+            self._plan = fmt.derived(("plan", node.name), lambda: DensePlan(self.wt))
 
     def __call__(self, ins):
-        y = super().__call__(ins)
-        self._keep_plan(self._plan)
-        return self._current(y, (1, -1))
+        return self._current(super().__call__(ins), (1, -1))
 
 
 def fixed_synapse(graph: Graph, node: Node, backend: str, fmt: LayerFormat):
@@ -289,9 +279,11 @@ class FixedNeuronExec(NeuronExec):
 
     @property
     def derives_membrane(self) -> bool:
-        """With a subtracting reset the membrane before reset is the state after the step plus the
-        threshold where it fired (integers: exact), so the step is not replayed for it."""
-        return self.dp is not None and self.dp.spiking and not self.dp.reset_zero
+        """Whether the membrane before reset comes from the step itself, so the step is not replayed
+        for it: the fused numba step writes the held membrane before any reset (either reset mode);
+        the numpy step rebuilds it as the state plus the threshold where it fired, exact integers for
+        a subtracting reset only."""
+        return self.dp is not None and self.dp.spiking and (self.backend == "numba" or not self.dp.reset_zero)
 
     def membrane_before_reset(self) -> np.ndarray:
         """The last step's membrane (LSBs) after its input, before any reset: what :meth:`integrated`
@@ -373,7 +365,5 @@ class FixedNeuronExec(NeuronExec):
         if i.size:
             self._too_large(largest)
         self._mem = mem
-        if mem is None:
-            self._last_spikes = out      # membrane_before_reset's fallback (v + s thr)
         self.overflows += overflows
         return out.reshape((out.shape[0],) + self.out_shape)

@@ -164,18 +164,19 @@ def test_dense_gemm_equals_numpy_path(dt):
 @pytest.mark.parametrize("shape,group", [((6, 4, 3, 3), 1), ((6, 2, 3), 3), ((8, 2, 2, 3, 1), 2), ((5, 3, 1, 1), 1),
                                          ((4, 1, 3, 3), 4)])
 def test_scatter_layout_equals_numpy(shape, group):
-    """ConvPlan's parallel weight layout = conv.scatter_weights (numpy's transposing copy), 1 and 2 threads."""
+    """The parallel weight layout (conv.scatter_weights, ConvPlan's) = numpy's transposing copy, 1 and 2 threads."""
     from accelsim.kernels import conv
 
     w = np.random.default_rng(4).normal(size=shape)
     w[0, 0] = -0.0
     nd = len(shape) - 2
     win = Window.make((5,) * nd, shape[2:], None, None, None)
-    ref = conv.scatter_weights(w, group)
+    ref = conv.scatter_weights_reference(w, group)
     for n in sorted({1, min(2, threads.cores())}):
         with threads.limited(n):
             got = gemm.ConvPlan(w, win, group).scatter_layout()
-        assert got.shape == ref.shape and got.tobytes() == ref.tobytes()
+            direct = conv.scatter_weights(w, group)
+        assert got.shape == ref.shape and got.tobytes() == ref.tobytes() == direct.tobytes()
 
 
 def test_small_passes_run_on_one_thread_and_give_the_same_bits(monkeypatch):

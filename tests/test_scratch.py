@@ -28,7 +28,7 @@ def test_buffer_is_reused_grown_and_per_thread():
 
 
 def test_consecutive_conv_gemm_results_do_not_alias_the_buffers():
-    """Two calls in a row (the second reusing the first's im2col and padded buffers) both equal the
+    """Two calls in a row (the second reusing the first's im2col and GEMM-output buffers) both equal the
     numpy reference: no result is a view of a reused buffer."""
     rng = np.random.default_rng(3)
     w = rng.integers(-3, 4, size=(6, 4, 3, 3)).astype(np.float64)

@@ -70,8 +70,35 @@ def output_blocks(samples: int, outputs: int) -> int:
     return max(1, min(outputs, -(-2 * threads // samples)))
 
 
+@numba.njit(cache=True, parallel=True, fastmath=False)
+def _scatter_layout(w4, out):
+    """``out[g, c, t, j] = w4[g, j, c, t]``: the weights [group, O/g, C/g, taps] as the scatter
+    kernel's [group, C/g, taps, O/g]; one task per (group, input channel)."""
+    G, J, C, T = w4.shape
+    for q in numba.prange(G * C):
+        g = q // C
+        c = q % C
+        for j in range(J):          # reads contiguous over t; the writes stay in this task's block
+            for t in range(T):
+                out[g, c, t, j] = w4[g, j, c, t]
+    return out
+
+
 def scatter_weights(w: np.ndarray, group: int) -> np.ndarray:
-    """[O, C/g, *k] -> [C, KD, KH, KW, O/g]: per input channel, its group's weights."""
+    """[O, C/g, *k] -> [C, KD, KH, KW, O/g]: per input channel, its group's weights, float64; by one
+    parallel copy (:func:`_scatter_layout`; numpy's strided transposing copy,
+    :func:`scatter_weights_reference`, gives the same values and was 0.022 s of ResNet-18's pass)."""
+    O, cin_g = w.shape[:2]
+    k3 = (1,) * (3 - (w.ndim - 2)) + tuple(w.shape[2:])
+    wt = np.empty((group * cin_g,) + k3 + (O // group,))
+    if wt.size:
+        _scatter_layout(np.ascontiguousarray(w, dtype=np.float64).reshape(group, O // group, cin_g, -1),
+                        wt.reshape(group, cin_g, -1, O // group))
+    return wt
+
+
+def scatter_weights_reference(w: np.ndarray, group: int) -> np.ndarray:
+    """numpy reference of :func:`scatter_weights`."""
     O, cin_g = w.shape[:2]
     k = w.shape[2:]
     k3 = (1,) * (3 - len(k)) + tuple(k)
@@ -98,14 +125,13 @@ def conv_events(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, win: Window,
     return win.reshape_out(y)
 
 
-def _padded(x5: np.ndarray, win: Window, fill: float = 0.0, buffer=None) -> np.ndarray:
+def _padded(x5: np.ndarray, win: Window, fill: float = 0.0) -> np.ndarray:
     """``x5`` [A, B, D, H, W] padded by the window's pads with ``fill``; ``x5`` itself when there is
-    nothing to pad. ``buffer(shape)``: where to write the padded array (e.g. a reused work buffer,
-    :mod:`accelsim.kernels.scratch`); default a fresh array."""
+    nothing to pad."""
     if not any(win.pads_begin) and not any(win.pads_end):
         return x5
     sp = tuple(x5.shape[2 + i] + win.pads_begin[i] + win.pads_end[i] for i in range(3))
-    xp = np.empty(x5.shape[:2] + sp, dtype=x5.dtype) if buffer is None else buffer(x5.shape[:2] + sp)
+    xp = np.empty(x5.shape[:2] + sp, dtype=x5.dtype)
     xp.fill(fill)
     xp[(slice(None), slice(None)) + tuple(slice(b, b + n) for b, n in zip(win.pads_begin, x5.shape[2:]))] = x5
     return xp

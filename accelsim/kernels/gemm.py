@@ -125,20 +125,6 @@ def _epilogue(yg, b, has_bias, out):
 _NO_BIAS = np.zeros(1)
 
 
-@numba.njit(cache=True, parallel=True, fastmath=False)
-def _scatter_layout(w4, out):
-    """``out[g, c, t, j] = w4[g, j, c, t]``: the weights [group, O/g, C/g, taps] as the scatter
-    kernel's [group, C/g, taps, O/g]; one task per (group, input channel)."""
-    G, J, C, T = w4.shape
-    for q in numba.prange(G * C):
-        g = q // C
-        c = q % C
-        for j in range(J):          # reads contiguous over t; the writes stay in this task's block
-            for t in range(T):
-                out[g, c, t, j] = w4[g, j, c, t]
-    return out
-
-
 def conv_gemm(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], win: Window, group: int,
               dtype=np.float64, wmat: Optional[np.ndarray] = None) -> np.ndarray:
     """Convolution as GEMM: per group, [O/g, C/g * taps] @ im2col of every sample, in ``dtype``, then
@@ -194,19 +180,10 @@ class ConvPlan:
         self._mats: dict = {}
 
     def scatter_layout(self) -> np.ndarray:
-        """The weights in the scatter kernel's layout (:func:`accelsim.kernels.conv.scatter_weights`:
-        [C, KD, KH, KW, O/g]), built when the scatter kernel first runs and kept; by one parallel
-        copy (:func:`_scatter_layout`, the same values: numpy's strided transposing copy of
-        ResNet-18's 11 M weights was 0.022 s of its pass)."""
+        """The weights in the scatter kernel's layout (:func:`accelsim.kernels.conv.scatter_weights`),
+        built when the scatter kernel first runs and kept."""
         if self._scatter is None:
-            w, group = self.w, self.group
-            O, cin_g = w.shape[:2]
-            k3 = (1,) * (3 - (w.ndim - 2)) + tuple(w.shape[2:])
-            wt = np.empty((group * cin_g,) + k3 + (O // group,))
-            if wt.size:
-                _scatter_layout(np.ascontiguousarray(w, dtype=np.float64).reshape(group, O // group, cin_g, -1),
-                                wt.reshape(group, cin_g, -1, O // group))
-            self._scatter = wt
+            self._scatter = conv.scatter_weights(self.w, self.group)
         return self._scatter
 
     def matrix(self, dtype) -> np.ndarray:

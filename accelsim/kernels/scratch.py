@@ -1,4 +1,4 @@
-"""Reused work buffers for the GEMM path's temporaries (im2col columns, padded inputs, GEMM outputs).
+"""Reused work buffers for the GEMM path's temporaries (im2col columns, GEMM outputs).
 
 Why: on the machines we measure on (a KVM guest), the first write to freshly mapped memory costs
 about 2 ms per MB (page faults), and glibc maps every array above its mmap threshold afresh and

@@ -19,6 +19,7 @@ from accelsim.kernels.exact import grain
 from accelsim.simulate import functional_trace, prepare
 from accelsim.workload.builder import WorkloadBuilder
 from accelsim.workload.graph import Samples
+from tests.trace_checks import assert_same_trace
 
 ROOT = Path(__file__).resolve().parent.parent
 FIELDS = ("nnz", "nonbinary", "integral", "finite")
@@ -195,24 +196,6 @@ def fs_pool_network() -> tuple:
     return b.graph(), Samples(rng.integers(0, 9, (5, 2, 12, 12)) / 8, None, "")
 
 
-def traces_equal(a, b) -> None:
-    np.testing.assert_array_equal(a.scores, b.scores)
-    for ca, cb in zip(a.counts, b.counts):
-        for f in ("events_in", "synaptic_ops", "spikes_out", "nonzero_out", "aux_ops", "state_reads",
-                  "state_writes", "membrane_updates", "nonbinary_inputs", "overflows"):
-            x, y = getattr(ca, f), getattr(cb, f)
-            assert (x is None) == (y is None), f
-            if x is not None:
-                np.testing.assert_array_equal(x, y, err_msg=f)
-    for aa, ab in zip(a.addresses, b.addresses):
-        for f in ("by_input", "by_neuron", "active_by_neuron"):
-            x, y = getattr(aa, f), getattr(ab, f)
-            assert (x is None) == (y is None), f
-            if x is not None:
-                assert x.dtype == y.dtype
-                np.testing.assert_array_equal(x, y, err_msg=f)
-
-
 @pytest.mark.parametrize("arch, workload, sets, n", [
     ("digital_only.yaml", "hsi_hybrid", [], 3),                       # fixed point, average pooling
     ("ace_snn_pim.yaml", "digits", [], 40),                           # PIM first layer
@@ -224,7 +207,7 @@ def test_runs_count_the_same_with_the_numpy_specification(monkeypatch, arch, wor
     job = prepare(str(ROOT / "arch_configs" / arch), str(ROOT / "workloads" / workload / "workload.json"), sets, n)
     fast = functional_trace(job)
     monkeypatch.setattr(counting, "StepStats", ReferenceStats)
-    traces_equal(fast, functional_trace(job))
+    assert_same_trace(fast, functional_trace(job))
 
 
 @pytest.mark.parametrize("batch", [1, 2, 5])
@@ -232,7 +215,7 @@ def test_few_spikes_and_pooling_count_the_same_with_the_numpy_specification(monk
     graph, samples = fs_pool_network()
     fast = simulate(graph, samples, batch_size=batch)
     monkeypatch.setattr(counting, "StepStats", ReferenceStats)
-    traces_equal(fast, simulate(graph, samples, batch_size=5))
+    assert_same_trace(fast, simulate(graph, samples, batch_size=5))
     assert fast.counts[1].nonbinary_inputs.sum() > 0      # the pooled phase spikes are not binary
 
 

@@ -2,10 +2,8 @@
 the trace of one run, bit for bit, and so is the report."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from accelsim.cli import main

@@ -9,7 +9,7 @@ import yaml
 
 from accelsim.config.loader import validate_arch_dict
 from accelsim.hw.builtin import simulate_on
-from accelsim.hw.core.datapath import DatapathParams, datapath_step, datapath_step_reference
+from accelsim.hw.core.datapath import DatapathParams, FixedStep, datapath_step_reference
 from accelsim.hw.quantize import leak_shift, multiplier, saturate
 from accelsim.simulate import functional_trace, prepare
 from accelsim.workload.builder import WorkloadBuilder
@@ -54,6 +54,14 @@ def _random_params(rng, m, has_syn, shift, wrap, strict, reset_zero, spiking, bi
         thr=r(1, 2 ** (bits - 1)), syn_m=r(0, 2 ** f + 1), syn_k=r(-1, 5), w_in_m=r(-2 ** f, 2 ** (f + 1)),
         has_syn=has_syn, spiking=spiking, strict=strict, reset_zero=reset_zero, v_reset=r(-3, 3), frac_bits=f,
         shift_mode=shift, vmem_bits=bits, wrap=wrap)
+
+
+def datapath_step(v, isyn, c, p):
+    """The fused numba step (:class:`FixedStep`) on an integer current (LSB 1: ``rint(c / 1) = c``),
+    as the reference returns it: (spikes int8, overflow events)."""
+    out = np.empty(v.shape)
+    overflows, _ = FixedStep(p, np.ones(v.shape[1]))(v, isyn, np.asarray(c, np.float64), out, None)
+    return (out if p.spiking else np.zeros(v.shape)).astype(np.int8), overflows
 
 
 @pytest.mark.parametrize("has_syn,shift,wrap,strict,reset_zero,spiking", [

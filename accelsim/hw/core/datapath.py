@@ -95,38 +95,6 @@ def _update(v, isyn, c, j, leak_m, leak_k, gain_m, bias, thr, syn_m, syn_k, w_in
     return u, isyn, fire, count
 
 
-@numba.njit(cache=True, parallel=True)
-def _datapath_step(v, isyn, i, leak_m, leak_k, gain_m, bias, thr, syn_m, syn_k, w_in_m, has_syn, spiking,
-                   strict, reset_zero, v_reset, f, shift_mode, lo, hi, wrap, s, ovf):
-    N, M = v.shape
-    for n in numba.prange(N):
-        count = 0
-        for k in range(M):
-            u, c, fire, o = _update(v[n, k], isyn[n, k], i[n, k], k, leak_m, leak_k, gain_m, bias, thr, syn_m,
-                                    syn_k, w_in_m, has_syn, spiking, strict, f, shift_mode, lo, hi, wrap)
-            count += o
-            if has_syn:
-                isyn[n, k] = c
-            s[n, k] = 0
-            if fire:
-                s[n, k] = 1
-                u = v_reset[k] if reset_zero else u - thr[k]
-            v[n, k] = u
-        ovf[n] = count
-
-
-def datapath_step(v: np.ndarray, isyn: np.ndarray, i: np.ndarray, p: DatapathParams) -> tuple[np.ndarray, int]:
-    """Advance ``v`` (and ``isyn``) [N, M] int64 in place by the integer current ``i``; returns
-    (spikes [N, M] int8, overflow events)."""
-    lo, hi = word_range(p.vmem_bits)
-    s = np.empty(v.shape, np.int8)
-    ovf = np.zeros(v.shape[0], np.int64)
-    _datapath_step(v, isyn, np.ascontiguousarray(i, dtype=np.int64), p.leak_m, p.leak_k, p.gain_m, p.bias, p.thr,
-                   p.syn_m, p.syn_k, p.w_in_m, p.has_syn, p.spiking, p.strict, p.reset_zero, p.v_reset,
-                   p.frac_bits, p.shift_mode, lo, hi, p.wrap, s, ovf)
-    return s, int(ovf.sum())
-
-
 # ---------------------------------------------------------------------------
 # One pass per step from the real-valued current (the executors' path)
 
@@ -261,7 +229,7 @@ def _uniform(*arrays: np.ndarray) -> bool:
 class FixedStep:
     """The datapath of one layer stepped from its real-valued input current in one pass
     (:func:`_fixed_step`): what ``to_fixed(i, lsb)`` (``rint(i / lsb)`` as int64) then
-    :func:`datapath_step` give, without their temporaries.
+    :func:`datapath_step_reference` give, without their temporaries.
 
     ``lsb`` [M]: the membrane LSB per neuron. The conversion is the same IEEE division and
     round-half-even as numpy's, and out-of-range values convert as numpy's cast does, so every
@@ -316,7 +284,8 @@ def _decay_ref(x: np.ndarray, m: np.ndarray, k: np.ndarray, f: int, shift_mode: 
 
 def datapath_step_reference(v: np.ndarray, isyn: np.ndarray, i: np.ndarray,
                             p: DatapathParams) -> tuple[np.ndarray, int]:
-    """numpy reference of :func:`datapath_step` (the same integers)."""
+    """The numpy specification of one step of every neuron from the integer current ``i``: (spikes
+    int8, overflow events); :class:`FixedStep` gives the same integers from the real-valued current."""
     f, overflows = p.frac_bits, 0
     c = np.asarray(i, dtype=np.int64)
     if p.has_syn:

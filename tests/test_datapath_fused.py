@@ -16,18 +16,7 @@ from accelsim.hw.core.current import to_current, to_current_reference
 from accelsim.hw.core.datapath import INT64_MIN, DatapathParams, FixedStep, datapath_step_reference
 from accelsim.hw.quantize import to_fixed
 from accelsim.util import threads
-
-
-def params(rng, m, has_syn, shift, wrap, strict, reset_zero, spiking, uniform, bits=8, f=6):
-    """Random datapath words (``uniform``: one value for every neuron)."""
-    def r(lo, hi):
-        x = rng.integers(lo, hi, 1 if uniform else m).astype(np.int64)
-        return np.repeat(x, m) if uniform else x
-    return DatapathParams(
-        leak_m=r(0, 2 ** f + 1), leak_k=r(-1, 5), gain_m=r(-2 ** (f + 1), 2 ** (f + 1)), bias=r(-3, 4),
-        thr=r(1, 2 ** (bits - 1)), syn_m=r(0, 2 ** f + 1), syn_k=r(-1, 5), w_in_m=r(-2 ** f, 2 ** (f + 1)),
-        has_syn=has_syn, spiking=spiking, strict=strict, reset_zero=reset_zero, v_reset=r(-3, 3), frac_bits=f,
-        shift_mode=shift, vmem_bits=bits, wrap=wrap)
+from tests.test_fixed_point import _random_params as params
 
 
 def reference(v, isyn, i, lsb, p):

@@ -47,8 +47,11 @@ def test_leak_as_multiplier_and_shift():
 
 # --------------------------------------------------------------------------- datapath kernel
 
-def _random_params(rng, m, has_syn, shift, wrap, strict, reset_zero, spiking, bits=8, f=6):
-    r = lambda lo, hi: rng.integers(lo, hi, m).astype(np.int64)  # noqa: E731
+def _random_params(rng, m, has_syn, shift, wrap, strict, reset_zero, spiking, uniform=False, bits=8, f=6):
+    """Random datapath words (``uniform``: one value for every neuron)."""
+    def r(lo, hi):
+        x = rng.integers(lo, hi, 1 if uniform else m).astype(np.int64)
+        return np.repeat(x, m) if uniform else x
     return DatapathParams(
         leak_m=r(0, 2 ** f + 1), leak_k=r(-1, 5), gain_m=r(-2 ** (f + 1), 2 ** (f + 1)), bias=r(-3, 4),
         thr=r(1, 2 ** (bits - 1)), syn_m=r(0, 2 ** f + 1), syn_k=r(-1, 5), w_in_m=r(-2 ** f, 2 ** (f + 1)),

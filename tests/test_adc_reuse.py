@@ -80,9 +80,13 @@ def test_the_column_sums_read_the_array_group_only():
     assert base.array == ArrayParams(**{f.name: getattr(base, f.name) for f in fields(ArrayParams)})
 
 
-def _separate(arch, workload, n, sets):
-    job = prepare(arch, workload, sets, n)
-    return metrics_row(cost_and_report(replace(job, pipeline=False), functional_trace(job)))
+def _assert_rows_are_separate_runs(res, arch, workload, n=None, inputs=None):
+    """Every row of the sweep ``res`` equals a separate run of its point (numba backend, no pipeline)."""
+    for r in res.rows:
+        sets = [s.replace('"', "") for s in r["point"].split(";")]
+        job = prepare(str(arch), str(workload), sets, n, inputs=inputs)
+        want = metrics_row(cost_and_report(replace(job, pipeline=False), functional_trace(job)))
+        assert {k: v for k, v in r.items() if k != "point"} == want, r["point"]
 
 
 @pytest.mark.parametrize("workload, n, grid, workers", [
@@ -94,9 +98,7 @@ def test_an_adc_sweep_gives_the_rows_of_separate_runs(tmp_path, workload, n, gri
     axes = parse_grid(grid)
     res = run_sweep(SweepSpec(PIM, workload, axes, samples=n), tmp_path / "s", workers=workers)
     assert res.failed == 0 and res.points == len(res.rows)
-    for r in res.rows:
-        sets = [s.replace('"', "") for s in r["point"].split(";")]
-        assert {k: v for k, v in r.items() if k != "point"} == _separate(PIM, workload, n, sets), r["point"]
+    _assert_rows_are_separate_runs(res, PIM, workload, n)
 
 
 def _job_at(validator, job, **sets):
@@ -138,11 +140,7 @@ def test_a_sequence_input_replays_every_step(tmp_path, arch_file, workload_file)
     spec = SweepSpec(str(arch_file), str(workload_file), axes, inputs=str(tmp_path / "seq.npz"))
     res = run_sweep(spec, tmp_path / "s", workers=1)
     assert res.failed == 0
-    for r in res.rows:
-        sets = [s.replace('"', "") for s in r["point"].split(";")]
-        job = prepare(str(arch_file), str(workload_file), sets, inputs=str(tmp_path / "seq.npz"))
-        want = metrics_row(cost_and_report(replace(job, pipeline=False), functional_trace(job)))
-        assert {k: v for k, v in r.items() if k != "point"} == want, r["point"]
+    _assert_rows_are_separate_runs(res, arch_file, workload_file, inputs=str(tmp_path / "seq.npz"))
 
 
 def test_a_reuse_group_is_split_round_robin_over_the_workers():

@@ -41,7 +41,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-import numpy as np
 
 from accelsim.config.arch import Arch
 from accelsim.engine.functional import simulate
@@ -109,22 +108,26 @@ class Shard:
     graph: Graph
     layers: list
     arch: Arch
-    x: np.ndarray
-    y: Optional[np.ndarray]
-    source: str
+    data: Samples
     backend: str
     first: int
+
+
+def trace_of(graph: Graph, data: Samples, layers: list, arch: Arch, backend: str, first: int = 0,
+             progress: Optional[Callable[[int], None]] = None) -> Trace:
+    """The trace of ``data`` (samples ``first ..`` of a run) simulated in this process, every layer
+    through its engine's numerics."""
+    from accelsim.hw.builtin import HardwareNumerics   # registers the shipped engines (in a worker too)
+
+    return simulate(graph, data, backend=backend, progress=progress, layers=layers,
+                    executors=HardwareNumerics(arch, layers), first_sample=first)
 
 
 def run_shard(shard: Shard) -> Trace | InputError:
     """The shard's trace, or the InputError it raised (returned, so that a worker pickles it to the
     parent like a trace: an InputError pickles whole, :mod:`accelsim.errors`)."""
-    from accelsim.hw.builtin import HardwareNumerics   # registers the shipped engines in the worker
-
     try:
-        return simulate(shard.graph, Samples(shard.x, shard.y, shard.source), backend=shard.backend,
-                        layers=shard.layers, executors=HardwareNumerics(shard.arch, shard.layers),
-                        first_sample=shard.first)
+        return trace_of(shard.graph, shard.data, shard.layers, shard.arch, shard.backend, shard.first)
     except InputError as exc:   # raised again in the parent
         return exc
 
@@ -201,18 +204,15 @@ def auto_trace(graph: Graph, data: Samples, layers: list, arch: Arch, backend: s
                progress: Optional[Callable[[int], None]] = None, available: Optional[int] = None) -> Trace:
     """The run's trace with the number of workers chosen automatically (see the module docstring):
     in-process, or a timed probe of the first samples in-process and the rest in workers."""
-    from accelsim.hw.builtin import HardwareNumerics
-
     available = threads.cores() if available is None else available
     n = len(data)
     probe = min(n, PROBE_SAMPLES)
 
     def here(a: int, b: int) -> Trace:
-        part = Samples(data.x[a:b], None if data.y is None else data.y[a:b], data.source)
-        return simulate(graph, part, backend=backend, progress=progress, layers=layers,
-                        executors=HardwareNumerics(arch, layers), first_sample=a)
+        return trace_of(graph, data.rows(a, b), layers, arch, backend, a, progress)
 
-    if auto_jobs(graph, layers, n - 2 * probe, available) == 1:
+    jobs = auto_jobs(graph, layers, n - 2 * probe, available)   # workers for what is left after the probes
+    if jobs == 1:
         return here(0, n)
     parts, done = [], 0
     for _ in range(2):   # the first probe also loads the kernels: the split needs a warm one too
@@ -222,7 +222,6 @@ def auto_trace(graph: Graph, data: Samples, layers: list, arch: Arch, backend: s
         rest = (time.perf_counter() - t0) / probe * (n - done)
         if rest < PARALLEL_MIN_SECONDS:
             return merge_traces(parts + [here(done, n)], layers)
-    jobs = min(available, (n - done) // MIN_SAMPLES_PER_JOB)
     tail = sharded_trace(graph, data, layers, arch, backend, jobs, progress, first=done)
     return merge_traces(parts + [tail], layers)
 
@@ -232,14 +231,13 @@ def sharded_trace(graph: Graph, data: Samples, layers: list, arch: Arch, backend
     """The trace of samples ``first..`` from ``jobs`` shards in worker processes (``inline``: one after
     the other in this process, for tests), merged in sample order."""
     parts = [(first + a, first + b) for a, b in bounds(len(data) - first, jobs)]
-    shards = [Shard(graph, layers, arch, data.x[a:b], None if data.y is None else data.y[a:b], data.source,
-                    backend, a) for a, b in parts]
+    shards = [Shard(graph, layers, arch, data.rows(a, b), backend, a) for a, b in parts]
     results: list[Any] = [None] * len(shards)
     if inline:
         for i, s in enumerate(shards):
             results[i] = run_shard(s)
             if progress is not None:
-                progress(len(s.x))
+                progress(len(s.data))
     else:
         results = _in_workers(shards, progress)
     for r in results:

@@ -14,14 +14,13 @@ from typing import Any, Callable, Iterable, Optional
 
 from accelsim.config.loader import ArchSpec, load_arch, parse_set
 from accelsim.cost import model as cost_model
-from accelsim.engine.functional import simulate
 from accelsim.engine.lower import lower
 from accelsim.engine.trace import Trace
 from accelsim.errors import InputError, fail
-from accelsim.hw.builtin import HardwareNumerics, ann_engine, assign, engines_used
+from accelsim.hw.builtin import ann_engine, assign, engines_used
 from accelsim.report.build import build_report
 from accelsim.schedule import SCHEDULERS
-from accelsim.shards import auto_trace, check_jobs, sharded_trace
+from accelsim.shards import auto_trace, check_jobs, sharded_trace, trace_of
 from accelsim.workload.graph import Graph, Samples
 from accelsim.workload.loader import load_inputs, load_workload
 
@@ -90,8 +89,8 @@ def functional_trace(job: Job, backend: str = "numba", progress: bool = False, l
         if min(jobs, len(job.data)) > 1:
             return sharded_trace(job.graph, job.data, layers, job.spec.arch, backend, jobs,
                                  progress=bar.update if bar else None)
-        return simulate(job.graph, job.data, backend=backend, progress=bar.update if bar else None,
-                        layers=layers, executors=HardwareNumerics(job.spec.arch, layers))
+        return trace_of(job.graph, job.data, layers, job.spec.arch, backend,
+                        progress=bar.update if bar else None)
     finally:
         if bar is not None:
             bar.close()

@@ -2,7 +2,6 @@
 accelsim/sweep/adc_reuse.py): bit for bit what separate runs give."""
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import fields, replace
 from pathlib import Path
 

@@ -38,8 +38,12 @@ class Samples:
     def __len__(self) -> int:
         return int(self.x.shape[0])
 
+    def rows(self, a: int, b: int) -> "Samples":
+        """Samples ``a .. b - 1`` (views)."""
+        return Samples(self.x[a:b], None if self.y is None else self.y[a:b], self.source)
+
     def head(self, n: int) -> "Samples":
-        return Samples(self.x[:n], None if self.y is None else self.y[:n], self.source)
+        return self.rows(0, n)
 
 
 @dataclass(frozen=True)

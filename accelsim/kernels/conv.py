@@ -109,9 +109,8 @@ def scatter_weights_reference(w: np.ndarray, group: int) -> np.ndarray:
 
 
 def conv_events(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, win: Window, group: int,
-                wt: np.ndarray | None = None, into: np.ndarray | None = None) -> np.ndarray:
-    """Event-driven convolution. ``x`` [N, C, *sp]; returns [N, O, *out_sp], written into ``into``
-    (a C-contiguous float64 array of that size) when given."""
+                wt: np.ndarray | None = None) -> np.ndarray:
+    """Event-driven convolution. ``x`` [N, C, *sp]; returns [N, O, *out_sp]."""
     N = x.shape[0]
     O = w.shape[0]
     x5 = np.ascontiguousarray(win.reshape_in(x), dtype=np.float64)
@@ -120,11 +119,7 @@ def conv_events(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, win: Window,
     out = np.zeros((N,) + win.out_sp + (O,), dtype=np.float64)
     _conv_scatter(x5, wt, out, *win.strides, *win.dilations, *win.pads_begin, w.shape[1], O // group,
                   output_blocks(N, O // group))
-    if into is None:
-        y = np.ascontiguousarray(np.moveaxis(out, -1, 1))
-    else:
-        y = into.reshape((N, O) + win.out_sp)
-        np.copyto(y, np.moveaxis(out, -1, 1))
+    y = np.ascontiguousarray(np.moveaxis(out, -1, 1))
     if b is not None:
         y += b.reshape((1, O, 1, 1, 1))
     return win.reshape_out(y)

@@ -56,10 +56,6 @@ C_IM2COL = 0.21                                    # one im2col element written 
 C_OUT = 3.5                                        # one output: the epilogue (0.15 ns) and the GEMM's per-output
                                                    # overhead at small fan-ins; fitted on 8x8 maps x 360 samples,
                                                    # 16-32 channels, 3x3 (residual 3.5-3.6 ns; ~1 on 16x16 maps)
-C_DELTA = 0.45                                     # one changed input's synaptic op in conv_delta
-C_CHANGE = 0.2                                     # one input element compared with its reference (twice)
-C_DELTA_OUT = 2.0                                  # one output of conv_delta: its channel-last difference
-                                                   # cleared and added to the reference output
 BLOCK_ELEMENTS = 1 << 21                           # im2col elements per block of samples (at least one sample):
                                                    # 8 MB in float32, within the L3 (32 MB), so the GEMM reads the
                                                    # columns im2col just wrote from cache; bounds memory
@@ -81,24 +77,15 @@ def forced(policy: str) -> Iterator[None]:
         POLICY = old
 
 
-def path_costs(scatter_ops: float, macs: float, cols: float, dtype, outputs: float = 0.0) -> tuple[float, float]:
-    """The cost rule's estimates (module docstring), in ns: (scatter, GEMM); GEMM is inf when
-    ``dtype`` is None (not exact)."""
-    nt = numba.get_num_threads()   # the scatter kernels, im2col and the epilogue split over numba's threads
-    scatter = C_SCATTER * scatter_ops / nt
-    if dtype is None:
-        return scatter, float("inf")
-    return scatter, C_GEMM[dtype] * macs / threads.blas_threads() + (C_IM2COL * cols + C_OUT * outputs) / nt
-
-
 def use_gemm(scatter_ops: float, macs: float, cols: float, dtype, outputs: float = 0.0) -> bool:
     """The cost rule (module docstring), under :data:`POLICY`; ``dtype`` None: not exact, no GEMM."""
     if dtype is None or POLICY == "scatter":
         return False
     if POLICY == "gemm":
         return True
-    scatter, gemm = path_costs(scatter_ops, macs, cols, dtype, outputs)
-    return scatter > gemm
+    nt = numba.get_num_threads()   # the scatter kernels, im2col and the epilogue split over numba's threads
+    gemm = C_GEMM[dtype] * macs / threads.blas_threads() + (C_IM2COL * cols + C_OUT * outputs) / nt
+    return C_SCATTER * scatter_ops / nt > gemm
 
 
 def im2col(x5: np.ndarray, win: Window, group: int, dtype) -> np.ndarray:
@@ -139,18 +126,17 @@ _NO_BIAS = np.zeros(1)
 
 
 def conv_gemm(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], win: Window, group: int,
-              dtype=np.float64, wmat: Optional[np.ndarray] = None, out: Optional[np.ndarray] = None) -> np.ndarray:
+              dtype=np.float64, wmat: Optional[np.ndarray] = None) -> np.ndarray:
     """Convolution as GEMM: per group, [O/g, C/g * taps] @ im2col of every sample, in ``dtype``, then
     float64 (+ bias) in one pass (:func:`_epilogue`). ``x`` [N, C, *sp]; returns a fresh
     [N, O, *out_sp] array. ``wmat``: the weights as [group, O/g, C/g * taps] in ``dtype``
-    (:meth:`ConvPlan.matrix`); ``out``: a C-contiguous float64 array of the output's size to write
-    it into (returned reshaped) instead of a fresh one."""
+    (:meth:`ConvPlan.matrix`)."""
     N, O = x.shape[0], w.shape[0]
     og, P = O // group, win.out_positions
     if wmat is None:
         wmat = np.ascontiguousarray(w.reshape(group, og, -1), dtype=dtype)
     x5 = win.reshape_in(x)
-    y = np.empty((N, O, P)) if out is None else out.reshape(N, O, P)
+    y = np.empty((N, O, P))
     if not y.size:
         return win.reshape_out(y.reshape((N, O) + win.out_sp))
     bias = _NO_BIAS if b is None else np.ascontiguousarray(b, dtype=np.float64).reshape(O)
@@ -205,41 +191,21 @@ class ConvPlan:
             self._mats[dtype] = np.ascontiguousarray(self.w2, dtype=dtype)
         return self._mats[dtype]
 
-    def _rule(self, x: np.ndarray, st: ValueStats) -> tuple:
-        """The cost rule's inputs for ``x``: (dtype, scatter ops, MACs, im2col elements, outputs)."""
+    def __call__(self, x: np.ndarray, b: Optional[np.ndarray], stats: Optional[ValueStats] = None) -> np.ndarray:
+        """``stats``: ``x``'s :class:`~accelsim.kernels.events.ValueStats` when known (one pass over
+        the input, shared with the functional counts), else computed here."""
         N = x.shape[0]
         O = self.w.shape[0]
         K = self.w2.shape[2]
-        P = self.win.out_positions
-        dtype = gemm_dtype(st.grain(), self.w_grain, self.w_row_abs) if POLICY != "scatter" else None
-        return dtype, st.nnz * self.mean_fanout * (O // self.group), N * O * P * K, N * self.group * K * P, N * O * P
-
-    def cost(self, x: np.ndarray, st: ValueStats) -> float:
-        """The cost rule's estimate (ns) of :meth:`__call__` on ``x`` (``st``: its statistics)."""
-        dtype, ops, macs, cols, outputs = self._rule(x, st)
-        scatter, gemm = path_costs(ops, macs, cols, dtype, outputs)
-        return gemm if use_gemm(ops, macs, cols, dtype, outputs) else scatter
-
-    def delta_cost(self, changed: int, x: np.ndarray) -> float:
-        """The estimate (ns) of :func:`accelsim.kernels.conv_delta.conv_delta` for ``changed`` inputs
-        of ``x``: the changed inputs' synaptic ops, the comparisons of ``x``'s elements with their
-        references and the difference's pass over the outputs."""
-        nt = numba.get_num_threads()
-        O = self.w.shape[0]
-        return (C_DELTA * changed * self.mean_fanout * (O // self.group) + C_CHANGE * x.size
-                + C_DELTA_OUT * x.shape[0] * O * self.win.out_positions) / nt
-
-    def __call__(self, x: np.ndarray, b: Optional[np.ndarray], stats: Optional[ValueStats] = None,
-                 out: Optional[np.ndarray] = None) -> np.ndarray:
-        """``stats``: ``x``'s :class:`~accelsim.kernels.events.ValueStats` when known (one pass over
-        the input, shared with the functional counts), else computed here; ``out``: a C-contiguous
-        float64 array of the output's size to write the output into (else a fresh one)."""
         st = summarize(x) if stats is None else stats
-        dtype, scatter_ops, macs, cols, outputs = self._rule(x, st)
-        if use_gemm(scatter_ops, macs, cols, dtype, outputs):
+        dtype = gemm_dtype(st.grain(), self.w_grain, self.w_row_abs) if POLICY != "scatter" else None
+        scatter_ops = st.nnz * self.mean_fanout * (O // self.group)
+        macs = N * O * self.win.out_positions * K
+        P = self.win.out_positions
+        if use_gemm(scatter_ops, macs, N * self.group * K * P, dtype, N * O * P):
             threads.ensure()   # numba x BLAS threads within the cores (util/threads.py)
-            return conv_gemm(x, self.w, b, self.win, self.group, dtype, self.matrix(dtype), out)
-        return conv.conv_events(x, self.w, b, self.win, self.group, self.scatter_layout(), out)
+            return conv_gemm(x, self.w, b, self.win, self.group, dtype, self.matrix(dtype))
+        return conv.conv_events(x, self.w, b, self.win, self.group, self.scatter_layout())
 
 
 class DensePlan:

@@ -4,9 +4,8 @@ A task holds trace groups of one reuse identity (:func:`accelsim.hw.engines.reus
 they differ at most in numerics whose intermediate results an engine can reuse. Today that is
 the PIM first layer's ADC (:mod:`accelsim.hw.pim.reuse`): the first trace records the
 layer's bit-line sums before the ADC, every later trace re-quantises them with its own ADC
-and re-runs the later layers, each from the previous trace's inputs and outputs where only a
-few inputs changed (:mod:`accelsim.engine.delta`); trace groups whose ADCs give the same codes
-on the recorded sums (:func:`~accelsim.hw.pim.reuse.adc_equivalence`) share one trace. Every trace is bit for
+and re-runs the later layers; trace groups whose ADCs give the same codes on the recorded
+sums (:func:`~accelsim.hw.pim.reuse.adc_equivalence`) share one trace. Every trace is bit for
 bit the one a separate run gives (tests/test_adc_reuse.py). Anything else, or a store over its
 memory budget, runs the functional pass in full.
 """
@@ -14,7 +13,6 @@ from __future__ import annotations
 
 from typing import Hashable, Optional
 
-from accelsim.engine.delta import DeltaRefs
 from accelsim.engine.functional import simulate
 from accelsim.engine.trace import Trace
 from accelsim.hw.engines import reuse_identity
@@ -27,10 +25,9 @@ class GroupTraces:
     :func:`accelsim.simulate.functional_trace` as ``Job.reuse``: :meth:`trace` gives the trace, or
     None when nothing is shared (the pass then runs in full)."""
 
-    def __init__(self, budget: Optional[int] = None, ref_budget: Optional[int] = None):
+    def __init__(self, budget: Optional[int] = None):
         self.store: Optional[ColumnStore] = None
         self.budget = budget
-        self.refs = DeltaRefs() if ref_budget is None else DeltaRefs(budget=ref_budget)
         self.identity: Optional[Hashable] = None
         self.by_adc: dict[Hashable, Trace] = {}
         self.recorded = 0         # full passes that recorded the column sums
@@ -66,4 +63,4 @@ class GroupTraces:
 
     def _run(self, job, layers: list, backend: str, replay: bool) -> Trace:
         return simulate(job.graph, job.data, backend=backend, layers=layers,
-                        executors=ReuseNumerics(job.spec.arch, layers, self.store, replay, self.refs))
+                        executors=ReuseNumerics(job.spec.arch, layers, self.store, replay))

@@ -3,8 +3,7 @@
 
     y <- (rint(y * 2^vmem_frac_bits) + bias_lsb[o]) * lsb[o]
 
-in place on the synaptic kernel's fresh float64 output (or into another array, when the output is
-kept: :mod:`accelsim.engine.delta`), one parallel pass (:func:`to_current`), the
+in place on the synaptic kernel's fresh float64 output, one parallel pass (:func:`to_current`), the
 same IEEE operations in the same order as the numpy reference :func:`to_current_reference` (a
 multiplication by a power of two, round half to even, an addition, a multiplication), so the same
 bits; without a bias nothing is added (``-0.0 + 0.0`` would be ``+0.0``).
@@ -24,32 +23,26 @@ PARALLEL_ELEMENTS = 1 << 16
 
 
 @numba.njit(cache=True, parallel=True)
-def _to_current(y, scale, bias, has_bias, lsb, out):
-    """``out`` from ``y`` (the same array: in place)."""
+def _to_current(y, scale, bias, has_bias, lsb):
     N, C, P = y.shape
     for b in numba.prange(N * C):
         n = b // C
         o = b % C
         row = y[n, o]
-        dst = out[n, o]
         q = lsb[o]
         if has_bias:
             add = bias[o]
             for k in range(P):
-                dst[k] = (np.rint(row[k] * scale) + add) * q
+                row[k] = (np.rint(row[k] * scale) + add) * q
         else:
             for k in range(P):
-                dst[k] = np.rint(row[k] * scale) * q
+                row[k] = np.rint(row[k] * scale) * q
 
 
 def to_current_reference(y: np.ndarray, scale: float, bias: Optional[np.ndarray], lsb: np.ndarray,
-                         channel_shape: tuple[int, ...], out: Optional[np.ndarray] = None) -> np.ndarray:
-    """numpy reference: into ``out`` when given, else in place when ``y`` is a writeable float64
-    array (else a new array)."""
-    if out is not None:
-        c = np.multiply(y, scale, out=out)
-    else:
-        c = np.multiply(y, scale, out=y) if y.dtype == np.float64 and y.flags.writeable else y * scale
+                         channel_shape: tuple[int, ...]) -> np.ndarray:
+    """numpy reference: in place when ``y`` is a writeable float64 array (else a new array)."""
+    c = np.multiply(y, scale, out=y) if y.dtype == np.float64 and y.flags.writeable else y * scale
     np.rint(c, out=c)
     if bias is not None:
         c += bias.reshape(channel_shape)
@@ -58,20 +51,18 @@ def to_current_reference(y: np.ndarray, scale: float, bias: Optional[np.ndarray]
 
 
 def to_current(y: np.ndarray, scale: float, bias: Optional[np.ndarray], lsb: np.ndarray,
-               channel_shape: tuple[int, ...], out: Optional[np.ndarray] = None) -> np.ndarray:
+               channel_shape: tuple[int, ...]) -> np.ndarray:
     """``(rint(y scale) + bias) lsb`` with ``bias`` and ``lsb`` per output channel (axis 1 of ``y``
     [N, C, ...]); ``channel_shape`` broadcasts them over ``y`` (``(1, C, 1, ...)`` or ``(1, -1)``).
-    Into ``out`` (a C-contiguous float64 array of ``y``'s shape) when given, else in place. One
-    numba pass for a writeable C-contiguous float64 ``y`` of at least :data:`PARALLEL_ELEMENTS`
-    elements; else the numpy reference (the same bits)."""
+    One numba pass in place for a writeable C-contiguous float64 ``y`` of at least
+    :data:`PARALLEL_ELEMENTS` elements; else the numpy reference (the same bits)."""
     if not (y.dtype == np.float64 and y.flags.writeable and y.flags.c_contiguous and y.ndim >= 2
             and y.size >= PARALLEL_ELEMENTS):
-        return to_current_reference(y, scale, bias, lsb, channel_shape, out)
+        return to_current_reference(y, scale, bias, lsb, channel_shape)
     n, c = y.shape[0], y.shape[1]
     lsb = np.ascontiguousarray(lsb, dtype=np.float64).reshape(-1)
     if lsb.shape[0] != c or (bias is not None and np.size(bias) != c):
-        return to_current_reference(y, scale, bias, lsb, channel_shape, out)
+        return to_current_reference(y, scale, bias, lsb, channel_shape)
     b = lsb if bias is None else np.ascontiguousarray(bias, dtype=np.float64).reshape(-1)
-    dst = y if out is None else out
-    _to_current(y.reshape(n, c, -1), float(scale), b, bias is not None, lsb, dst.reshape(n, c, -1))
-    return dst
+    _to_current(y.reshape(n, c, -1), float(scale), b, bias is not None, lsb)
+    return y

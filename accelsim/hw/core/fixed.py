@@ -31,16 +31,12 @@ from typing import Optional
 
 import numpy as np
 
-from accelsim.engine import delta
-from accelsim.engine.delta import LayerRefs, held_array
 from accelsim.engine.execute import ConvExec, DenseExec, NeuronExec
 from accelsim.errors import fail
 from accelsim.engine.lower import Layer
 from accelsim.hw.core.current import to_current, to_current_reference
 from accelsim.hw.core.datapath import DatapathParams, FixedStep, datapath_step_reference
 from accelsim.hw.first_layer import Geometry
-from accelsim.kernels.conv_delta import REF_MAX, changes, conv_delta, delta_exact
-from accelsim.kernels.events import summarize
 from accelsim.kernels.gemm import ConvPlan, DensePlan
 from accelsim.hw.quantize import leak_shift, multiplier, saturate, to_fixed, weight_scale, weight_scales, word_range
 from accelsim.neurons.base import RESET_ZERO, FixedForm
@@ -161,69 +157,25 @@ class _FixedSynapse:
                                                            lambda: to_fixed(b, fmt.lsb).astype(np.float64))
         return fmt.derived(("weights", self.node.name), lambda: np.ascontiguousarray(fmt.integer_weights(w)))
 
-    def _current(self, y: np.ndarray, channel_shape: tuple[int, ...], out: Optional[np.ndarray] = None) -> np.ndarray:
-        """``(rint(y 2^f) + bias) lsb``, in place (``y`` is the kernel's own fresh output) or into
-        ``out``: one numba pass with the numba backend (:mod:`.current`), the numpy reference otherwise."""
+    def _current(self, y: np.ndarray, channel_shape: tuple[int, ...]) -> np.ndarray:
+        """``(rint(y 2^f) + bias) lsb``, in place (``y`` is the kernel's own fresh output): one numba
+        pass with the numba backend (:mod:`.current`), the numpy reference otherwise."""
         scale = 2.0 ** self.fmt.fp.vmem_frac_bits
         if self.backend == "numba":
-            return to_current(y, scale, self.bias_lsb, self.fmt.lsb, channel_shape, out)
-        return to_current_reference(y, scale, self.bias_lsb, self.fmt.lsb, channel_shape, out)
+            return to_current(y, scale, self.bias_lsb, self.fmt.lsb, channel_shape)
+        return to_current_reference(y, scale, self.bias_lsb, self.fmt.lsb, channel_shape)
 
 
 class FixedConvExec(_FixedSynapse, ConvExec):
-    """``refs``: this layer's references in a sweep (:meth:`follow`), else None."""
-
-    refs: Optional[LayerRefs] = None
-
     def __init__(self, graph: Graph, node: Node, backend: str, fmt: LayerFormat):
         super().__init__(graph, node, backend)
         self.w = self._quantise(self.w, fmt)   # ConvExec's plan (both layouts) follows self.w
         if backend == "numba":   # the plan of the integer weights (layouts built on first use) is kept for later passes
             self._plan = fmt.derived(("plan", node.name), lambda: ConvPlan(self.w, self.win, self.group))
 
-    def follow(self, refs: LayerRefs) -> bool:
-        """Keep every call's input and kernel output in ``refs`` and take the output from the
-        previous point's where the changed inputs cost less than the kernel (:mod:`accelsim.engine.delta`).
-        False (nothing kept) unless the numba kernels run on weights exact for it (:func:`delta_exact`)."""
-        plan = self._plan
-        if self.backend != "numba" or plan is None or not delta_exact(plan.w_grain, plan.w_row_abs):
-            return False
-        self.refs, self._outs = refs, BufferPool(np.float64)
-        return True
-
-    def reset(self, batch):
-        super().reset(batch)
-        if self.refs is not None:
-            self.refs.next_batch()
-
     def __call__(self, ins):
-        if self.refs is None:
-            y = super().__call__(ins)
-            return self._current(y, (1, y.shape[1]) + (1,) * (y.ndim - 2))
-        y, kept = self._from_refs(ins[0])
-        return self._current(y, (1, y.shape[1]) + (1,) * (y.ndim - 2), self._outs.take(y.shape) if kept else None)
-
-    def _from_refs(self, x: np.ndarray) -> tuple[np.ndarray, bool]:
-        """The kernel's output on ``x`` from this call's reference (in place: it becomes ``x``'s) when
-        that is cheaper, else from the kernel (kept as the reference); and whether ``refs`` holds it."""
-        refs, plan = self.refs, self._plan
-        ref = refs.call(x)
-        st = self.stats.of(x) if self.stats is not None else summarize(x)
-        storable = x.dtype == np.float64 and st.finite and st.integral and st.amax <= REF_MAX
-        near = delta.POLICY == "always"
-        if ref is not None and storable and delta.POLICY != "never":
-            counts = changes(x, ref.x)
-            cost, kernel = plan.delta_cost(int(counts.sum()), x), plan.cost(x, st)
-            if ref.y is not None and (near or cost < kernel):
-                conv_delta(x, ref.x, ref.y, plan.scatter_layout(), self.win, self.group, counts)
-                refs.took_delta()
-                return ref.y, True
-            near = near or cost < delta.NEAR * kernel
-        out = ref.y if ref is not None else None           # the reference output it replaces
-        if out is None and near and storable:
-            out = held_array((x.shape[0],) + self.out_shape, np.float64)
-        y = plan(x, self.b, st, out)
-        return y, refs.keep(x, y, storable, near)
+        y = super().__call__(ins)
+        return self._current(y, (1, y.shape[1]) + (1,) * (y.ndim - 2))
 
 
 class FixedDenseExec(_FixedSynapse, DenseExec):

@@ -29,7 +29,6 @@ from typing import Callable, Hashable, Optional
 import numpy as np
 
 from accelsim.config.arch import Arch
-from accelsim.engine.delta import DeltaRefs
 from accelsim.hw.engines import Engine, HardwareNumerics, get
 from accelsim.hw.first_layer import FirstLayerActivity
 from accelsim.hw.pim.macro import ColumnBlock, MacroParams, ProgrammedLayer
@@ -137,23 +136,18 @@ def adc_equivalence(store: ColumnStore, params: MacroParams) -> Hashable:
 
 class ReuseNumerics(HardwareNumerics):
     """:class:`HardwareNumerics` whose layers with a :meth:`~accelsim.hw.engines.Engine.reuse_executor`
-    record into ``store`` (``replay`` False) or replay from it (``replay`` True); with ``refs``,
-    every other synaptic executor that can (a ``follow(layer_refs)`` method returning True) takes
-    its output from the previous point's where cheaper (:mod:`accelsim.engine.delta`)."""
+    record into ``store`` (``replay`` False) or replay from it (``replay`` True)."""
 
-    def __init__(self, arch: Arch, layers: list, store: ColumnStore, replay: bool, refs: Optional[DeltaRefs] = None):
+    def __init__(self, arch: Arch, layers: list, store: ColumnStore, replay: bool):
         super().__init__(arch, layers)
-        self.store, self.replay, self.refs = store, replay, refs
+        self.store, self.replay = store, replay
 
     def __call__(self, graph, node, backend):
         layer = self.by_synapse.get(node.name)
         ex = None if layer is None else get(layer.engine).reuse_executor(graph, node, layer, self.arch, backend,
                                                                           self.built, self.store, self.replay)
         if ex is None:
-            ex = super().__call__(graph, node, backend)
-            if layer is not None and self.refs is not None and callable(getattr(ex, "follow", None)):
-                ex.follow(self.refs.layer(node.name))
-            return ex
+            return super().__call__(graph, node, backend)
         self.built += 1
         return ex
 

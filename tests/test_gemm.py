@@ -94,6 +94,8 @@ def test_conv_gemm_equals_scatter_and_reference(geo, seed, mode, with_bias):
     assert dtype == np.float32                                       # small integers: float32 is exact
     for dt in (np.float32, np.float64):
         assert np.array_equal(gemm.conv_gemm(x, w, b, win, group, dt), ref)
+        if gemm.depth_window(win) is not None:      # 3-D kernels: the depth-split GEMM, signs of zeros included
+            assert gemm.conv_gemm_depth(x, w, b, win, group, dt).tobytes() == ev.tobytes()
     assert np.array_equal(ev, ref)
     plan = gemm.ConvPlan(w, win, group)
     for policy in gemm.POLICIES:

@@ -200,3 +200,90 @@ def test_small_passes_run_on_one_thread_and_give_the_same_bits(monkeypatch):
         small = gemm.conv_gemm(x, w, None, win, 1, np.float32)
         monkeypatch.setattr(im2col_mod, "PARALLEL_MIN", 0)
         assert gemm.conv_gemm(x, w, None, win, 1, np.float32).tobytes() == small.tobytes()
+
+
+# --------------------------------------------------------------------------
+# the depth-split GEMM of 3-D kernels (gemm.conv_gemm_depth)
+
+@st.composite
+def conv3d_geometry(draw):
+    """3-D windows with a kernel depth of 2-5 (what the depth split serves), any strides, pads,
+    dilations and groups."""
+    in_sp = (draw(st.integers(2, 8)), draw(st.integers(1, 6)), draw(st.integers(1, 6)))
+    ker = (draw(st.integers(2, 5)), draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    strides = tuple(draw(st.integers(1, 3)) for _ in range(3))
+    dil = tuple(draw(st.integers(1, 2)) for _ in range(3))
+    pads = tuple(draw(st.integers(0, 2)) for _ in range(6))
+    if not all(in_sp[i] + pads[i] + pads[i + 3] >= dil[i] * (ker[i] - 1) + 1 for i in range(3)):
+        pads = tuple(p + 2 * max(ker) * 2 for p in pads)
+    group = draw(st.sampled_from([1, 1, 2, 3]))
+    return draw(st.integers(1, 4)), group, draw(st.integers(1, 3)), draw(st.integers(1, 4)), in_sp, ker, strides, \
+        pads, dil
+
+
+@PROPERTY
+@given(conv3d_geometry(), st.integers(0, 2**32 - 1), st.booleans(), st.booleans())
+def test_the_depth_split_gemm_is_conv_gemm_bit_for_bit(geo, seed, with_bias, tiny_blocks):
+    """On integer data (where the GEMM path runs: every partial sum exact) the depth split gives
+    conv_gemm's bits, signs of zeros included, in float32 and float64, in one block or one sample
+    per block."""
+    n, group, cg, og, in_sp, ker, strides, pads, dil = geo
+    rng = np.random.default_rng(seed)
+    win = Window.make(in_sp, ker, strides, pads, dil)
+    x = rng.integers(0, 3, size=(n, group * cg) + in_sp).astype(np.float64)
+    x[rng.random(x.shape) < 0.4] = 0.0
+    w = rng.integers(-31, 32, size=(group * og, cg) + ker).astype(np.float64)
+    w[rng.random(w.shape) < 0.2] = -0.0                  # -0.0 weights: -0.0 products in the GEMMs
+    b = rng.normal(size=group * og) if with_bias else None
+    old = gemm.BLOCK_ELEMENTS
+    gemm.BLOCK_ELEMENTS = 1 if tiny_blocks else old
+    try:
+        for dt in (np.float32, np.float64):
+            want = gemm.conv_gemm(x, w, b, win, group, dt).tobytes()
+            assert gemm.conv_gemm_depth(x, w, b, win, group, dt).tobytes() == want
+            assert gemm.conv_gemm_depth(x, w, b, win, group, dt, gemm.depth_stack(w, group, dt)).tobytes() == want
+    finally:
+        gemm.BLOCK_ELEMENTS = old
+    if not with_bias:     # and the numpy reference's exact sums (its -0.0 sums made +0.0 as the GEMM path's)
+        assert gemm.conv_gemm_depth(x, w, None, win, group, np.float32).tobytes() == \
+            (conv_reference(x, w, None, win, group) + 0.0).tobytes()
+
+
+def test_depth_split_hand_case_and_its_window():
+    """A 3 x 1 x 1 kernel over depth 4 (pads 1 and 0): output depth d sums x[d - 1], x[d], x[d + 1]
+    weighted 1, 10, 100; the stacked rows are (depth tap, output channel)."""
+    win = Window.make((4, 1, 1), (3, 1, 1), None, (1, 0, 0, 0, 0, 0), None)
+    x = np.array([1.0, 2.0, 3.0, 4.0]).reshape(1, 1, 4, 1, 1)
+    w = np.array([1.0, 10.0, 100.0]).reshape(1, 1, 3, 1, 1)
+    y = gemm.conv_gemm_depth(x, w, None, win, 1, np.float32)
+    assert y.reshape(-1).tolist() == [0 * 1 + 1 * 10 + 2 * 100, 1 + 20 + 300, 2 + 30 + 400]
+    w2 = gemm.depth_window(win)
+    assert w2.out_sp == (5, 1, 1) and w2.kernel == (1, 1, 1) and w2.pads_begin == (1, 0, 0)
+    assert gemm.depth_stack(w, 1, np.float32).reshape(-1).tolist() == [1.0, 10.0, 100.0]
+    assert gemm.depth_window(Window.make((5, 5), (3, 3))) is None               # 2-D
+    assert gemm.depth_window(Window.make((5, 5, 5), (1, 3, 3))) is None         # kernel depth 1
+    with pytest.raises(ValueError):
+        gemm.conv_gemm_depth(x[:, :, :, 0, 0], w[:, :, :, 0, 0], None, Window.make((4,), (3,)), 1, np.float32)
+
+
+def test_the_plan_splits_the_depth_where_the_cost_rule_says_it_is_cheaper(monkeypatch):
+    """hsi_hybrid's 3-D layers (stride 1, kernel depth 3-5) take the depth split (fewer im2col
+    elements for a few more MACs); a depth stride of 3 (three times the MACs) does not; the plan's
+    GEMM output equals the scatter kernel's either way."""
+    rng = np.random.default_rng(3)
+    hsi = Window.make((12, 9, 9), (5, 3, 3))
+    strided = Window.make((12, 9, 9), (3, 3, 3), (3, 1, 1))
+    called = []
+    real = gemm.conv_gemm_depth
+    monkeypatch.setattr(gemm, "conv_gemm_depth", lambda *a, **k: called.append(1) or real(*a, **k))
+    for win, split in ((hsi, True), (strided, False)):
+        w = rng.integers(-31, 32, size=(8, 4) + win.kernel).astype(np.float64)
+        plan = gemm.ConvPlan(w, win, 1)
+        assert plan.split_depth(6, np.float32) is split
+        x = (rng.random((3, 4) + win.in_sp) < 0.3).astype(np.float64)
+        called.clear()
+        with gemm.forced("gemm"):
+            y = plan(x, None)
+        assert bool(called) is split
+        with gemm.forced("scatter"):
+            assert plan(x, None).tobytes() == y.tobytes()

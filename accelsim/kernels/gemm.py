@@ -56,6 +56,9 @@ C_IM2COL = 0.21                                    # one im2col element written 
 C_OUT = 3.5                                        # one output: the epilogue (0.15 ns) and the GEMM's per-output
                                                    # overhead at small fan-ins; fitted on 8x8 maps x 360 samples,
                                                    # 16-32 channels, 3x3 (residual 3.5-3.6 ns; ~1 on 16x16 maps)
+C_SHIFT = 0.2                                      # one depth tap's partial sum added to an output in the
+                                                   # depth-split GEMM's epilogue (a float32 read and add: as
+                                                   # an im2col element)
 BLOCK_ELEMENTS = 1 << 21                           # im2col elements per block of samples (at least one sample):
                                                    # 8 MB in float32, within the L3 (32 MB), so the GEMM reads the
                                                    # columns im2col just wrote from cache; bounds memory
@@ -152,6 +155,102 @@ def conv_gemm(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], win: Window
     return win.reshape_out(y.reshape((N, O) + win.out_sp))
 
 
+def depth_window(win: Window) -> Optional[Window]:
+    """The 2-D window of :func:`conv_gemm_depth` for a 3-D window with a kernel depth above 1: its
+    (kh, kw) taps at every depth of the depth-padded input (kernel depth 1, depth stride 1, the
+    depth pads kept); None for other windows."""
+    if win.nd < 3 or win.kernel[0] < 2:
+        return None
+    dp = win.in_sp[0] + win.pads_begin[0] + win.pads_end[0]
+    return Window(win.in_sp, (dp,) + win.out_sp[1:], (1,) + win.kernel[1:], (1,) + win.strides[1:],
+                  (1,) + win.dilations[1:], win.pads_begin, win.pads_end, 3)
+
+
+def depth_stack(w: np.ndarray, group: int, dtype) -> np.ndarray:
+    """[O, C/g, KD, KH, KW] -> [group, KD * O/g, C/g * KH * KW] in ``dtype``: per group, one row per
+    (depth tap, output channel), columns (channel, kh, kw) like :func:`conv_gemm_depth`'s columns."""
+    O, cg, kd = w.shape[:3]
+    w6 = w.reshape(group, O // group, cg, kd, -1)
+    return np.ascontiguousarray(w6.transpose(0, 3, 1, 2, 4).reshape(group, kd * (O // group), -1), dtype=dtype)
+
+
+@numba.njit(cache=True, parallel=True, fastmath=False)
+def _epilogue_depth(z, b, has_bias, out, KD, og, Dp, sd, dd, P2):
+    """``out[s, o, od, p] = (sum_kd float64(z[g, kd * og + j, (s * Dp + od * sd + kd * dd) * P2 + p])
+    + 0.0) + b[o]`` (``o = g * og + j``; the bias only when ``has_bias``): the depth taps' partial
+    sums of :func:`conv_gemm_depth`, each an exact integer multiple of the grain, added in float64
+    (exact), then what :func:`_epilogue` does to the one sum of :func:`conv_gemm`. One task per
+    (sample, output channel)."""
+    n, O, L = out.shape
+    OD = L // P2
+    for q in numba.prange(n * O):
+        s = q // O
+        o = q % O
+        g = o // og
+        j = o % og
+        dst = out[s, o]
+        for od in range(OD):
+            d0 = od * P2
+            row = z[g, j]
+            src = (s * Dp + od * sd) * P2
+            for p in range(P2):
+                dst[d0 + p] = np.float64(row[src + p])
+            for kd in range(1, KD):
+                row = z[g, kd * og + j]
+                src = (s * Dp + od * sd + kd * dd) * P2
+                for p in range(P2):
+                    dst[d0 + p] += np.float64(row[src + p])
+        if has_bias:
+            bo = b[o]
+            for p in range(L):
+                dst[p] = (dst[p] + 0.0) + bo
+        else:
+            for p in range(L):
+                dst[p] = dst[p] + 0.0
+    return out
+
+
+def conv_gemm_depth(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], win: Window, group: int,
+                    dtype=np.float64, wstack: Optional[np.ndarray] = None, out: Optional[np.ndarray] = None) -> np.ndarray:
+    """A 3-D convolution as one GEMM over its (kh, kw) columns at every input depth: per group,
+    ``[KD * O/g, C/g * KH * KW] @ [C/g * KH * KW, N * padded depth * OH * OW]``
+    (:func:`depth_stack`, the columns of :func:`depth_window`), then each output the sum of its KD
+    depth taps' partial sums (:func:`_epilogue_depth`). The im2col writes KD x fewer elements per
+    input depth than :func:`conv_gemm`'s, and the GEMM's rows are KD x more (a skinny ``O/g`` runs
+    BLAS below its peak); the MACs grow by padded depth / (out depth x depth stride). Exact under
+    the same condition (:func:`accelsim.kernels.exact.gemm_dtype`: every partial sum is exact in
+    any order), so bit for bit :func:`conv_gemm`. Same arguments and result; ``wstack``:
+    :func:`depth_stack` of ``w`` in ``dtype``."""
+    N, O = x.shape[0], w.shape[0]
+    og, P = O // group, win.out_positions
+    KD = win.kernel[0]
+    w2 = depth_window(win)
+    if w2 is None:
+        raise ValueError("conv_gemm_depth: a 3-D window with a kernel depth above 1")
+    if wstack is None:
+        wstack = depth_stack(w, group, dtype)
+    Dp = w2.out_sp[0]
+    P2 = w2.out_positions // Dp
+    x5 = win.reshape_in(x)
+    y = np.empty((N, O, P)) if out is None else out.reshape(N, O, P)
+    if not y.size:
+        return win.reshape_out(y.reshape((N, O) + win.out_sp))
+    bias = _NO_BIAS if b is None else np.ascontiguousarray(b, dtype=np.float64).reshape(O)
+    # samples per block: the columns and the GEMM's output together within BLOCK_ELEMENTS, so the
+    # epilogue reads the output from cache (hsi_hybrid's conv3d_2 on 6 samples, one thread: 8.7 ms
+    # against 9.0 ms in blocks of the columns alone, and 9.7-10.0 ms by conv_gemm)
+    step = max(1, BLOCK_ELEMENTS // max((wstack.shape[2] + wstack.shape[1]) * w2.out_positions * group, 1))
+    for s0 in range(0, N, step):
+        cols = im2col(x5[s0:s0 + step], w2, group, dtype)                  # [group, K2, n * Dp * P2]
+        n = cols.shape[2] // w2.out_positions
+        z = scratch.buffer("gemm_out", (group, KD * og, n * w2.out_positions), dtype)
+        for g in range(group):
+            np.matmul(wstack[g], cols[g], out=z[g])
+        with one_thread_below(n * O * P * KD):
+            _epilogue_depth(z, bias, b is not None, y[s0:s0 + n], KD, og, Dp, win.strides[0], win.dilations[0], P2)
+    return win.reshape_out(y.reshape((N, O) + win.out_sp))
+
+
 def dense_gemm(a: np.ndarray, wt: np.ndarray, bias: Optional[np.ndarray] = None, dtype=np.float64) -> np.ndarray:
     """``a`` [N, K] @ ``wt`` [K, M] in ``dtype``, returned in float64 (+ bias): the product's
     conversion and ``+ 0.0`` (-0.0 -> +0.0) in one pass into the float64 result (in place when the
@@ -178,6 +277,8 @@ class ConvPlan:
         self.w_row_abs = row_abs_max(w.reshape(O, -1))
         self.mean_fanout = float(win.spatial_fanout().mean())
         self._mats: dict = {}
+        self.depth = depth_window(win)     # the depth-split GEMM's window (3-D kernels), else None
+        self._stacks: dict = {}
 
     def scatter_layout(self) -> np.ndarray:
         """The weights in the scatter kernel's layout (:func:`accelsim.kernels.conv.scatter_weights`),
@@ -190,6 +291,25 @@ class ConvPlan:
         if dtype not in self._mats:
             self._mats[dtype] = np.ascontiguousarray(self.w2, dtype=dtype)
         return self._mats[dtype]
+
+    def stack(self, dtype) -> np.ndarray:
+        """The weights as :func:`conv_gemm_depth`'s rows (:func:`depth_stack`), made on first use."""
+        if dtype not in self._stacks:
+            self._stacks[dtype] = depth_stack(self.w, self.group, dtype)
+        return self._stacks[dtype]
+
+    def split_depth(self, n: int, dtype) -> bool:
+        """Whether :func:`conv_gemm_depth` is the cheaper GEMM for ``n`` samples: the cost rule's GEMM
+        terms (module docstring) of both, the depth split's with its MACs and columns, and
+        :data:`C_SHIFT` per depth tap and output for its epilogue (the per-output term once)."""
+        if self.depth is None:
+            return False
+        O, K, P = self.w.shape[0], self.w2.shape[2], self.win.out_positions
+        KD, Pd = self.win.kernel[0], self.depth.out_positions
+        K2 = K // KD
+        plain = C_GEMM[dtype] * n * O * P * K + C_IM2COL * n * self.group * K * P
+        split = C_GEMM[dtype] * n * KD * O * K2 * Pd + C_IM2COL * n * self.group * K2 * Pd + C_SHIFT * n * O * P * KD
+        return split < plain
 
     def __call__(self, x: np.ndarray, b: Optional[np.ndarray], stats: Optional[ValueStats] = None) -> np.ndarray:
         """``stats``: ``x``'s :class:`~accelsim.kernels.events.ValueStats` when known (one pass over
@@ -204,6 +324,8 @@ class ConvPlan:
         P = self.win.out_positions
         if use_gemm(scatter_ops, macs, N * self.group * K * P, dtype, N * O * P):
             threads.ensure()   # numba x BLAS threads within the cores (util/threads.py)
+            if self.split_depth(N, dtype):
+                return conv_gemm_depth(x, self.w, b, self.win, self.group, dtype, self.stack(dtype))
             return conv_gemm(x, self.w, b, self.win, self.group, dtype, self.matrix(dtype))
         return conv.conv_events(x, self.w, b, self.win, self.group, self.scatter_layout())
 

@@ -24,6 +24,13 @@ on the project machine (one thread; docs/performance.md); ``C_OUT`` is fitted to
 cases, where the first terms alone under-estimate the GEMM path, and ``C_SCATTER`` to whole
 passes (the constants' comments).
 
+**3-D kernels** (kernel depth above 1) have a second GEMM, :func:`conv_gemm_depth`: the columns
+of the (kh, kw) taps at every input depth, the weights' depth taps stacked as rows, each output
+the sum of its depth taps' partial sums in the epilogue. Its im2col writes KD x fewer elements per
+input depth and its GEMM has KD x the rows (BLAS runs skinny GEMMs below its peak); the same bits.
+:meth:`ConvPlan.split_depth` picks the cheaper of the two (hsi_hybrid's 3-D layers: the split,
+7-14 % faster per call, docs/performance.md).
+
 :data:`POLICY` (``auto``, ``gemm``: GEMM wherever exact, ``scatter``: never GEMM) forces a path
 for tests and benchmarks; :func:`forced` sets it for a block.
 """
@@ -56,9 +63,13 @@ C_IM2COL = 0.21                                    # one im2col element written 
 C_OUT = 3.5                                        # one output: the epilogue (0.15 ns) and the GEMM's per-output
                                                    # overhead at small fan-ins; fitted on 8x8 maps x 360 samples,
                                                    # 16-32 channels, 3x3 (residual 3.5-3.6 ns; ~1 on 16x16 maps)
-C_SHIFT = 0.2                                      # one depth tap's partial sum added to an output in the
-                                                   # depth-split GEMM's epilogue (a float32 read and add: as
-                                                   # an im2col element)
+C_SHIFT = 0.37                                     # one depth tap's partial sum added to an output in the
+                                                   # depth-split GEMM's epilogue: measured 0.366-0.374 ns on
+                                                   # hsi_hybrid's two 3-D layers (one sample, one thread)
+ROW_OVERHEAD = 8.0                                 # a GEMM of M rows per group costs C_GEMM (1 + ROW_OVERHEAD / M)
+                                                   # per MAC: OpenBLAS sgemm, one thread, K = 72-432, measured
+                                                   # 36 / 46.5 / 52.8 / 56.5 G MAC/s at M = 16 / 32 / 80 / 96 (fits
+                                                   # 10.1 / 8.5 / 9.0 / 4.0); used to choose between the two GEMMs
 BLOCK_ELEMENTS = 1 << 21                           # im2col elements per block of samples (at least one sample):
                                                    # 8 MB in float32, within the L3 (32 MB), so the GEMM reads the
                                                    # columns im2col just wrote from cache; bounds memory
@@ -300,15 +311,18 @@ class ConvPlan:
 
     def split_depth(self, n: int, dtype) -> bool:
         """Whether :func:`conv_gemm_depth` is the cheaper GEMM for ``n`` samples: the cost rule's GEMM
-        terms (module docstring) of both, the depth split's with its MACs and columns, and
-        :data:`C_SHIFT` per depth tap and output for its epilogue (the per-output term once)."""
+        and im2col terms (module docstring) of both, each GEMM's MACs at its rows' efficiency
+        (:data:`ROW_OVERHEAD`: the split has KD x the rows), and :data:`C_SHIFT` per depth tap and
+        output for the split's epilogue (the per-output term of both is the same)."""
         if self.depth is None:
             return False
         O, K, P = self.w.shape[0], self.w2.shape[2], self.win.out_positions
         KD, Pd = self.win.kernel[0], self.depth.out_positions
-        K2 = K // KD
-        plain = C_GEMM[dtype] * n * O * P * K + C_IM2COL * n * self.group * K * P
-        split = C_GEMM[dtype] * n * KD * O * K2 * Pd + C_IM2COL * n * self.group * K2 * Pd + C_SHIFT * n * O * P * KD
+        K2, og = K // KD, O // self.group
+        plain = (C_GEMM[dtype] * n * O * P * K * (1 + ROW_OVERHEAD / og)
+                 + C_IM2COL * n * self.group * K * P)
+        split = (C_GEMM[dtype] * n * KD * O * K2 * Pd * (1 + ROW_OVERHEAD / (KD * og))
+                 + C_IM2COL * n * self.group * K2 * Pd + C_SHIFT * n * O * P * KD)
         return split < plain
 
     def __call__(self, x: np.ndarray, b: Optional[np.ndarray], stats: Optional[ValueStats] = None) -> np.ndarray:

@@ -140,6 +140,10 @@ def test_conv_gemm_empty():
     win = Window.make((4, 4), (3, 3), None, (1, 1, 1, 1), None)
     w = np.ones((3, 2, 3, 3))
     assert gemm.conv_gemm(np.zeros((0, 2, 4, 4)), w, None, win, 1, np.float32).shape == (0, 3, 4, 4)
+    plan = gemm.ConvPlan(w, win, 1)
+    for policy in gemm.POLICIES:          # an empty batch through either kernel (the scatter's split too)
+        with gemm.forced(policy):
+            assert plan(np.zeros((0, 2, 4, 4)), None).shape == (0, 3, 4, 4)
 
 
 @pytest.mark.parametrize("dt", [np.float32, np.float64])
@@ -247,6 +251,23 @@ def test_the_depth_split_gemm_is_conv_gemm_bit_for_bit(geo, seed, with_bias, tin
     if not with_bias:     # and the numpy reference's exact sums (its -0.0 sums made +0.0 as the GEMM path's)
         assert gemm.conv_gemm_depth(x, w, None, win, group, np.float32).tobytes() == \
             (conv_reference(x, w, None, win, group) + 0.0).tobytes()
+
+
+def test_the_depth_split_changes_no_bit_with_threads_or_a_parallel_epilogue(monkeypatch):
+    """1 vs 2 numba threads (and BLAS threads), and every pass parallel (PARALLEL_MIN = 0): the same bits."""
+    from accelsim.kernels import im2col as im2col_mod
+
+    rng = np.random.default_rng(11)
+    win = Window.make((7, 6, 5), (3, 2, 3), (2, 1, 1), (1, 2, 0, 1, 1, 0), (2, 1, 1))
+    x = rng.integers(0, 3, size=(3, 4, 7, 6, 5)).astype(np.float64)
+    w = rng.integers(-31, 32, size=(6, 2, 3, 2, 3)).astype(np.float64)
+    b = rng.normal(size=6)
+    want = gemm.conv_gemm(x, w, b, win, 2, np.float32).tobytes()
+    monkeypatch.setattr(im2col_mod, "PARALLEL_MIN", 0)
+    for n in sorted({1, min(2, threads.cores())}):
+        with threads.limited(n):
+            for dt in (np.float32, np.float64):
+                assert gemm.conv_gemm_depth(x, w, b, win, 2, dt).tobytes() == want
 
 
 def test_depth_split_hand_case_and_its_window():

@@ -130,15 +130,25 @@ def test_samples_prefix_with_pim_noise(arch_file, workload_file, tiny_workload, 
     assert not np.array_equal(quiet.scores, full.scores)      # the noise is on
 
 
-def test_a_local_sweep_ends_its_idle_workers_with_every_result_kept(tmp_path, arch_file, workload_file):
-    """Once every result is in, the local executor ends its idle worker processes (their interpreter
-    shutdown cost ~0.3 s per sweep, docs/performance.md) instead of waiting for them: nothing is left
-    running and no point is lost."""
+def test_a_local_sweep_ends_its_idle_workers_with_every_result_kept(tmp_path, arch_file, workload_file, monkeypatch):
+    """Once every result is in, the local executor terminates its idle worker processes (their
+    interpreter shutdown cost ~0.3 s per sweep, docs/performance.md) instead of waiting for them to
+    exit: they end by SIGTERM, nothing is left running and no point is lost."""
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
-    from accelsim.sweep import SweepSpec, parse_grid, run_sweep
+    from accelsim.sweep import SweepSpec, executors, parse_grid, run_sweep
 
+    seen = []
+
+    class Recording(ProcessPoolExecutor):
+        def shutdown(self, *args, **kwargs):
+            seen.extend((getattr(self, "_processes", None) or {}).values())
+            return super().shutdown(*args, **kwargs)
+
+    monkeypatch.setattr(executors, "ProcessPoolExecutor", Recording)
     res = run_sweep(SweepSpec(str(arch_file), str(workload_file), parse_grid(["pim.adc_bits=3,4,5,6"]), samples=4),
                     tmp_path / "s", workers=2)
     assert res.failed == 0 and res.ran == res.points == 4 and res.traces == 4
+    assert len(seen) == 2 and all(p.exitcode == -signal.SIGTERM for p in seen)
     assert multiprocessing.active_children() == []

@@ -65,7 +65,7 @@ def output_blocks(samples: int, outputs: int) -> int:
     alone give every numba thread work, else enough for two tasks per thread. Every output still adds
     its inputs' contributions in the same order, so the split changes no bit."""
     threads = numba.get_num_threads()
-    if samples >= threads:
+    if samples >= threads or samples <= 0:     # no sample (an empty batch): nothing to split
         return 1
     return max(1, min(outputs, -(-2 * threads // samples)))
 

@@ -222,13 +222,13 @@ def _epilogue_depth(z, b, has_bias, out, KD, og, Dp, sd, dd, P2):
 
 
 def conv_gemm_depth(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], win: Window, group: int,
-                    dtype=np.float64, wstack: Optional[np.ndarray] = None, out: Optional[np.ndarray] = None) -> np.ndarray:
+                    dtype=np.float64, wstack: Optional[np.ndarray] = None) -> np.ndarray:
     """A 3-D convolution as one GEMM over its (kh, kw) columns at every input depth: per group,
     ``[KD * O/g, C/g * KH * KW] @ [C/g * KH * KW, N * padded depth * OH * OW]``
     (:func:`depth_stack`, the columns of :func:`depth_window`), then each output the sum of its KD
     depth taps' partial sums (:func:`_epilogue_depth`). The im2col writes KD x fewer elements per
     input depth than :func:`conv_gemm`'s, and the GEMM's rows are KD x more (a skinny ``O/g`` runs
-    BLAS below its peak); the MACs grow by padded depth / (out depth x depth stride). Exact under
+    BLAS below its peak); the MACs grow by padded depth / out depth. Exact under
     the same condition (:func:`accelsim.kernels.exact.gemm_dtype`: every partial sum is exact in
     any order), so bit for bit :func:`conv_gemm`. Same arguments and result; ``wstack``:
     :func:`depth_stack` of ``w`` in ``dtype``."""
@@ -243,7 +243,7 @@ def conv_gemm_depth(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], win: 
     Dp = w2.out_sp[0]
     P2 = w2.out_positions // Dp
     x5 = win.reshape_in(x)
-    y = np.empty((N, O, P)) if out is None else out.reshape(N, O, P)
+    y = np.empty((N, O, P))
     if not y.size:
         return win.reshape_out(y.reshape((N, O) + win.out_sp))
     bias = _NO_BIAS if b is None else np.ascontiguousarray(b, dtype=np.float64).reshape(O)

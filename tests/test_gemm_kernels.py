@@ -308,3 +308,53 @@ def test_the_plan_splits_the_depth_where_the_cost_rule_says_it_is_cheaper(monkey
         assert bool(called) is split
         with gemm.forced("scatter"):
             assert plan(x, None).tobytes() == y.tobytes()
+
+
+# --------------------------------------------------------------------------
+# silent channels: the GEMM keeps a block's active channels only (gemm.block_operands)
+
+@pytest.mark.parametrize("silent", [0.0, 0.3, 0.7, 1.0])
+@pytest.mark.parametrize("tiny_blocks", [False, True])
+def test_silent_channels_are_left_out_of_the_gemm_bit_for_bit(silent, tiny_blocks, monkeypatch):
+    """Channels holding only zeros (in a block of samples) are dropped from the columns and the
+    weights: conv_gemm and conv_gemm_depth still give the scatter kernel's bits, in float32 and
+    float64, whole batch or one sample per block, down to every channel silent."""
+    from accelsim.kernels import conv
+
+    rng = np.random.default_rng(int(silent * 10) + 20 * tiny_blocks)
+    for in_sp, ker, pads in (((6, 7, 5), (3, 2, 3), (1, 0, 1, 0, 1, 1)), ((9, 8), (3, 3), (1, 1, 1, 1))):
+        win = Window.make(in_sp, ker, None, pads, None)
+        x = rng.integers(0, 3, size=(4, 10) + in_sp).astype(np.float64)
+        x[rng.random((4, 10)) < silent] = 0.0                   # whole channels silent, per sample
+        x[:, 3] = 0.0                                           # and one silent in every sample
+        w = rng.integers(-31, 32, size=(6, 10) + ker).astype(np.float64)
+        w[0, 0] = -0.0
+        b = rng.normal(size=6)
+        want = conv.conv_events(x, w, b, win, 1).tobytes()
+        if tiny_blocks:
+            monkeypatch.setattr(gemm, "BLOCK_ELEMENTS", 1)
+        for dt in (np.float32, np.float64):
+            assert gemm.conv_gemm(x, w, b, win, 1, dt).tobytes() == want
+            if len(in_sp) == 3:
+                assert gemm.conv_gemm_depth(x, w, b, win, 1, dt).tobytes() == want
+        monkeypatch.setattr(gemm, "BLOCK_ELEMENTS", 1 << 21)
+
+
+def test_the_active_channels_and_the_mapped_im2col():
+    """_active_channels finds the channels with a non-zero (NaN counts) in any sample; im2col of a
+    channel list equals the full im2col's rows of those channels; a bad channel is refused."""
+    x = np.zeros((2, 5, 3, 3))
+    x[1, 1, 2, 2] = 1.0
+    x[0, 4, 0, 0] = np.nan
+    x[0, 2, 1, 1] = -0.0
+    win = Window.make((3, 3), (2, 2), None, (1, 0, 1, 0), None)
+    x5 = win.reshape_in(x)
+    assert gemm._active_channels(np.ascontiguousarray(x5)).tolist() == [1, 4]
+    rng = np.random.default_rng(5)
+    x5 = win.reshape_in(rng.normal(size=(2, 5, 3, 3)))
+    full = im2col_reference(x5, win, np.float64)
+    chans = np.array([4, 1, 2], dtype=np.int64)
+    out = np.empty((3,) + full.shape[1:])
+    assert im2col_into(x5, win, out, chans).tobytes() == full[chans].tobytes()
+    with pytest.raises(ValueError):
+        im2col_into(x5, win, np.empty((1,) + full.shape[1:]), np.array([5], dtype=np.int64))

@@ -102,6 +102,48 @@ def use_gemm(scatter_ops: float, macs: float, cols: float, dtype, outputs: float
     return C_SCATTER * scatter_ops / nt > gemm
 
 
+COMPACT_MAX = 0.9   # the GEMM keeps only a block's active channels when at most this fraction is active
+
+
+@numba.njit(cache=True)
+def _active_channels(x5):
+    """The channels of ``x5`` [N, C, ...] (C-contiguous) holding a non-zero value (NaN included) in
+    some sample, as int64 indices; each channel's scan stops at its first non-zero."""
+    N, C = x5.shape[0], x5.shape[1]
+    flat = x5.reshape(N, C, -1)
+    keep = np.zeros(C, np.bool_)
+    for c in range(C):
+        for n in range(N):
+            row = flat[n, c]
+            for i in range(row.shape[0]):
+                if row[i] != 0.0:
+                    keep[c] = True
+                    break
+            if keep[c]:
+                break
+    return np.nonzero(keep)[0].astype(np.int64)
+
+
+def block_operands(x5: np.ndarray, win: Window, group: int, dtype, wm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The GEMM's operands for a block of samples ``x5`` [n, C, D, H, W]: its columns (:func:`im2col`,
+    [group, K, n * positions]) and the weights ``wm`` [group, rows, K] (K = C/group x ``win.taps``,
+    channel-major). With one group, when at most :data:`COMPACT_MAX` of the channels hold a
+    non-zero value in the block (silent neurons: spike maps often leave whole channels silent for a
+    sample), only those channels' rows and the weights' matching columns: the others add exact
+    zeros, so the sums are the same integers (and the epilogue's ``+ 0.0`` the same bits)."""
+    n, C = x5.shape[:2]
+    if group == 1 and C > 1:
+        xc = np.ascontiguousarray(x5)
+        alive = _active_channels(xc)
+        if len(alive) <= COMPACT_MAX * C:
+            cols = scratch.buffer("im2col", (len(alive), win.taps, n) + win.out_sp, dtype)
+            im2col_into(xc, win, cols, alive)
+            rows = wm.shape[1]
+            wa = wm.reshape(rows, C, win.taps)[:, alive, :].reshape(1, rows, len(alive) * win.taps)
+            return cols.reshape(1, len(alive) * win.taps, n * win.out_positions), wa
+    return im2col(x5, win, group, dtype), wm
+
+
 def im2col(x5: np.ndarray, win: Window, group: int, dtype) -> np.ndarray:
     """[N, C, D, H, W] -> [group, C/group * taps, N * out positions] in ``dtype``: the input each
     kernel tap sees at each output position of each sample, rows ordered (channel, kd, kh, kw) like
@@ -156,11 +198,11 @@ def conv_gemm(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], win: Window
     bias = _NO_BIAS if b is None else np.ascontiguousarray(b, dtype=np.float64).reshape(O)
     step = max(1, BLOCK_ELEMENTS // max(wmat.shape[2] * P * group, 1))   # samples per block: bounds memory
     for s0 in range(0, N, step):
-        cols = im2col(x5[s0:s0 + step], win, group, dtype)               # [group, K, n * P]
+        cols, wm = block_operands(x5[s0:s0 + step], win, group, dtype, wmat)   # [group, K, n * P]
         n = cols.shape[2] // P
         yg = scratch.buffer("gemm_out", (group, og, n * P), dtype)
         for g in range(group):      # 2-D GEMMs: numpy's stacked matmul does not always reach BLAS
-            np.matmul(wmat[g], cols[g], out=yg[g])
+            np.matmul(wm[g], cols[g], out=yg[g])
         with one_thread_below(n * O * P):
             _epilogue(yg.reshape(O, n * P), bias, b is not None, y[s0:s0 + n])
     return win.reshape_out(y.reshape((N, O) + win.out_sp))
@@ -252,11 +294,11 @@ def conv_gemm_depth(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], win: 
     # against 9.0 ms in blocks of the columns alone, and 9.7-10.0 ms by conv_gemm)
     step = max(1, BLOCK_ELEMENTS // max((wstack.shape[2] + wstack.shape[1]) * w2.out_positions * group, 1))
     for s0 in range(0, N, step):
-        cols = im2col(x5[s0:s0 + step], w2, group, dtype)                  # [group, K2, n * Dp * P2]
+        cols, ws = block_operands(x5[s0:s0 + step], w2, group, dtype, wstack)   # [group, K2, n * Dp * P2]
         n = cols.shape[2] // w2.out_positions
         z = scratch.buffer("gemm_out", (group, KD * og, n * w2.out_positions), dtype)
         for g in range(group):
-            np.matmul(wstack[g], cols[g], out=z[g])
+            np.matmul(ws[g], cols[g], out=z[g])
         with one_thread_below(n * O * P * KD):
             _epilogue_depth(z, bias, b is not None, y[s0:s0 + n], KD, og, Dp, win.strides[0], win.dilations[0], P2)
     return win.reshape_out(y.reshape((N, O) + win.out_sp))

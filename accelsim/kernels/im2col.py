@@ -45,40 +45,62 @@ def one_thread_below(elements: int) -> Iterator[None]:
         numba.set_num_threads(nt)
 
 
-def im2col_into(x5: np.ndarray, win: Window, cols: np.ndarray) -> np.ndarray:
+def im2col_into(x5: np.ndarray, win: Window, cols: np.ndarray, chans: np.ndarray | None = None) -> np.ndarray:
     """Write the columns of ``x5`` [N, C, D, H, W] (any float dtype) into ``cols``
     [C, taps, N, OD, OH, OW] (float32 or float64, C-contiguous, e.g. a :mod:`.scratch` buffer);
-    returns ``cols``."""
+    returns ``cols``. ``chans``: only these channels of ``x5`` (int64 indices), in their order, as
+    the rows of ``cols`` [len(chans), taps, N, ...]."""
     N, C = x5.shape[:2]
-    if cols.shape != (C, win.taps, N) + win.out_sp or not cols.flags.c_contiguous:
-        raise ValueError(f"im2col: columns of shape {cols.shape}, want {(C, win.taps, N) + win.out_sp} C-contiguous")
+    if chans is None:
+        chans = _all_channels(C)
+    want = (len(chans), win.taps, N) + win.out_sp
+    if cols.shape != want or not cols.flags.c_contiguous:
+        raise ValueError(f"im2col: columns of shape {cols.shape}, want {want} C-contiguous")
+    if len(chans) and (int(chans.min()) < 0 or int(chans.max()) >= C):
+        raise ValueError(f"im2col: channels {chans} outside 0..{C - 1}")
     if cols.size:
         with one_thread_below(cols.size):
-            _im2col(np.ascontiguousarray(x5), cols, *win.kernel, *win.strides, *win.dilations, *win.pads_begin)
+            _im2col(np.ascontiguousarray(x5), cols, np.ascontiguousarray(chans, dtype=np.int64), *win.kernel,
+                    *win.strides, *win.dilations, *win.pads_begin)
     return cols
 
 
+_CHANNELS: dict[int, np.ndarray] = {}
+
+
+def _all_channels(C: int) -> np.ndarray:
+    """``arange(C)`` as int64, kept per C (read only)."""
+    a = _CHANNELS.get(C)
+    if a is None:
+        a = _CHANNELS[C] = np.arange(C, dtype=np.int64)
+        a.flags.writeable = False
+    return a
+
+
 @numba.njit(cache=True, parallel=True, fastmath=False)
-def _im2col(x, cols, KD, KH, KW, sd, sh, sw, dd, dh, dw, pd, ph, pw):
-    """Parallel over (channel, tap): task ``q`` writes block ``q`` ([N, OD, OH, OW]) of ``cols``."""
+def _im2col(x, cols, chans, KD, KH, KW, sd, sh, sw, dd, dh, dw, pd, ph, pw):
+    """Parallel over (row channel, tap): task ``q`` writes block ``q`` ([N, OD, OH, OW]) of ``cols``
+    from channel ``chans[q // taps]`` of ``x``."""
     N, C, D, H, W = x.shape
     OD, OH, OW = cols.shape[3], cols.shape[4], cols.shape[5]
     xf = x.reshape(-1)
     cf = cols.reshape(-1)
-    for q in numba.prange(C * KD * KH * KW):
-        _im2col_block(xf, cf, q, N, C, D, H, W, OD, OH, OW, KD, KH, KW, sd, sh, sw, dd, dh, dw, pd, ph, pw)
+    taps = KD * KH * KW
+    for q in numba.prange(chans.shape[0] * taps):
+        _im2col_block(xf, cf, q, chans[q // taps], N, C, D, H, W, OD, OH, OW, KD, KH, KW, sd, sh, sw, dd, dh, dw,
+                      pd, ph, pw)
     return cols
 
 
 @numba.njit(cache=True, fastmath=False)
-def _im2col_block(xf, cf, q, N, C, D, H, W, OD, OH, OW, KD, KH, KW, sd, sh, sw, dd, dh, dw, pd, ph, pw):
-    """One (channel, tap) block of :func:`_im2col` on the flat arrays. Per output row, the valid
+def _im2col_block(xf, cf, q, c, N, C, D, H, W, OD, OH, OW, KD, KH, KW, sd, sh, sw, dd, dh, dw, pd, ph, pw):
+    """One (channel, tap) block of :func:`_im2col` on the flat arrays: block ``q`` of the columns
+    from channel ``c`` of the input. Per output row, the valid
     ``ow`` range is copied and the rest zero-filled. A function of its own, not the prange body:
     numba's parallel loop body compiled ~2x slower here. Indices are unsigned (wrapping where an
     offset is negative, the sum is in range): numba adds no negative-index check to the copy loops.
     (The rows are short, 20-50 elements: no per-row array views either.)"""
     taps = KD * KH * KW
-    c = q // taps
     t = q % taps
     kd = t // (KH * KW)
     kh = (t // KW) % KH

@@ -321,6 +321,10 @@ def test_silent_channels_are_left_out_of_the_gemm_bit_for_bit(silent, tiny_block
     float64, whole batch or one sample per block, down to every channel silent."""
     from accelsim.kernels import conv
 
+    compacted = []
+    real = gemm.im2col_into
+    monkeypatch.setattr(gemm, "im2col_into", lambda x5, win, cols, chans=None: compacted.append(chans is not None)
+                        or real(x5, win, cols, chans))
     rng = np.random.default_rng(int(silent * 10) + 20 * tiny_blocks)
     for in_sp, ker, pads in (((6, 7, 5), (3, 2, 3), (1, 0, 1, 0, 1, 1)), ((9, 8), (3, 3), (1, 1, 1, 1))):
         win = Window.make(in_sp, ker, None, pads, None)
@@ -338,6 +342,7 @@ def test_silent_channels_are_left_out_of_the_gemm_bit_for_bit(silent, tiny_block
             if len(in_sp) == 3:
                 assert gemm.conv_gemm_depth(x, w, b, win, 1, dt).tobytes() == want
         monkeypatch.setattr(gemm, "BLOCK_ELEMENTS", 1 << 21)
+    assert any(compacted) and (silent < 1.0 or all(compacted))     # the compacted GEMM did run (all silent: always)
 
 
 def test_the_active_channels_and_the_mapped_im2col():
@@ -358,3 +363,21 @@ def test_the_active_channels_and_the_mapped_im2col():
     assert im2col_into(x5, win, out, chans).tobytes() == full[chans].tobytes()
     with pytest.raises(ValueError):
         im2col_into(x5, win, np.empty((1,) + full.shape[1:]), np.array([5], dtype=np.int64))
+
+
+def test_the_weights_are_compacted_only_when_the_saved_macs_outweigh_the_copy():
+    """block_operands' rule: one silent channel of 512 on a 2x2 map (the saved MACs are a fraction
+    of the weights to copy) keeps the full operands; half the channels silent on a 16x16 map
+    compacts them to the active channels."""
+    rng = np.random.default_rng(8)
+    for C, sp, silent, compact in ((512, (2, 2), [7], False), (64, (16, 16), list(range(0, 64, 2)), True)):
+        win = Window.make(sp, (3, 3), None, (1, 1, 1, 1), None)
+        x5 = win.reshape_in((rng.random((1, C) + sp) < 0.5).astype(np.float64))
+        x5[:, silent] = 0.0
+        wm = rng.integers(-3, 4, size=(1, 32, C * 9)).astype(np.float32)
+        cols, wa = gemm.block_operands(x5, win, 1, np.float32, wm)
+        assert (wa.shape[2] < C * 9) is compact and cols.shape[1] == wa.shape[2]
+        if compact:
+            assert wa.shape[2] == (C - len(silent)) * 9
+        else:
+            assert wa is wm

@@ -321,10 +321,11 @@ def test_silent_channels_are_left_out_of_the_gemm_bit_for_bit(silent, tiny_block
     float64, whole batch or one sample per block, down to every channel silent."""
     from accelsim.kernels import conv
 
-    compacted = []
+    compacted = []      # per im2col call: (from the depth split, with a channel list)
     real = gemm.im2col_into
-    monkeypatch.setattr(gemm, "im2col_into", lambda x5, win, cols, chans=None: compacted.append(chans is not None)
-                        or real(x5, win, cols, chans))
+    monkeypatch.setattr(gemm, "im2col_into", lambda x5, win, cols, chans=None: compacted.append(
+        (win.kernel[0] == 1 and win.nd == 3 and win.out_sp[0] > win.in_sp[0] - 1, chans is not None))
+        or real(x5, win, cols, chans))
     rng = np.random.default_rng(int(silent * 10) + 20 * tiny_blocks)
     for in_sp, ker, pads in (((6, 7, 5), (3, 2, 3), (1, 0, 1, 0, 1, 1)), ((9, 8), (3, 3), (1, 1, 1, 1))):
         win = Window.make(in_sp, ker, None, pads, None)
@@ -342,7 +343,9 @@ def test_silent_channels_are_left_out_of_the_gemm_bit_for_bit(silent, tiny_block
             if len(in_sp) == 3:
                 assert gemm.conv_gemm_depth(x, w, b, win, 1, dt).tobytes() == want
         monkeypatch.setattr(gemm, "BLOCK_ELEMENTS", 1 << 21)
-    assert any(compacted) and (silent < 1.0 or all(compacted))     # the compacted GEMM did run (all silent: always)
+    for depth in (False, True):      # each GEMM ran compacted (every call when all is silent)
+        mine = [c for d, c in compacted if d is depth]
+        assert any(mine) and (silent < 1.0 or all(mine)), depth
 
 
 def test_the_active_channels_and_the_mapped_im2col():
@@ -363,6 +366,9 @@ def test_the_active_channels_and_the_mapped_im2col():
     assert im2col_into(x5, win, out, chans).tobytes() == full[chans].tobytes()
     with pytest.raises(ValueError):
         im2col_into(x5, win, np.empty((1,) + full.shape[1:]), np.array([5], dtype=np.int64))
+    with pytest.raises(ValueError):
+        im2col_into(x5, win, np.empty((1,) + full.shape[1:]), np.array([1.0]))
+    assert im2col_into(x5, win, np.empty((2,) + full.shape[1:]), [4, 4]).tobytes() == full[[4, 4]].tobytes()
 
 
 def test_the_weights_are_compacted_only_when_the_saved_macs_outweigh_the_copy():

@@ -109,15 +109,17 @@ C_GATHER = 1.0      # ns per weight copied into a block's compacted weight matri
 @numba.njit(cache=True)
 def _active_channels(x5):
     """The channels of ``x5`` [N, C, ...] (C-contiguous) holding a non-zero value (NaN included) in
-    some sample, as int64 indices; each channel's scan stops at its first non-zero."""
+    some sample, as int64 indices; each channel's scan stops at its first non-zero (flat indices,
+    no per-row views: many channels on tiny maps cost no more than their elements)."""
     N, C = x5.shape[0], x5.shape[1]
-    flat = x5.reshape(N, C, -1)
+    S = x5.size // max(N * C, 1)
+    flat = x5.reshape(-1)
     keep = np.zeros(C, np.bool_)
     for c in range(C):
         for n in range(N):
-            row = flat[n, c]
-            for i in range(row.shape[0]):
-                if row[i] != 0.0:
+            base = (n * C + c) * S
+            for i in range(base, base + S):
+                if flat[i] != 0.0:
                     keep[c] = True
                     break
             if keep[c]:
@@ -135,13 +137,15 @@ def block_operands(x5: np.ndarray, win: Window, group: int, dtype, wm: np.ndarra
     the same integers (and the epilogue's ``+ 0.0`` the same bits)."""
     n, C = x5.shape[:2]
     if group == 1 and C > 1:
-        xc = np.ascontiguousarray(x5)
-        alive = _active_channels(xc)
+        x5 = np.ascontiguousarray(x5)
+        alive = _active_channels(x5)
         A, rows, taps, cols_per = len(alive), wm.shape[1], win.taps, n * win.out_positions
-        saved = (C - A) * taps * cols_per * (C_GEMM[np.dtype(dtype).type] * rows + C_IM2COL)
-        if A < C and saved > C_GATHER * rows * A * taps:
+        dropped = (C - A) * taps * cols_per     # im2col elements saved, and MACs per row
+        saved = (C_GEMM[np.dtype(dtype).type] * rows * dropped / threads.blas_threads()
+                 + C_IM2COL * dropped / numba.get_num_threads())
+        if A < C and saved > C_GATHER * rows * A * taps:   # the weights' copy runs on one thread
             cols = scratch.buffer("im2col", (A, taps, n) + win.out_sp, dtype)
-            im2col_into(xc, win, cols, alive)
+            im2col_into(x5, win, cols, alive)
             wa = wm.reshape(rows, C, taps)[:, alive, :].reshape(1, rows, A * taps)
             return cols.reshape(1, A * taps, cols_per), wa
     return im2col(x5, win, group, dtype), wm

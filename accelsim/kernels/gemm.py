@@ -188,6 +188,24 @@ def _epilogue(yg, b, has_bias, out):
 _NO_BIAS = np.zeros(1)
 
 
+def _bias(b: Optional[np.ndarray], O: int) -> np.ndarray:
+    """The epilogues' bias argument: ``b`` as float64 [O], or a placeholder when there is none."""
+    return _NO_BIAS if b is None else np.ascontiguousarray(b, dtype=np.float64).reshape(O)
+
+
+def _block_gemms(x5: np.ndarray, win: Window, group: int, dtype, wm: np.ndarray, step: int) -> Iterator[tuple]:
+    """Per block of ``step`` samples of ``x5`` [N, C, D, H, W]: (first sample, samples, the GEMMs'
+    output [group, rows, n * positions] in this thread's reused buffer), from the columns of ``win``
+    and the weights ``wm`` [group, rows, K] (:func:`block_operands`). One 2-D GEMM per group: numpy's
+    stacked matmul does not always reach BLAS."""
+    for s0 in range(0, x5.shape[0], step):
+        cols, w = block_operands(x5[s0:s0 + step], win, group, dtype, wm)
+        z = scratch.buffer("gemm_out", (group, wm.shape[1], cols.shape[2]), dtype)
+        for g in range(group):
+            np.matmul(w[g], cols[g], out=z[g])
+        yield s0, cols.shape[2] // win.out_positions, z
+
+
 def conv_gemm(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], win: Window, group: int,
               dtype=np.float64, wmat: Optional[np.ndarray] = None) -> np.ndarray:
     """Convolution as GEMM: per group, [O/g, C/g * taps] @ im2col of every sample, in ``dtype``, then
@@ -198,18 +216,12 @@ def conv_gemm(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], win: Window
     og, P = O // group, win.out_positions
     if wmat is None:
         wmat = np.ascontiguousarray(w.reshape(group, og, -1), dtype=dtype)
-    x5 = win.reshape_in(x)
     y = np.empty((N, O, P))
     if not y.size:
         return win.reshape_out(y.reshape((N, O) + win.out_sp))
-    bias = _NO_BIAS if b is None else np.ascontiguousarray(b, dtype=np.float64).reshape(O)
+    bias = _bias(b, O)
     step = max(1, BLOCK_ELEMENTS // max(wmat.shape[2] * P * group, 1))   # samples per block: bounds memory
-    for s0 in range(0, N, step):
-        cols, wm = block_operands(x5[s0:s0 + step], win, group, dtype, wmat)   # [group, K, n * P]
-        n = cols.shape[2] // P
-        yg = scratch.buffer("gemm_out", (group, og, n * P), dtype)
-        for g in range(group):      # 2-D GEMMs: numpy's stacked matmul does not always reach BLAS
-            np.matmul(wm[g], cols[g], out=yg[g])
+    for s0, n, yg in _block_gemms(win.reshape_in(x), win, group, dtype, wmat, step):
         with one_thread_below(n * O * P):
             _epilogue(yg.reshape(O, n * P), bias, b is not None, y[s0:s0 + n])
     return win.reshape_out(y.reshape((N, O) + win.out_sp))
@@ -291,21 +303,15 @@ def conv_gemm_depth(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], win: 
         wstack = depth_stack(w, group, dtype)
     Dp = w2.out_sp[0]
     P2 = w2.out_positions // Dp
-    x5 = win.reshape_in(x)
     y = np.empty((N, O, P))
     if not y.size:
         return win.reshape_out(y.reshape((N, O) + win.out_sp))
-    bias = _NO_BIAS if b is None else np.ascontiguousarray(b, dtype=np.float64).reshape(O)
+    bias = _bias(b, O)
     # samples per block: the columns and the GEMM's output together within BLOCK_ELEMENTS, so the
     # epilogue reads the output from cache (hsi_hybrid's conv3d_2 on 6 samples, one thread: 8.7 ms
     # against 9.0 ms in blocks of the columns alone, and 9.7-10.0 ms by conv_gemm)
     step = max(1, BLOCK_ELEMENTS // max((wstack.shape[2] + wstack.shape[1]) * w2.out_positions * group, 1))
-    for s0 in range(0, N, step):
-        cols, ws = block_operands(x5[s0:s0 + step], w2, group, dtype, wstack)   # [group, K2, n * Dp * P2]
-        n = cols.shape[2] // w2.out_positions
-        z = scratch.buffer("gemm_out", (group, KD * og, n * w2.out_positions), dtype)
-        for g in range(group):
-            np.matmul(ws[g], cols[g], out=z[g])
+    for s0, n, z in _block_gemms(win.reshape_in(x), w2, group, dtype, wstack, step):
         with one_thread_below(n * O * P * KD):
             _epilogue_depth(z, bias, b is not None, y[s0:s0 + n], KD, og, Dp, win.strides[0], win.dilations[0], P2)
     return win.reshape_out(y.reshape((N, O) + win.out_sp))

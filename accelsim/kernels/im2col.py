@@ -53,14 +53,15 @@ def im2col_into(x5: np.ndarray, win: Window, cols: np.ndarray, chans: np.ndarray
     N, C = x5.shape[:2]
     if chans is None:
         chans = _all_channels(C)
-    chans = np.asarray(chans)
-    if chans.ndim != 1 or (chans.size and not np.issubdtype(chans.dtype, np.integer)):
-        raise ValueError(f"im2col: channels must be a 1-D array of integers, got {chans.dtype} {chans.shape}")
+    else:
+        chans = np.asarray(chans)
+        if chans.ndim != 1 or (chans.size and not np.issubdtype(chans.dtype, np.integer)):
+            raise ValueError(f"im2col: channels must be a 1-D array of integers, got {chans.dtype} {chans.shape}")
+        if len(chans) and (int(chans.min()) < 0 or int(chans.max()) >= C):
+            raise ValueError(f"im2col: channels {chans} outside 0..{C - 1}")
     want = (len(chans), win.taps, N) + win.out_sp
     if cols.shape != want or not cols.flags.c_contiguous:
         raise ValueError(f"im2col: columns of shape {cols.shape}, want {want} C-contiguous")
-    if len(chans) and (int(chans.min()) < 0 or int(chans.max()) >= C):
-        raise ValueError(f"im2col: channels {chans} outside 0..{C - 1}")
     if cols.size:
         with one_thread_below(cols.size):
             _im2col(np.ascontiguousarray(x5), cols, np.ascontiguousarray(chans, dtype=np.int64), *win.kernel,

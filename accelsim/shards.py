@@ -191,7 +191,7 @@ def _in_workers(shards: list[Shard], progress: Optional[Callable[[int], None]]) 
                 raise RuntimeError(f"a worker process of the functional pass failed (exit {proc.returncode})")
             results.append(pickle.loads(data))
             if progress is not None:
-                progress(len(shard.x))
+                progress(len(shard.data))
         return results
     finally:
         for proc in procs:

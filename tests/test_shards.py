@@ -57,6 +57,16 @@ def test_worker_processes_write_the_same_report_json(tmp_path):
     assert (out1 / "report.json").read_bytes() == (out2 / "report.json").read_bytes()
 
 
+def test_worker_processes_report_progress_per_shard():
+    """Shards in real worker processes count their samples into the progress callback as they finish
+    (what the CLI's progress bar reads), and the trace is the one of a single run."""
+    job = prepare(DIGITAL, DIGITS, [], 12)
+    seen = []
+    merged = sharded_trace(job.graph, job.data, hardware_layers(job), job.spec.arch, "numba", 2, progress=seen.append)
+    assert sorted(seen) == [6, 6]
+    assert_same_trace(functional_trace(job, jobs=1), merged)
+
+
 @pytest.mark.parametrize("bad", ["0", "-3"])
 def test_jobs_must_be_positive(tmp_path, capsys, bad):
     assert main(["run", PIM, DIGITS, "-o", str(tmp_path / "o"), "--jobs", bad, "-q"]) == 2

@@ -90,7 +90,7 @@ class DenseExec(Executor):
         alpha, beta = (node.attrs.alpha, node.attrs.beta) if node.op == "Gemm" else (1.0, 1.0)
         if node.op == "Gemm" and node.attrs.transB:
             w = w.T
-        self.wt = np.ascontiguousarray(alpha * w)
+        self.wt = np.ascontiguousarray(w if alpha == 1.0 else alpha * w)   # 1.0 * w: the same bits, no copy
         b = np.asarray(graph.tensors[node.inputs[2]], dtype=np.float64).reshape(-1) if len(node.inputs) > 2 else None
         self.b = None if b is None else beta * b
         self._plan: Optional[DensePlan] = None

@@ -39,6 +39,7 @@ from accelsim.engine.lower import Layer, lower, static_values
 from accelsim.engine.phases import max_phases, phase_values, phased_values
 from accelsim.engine.trace import Trace
 from accelsim.errors import fail
+from accelsim.util.mathx import cdiv
 from accelsim.workload.graph import Graph, Node, Samples
 
 # probe(layer, t, sample_offset, inputs, outputs): sees every layer's batch each step
@@ -64,8 +65,8 @@ def _batch_size(graph: Graph, n: int) -> int:
     per_sample = max(per_sample, 1)
     most = min(max(TOUCH_BYTES // per_sample, numba.get_num_threads()), BATCH_BYTES // per_sample)
     most = int(max(1, min(n, most)))
-    batches = -(-n // most) if n else 1
-    return max(1, -(-n // batches))
+    batches = cdiv(n, most) if n else 1
+    return max(1, cdiv(n, batches))
 
 
 def _check_recurrent(graph: Graph) -> None:
@@ -136,7 +137,9 @@ def simulate(graph: Graph, samples: Samples, backend: str = "numba", batch_size:
                 if hybrid is not None:  # the ANN's state writes come before the step's SNN update
                     hybrid.before_step(t, xb, per_step_input, execs)
                 before = counter.before.take()
-                vals = interpret(graph, {graph.input.name: xb[:, t] if per_step_input else xb}, execs, cache, static,
+                # a step of a sequence input as one contiguous array: every reader shares its one statistics record
+                step_in = np.ascontiguousarray(xb[:, t]) if per_step_input else xb
+                vals = interpret(graph, {graph.input.name: step_in}, execs, cache, static,
                                  delayed=prev)
                 phases = [phase_values(graph, execs, vals, phased, k) for k in range(K)] if phased else []
                 counter.step(t, vals, prev, before, phases)

@@ -99,7 +99,7 @@ def _update(v, isyn, c, j, leak_m, leak_k, gain_m, bias, thr, syn_m, syn_k, w_in
 # One pass per step from the real-valued current (the executors' path)
 
 INT64_MIN = np.iinfo(np.int64).min
-CHUNK = 1024   # neurons whose currents are converted before their updates (a stack-sized buffer)
+CHUNK = 1024   # neurons whose currents are converted before their updates (an 8 KiB buffer per block)
 _TWO63 = 9223372036854775808.0   # 2^63: float64 values in [-2^63, 2^63) convert to int64 exactly
 
 

@@ -246,19 +246,19 @@ class FixedNeuronExec(NeuronExec):
         self._mems = BufferPool(np.int64)
         super().__init__(graph, node, backend)
         words = fmt.derived(("datapath", node.name), self._datapath)
-        self.dp, self.current_limit, self._replay_dp, self._step, self._replay = words
+        self.dp, self.current_limit, self._replay_dp, self._step = words
         self.overflows = 0
 
     def _datapath(self) -> tuple:
-        """(datapath words, current limit, the replay's words, the fused steps of both): None for a
-        kind without a fixed-point form; InputError when its multipliers cannot fit the datapath."""
+        """(datapath words, current limit, the replay's words, the fused step): None for a kind
+        without a fixed-point form; InputError when its multipliers cannot fit the datapath."""
         form = self.kind.fixed_form(self.params)
         if form is None:
-            return None, None, None, None, None
+            return None, None, None, None
         check_multipliers(form, self.fmt.fp, self.graph, self.node)
         dp = datapath_params(form, self.fmt.fp, self.lsb)
         replay = dataclasses.replace(dp, spiking=False)        # :meth:`integrated`'s datapath
-        return dp, current_limit(dp), replay, FixedStep(dp, self.lsb), FixedStep(replay, self.lsb)
+        return dp, current_limit(dp), replay, FixedStep(dp, self.lsb)
 
     def reset(self, batch):
         self.batch = batch
@@ -293,7 +293,7 @@ class FixedNeuronExec(NeuronExec):
         once no one references it."""
         if self._mem is not None:
             return self._mem
-        return self.v + self._last_spikes.astype(np.int8, copy=False) * self.dp.thr
+        return self.v + self._last_spikes * self.dp.thr
 
     @property
     def replay_writes(self) -> tuple[str, ...]:
@@ -308,9 +308,6 @@ class FixedNeuronExec(NeuronExec):
         replay are not counted)."""
         if self.dp is None or not self.dp.spiking:
             return None
-        if self.backend == "numba":   # the same integers from the real-valued current, in one pass
-            self._replay(state["v"], state["isyn"], current.reshape(current.shape[0], -1))
-            return state["v"]
         last, c = getattr(self, "_last_current", (None, None))
         if last is not current:   # the step's own current is converted once (see _reference_step)
             c = to_fixed(current.reshape(current.shape[0], -1), self.lsb)

@@ -33,7 +33,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from _timing import warm_bytecode  # noqa: E402
+from _timing import machine, warm_bytecode  # noqa: E402
 PIM = "arch_configs/ace_snn_pim.yaml"
 HSI = "workloads/hsi_hybrid/workload.json"
 
@@ -173,7 +173,6 @@ def main() -> int:
     ap.add_argument("--skip", default="", help="comma-separated: resnet, hsi, sweep")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
-    from bench_sweep import machine
     print(f"machine: {machine()}; {load()}")
     if "hsi" not in skip:
         hsi_run(args.repeat)

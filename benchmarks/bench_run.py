@@ -11,14 +11,13 @@ warm runs.
 from __future__ import annotations
 
 import argparse
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _timing import best, warm_bytecode
+from _timing import best, machine, warm_bytecode
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = [("digits", "workloads/digits/workload.json"), ("hsi_hybrid", "workloads/hsi_hybrid/workload.json"),
@@ -51,7 +50,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     warm_bytecode()   # a warm run: numba's cache and Python's bytecode of accelsim
-    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python {platform.python_version()}")
+    print(f"machine: {machine()}")
     print(f"{'example':<12}{'arch':<18}{'samples':>8}{'cli run (s)':>13}{'load':>8}{'trace':>8}{'cost':>8}")
     for name, wl in EXAMPLES:
         if not (ROOT / wl).is_file():

@@ -16,7 +16,17 @@ from accelsim.hw.core.current import to_current, to_current_reference
 from accelsim.hw.core.datapath import INT64_MIN, DatapathParams, FixedStep, datapath_step_reference
 from accelsim.hw.quantize import to_fixed
 from accelsim.util import threads
-from tests.test_fixed_point import _random_params as params
+from tests.test_fixed_point import _random_params as params, arch_with
+
+
+def plain_params(M: int, thr: int, bits: int) -> DatapathParams:
+    """M neurons with unit gain (64 / 2^6), no leak, bias or synaptic state, threshold ``thr``,
+    ``bits``-bit saturating words."""
+    return DatapathParams(leak_m=np.full(M, 64), leak_k=np.zeros(M, np.int64), gain_m=np.full(M, 64),
+                          bias=np.zeros(M, np.int64), thr=np.full(M, thr), syn_m=np.zeros(M, np.int64),
+                          syn_k=np.zeros(M, np.int64), w_in_m=np.full(M, 64), has_syn=False, spiking=True,
+                          strict=False, reset_zero=False, v_reset=np.zeros(M, np.int64), frac_bits=6,
+                          shift_mode=False, vmem_bits=bits, wrap=False)
 
 
 def reference(v, isyn, i, lsb, p):
@@ -86,11 +96,7 @@ def test_conversion_ties_large_values_and_nan_as_numpy():
     for q in lsb:
         cur = np.concatenate([vals * q, vals])
         M = cur.size
-        p = DatapathParams(leak_m=np.full(M, 64), leak_k=np.zeros(M, np.int64), gain_m=np.full(M, 64),
-                           bias=np.zeros(M, np.int64), thr=np.full(M, 2 ** 40), syn_m=np.zeros(M, np.int64),
-                           syn_k=np.zeros(M, np.int64), w_in_m=np.full(M, 64), has_syn=False, spiking=True,
-                           strict=False, reset_zero=False, v_reset=np.zeros(M, np.int64), frac_bits=6,
-                           shift_mode=False, vmem_bits=64, wrap=False)
+        p = plain_params(M, 2 ** 40, 64)
         with np.errstate(invalid="ignore"):
             c = to_fixed(cur, np.full(M, q))
             v1, v2 = np.zeros((1, M), np.int64), np.zeros((1, M), np.int64)
@@ -165,7 +171,6 @@ def test_the_current_limit_error_is_the_same_on_both_backends():
     from accelsim.hw.builtin import simulate_on
     from accelsim.workload.builder import WorkloadBuilder
     from accelsim.workload.graph import Samples
-    from test_fixed_point import arch_with
 
     b = WorkloadBuilder("big_current", input_shape=(2,), timesteps=2)
     b.readout(b.node("li", "LI", [b.gemm("fc", b.input, np.eye(2))], {"leak": 1.0, "gain": 2.0 ** 20}))
@@ -181,11 +186,7 @@ def test_the_current_limit_error_is_the_same_on_both_backends():
 
 def test_the_largest_current_of_only_out_of_range_values_is_int64_min():
     M = 3
-    p = DatapathParams(leak_m=np.full(M, 64), leak_k=np.zeros(M, np.int64), gain_m=np.full(M, 64),
-                       bias=np.zeros(M, np.int64), thr=np.full(M, 5), syn_m=np.zeros(M, np.int64),
-                       syn_k=np.zeros(M, np.int64), w_in_m=np.full(M, 64), has_syn=False, spiking=True, strict=False,
-                       reset_zero=False, v_reset=np.zeros(M, np.int64), frac_bits=6, shift_mode=False, vmem_bits=16,
-                       wrap=False)
+    p = plain_params(M, 5, 16)
     cur = np.array([[np.nan, 2.0 ** 63, -np.inf]])
     with np.errstate(invalid="ignore"):
         want = int(np.abs(to_fixed(cur, np.ones(M))).max())

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numba
 import numpy as np
 import pytest
 
@@ -17,6 +16,7 @@ from accelsim.kernels import events
 from accelsim.kernels.events import BLOCK, PARALLEL_MIN, StepStats, ValueStats, summarize, summarize_reference
 from accelsim.kernels.exact import grain
 from accelsim.simulate import functional_trace, prepare
+from accelsim.util import threads
 from accelsim.workload.builder import WorkloadBuilder
 from accelsim.workload.graph import Samples
 from tests.trace_checks import assert_same_trace
@@ -104,14 +104,10 @@ def test_other_dtypes_and_layouts():
 @pytest.mark.parametrize("shape", [(1, 3 * PARALLEL_MIN + 17), (7, PARALLEL_MIN // 3 + 1)], ids=str)
 def test_one_and_two_threads_give_the_same_record(shape):
     x = values(np.random.default_rng(4), "avgpool", shape)
-    old = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
+    with threads.limited(1):
         one = summarize(x)
-        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+    with threads.limited(2):
         two = summarize(x)
-    finally:
-        numba.set_num_threads(old)
     assert_same(one, two)
 
 

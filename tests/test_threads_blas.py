@@ -22,7 +22,7 @@ n = threads.set_threads(None)
 a = np.random.default_rng(0).random((400, 400))
 cpu = lambda: (lambda r: r.ru_utime + r.ru_stime)(resource.getrusage(resource.RUSAGE_SELF))
 idle = []
-for _ in range(3):
+for _ in range(ROUNDS):
     a @ a                       # a GEMM on threads.blas_threads() threads, then nothing
     c0 = cpu()
     time.sleep(0.25)
@@ -32,18 +32,19 @@ print(json.dumps({"numba": n, "blas": threads.blas_threads(), "sleeps": blasenv.
 """
 
 
-def _probe(env_timeout=None, numpy_first=False):
+def _probe(env_timeout=None, numpy_first=False, idle=False):
+    """The probe's figures; ``idle``: also the CPU time while asleep after GEMMs (3 rounds)."""
     env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_THREAD_TIMEOUT", "ACCELSIM_THREADS")}
     if env_timeout is not None:
         env["OPENBLAS_THREAD_TIMEOUT"] = env_timeout
-    code = ("import numpy\n" if numpy_first else "") + PROBE
+    code = ("import numpy\n" if numpy_first else "") + f"ROUNDS = {3 if idle else 0}\n" + PROBE
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.skipif(threads.cores() < 2, reason="BLAS on more than one thread needs two cores")
 def test_default_timeout_lets_blas_use_every_core_and_sleep_after():
-    r = _probe()
+    r = _probe(idle=True)
     assert r["timeout"] == str(blasenv.TIMEOUT_DEFAULT) and r["sleeps"]
     assert r["blas"] == r["numba"] == min(threads.cores(), r["numba"]) and r["blas"] >= 2
     assert min(r["idle"]) < 0.01          # asleep: no core held (spinning, 2^28 cycles, used ~40 ms here)
